@@ -1,0 +1,183 @@
+"""The ``oidc-core`` command: init, user, client, serve.
+
+Settings come from ``OIDC_*`` environment variables, like the standalone server's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Sequence
+
+from . import registration
+from .keys import create_key_if_missing
+from .passwords import PasswordService, PasswordTooLong
+from .settings import ConfigurationError, Settings
+from .storage import DuplicateEmail, Storage
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_CLIENT_NAME = "Demo relying party"
+DEMO_REDIRECT_URIS = ["http://127.0.0.1:9000/callback", "http://localhost:9000/callback"]
+
+
+def _open(settings: Settings) -> Storage:
+    storage = Storage(settings.database_url)
+    if not storage.schema_is_current():
+        raise SystemExit("the database schema is missing or old: run `oidc-core init` first")
+    return storage
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    storage = Storage(settings.database_url)
+    before, after = storage.upgrade()
+    print(f"schema: version {before} -> {after}" if before != after else f"schema: version {after}")
+    kid = create_key_if_missing(storage, args.key_alg)
+    print(f"signing key: created {kid}" if kid else "signing key: present")
+    if args.demo:
+        _demo(storage, settings)
+    return 0
+
+
+def _demo(storage: Storage, settings: Settings) -> None:
+    """Create (or refresh) a demo user and client and print how to use them."""
+    passwords = PasswordService(settings)
+    password = secrets.token_urlsafe(12)
+    user = storage.users.by_email(DEMO_EMAIL)
+    if user is None:
+        storage.users.create(
+            DEMO_EMAIL, passwords.hash(password), name="Demo User", given_name="Demo",
+            family_name="User", preferred_username="demo", locale="en", email_verified=True,
+        )
+    else:
+        storage.users.set_password_hash(user.id, passwords.hash(password))
+    client, secret = storage.clients.create_or_reset_demo(DEMO_CLIENT_NAME, DEMO_REDIRECT_URIS)
+    issuer = settings.issuer
+    print(
+        f"""
+demo user     email: {DEMO_EMAIL}   password: {password}
+demo client   client_id: {client.client_id}
+              client_secret: {secret}
+              redirect URIs: {", ".join(DEMO_REDIRECT_URIS)}
+try:          {issuer}/.well-known/openid-configuration
+              {issuer}/authorize?client_id={client.client_id}&response_type=code&scope=openid%20profile%20email&redirect_uri={DEMO_REDIRECT_URIS[0]}&state=xyz
+(the demo password and secret change every time `init --demo` runs)
+"""
+    )
+
+
+def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    storage = _open(settings)
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
+    if not password:
+        raise SystemExit("give the password on standard input with --password-stdin")
+    try:
+        password_hash = PasswordService(settings).hash(password)
+        user = storage.users.create(
+            args.email, password_hash, name=args.name or "", given_name=args.given_name or "",
+            family_name=args.family_name or "", preferred_username=args.username or "",
+            locale=args.locale or "", email_verified=args.email_verified, is_admin=args.admin,
+        )
+    except DuplicateEmail:
+        raise SystemExit(f"a user with email {args.email} already exists") from None
+    except PasswordTooLong as exc:
+        raise SystemExit(str(exc)) from None
+    print(json.dumps({"sub": user.subject, "email": user.email}) if args.json else
+          f"created user {user.email} (sub {user.subject})")
+    return 0
+
+
+def cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        name = registration.check_name(args.name)
+        uris = registration.check_redirect_uris(args.redirect_uri)
+        client_uri = registration.check_optional_uri("client_uri", args.url or "")
+        logo_uri = registration.check_optional_uri("logo_uri", args.logo_uri or "")
+    except registration.InvalidMetadata as exc:
+        raise SystemExit(f"invalid {exc}") from None
+    storage = _open(settings)
+    client, secret = storage.clients.create(
+        name, uris, description=args.description or "", client_uri=client_uri,
+        logo_uri=logo_uri, require_pkce=args.require_pkce,
+    )
+    if args.json:
+        print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+    else:
+        print(f"client_id:     {client.client_id}\nclient_secret: {secret}\n"
+              "(the secret is shown only this once; it is stored as a hash)")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
+        "gunicorn"
+    )
+    if gunicorn is None:
+        raise SystemExit("gunicorn is not installed: pip install 'oidc-core[server]'")
+    _open(settings).close()
+    argv = [
+        gunicorn, "--bind", args.bind, "--workers", str(args.workers), "--worker-class", "sync",
+        "--no-control-socket", "--access-logfile", "-", "--timeout", "30",
+        "oidc_adapters.standalone:create_app()",
+    ]
+    os.execv(gunicorn, argv)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oidc-core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create or upgrade the schema; create a signing key")
+    init.add_argument("--demo", action="store_true", help="also create a demo user and client")
+    init.add_argument("--key-alg", default="RS256", choices=["RS256", "ES256"])
+    init.set_defaults(func=cmd_init)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    create_user = user.add_parser("create", help="create a user")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password-stdin", action="store_true")
+    create_user.add_argument("--name")
+    create_user.add_argument("--given-name")
+    create_user.add_argument("--family-name")
+    create_user.add_argument("--username")
+    create_user.add_argument("--locale")
+    create_user.add_argument("--email-verified", action="store_true")
+    create_user.add_argument("--admin", action="store_true")
+    create_user.add_argument("--json", action="store_true")
+    create_user.set_defaults(func=cmd_user_create)
+
+    client = sub.add_parser("client", help="manage clients").add_subparsers(
+        dest="action", required=True
+    )
+    create_client = client.add_parser("create", help="generate client credentials")
+    create_client.add_argument("--name", required=True)
+    create_client.add_argument("--redirect-uri", action="append", required=True)
+    create_client.add_argument("--description")
+    create_client.add_argument("--url")
+    create_client.add_argument("--logo-uri")
+    create_client.add_argument("--require-pkce", action="store_true")
+    create_client.add_argument("--json", action="store_true")
+    create_client.set_defaults(func=cmd_client_create)
+
+    serve = sub.add_parser("serve", help="run the provider under gunicorn")
+    serve.add_argument("--bind", default="127.0.0.1:8000")
+    serve.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Generated credentials: client ids and secrets, codes, tokens, session keys, subjects.
+
+Everything is CSPRNG output of at least 128 bits (RFC 6749 section 10.10, OIDC Core
+section 16.19).  Bearer credentials are stored only as SHA-256 digests: they are
+server-generated and high-entropy, so a fast hash is the right tool (a slow KDF would cost
+100 times the whole token request) and a lookup by digest leaks no timing about the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_token() -> str:
+    """A 256-bit URL-safe random credential (codes, access tokens, session keys)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_client_id() -> str:
+    """A client identifier: public, random, 128 bits."""
+    return secrets.token_urlsafe(16)
+
+
+def new_client_secret() -> str:
+    """A client secret: 256 bits, shown once, stored hashed."""
+    return secrets.token_urlsafe(32)
+
+
+def new_subject() -> str:
+    """A pairwise-free, stable, never-reused subject identifier for a user."""
+    return secrets.token_urlsafe(18)
+
+
+def digest(value: str) -> str:
+    """The stored form of a bearer credential: hex SHA-256."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def digest_matches(value: str, stored_digest: str) -> bool:
+    """Constant-time comparison of a presented credential with its stored digest."""
+    return hmac.compare_digest(digest(value), stored_digest)

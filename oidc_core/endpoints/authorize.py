@@ -1,0 +1,96 @@
+"""Authorization endpoint: OpenID Connect Core 1.0 section 3.1.2 (code flow).
+
+Order matters (RFC 6749 4.1.2.1): ``client_id`` and ``redirect_uri`` are validated first;
+until both are, every error is a page and never a redirect.  Then the request checks run
+(``oauth/checks.py``), then the interaction policy decides between the login page, the
+consent page and issuing a code at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oauthlib.oauth2.rfc6749 import errors
+from webob import Request, Response
+
+from .. import responses
+from ..interactions import complete, policy
+from ..params import form_params
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+
+def authorize(op: Provider, request: Request) -> Response:
+    if request.method not in ("GET", "POST"):
+        return op.error_page("Use GET or POST.", 405)
+    via_post = request.method == "POST"
+    params = form_params(
+        request, op.settings.max_param_length, body=via_post, page=True
+    )
+    try:
+        scopes, info = op.server.authorization.validate_authorization_request(
+            complete.authorization_uri(op, params)
+        )
+        max_age = policy.parse_max_age(dict(params).get("max_age"))
+    except errors.FatalClientError as error:
+        return op.error_page(_fatal_message(error), 400, error.error)
+    except errors.OAuth2Error as error:
+        if not error.redirect_uri:
+            return op.error_page(error.description, 400, error.error)
+        return complete.oauth_error_redirect(op, error, via_post)
+
+    oauth_request = info["request"]
+    client = oauth_request.oidc_client
+    redirect_uri, state = info["redirect_uri"], info.get("state")
+    session = op.browser.current(request)
+    user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
+    consented = bool(user) and (
+        client.skip_consent
+        or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
+    )
+    situation = policy.Situation(
+        logged_in=user is not None,
+        auth_time=session.auth_time if session else None,
+        consented=consented,
+        prompt=frozenset(info.get("prompt") or ()),
+        max_age=max_age,
+    )
+    try:
+        step = policy.next_step(situation)
+    except errors.OAuth2Error as error:
+        return complete.error_redirect(
+            op, redirect_uri, error.error, error.description, state, via_post
+        )
+    if step == policy.ISSUE and user is not None and session is not None:
+        return complete.issue_code(
+            op,
+            params,
+            user,
+            session.auth_time or 0,
+            pending_id=None,
+            remember_consent=False,
+            via_post=via_post,
+        )
+
+    new_key = None
+    if session is None:
+        new_key, session = op.browser.start()
+    handle = op.storage.sessions.create_pending(
+        session.id, client.client_id, params, op.settings.interaction_ttl
+    )
+    page = "/login" if step == policy.LOGIN else "/consent"
+    response = responses.redirect(op.url(page) + "?interaction=" + handle, 303)
+    if new_key:
+        op.browser.set_cookie(response, new_key)
+    return response
+
+
+def _fatal_message(error: errors.FatalClientError) -> str:
+    if isinstance(error, errors.MissingClientIdError | errors.InvalidClientIdError):
+        return "The application that sent you here is not registered with this provider."
+    if isinstance(error, errors.MissingRedirectURIError):
+        return "The application did not say where to send you back (redirect_uri is missing)."
+    if isinstance(error, errors.InvalidRedirectURIError | errors.MismatchingRedirectURIError):
+        return "The application asked to send you to an address it has not registered."
+    return error.description or "The request is invalid."

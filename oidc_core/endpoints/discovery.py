@@ -1,0 +1,65 @@
+"""Discovery (OpenID Connect Discovery 1.0 section 3) and the JWK Set (RFC 7517 section 5).
+
+Both come from configuration and the key cache, so relying parties can fetch them and
+verify ID tokens even while the database is briefly unavailable.  Only what works is
+advertised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from webob import Request, Response
+
+from .. import responses
+from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+PUBLIC_CACHE = "public, max-age=300"
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def metadata(op: Provider) -> dict[str, Any]:
+    return {
+        "issuer": op.settings.issuer,
+        "authorization_endpoint": op.url("/authorize"),
+        "token_endpoint": op.url("/token"),
+        "userinfo_endpoint": op.url("/userinfo"),
+        "jwks_uri": op.url("/jwks"),
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": op.keys.algorithms(),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": [
+            *SUPPORTED_CLAIMS,
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+    }
+
+
+def discovery(op: Provider, request: Request) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
+    return responses.json_response(op.metadata, cache=PUBLIC_CACHE, headers=CORS)
+
+
+def jwks(op: Provider, request: Request) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
+    return responses.json_response(op.keys.jwks(), cache=PUBLIC_CACHE, headers=CORS)

@@ -1,0 +1,71 @@
+"""UserInfo endpoint: OpenID Connect Core 1.0 section 5.3, errors per RFC 6750 section 3.
+
+The access token comes in the ``Authorization: Bearer`` header (GET or POST) or as a
+form-encoded ``access_token`` body parameter (POST); never in the URL query (RFC 6750
+2.3 "SHOULD NOT", refused here) and never by two methods at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oauthlib.oauth2.rfc6749 import errors
+from webob import Request, Response
+
+from .. import responses
+from ..errors import InvalidRequest, InvalidToken, ProviderError
+from ..params import FORM_TYPE
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+
+def _challenge(error: ProviderError | None) -> dict[str, str]:
+    if error is None:
+        return {"WWW-Authenticate": 'Bearer realm="oidc-core"'}
+    value = f'Bearer realm="oidc-core", error="{error.error}"'
+    if error.description:
+        value += f', error_description="{error.description}"'
+    return {"WWW-Authenticate": value}
+
+
+def _fail(error: ProviderError, *, token_sent: bool) -> Response:
+    return responses.error_json(error, headers=_challenge(error if token_sent else None))
+
+
+def userinfo(op: Provider, request: Request) -> Response:
+    if request.method not in ("GET", "POST"):
+        return responses.error_json(
+            InvalidRequest("use GET or POST", status=405), headers={"Allow": "GET, POST"}
+        )
+    if "access_token" in request.GET:
+        return _fail(
+            InvalidRequest("send the access token in the Authorization header"), token_sent=True
+        )
+    header = request.headers.get("Authorization", "")
+    body = ""
+    if request.method == "POST" and request.content_type == FORM_TYPE:
+        body = request.body.decode("utf-8", "replace")
+        if "access_token" in request.POST and header:
+            return _fail(InvalidRequest("use one way to send the access token"), token_sent=True)
+    token_sent = bool(header) or "access_token=" in body
+    if not token_sent:
+        return responses.error_json(
+            ProviderError("an access token is required", error="invalid_request", status=401),
+            headers=_challenge(None),
+        )
+    if header and header.split(" ", 1)[0].lower() != "bearer":
+        return _fail(InvalidToken("use the Bearer scheme"), token_sent=True)
+    headers = {"Authorization": header} if header else {"Content-Type": FORM_TYPE}
+    try:
+        out_headers, out_body, status = op.server.userinfo.create_userinfo_response(
+            op.url("/userinfo"), request.method, body or None, headers
+        )
+    except errors.InsufficientScopeError:
+        return _fail(
+            ProviderError("the token lacks the openid scope", error="insufficient_scope", status=403),
+            token_sent=True,
+        )
+    except errors.OAuth2Error:
+        return _fail(InvalidToken("the access token is invalid or expired"), token_sent=True)
+    return responses.oauth_json(out_headers, out_body, status)

@@ -1,0 +1,60 @@
+"""The provider's browser state: the session cookie and CSRF tokens.
+
+The cookie holds a random key; the database holds its SHA-256 digest, the user and the
+authentication time.  The key and the CSRF secret are replaced at login (session fixation).
+A CSRF token is an HMAC of the pending request's handle under the session's secret, so a
+token is valid for one session and one pending authorization only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+from webob import Request, Response
+
+from ..records import BrowserSession
+from ..settings import Settings
+from ..storage import Storage
+
+
+class BrowserSessions:
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self._settings = settings
+        self._storage = storage
+        self._cookie_path = urlsplit(settings.issuer).path or "/"
+
+    def current(self, request: Request) -> BrowserSession | None:
+        key = request.cookies.get(self._settings.session_cookie_name)
+        if not key or len(key) > 128:
+            return None
+        return self._storage.sessions.by_key(key)
+
+    def start(self) -> tuple[str, BrowserSession]:
+        return self._storage.sessions.create(self._settings.session_ttl)
+
+    def log_in(self, session: BrowserSession, user_id: int) -> str:
+        return self._storage.sessions.log_in(session.id, user_id, self._settings.session_ttl)
+
+    def set_cookie(self, response: Response, key: str) -> None:
+        response.set_cookie(
+            self._settings.session_cookie_name,
+            key,
+            max_age=self._settings.session_ttl,
+            path=self._cookie_path,
+            secure=self._settings.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def csrf_token(session: BrowserSession, handle: str) -> str:
+    return hmac.new(
+        session.csrf_secret.encode("ascii"), handle.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+
+
+def csrf_valid(session: BrowserSession, handle: str, token: str) -> bool:
+    expected = csrf_token(session, handle).encode("ascii")
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))

@@ -1,0 +1,97 @@
+"""Finishing an authorization request: redirect back with a code, or with an error.
+
+Every authorization response carries ``iss`` (RFC 9207) and the exact ``state``.  The
+Location is the registered redirect URI string with parameters appended, never rebuilt
+from request data.  After a POST (login, consent) the status is 303 (RFC 9700 4.12).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from oauthlib.oauth2.rfc6749 import errors
+from webob import Response
+
+from .. import responses
+from ..oauth.validator import CodeAlreadyIssued, CodeIssue
+from ..records import User
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+
+def error_redirect(
+    op: Provider,
+    redirect_uri: str,
+    error: str,
+    description: str | None,
+    state: str | None,
+    via_post: bool,
+) -> Response:
+    params = [("error", error)]
+    if description:
+        params.append(("error_description", description))
+    if state is not None:
+        params.append(("state", state))
+    params.append(("iss", op.settings.issuer))
+    return responses.redirect(
+        responses.append_params(redirect_uri, params), 303 if via_post else 302
+    )
+
+
+def oauth_error_redirect(op: Provider, error: errors.OAuth2Error, via_post: bool) -> Response:
+    """An oauthlib error raised after client_id and redirect_uri were validated."""
+    return error_redirect(
+        op, error.redirect_uri, error.error, error.description, error.state, via_post
+    )
+
+
+def authorization_uri(op: Provider, params: list[tuple[str, str]]) -> str:
+    return op.url("/authorize") + "?" + urlencode(params)
+
+
+def issue_code(
+    op: Provider,
+    params: list[tuple[str, str]],
+    user: User,
+    auth_time: int,
+    *,
+    pending_id: int | None,
+    remember_consent: bool,
+    via_post: bool,
+) -> Response:
+    """Have oauthlib re-validate the request and store a code; redirect back with it."""
+    issue = CodeIssue(
+        user=user, auth_time=auth_time, pending_id=pending_id, remember_consent=remember_consent
+    )
+    try:
+        headers, _, _ = op.server.authorization.create_authorization_response(
+            authorization_uri(op, params), credentials={"oidc_issue": issue}
+        )
+    except errors.FatalClientError as error:
+        return op.error_page(error.description, 400, error.error)
+    except CodeAlreadyIssued:
+        return op.error_page(
+            "This sign-in request has already been completed. Go back to the application "
+            "and start again.",
+            400,
+        )
+    redirect_uri = dict(params)["redirect_uri"]
+    state = dict(params).get("state")
+    if not issue.code:
+        # oauthlib found an error while re-validating and built an error redirect; rebuild
+        # it on the registered URI so it carries iss like every other response.
+        returned = dict(parse_qsl(urlsplit(headers["Location"]).query))
+        return error_redirect(
+            op,
+            redirect_uri,
+            returned.get("error", "server_error"),
+            returned.get("error_description"),
+            state,
+            via_post,
+        )
+    location = responses.append_params(
+        redirect_uri, [("code", issue.code), ("state", state), ("iss", op.settings.issuer)]
+    )
+    return responses.redirect(location, 303 if via_post else 302)

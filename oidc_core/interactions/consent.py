@@ -1,0 +1,79 @@
+"""The bundled consent page: the app's name, logo and URL, the scopes; allow or deny.
+
+The form submits ``decision=allow`` or ``decision=deny``.  Only the pending request is
+authorized: client, redirect URI and scopes come from storage, never from the form.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from webob import Request, Response
+
+from .. import responses
+from ..claims import SCOPE_DESCRIPTIONS
+from ..errors import PageError
+from ..params import form_params
+from ..records import User
+from . import complete, pending
+from .browser import csrf_token
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+
+def consent(op: Provider, request: Request) -> Response:
+    if request.method == "GET":
+        interaction = pending.load(op, request, request.GET.get("interaction"))
+        user = _user(op, interaction)
+        return responses.html_page(
+            op.render(
+                "consent.html",
+                client=interaction.client,
+                user=user,
+                scopes=interaction.scopes,
+                scope_descriptions=SCOPE_DESCRIPTIONS,
+                interaction=interaction.pending.handle,
+                csrf_token=csrf_token(interaction.session, interaction.pending.handle),
+                action=op.url("/consent"),
+            )
+        )
+    if request.method != "POST":
+        return op.error_page("Use GET or POST.", 405)
+    fields = dict(form_params(request, op.settings.max_param_length, body=True, page=True))
+    interaction = pending.load(
+        op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
+    )
+    user = _user(op, interaction)
+    decision = fields.get("decision")
+    params = dict(interaction.pending.params)
+    if decision == "allow":
+        return complete.issue_code(
+            op,
+            interaction.pending.params,
+            user,
+            interaction.session.auth_time or 0,
+            pending_id=interaction.pending.id,
+            remember_consent=True,
+            via_post=True,
+        )
+    if decision == "deny":
+        if not op.storage.sessions.finish_pending(interaction.pending.id):
+            raise PageError(pending.EXPIRED)
+        return complete.error_redirect(
+            op,
+            interaction.client_redirect_uri(params["redirect_uri"]),
+            "access_denied",
+            "The user denied the request",
+            params.get("state"),
+            via_post=True,
+        )
+    raise PageError("Choose Allow or Deny.")
+
+
+def _user(op: Provider, interaction: pending.Interaction) -> User:
+    user_id = interaction.session.user_id
+    user = op.storage.users.by_id(user_id) if user_id is not None else None
+    if user is None:
+        raise PageError(pending.EXPIRED)
+    return user

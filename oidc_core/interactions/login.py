@@ -1,0 +1,96 @@
+"""The bundled login page: email and password (form fields ``email``, ``password``).
+
+Unknown email and wrong password get the same answer after the same amount of work.
+The session key and CSRF secret are replaced at login.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from webob import Request, Response
+
+from .. import responses
+from ..params import form_params
+from ..passwords import PasswordTooLong
+from . import complete, pending, policy
+from .browser import csrf_token
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+GENERIC_FAILURE = "The email address or password is not correct."
+
+
+def login(op: Provider, request: Request) -> Response:
+    if request.method == "GET":
+        handle = request.GET.get("interaction")
+        interaction = pending.load(op, request, handle)
+        hint = dict(interaction.pending.params).get("login_hint", "")
+        return _form(op, interaction, email=hint if "@" in hint else "")
+    if request.method != "POST":
+        return op.error_page("Use GET or POST.", 405)
+    fields = dict(form_params(request, op.settings.password_max_length + 64, body=True, page=True))
+    interaction = pending.load(
+        op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
+    )
+    email = fields.get("email", "").strip()
+    password = fields.get("password", "")
+    user = op.storage.users.by_email(email) if email and len(email) <= 320 else None
+    try:
+        ok = op.passwords.verify(user.password_hash if user else None, password)
+    except PasswordTooLong:
+        ok = False
+    if not ok or user is None:
+        return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
+
+    key = op.browser.log_in(interaction.session, user.id)
+    now = int(time.time())
+    situation = policy.Situation(
+        logged_in=True,
+        auth_time=now,
+        consented=interaction.client.skip_consent
+        or set(interaction.scopes)
+        <= op.storage.grants.consented_scopes(user.id, interaction.client.id),
+        prompt=interaction.prompt - {"login"},
+        max_age=None,
+    )
+    if policy.consent_needed(situation):
+        response = responses.redirect(
+            op.url("/consent") + "?interaction=" + interaction.pending.handle, 303
+        )
+    else:
+        response = complete.issue_code(
+            op,
+            interaction.pending.params,
+            user,
+            now,
+            pending_id=interaction.pending.id,
+            remember_consent=False,
+            via_post=True,
+        )
+    op.browser.set_cookie(response, key)
+    return response
+
+
+def _form(
+    op: Provider,
+    interaction: pending.Interaction,
+    *,
+    email: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    return responses.html_page(
+        op.render(
+            "login.html",
+            client=interaction.client,
+            interaction=interaction.pending.handle,
+            csrf_token=csrf_token(interaction.session, interaction.pending.handle),
+            action=op.url("/login"),
+            email=email,
+            error=error,
+        ),
+        status,
+    )

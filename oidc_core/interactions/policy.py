@@ -1,0 +1,61 @@
+"""What an authorization request needs next: login, consent, or a code.
+
+OpenID Connect Core 1.0 section 3.1.2.1 (``prompt``, ``max_age``) and 3.1.2.4.  Each rule
+is a small function; :func:`next_step` applies them in order.  ``prompt=none`` turns a
+needed interaction into the error the spec names instead of a page.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid.connect.core import exceptions
+
+LOGIN, CONSENT, ISSUE = "login", "consent", "issue"
+
+
+@dataclass(frozen=True)
+class Situation:
+    logged_in: bool
+    auth_time: int | None
+    consented: bool
+    prompt: frozenset[str]
+    max_age: int | None
+
+
+def parse_max_age(value: str | None) -> int | None:
+    """OIDC Core 3.1.2.1: max_age is a non-negative integer number of seconds."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise errors.InvalidRequestError(description="max_age must be a non-negative integer")
+    return int(value)
+
+
+def login_needed(situation: Situation) -> bool:
+    """No session, ``prompt=login``, or an authentication older than ``max_age``."""
+    if not situation.logged_in or "login" in situation.prompt:
+        return True
+    if situation.max_age is not None and situation.auth_time is not None:
+        return time.time() - situation.auth_time > situation.max_age
+    return False
+
+
+def consent_needed(situation: Situation) -> bool:
+    """No remembered consent covering the scopes, or ``prompt=consent``."""
+    return not situation.consented or "consent" in situation.prompt
+
+
+def next_step(situation: Situation) -> str:
+    silent = "none" in situation.prompt
+    if login_needed(situation):
+        if silent:
+            raise exceptions.LoginRequired()
+        return LOGIN
+    if consent_needed(situation):
+        if silent:
+            raise exceptions.ConsentRequired()
+        return CONSENT
+    return ISSUE

@@ -1,0 +1,88 @@
+"""Keys, signatures and the JWK Set: the only module that imports josepy.
+
+RFC 7515 (JWS), RFC 7517 (JWK), RFC 7638 (thumbprints as ``kid``).  ID tokens are signed
+with ``kid``, ``alg`` and ``typ`` in the protected header and no embedded key
+(``include_jwk=False``): a verifier finds our key by ``kid`` in the JWKS.  Private keys are
+parsed once per process (parsing an RSA-2048 PEM costs ~40 ms, ~130 signatures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import josepy
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+SUPPORTED_ALGORITHMS = ("RS256", "ES256")
+_ALGORITHMS = {"RS256": josepy.RS256, "ES256": josepy.ES256}
+_PROTECTED = frozenset({"alg", "kid", "typ"})
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A parsed private key with its ``kid`` and algorithm."""
+
+    kid: str
+    alg: str
+    jwk: josepy.JWK
+
+    def public_jwk(self) -> dict[str, Any]:
+        """The public half as a JWK dict; never the private members."""
+        public = dict(self.jwk.public_key().to_json())
+        public.update({"kid": self.kid, "use": "sig", "alg": self.alg})
+        return public
+
+
+def generate_private_pem(alg: str = "RS256") -> str:
+    """A new private key in PKCS#8 PEM: RSA-2048 for RS256, P-256 for ES256."""
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if alg == "RS256":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    elif alg == "ES256":
+        private = ec.generate_private_key(ec.SECP256R1())
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def key_id(pem: str) -> str:
+    """RFC 7638 thumbprint of the key, base64url: stable and unique per key."""
+    thumbprint = josepy.JWK.load(pem.encode("ascii")).thumbprint()
+    return josepy.b64.b64encode(thumbprint).decode("ascii")
+
+
+def load_signing_key(pem: str, alg: str, kid: str) -> SigningKey:
+    """Parse a private key once; the result signs any number of tokens."""
+    if alg not in _ALGORITHMS:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+    return SigningKey(kid=kid, alg=alg, jwk=josepy.JWK.load(pem.encode("ascii")))
+
+
+def sign_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
+    """Compact JWS of ``claims`` with ``alg``, ``kid`` and ``typ`` protected.
+
+    ``typ`` is a media type without its ``application/`` prefix (RFC 7515 section 4.1.9).
+    """
+    payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    jws = josepy.JWS.sign(
+        payload,
+        key=key.jwk,
+        alg=_ALGORITHMS[key.alg],
+        include_jwk=False,
+        protect=_PROTECTED,
+        kid=key.kid,
+        typ="application/" + typ,
+    )
+    return jws.to_compact().decode("ascii")
+
+
+def jwk_set(keys: list[SigningKey]) -> dict[str, Any]:
+    """RFC 7517 section 5 JWK Set of the public keys."""
+    return {"keys": [key.public_jwk() for key in keys]}

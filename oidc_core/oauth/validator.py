@@ -1,0 +1,300 @@
+"""The oauthlib RequestValidator: a switchboard of short methods.
+
+Each method answers one question oauthlib asks and delegates to storage, claims or jose.
+oauthlib's untyped request object stays inside this module; what we learn about it is
+kept on a few named attributes (``oidc_client``, ``oidc_code``, ``oidc_token``).
+
+Policies worth knowing (see ``docs/protocol.md``):
+
+* OpenID Connect only: an authorization request without the ``openid`` scope is refused
+  with ``invalid_scope``; unknown scope values are dropped, not refused.
+* ``redirect_uri`` is required on every authorization request and compared as an exact
+  string with the registered ones.
+* A code is consumed together with the insertion of its access token, in
+  :meth:`save_bearer_token`; a failed token request (wrong verifier, wrong redirect URI,
+  wrong client) does not consume it.  A replayed code revokes the tokens issued from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid import RequestValidator
+
+from .. import claims, credentials
+from ..records import User
+from ..storage import NewCode
+
+if TYPE_CHECKING:
+    from ..keys import KeyRing
+    from ..records import Client
+    from ..settings import Settings
+    from ..storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class CodeAlreadyIssued(Exception):
+    """The pending authorization was completed by another request (double submit)."""
+
+
+@dataclass
+class CodeIssue:
+    """What the authorization handler knows when it asks oauthlib for a code.
+
+    Passed in as ``credentials={"oidc_issue": ...}``; the validator fills in ``code``.
+    """
+
+    user: User
+    auth_time: int
+    pending_id: int | None
+    remember_consent: bool
+    code: str = ""
+
+
+def _basic_credentials(request: Any) -> tuple[str, str] | None:
+    """RFC 6749 2.3.1: client_id and secret from HTTP Basic, form-urlencoded first."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise errors.InvalidClientError(request=request) from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise errors.InvalidClientError(request=request)
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+class Validator(RequestValidator):  # type: ignore[misc]
+    def __init__(self, settings: Settings, storage: Storage, keys: KeyRing) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.keys = keys
+
+    # -- clients -----------------------------------------------------------------
+
+    def _client(self, client_id: str, request: Any) -> Client | None:
+        cached: Client | None = getattr(request, "oidc_client", None)
+        if cached is not None and cached.client_id == client_id:
+            return cached
+        client = self.storage.clients.by_client_id(client_id)
+        request.oidc_client = client
+        if client is not None:
+            request.client = client
+        return client
+
+    def validate_client_id(self, client_id: str, request: Any) -> bool:
+        return self._client(client_id, request) is not None
+
+    def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """client_secret_basic or client_secret_post, never both (RFC 6749 2.3)."""
+        basic = _basic_credentials(request)
+        body_secret = request.client_secret
+        if basic is not None and (body_secret is not None or request.client_id not in (None, basic[0])):
+            if body_secret is not None:
+                raise errors.InvalidRequestError(
+                    description="use one client authentication method, not two", request=request
+                )
+            raise errors.InvalidClientError(request=request)
+        if basic is not None:
+            client_id, secret = basic
+            request.oidc_auth_method = "client_secret_basic"
+        elif request.client_id and body_secret is not None:
+            client_id, secret = request.client_id, body_secret
+            request.oidc_auth_method = "client_secret_post"
+        else:
+            return False
+        client = self._client(client_id, request)
+        if client is None:
+            credentials.digest_matches(secret, "0" * 64)  # same work as a known client
+            return False
+        if not credentials.digest_matches(secret, client.secret_digest):
+            return False
+        request.client_id = client.client_id
+        return True
+
+    def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return False  # no public clients yet
+
+    # -- authorization endpoint ------------------------------------------------------
+
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        client = self._client(client_id, request)
+        return client is not None and redirect_uri in client.redirect_uris
+
+    def get_default_redirect_uri(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> None:
+        if request.grant_type is not None:
+            raise errors.InvalidGrantError(
+                description="redirect_uri is required when it was sent in the authorization request",
+                request=request,
+            )
+        return None  # OIDC Core 3.1.2.1: redirect_uri is required
+
+    def validate_response_type(
+        self, client_id: str, response_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        return response_type == "code"
+
+    def validate_scopes(
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        if "openid" not in scopes:
+            return False
+        allowed = self._client(client_id, request).allowed_scopes  # type: ignore[union-attr]
+        request.scopes = [scope for scope in dict.fromkeys(scopes) if scope in allowed]
+        return "openid" in request.scopes
+
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        client = self._client(client_id, request)
+        return self.settings.require_pkce or bool(client and client.require_pkce)
+
+    # prompt=none, id_token_hint and the session are decided by the authorization
+    # handler, which knows the browser session; oauthlib only validates the request.
+    def validate_silent_login(self, request: Any) -> bool:
+        return True
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        return True
+
+    def validate_user_match(self, id_token_hint: Any, scopes: Any, claims: Any, request: Any) -> bool:
+        return True
+
+    def save_authorization_code(self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+        client = self._client(client_id, request)
+        if client is None:
+            raise errors.InvalidClientIdError(request=request)
+        issue: CodeIssue = request.oidc_issue
+        issued = self.storage.grants.issue_code(
+            issue.pending_id,
+            NewCode(
+                code=code["code"],
+                client_pk=client.id,
+                user_id=issue.user.id,
+                redirect_uri=request.redirect_uri,
+                scopes=tuple(request.scopes),
+                nonce=request.nonce,
+                claims=request.claims if isinstance(request.claims, dict) else None,
+                code_challenge=request.code_challenge,
+                code_challenge_method=request.code_challenge_method,
+                auth_time=issue.auth_time,
+                ttl=self.settings.code_ttl,
+            ),
+            remember_scopes=issue.remember_consent,
+        )
+        if not issued:
+            raise CodeAlreadyIssued()
+        issue.code = code["code"]
+
+    # -- token endpoint ------------------------------------------------------------
+
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        return grant_type == "authorization_code"
+
+    def _code(self, code: str, request: Any) -> Any:
+        if not hasattr(request, "oidc_code"):
+            request.oidc_code = self.storage.grants.code(code) if code else None
+        return request.oidc_code
+
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        grant = self._code(code, request)
+        if grant is None or grant.client_pk != client.id:
+            return False
+        if grant.used:
+            revoked = self.storage.grants.revoke_code_tokens(grant.id)
+            log.warning("authorization code replayed; %d token(s) revoked", revoked)
+            return False
+        if grant.expires_at <= time.time():
+            return False
+        request.user = grant.user
+        request.scopes = list(grant.scopes)
+        request.claims = grant.claims
+        return True
+
+    def confirm_redirect_uri(
+        self, client_id: str, code: str, redirect_uri: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        if redirect_uri != self._code(code, request).redirect_uri:
+            raise errors.InvalidGrantError(
+                description="redirect_uri does not match the authorization request", request=request
+            )
+        return True
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        grant = self._code(code, request)
+        return grant.code_challenge if grant else None
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        grant = self._code(code, request)
+        return grant.code_challenge_method if grant else None
+
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> list[str]:
+        grant = self._code(code, request)
+        return list(grant.scopes) if grant else []
+
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> str | None:
+        grant = self._code(code, request)
+        return grant.nonce if grant else None
+
+    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+        redeemed = self.storage.grants.redeem_code(
+            request.oidc_code.id,
+            token["access_token"],
+            tuple(request.scopes),
+            self.settings.access_token_ttl,
+        )
+        if not redeemed:
+            raise errors.InvalidGrantError(description="code already used", request=request)
+
+    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
+        """Nothing to do: :meth:`save_bearer_token` consumed the code atomically."""
+
+    def get_id_token(self, token: Any, token_handler: Any, request: Any) -> None:
+        return None  # let oauthlib prefill aud, iat, nonce, at_hash; finalize below
+
+    def finalize_id_token(self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any) -> str:
+        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time, then sign."""
+        code = request.oidc_code
+        id_token.update(
+            iss=self.settings.issuer,
+            sub=code.user.subject,
+            exp=id_token["iat"] + self.settings.id_token_ttl,
+            auth_time=code.auth_time,
+        )
+        return self.keys.sign(id_token)
+
+    # -- userinfo --------------------------------------------------------------------
+
+    def validate_bearer_token(self, token: str | None, scopes: list[str], request: Any) -> bool:
+        grant = self.storage.grants.access_token(token) if token else None
+        if grant is None:
+            return False
+        request.oidc_token = grant
+        request.scopes = list(grant.scopes)
+        return True
+
+    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        grant = request.oidc_token
+        return claims.claims_for(grant.user, grant.scopes)
+
+    def is_origin_allowed(self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return False

@@ -1,0 +1,57 @@
+"""Reading protocol parameters from a request, with the size and encoding limits applied."""
+
+from __future__ import annotations
+
+from webob import Request
+
+from .errors import InvalidRequest, PageError, RequestTooLarge
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_PARAMS = 100
+
+
+def check_body_size(request: Request, limit: int) -> None:
+    length = request.content_length
+    if length is not None and length > limit:
+        raise RequestTooLarge(f"request body larger than {limit} bytes")
+
+
+def _pairs(request: Request, *, body: bool) -> list[tuple[str, str]]:
+    try:
+        source = request.POST if body else request.GET
+        pairs = [(str(k), str(v)) for k, v in source.items()]
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("parameters are not valid UTF-8 form encoding") from None
+    return pairs
+
+
+def form_params(
+    request: Request, max_length: int, *, body: bool, page: bool = False
+) -> list[tuple[str, str]]:
+    """Parameters of the query (``body=False``) or form body, validated for size.
+
+    ``page=True`` raises :class:`PageError` (shown to the user, never redirected).
+    """
+    error = PageError if page else InvalidRequest
+    if body and request.content_type != FORM_TYPE:
+        raise error(f"the request body must be {FORM_TYPE}")
+    try:
+        pairs = _pairs(request, body=body)
+    except InvalidRequest as exc:
+        raise error(exc.description) from None
+    if len(pairs) > MAX_PARAMS:
+        raise error("too many parameters")
+    for key, value in pairs:
+        if len(value) > max_length or len(key) > 64:
+            raise error(f"parameter {key[:64]!r} is too long")
+        if "\x00" in value:
+            raise error(f"parameter {key[:64]!r} contains a NUL character")
+    return pairs
+
+
+def duplicated(pairs: list[tuple[str, str]]) -> set[str]:
+    seen: set[str] = set()
+    dupes: set[str] = set()
+    for key, _ in pairs:
+        (dupes if key in seen else seen).add(key)
+    return dupes

@@ -1,0 +1,150 @@
+"""The Provider: one WSGI application serving every endpoint of the OP.
+
+``Provider(settings)`` wires storage, keys, the oauthlib server and the pages.  Call it as a
+WSGI app (or use ``provider.wsgi_app``); adapters only mount it.  Routes are matched on
+``PATH_INFO``; every URL the provider publishes derives from ``settings.issuer``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from webob import Request, Response
+
+from . import responses
+from .endpoints import authorize, discovery, token, userinfo
+from .errors import PageError, ProviderError, StorageUnavailable
+from .interactions import consent, login
+from .interactions.browser import BrowserSessions
+from .keys import KeyRing
+from .oauth.server import OAuthServer
+from .oauth.validator import Validator
+from .params import check_body_size
+from .passwords import PasswordService
+from .settings import Settings
+from .storage import Storage, StorageError
+from .ui import render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Provider", Request], Response]
+
+# path -> (handler, answers in HTML?).  The ".php" aliases are the paths relying parties
+# configured for the reference billing system.
+ROUTES: dict[str, tuple[Handler, bool]] = {
+    "/.well-known/openid-configuration": (discovery.discovery, False),
+    "/oauth/openid-configuration.php": (discovery.discovery, False),
+    "/jwks": (discovery.jwks, False),
+    "/oauth/certs.php": (discovery.jwks, False),
+    "/authorize": (authorize.authorize, True),
+    "/oauth/authorize.php": (authorize.authorize, True),
+    "/token": (token.token, False),
+    "/oauth/token.php": (token.token, False),
+    "/userinfo": (userinfo.userinfo, False),
+    "/oauth/userinfo.php": (userinfo.userinfo, False),
+    "/login": (login.login, True),
+    "/consent": (consent.consent, True),
+}
+
+
+class Provider:
+    """An OpenID Connect Provider as a WSGI application."""
+
+    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+        self.settings = settings
+        self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
+        self.keys = KeyRing(self.storage, settings.key_cache_seconds)
+        self.passwords = PasswordService(settings)
+        self.browser = BrowserSessions(settings, self.storage)
+        self.server = OAuthServer(
+            Validator(settings, self.storage, self.keys), settings.access_token_ttl
+        )
+        self._base_path = urlsplit(settings.issuer).path
+
+    # -- helpers used by handlers -------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """The absolute URL of one of our paths, under the issuer."""
+        return self.settings.issuer + path
+
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        return discovery.metadata(self)
+
+    def render(self, template: str, **context: Any) -> str:
+        return render.render(template, static_url=self.url("/static"), **context)
+
+    def error_page(self, message: str, status: int = 400, error_code: str = "") -> Response:
+        titles = {403: "Not allowed", 404: "Not found", 405: "Method not allowed",
+                  413: "Request too large", 503: "Temporarily unavailable"}
+        page = self.render(
+            "error.html",
+            title=titles.get(status, "Something went wrong"),
+            message=message,
+            error_code=error_code,
+        )
+        response = responses.html_page(page, status)
+        if status == 503:
+            response.headers["Retry-After"] = "5"
+        return response
+
+    # -- WSGI -------------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        response = self.handle(Request(environ))
+        return response(environ, start_response)  # type: ignore[no-any-return]
+
+    @property
+    def wsgi_app(self) -> Provider:
+        return self
+
+    def handle(self, request: Request) -> Response:
+        path = request.path_info
+        route = ROUTES.get(path)
+        if route is None:
+            return self._other(request, path)
+        handler, html = route
+        try:
+            check_body_size(request, self.settings.max_body_bytes)
+            return handler(self, request)
+        except PageError as error:
+            return self.error_page(error.description, error.status, error.error)
+        except ProviderError as error:
+            if html:
+                return self.error_page(error.description, error.status, error.error)
+            return responses.error_json(error)
+        except StorageError as exc:
+            return self._unavailable(exc, html)
+        finally:
+            self.storage.release()
+
+    def _unavailable(self, exc: BaseException, html: bool) -> Response:
+        correlation = secrets.token_hex(8)
+        log.error("storage failure (correlation id %s): %s", correlation, type(exc).__name__,
+                  exc_info=exc)
+        error = StorageUnavailable(f"the service is temporarily unavailable ({correlation})")
+        if html:
+            return self.error_page(error.description, 503, error.error)
+        return responses.error_json(error)
+
+    def _other(self, request: Request, path: str) -> Response:
+        if path.startswith("/static/"):
+            content = render.static_file(path[len("/static/"):])
+            if content is not None:
+                response = Response(body=content, content_type="text/css", charset="utf-8")
+                response.cache_control.max_age = 3600
+                return response
+        if path == "/":
+            return responses.json_response(
+                {"issuer": self.settings.issuer,
+                 "discovery": self.url("/.well-known/openid-configuration")},
+                cache="no-cache",
+            )
+        return self.error_page("There is nothing at this address.", 404)

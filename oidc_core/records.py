@@ -1,0 +1,99 @@
+"""Plain records that cross the storage boundary (no ORM objects leave ``storage/``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    allowed_scopes: frozenset[str]
+    description: str = ""
+    client_uri: str = ""
+    logo_uri: str = ""
+    require_pkce: bool = False
+    skip_consent: bool = False
+    secret_digest: str = field(default="", repr=False)
+    created_at: int = 0
+    updated_at: int = 0
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    subject: str
+    email: str
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    preferred_username: str = ""
+    locale: str = ""
+    email_verified: bool = False
+    is_admin: bool = False
+    password_hash: str = field(default="", repr=False)
+    updated_at: int = 0
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    id: int
+    csrf_secret: str = field(repr=False)
+    user_id: int | None
+    auth_time: int | None
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """An authorization request waiting for login and consent (the interaction)."""
+
+    id: int
+    handle: str
+    session_id: int
+    client_id: str
+    params: list[tuple[str, str]]
+    expires_at: int
+    completed: bool
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    """An authorization code as stored, with the user it was issued for."""
+
+    id: int
+    client_pk: int
+    user: User
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    nonce: str | None
+    claims: dict[str, Any] | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int
+    expires_at: int
+    used: bool
+
+
+@dataclass(frozen=True)
+class AccessTokenGrant:
+    """A live access token with its user and scopes."""
+
+    id: int
+    client_id: str
+    user: User
+    scopes: tuple[str, ...]
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    kid: str
+    alg: str
+    private_pem: str = field(repr=False)
+    state: str
+    created_at: int

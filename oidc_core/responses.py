@@ -1,0 +1,91 @@
+"""Every response the provider sends is built here: JSON, HTML pages, redirects, errors.
+
+Handlers return complete :class:`webob.Response` objects; adapters copy them verbatim.
+Sensitive responses carry ``Cache-Control: no-store``; HTML pages carry the framing,
+referrer and content-security headers of RFC 9700 section 4.16 and 4.2.4.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from webob import Response
+
+from .errors import ProviderError
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(
+    data: Any, status: int = 200, *, cache: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """JSON body; ``no-store`` unless a public ``cache`` policy is given."""
+    response = Response(
+        body=json.dumps(data, separators=(",", ":")).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+        charset=None,
+    )
+    if cache is None:
+        response.headers.update(NO_STORE)
+    else:
+        response.headers["Cache-Control"] = cache
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def oauth_json(headers: dict[str, str], body: str | None, status: int) -> Response:
+    """An oauthlib ``(headers, body, status)`` triple as a JSON response."""
+    response = Response(body=(body or "").encode("utf-8"), status=status, charset=None)
+    response.headers.update(headers)
+    response.content_type = "application/json"
+    response.headers.update(NO_STORE)
+    return response
+
+
+def error_json(error: ProviderError, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": error.error}
+    if error.description:
+        body["error_description"] = error.description
+    response = json_response(body, error.status, headers=headers)
+    if error.status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def html_page(body: str, status: int = 200, *, no_store: bool = True) -> Response:
+    response = Response(body=body.encode("utf-8"), status=status, content_type="text/html")
+    response.headers.update(SECURITY_HEADERS)
+    if no_store:
+        response.headers.update(NO_STORE)
+    return response
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    """A redirect to an absolute location we built (never from unvalidated input)."""
+    response = Response(status=status)
+    response.headers["Location"] = location
+    response.headers.update(NO_STORE)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def append_params(uri: str, params: Iterable[tuple[str, str]]) -> str:
+    """Append query parameters to a registered redirect URI, keeping its own query as is."""
+    encoded = urlencode([(k, v) for k, v in params if v is not None])
+    if not encoded:
+        return uri
+    return uri + ("&" if "?" in uri else "?") + encoded

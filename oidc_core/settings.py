@@ -1,0 +1,192 @@
+"""Provider configuration: one frozen dataclass, one parser.
+
+Every option is a field of :class:`Settings` with a default and a description (the
+``metadata["doc"]`` of the field, rendered in ``docs/configuration.md``).  The only way in
+is :meth:`Settings.from_mapping` (Pyramid ``.ini`` sections, Bottle config, tests) and its
+environment wrapper :meth:`Settings.from_env` (``OIDC_*`` variables, used by gunicorn).
+Invalid values fail at start-up with the key's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class ConfigurationError(ValueError):
+    """A setting has an invalid value; the message names the key."""
+
+
+def _doc(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every option of the provider, with its default."""
+
+    issuer: str = _doc(
+        "The issuer identifier: discovery, `iss` and every endpoint URL derive from it. "
+        "Must be `https://` except on a loopback host (development).",
+        "http://127.0.0.1:8000",
+    )
+    database_url: str = _doc(
+        "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db` or "
+        "`postgresql://user@host/db` (needs the `postgresql` extra).",
+        "sqlite:///oidc-core.db",
+    )
+    code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)
+    access_token_ttl: int = _doc("Lifetime of an access token, in seconds.", 3600)
+    id_token_ttl: int = _doc("Lifetime of an ID token, in seconds.", 3600)
+    session_ttl: int = _doc("Lifetime of the provider's browser session, in seconds.", 86400)
+    interaction_ttl: int = _doc(
+        "How long a pending authorization request (login and consent pages) stays valid, "
+        "in seconds.",
+        1800,
+    )
+    session_cookie_name: str = _doc("Name of the provider's browser session cookie.", "oidc_session")
+    require_pkce: bool = _doc(
+        "Require PKCE (S256) from every client, not only public ones.", False
+    )
+    password_time_cost: int = _doc("argon2id time cost (iterations).", 2)
+    password_memory_cost: int = _doc("argon2id memory cost in KiB.", 19456)
+    password_parallelism: int = _doc("argon2id parallelism.", 1)
+    password_max_length: int = _doc(
+        "Longest password accepted, in bytes (checked before hashing).", 1024
+    )
+    password_hash_concurrency: int = _doc(
+        "How many password hashes one process computes at once; further logins wait, so "
+        "logins cannot starve the token endpoint.",
+        2,
+    )
+    key_cache_seconds: int = _doc(
+        "How long a process keeps the signing keys it read from the database before "
+        "reading them again (a key rotated on another host is seen after this).",
+        300,
+    )
+    trusted_proxies: tuple[str, ...] = _doc(
+        "Addresses (or networks) whose `X-Forwarded-For` header is trusted for the client "
+        "address. Comma-separated in the environment.",
+        (),
+    )
+    max_body_bytes: int = _doc("Largest request body accepted, in bytes (413 beyond).", 65536)
+    max_param_length: int = _doc(
+        "Longest single parameter value accepted at the protocol endpoints, in characters.",
+        4096,
+    )
+    sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
+
+    def __post_init__(self) -> None:
+        _check_issuer(self.issuer)
+        for name in (
+            "code_ttl",
+            "access_token_ttl",
+            "id_token_ttl",
+            "session_ttl",
+            "interaction_ttl",
+            "password_time_cost",
+            "password_memory_cost",
+            "password_parallelism",
+            "password_max_length",
+            "password_hash_concurrency",
+            "max_body_bytes",
+            "max_param_length",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"{name}: must be a positive integer")
+        if self.key_cache_seconds < 0:
+            raise ConfigurationError("key_cache_seconds: must not be negative")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigurationError(
+                    f"trusted_proxies: {proxy!r} is not an IP address or network"
+                ) from None
+        if not self.database_url.split(":", 1)[0] in {"sqlite", "postgresql", "postgres"}:
+            raise ConfigurationError(
+                "database_url: scheme must be sqlite:// or postgresql://"
+            )
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the issuer is on a loopback host (development without TLS)."""
+        return (urlsplit(self.issuer).hostname or "") in LOOPBACK_HOSTS
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any], prefix: str = "oidc.") -> Settings:
+        """Build settings from ``prefix + name`` keys; unknown prefixed keys are errors."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in mapping.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :].lower()
+            if name not in fields:
+                raise ConfigurationError(f"{key}: unknown setting")
+            values[name] = _coerce(key, raw, fields[name].default)
+        return cls(**values)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``OIDC_*`` environment variables."""
+        environ = os.environ if environ is None else environ
+        known = {f.name for f in dataclasses.fields(cls)}
+        mapping = {
+            "oidc." + key[5:].lower(): value
+            for key, value in environ.items()
+            if key.startswith("OIDC_") and key[5:].lower() in known
+        }
+        return cls.from_mapping(mapping)
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigurationError(f"{key}: expected a boolean, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise ConfigurationError(f"{key}: expected an integer, got {raw!r}") from None
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
+    return raw.strip()
+
+
+def _check_issuer(issuer: str) -> None:
+    """OpenID Connect Discovery 1.0 section 2 / RFC 8414 section 2: https, no query/fragment."""
+    parts = urlsplit(issuer)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ConfigurationError("issuer: must be an absolute https:// URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("issuer: must have no query, fragment or user information")
+    if issuer.endswith("/"):
+        raise ConfigurationError("issuer: must not end with a slash")
+    if parts.scheme == "http":
+        if parts.hostname not in LOOPBACK_HOSTS:
+            raise ConfigurationError(
+                "issuer: http:// is allowed only on loopback (127.0.0.1, localhost, [::1]); "
+                "use https:// in production"
+            )
+        log.warning("issuer %s is plain http: acceptable for loopback development only", issuer)

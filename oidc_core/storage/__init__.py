@@ -1,0 +1,60 @@
+"""Storage: the only package that imports peewee.
+
+:class:`Storage` opens the database from a URL and exposes one small store per concern.
+Every method takes and returns plain values or :mod:`oidc_core.records`; a database failure
+surfaces as :class:`StorageError` so callers never need to know peewee.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from . import migrations
+from .clients import ClientStore
+from .db import database_proxy, open_database
+from .grants import GrantStore, NewCode
+from .keys import KeyStore
+from .sessions import SessionStore
+from .users import DuplicateEmail, UserStore
+
+StorageError: tuple[type[BaseException], ...] = (
+    peewee.OperationalError,
+    peewee.InterfaceError,
+    peewee.InternalError,
+)
+
+
+class Storage:
+    """The provider's database and its stores."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.url = url
+        self.database = open_database(url, echo=echo)
+        database_proxy.initialize(self.database)
+        self.users = UserStore()
+        self.clients = ClientStore()
+        self.sessions = SessionStore()
+        self.grants = GrantStore()
+        self.keys = KeyStore()
+
+    def upgrade(self) -> tuple[int, int]:
+        """Create or upgrade the schema; returns (version before, version after)."""
+        return migrations.upgrade(self.database)
+
+    def schema_is_current(self) -> bool:
+        return migrations.current_version(self.database) == migrations.LATEST
+
+    def connect(self) -> None:
+        self.database.connect(reuse_if_open=True)
+
+    def release(self) -> None:
+        """End of a request: roll back anything left open; keep the connection for reuse."""
+        if self.database.in_transaction():
+            self.database.rollback()
+
+    def close(self) -> None:
+        if not self.database.is_closed():
+            self.database.close()
+
+
+__all__ = ["DuplicateEmail", "NewCode", "Storage", "StorageError"]

@@ -1,0 +1,60 @@
+"""Model rows to plain records."""
+
+from __future__ import annotations
+
+import json
+
+from .. import records
+from . import models
+
+
+def user(row: models.User) -> records.User:
+    return records.User(
+        id=row.id,
+        subject=row.subject,
+        email=row.email,
+        name=row.name,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        preferred_username=row.preferred_username,
+        locale=row.locale,
+        email_verified=bool(row.email_verified),
+        is_admin=bool(row.is_admin),
+        password_hash=row.password_hash,
+        updated_at=row.updated_at,
+    )
+
+
+def client(row: models.Client) -> records.Client:
+    return records.Client(
+        id=row.id,
+        client_id=row.client_id,
+        name=row.name,
+        redirect_uris=tuple(uri for uri in row.redirect_uris.split("\n") if uri),
+        allowed_scopes=frozenset(row.allowed_scopes.split()),
+        description=row.description,
+        client_uri=row.client_uri,
+        logo_uri=row.logo_uri,
+        require_pkce=bool(row.require_pkce),
+        skip_consent=bool(row.skip_consent),
+        secret_digest=row.secret_digest,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def code(row: models.AuthorizationCode) -> records.CodeGrant:
+    return records.CodeGrant(
+        id=row.id,
+        client_pk=row.client_id,
+        user=user(row.user),
+        redirect_uri=row.redirect_uri,
+        scopes=tuple(row.scopes.split()),
+        nonce=row.nonce,
+        claims=json.loads(row.claims) if row.claims else None,
+        code_challenge=row.code_challenge,
+        code_challenge_method=row.code_challenge_method,
+        auth_time=row.auth_time,
+        expires_at=row.expires_at,
+        used=row.used_at is not None,
+    )

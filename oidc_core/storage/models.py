@@ -1,0 +1,153 @@
+"""Tables.  Timestamps are integer seconds since the epoch (UTC) on every backend.
+
+Credentials are never stored in the clear: client secrets, codes, access tokens and
+session keys are SHA-256 digests (``*_digest``); passwords are argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from .db import database_proxy
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = peewee.IntegerField()
+
+    class Meta:
+        table_name = "oidc_schema_version"
+
+
+class User(BaseModel):
+    subject = peewee.CharField(max_length=64, unique=True)
+    email = peewee.CharField(max_length=320, unique=True)
+    password_hash = peewee.CharField(max_length=255, default="")
+    name = peewee.CharField(max_length=255, default="")
+    given_name = peewee.CharField(max_length=255, default="")
+    family_name = peewee.CharField(max_length=255, default="")
+    preferred_username = peewee.CharField(max_length=255, default="")
+    locale = peewee.CharField(max_length=35, default="")
+    email_verified = peewee.BooleanField(default=False)
+    is_admin = peewee.BooleanField(default=False)
+    created_at = peewee.BigIntegerField()
+    updated_at = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "oidc_user"
+
+
+class Client(BaseModel):
+    client_id = peewee.CharField(max_length=64, unique=True)
+    secret_digest = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255)
+    description = peewee.TextField(default="")
+    client_uri = peewee.CharField(max_length=2048, default="")
+    logo_uri = peewee.CharField(max_length=2048, default="")
+    redirect_uris = peewee.TextField()  # newline-separated, each validated on write
+    allowed_scopes = peewee.CharField(max_length=1024, default="openid profile email")
+    require_pkce = peewee.BooleanField(default=False)
+    skip_consent = peewee.BooleanField(default=False)
+    created_at = peewee.BigIntegerField()
+    updated_at = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "oidc_client"
+
+
+class BrowserSession(BaseModel):
+    key_digest = peewee.CharField(max_length=64, unique=True)
+    csrf_secret = peewee.CharField(max_length=64)
+    user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    auth_time = peewee.BigIntegerField(null=True)
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+
+    class Meta:
+        table_name = "oidc_browser_session"
+
+
+class PendingAuthorization(BaseModel):
+    handle = peewee.CharField(max_length=64, unique=True)
+    session = peewee.ForeignKeyField(BrowserSession, on_delete="CASCADE")
+    client_id = peewee.CharField(max_length=64)
+    params = peewee.TextField()  # JSON of the validated authorization request
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+    completed_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_pending_authorization"
+
+
+class Consent(BaseModel):
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    scopes = peewee.CharField(max_length=1024)
+    granted_at = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "oidc_consent"
+        indexes = ((("user", "client"), True),)
+
+
+class AuthorizationCode(BaseModel):
+    code_digest = peewee.CharField(max_length=64, unique=True)
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    redirect_uri = peewee.CharField(max_length=2048)
+    scopes = peewee.CharField(max_length=1024)
+    nonce = peewee.TextField(null=True)
+    claims = peewee.TextField(null=True)
+    code_challenge = peewee.CharField(max_length=128, null=True)
+    code_challenge_method = peewee.CharField(max_length=16, null=True)
+    auth_time = peewee.BigIntegerField()
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+    used_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_authorization_code"
+
+
+class AccessToken(BaseModel):
+    token_digest = peewee.CharField(max_length=64, unique=True)
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    code = peewee.ForeignKeyField(AuthorizationCode, null=True, on_delete="SET NULL")
+    scopes = peewee.CharField(max_length=1024)
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+    revoked_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_access_token"
+
+
+class SigningKey(BaseModel):
+    kid = peewee.CharField(max_length=128, unique=True)
+    alg = peewee.CharField(max_length=16)
+    private_pem = peewee.TextField()
+    state = peewee.CharField(max_length=16)  # next | current | retired
+    created_at = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "oidc_signing_key"
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion,
+    User,
+    Client,
+    BrowserSession,
+    PendingAuthorization,
+    Consent,
+    AuthorizationCode,
+    AccessToken,
+    SigningKey,
+)

@@ -1,0 +1,103 @@
+"""The provider's own browser sessions and the authorization requests waiting in them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from .. import credentials, records
+from . import models
+from .db import write_transaction
+
+
+def _session(row: models.BrowserSession) -> records.BrowserSession:
+    return records.BrowserSession(
+        id=row.id,
+        csrf_secret=row.csrf_secret,
+        user_id=row.user_id,
+        auth_time=row.auth_time,
+        expires_at=row.expires_at,
+    )
+
+
+class SessionStore:
+    def create(self, ttl: int) -> tuple[str, records.BrowserSession]:
+        """A new anonymous session; returns the cookie value (stored only as a digest)."""
+        key = credentials.new_token()
+        now = int(time.time())
+        with models.database_proxy.atomic():
+            row = models.BrowserSession.create(
+                key_digest=credentials.digest(key),
+                csrf_secret=secrets.token_hex(32),
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        return key, _session(row)
+
+    def by_key(self, key: str) -> records.BrowserSession | None:
+        row = models.BrowserSession.get_or_none(
+            (models.BrowserSession.key_digest == credentials.digest(key))
+            & (models.BrowserSession.expires_at > int(time.time()))
+        )
+        return _session(row) if row else None
+
+    def log_in(self, session_id: int, user_id: int, ttl: int) -> str:
+        """Bind the session to a user under a new key and CSRF secret (fixation defence)."""
+        key = credentials.new_token()
+        now = int(time.time())
+        models.BrowserSession.update(
+            key_digest=credentials.digest(key),
+            csrf_secret=secrets.token_hex(32),
+            user=user_id,
+            auth_time=now,
+            expires_at=now + ttl,
+        ).where(models.BrowserSession.id == session_id).execute()
+        return key
+
+    def create_pending(
+        self, session_id: int, client_id: str, params: list[tuple[str, str]], ttl: int
+    ) -> str:
+        handle = secrets.token_urlsafe(24)
+        now = int(time.time())
+        models.PendingAuthorization.create(
+            handle=handle,
+            session=session_id,
+            client_id=client_id,
+            params=json.dumps(params),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        return handle
+
+    def pending(self, handle: str, session_id: int) -> records.PendingAuthorization | None:
+        """The live pending request ``handle`` if it belongs to this browser session."""
+        row = models.PendingAuthorization.get_or_none(
+            (models.PendingAuthorization.handle == handle)
+            & (models.PendingAuthorization.session == session_id)
+            & (models.PendingAuthorization.expires_at > int(time.time()))
+        )
+        if row is None:
+            return None
+        return records.PendingAuthorization(
+            id=row.id,
+            handle=row.handle,
+            session_id=row.session_id,
+            client_id=row.client_id,
+            params=[(str(k), str(v)) for k, v in json.loads(row.params)],
+            expires_at=row.expires_at,
+            completed=row.completed_at is not None,
+        )
+
+    def finish_pending(self, pending_id: int) -> bool:
+        """Close a pending request without a code (denied); False if already finished."""
+        with write_transaction(models.database_proxy):
+            updated = (
+                models.PendingAuthorization.update(completed_at=int(time.time()))
+                .where(
+                    (models.PendingAuthorization.id == pending_id)
+                    & (models.PendingAuthorization.completed_at.is_null())
+                )
+                .execute()
+            )
+        return updated == 1

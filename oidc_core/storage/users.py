@@ -1,0 +1,63 @@
+"""Users: the built-in account table."""
+
+from __future__ import annotations
+
+import time
+
+import peewee
+
+from .. import credentials, records
+from . import convert, models
+
+
+class DuplicateEmail(ValueError):
+    """Another user already has this email address."""
+
+
+class UserStore:
+    def create(
+        self,
+        email: str,
+        password_hash: str,
+        *,
+        name: str = "",
+        given_name: str = "",
+        family_name: str = "",
+        preferred_username: str = "",
+        locale: str = "",
+        email_verified: bool = False,
+        is_admin: bool = False,
+    ) -> records.User:
+        now = int(time.time())
+        try:
+            with models.database_proxy.atomic():
+                row = models.User.create(
+                    subject=credentials.new_subject(),
+                    email=email.strip().lower(),
+                    password_hash=password_hash,
+                    name=name,
+                    given_name=given_name,
+                    family_name=family_name,
+                    preferred_username=preferred_username,
+                    locale=locale,
+                    email_verified=email_verified,
+                    is_admin=is_admin,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except peewee.IntegrityError:
+            raise DuplicateEmail(email) from None
+        return convert.user(row)
+
+    def by_email(self, email: str) -> records.User | None:
+        row = models.User.get_or_none(models.User.email == email.strip().lower())
+        return convert.user(row) if row else None
+
+    def by_id(self, user_id: int) -> records.User | None:
+        row = models.User.get_or_none(models.User.id == user_id)
+        return convert.user(row) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        models.User.update(password_hash=password_hash, updated_at=int(time.time())).where(
+            models.User.id == user_id
+        ).execute()
