@@ -1,0 +1,38 @@
+# oidc-core: two commands do all the set-up.
+#   make serve   virtualenv + install + SQLite database with a key, demo user and client,
+#                then the provider on http://127.0.0.1:8000 under gunicorn
+#   make test    virtualenv + test dependencies, then the test suite (SQLite by default;
+#                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DATABASE_URL ?= sqlite:///var/oidc-core.db
+BIND ?= 127.0.0.1:8000
+
+.PHONY: serve test lint bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[server,postgresql,test,lint]'
+	touch $@
+
+serve: $(BIN)/.installed
+	mkdir -p var
+	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/oidc-core init --demo
+	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) exec $(BIN)/oidc-core serve --bind $(BIND)
+
+test: $(BIN)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check oidc_core adapters tests bench
+	$(BIN)/ruff format --check oidc_core adapters tests bench
+	$(BIN)/mypy
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,170 @@
+"""Fixtures: a real provider on a real database (SQLite by default, PostgreSQL with
+``OIDC_TEST_DATABASE_URL``), WebTest apps, registered clients and users.
+
+Every test starts from empty tables (the signing key stays) and ends with the
+"nothing lost" invariants checked in SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import webtest
+
+from oidc_core import Provider, Settings
+from oidc_core.keys import create_key_if_missing
+from oidc_core.storage import Storage
+from oidc_core.storage.models import ALL_MODELS
+from tests.support.flow import ISSUER, Flow, RP, Account
+
+KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
+
+# Cheap argon2id parameters: the tests exercise the real hasher, not its cost.
+FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_cost": 1024}
+
+
+def pytest_report_header() -> str:
+    return f"oidc-core test database: {_redact(os.environ.get('OIDC_TEST_DATABASE_URL', 'sqlite (temporary file)'))}"
+
+
+def _redact(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("OIDC_TEST_DATABASE_URL")
+    if url:
+        return url
+    path: Path = tmp_path_factory.mktemp("db") / "oidc-test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(issuer=ISSUER, database_url=database_url, **FAST_PASSWORDS)
+
+
+@pytest.fixture(scope="session")
+def storage(settings: Settings) -> Iterator[Storage]:
+    storage = Storage(settings.database_url)
+    if not settings.database_url.startswith("sqlite"):
+        storage.database.drop_tables(ALL_MODELS, cascade=True, safe=True)
+    storage.upgrade()
+    create_key_if_missing(storage)
+    yield storage
+    storage.close()
+
+
+@pytest.fixture(scope="session")
+def provider(settings: Settings, storage: Storage) -> Provider:
+    return Provider(settings, storage=storage)
+
+
+def _table_names() -> list[str]:
+    return [m._meta.table_name for m in reversed(ALL_MODELS) if m._meta.table_name not in KEEP_TABLES]
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "storage" not in request.fixturenames and "provider" not in request.fixturenames:
+        yield
+        return
+    storage: Storage = request.getfixturevalue("storage")
+    db = storage.database
+    with db.atomic():
+        for table in _table_names():
+            db.execute_sql(f"DELETE FROM {table}")
+    yield
+    storage.release()
+    check_invariants(storage)
+
+
+def check_invariants(storage: Storage) -> None:
+    """SECURITY-CHECKLIST "nothing lost" invariants that hold after every test."""
+    db = storage.database
+    orphan_tokens = db.execute_sql(
+        "SELECT COUNT(*) FROM oidc_access_token t JOIN oidc_authorization_code c "
+        "ON t.code_id = c.id WHERE c.used_at IS NULL"
+    ).fetchone()[0]
+    assert orphan_tokens == 0, "a token references a code that is not marked used"
+    families = db.execute_sql(
+        "SELECT code_id, COUNT(*) FROM oidc_access_token WHERE code_id IS NOT NULL "
+        "GROUP BY code_id HAVING COUNT(*) > 1"
+    ).fetchall()
+    assert families == [], f"more than one token family for a code: {families}"
+    late = db.execute_sql(
+        "SELECT COUNT(*) FROM oidc_authorization_code WHERE used_at > expires_at"
+    ).fetchone()[0]
+    assert late == 0, "a code was used after it expired"
+    plain = db.execute_sql("SELECT COUNT(*) FROM oidc_client WHERE length(secret_digest) != 64").fetchone()[0]
+    assert plain == 0, "a client secret is not stored as a SHA-256 digest"
+
+
+@pytest.fixture
+def app(provider: Provider) -> webtest.TestApp:
+    return webtest.TestApp(
+        provider, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+    )
+
+
+def new_app(provider: Provider) -> webtest.TestApp:
+    """Another browser (its own cookie jar)."""
+    return webtest.TestApp(
+        provider, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+    )
+
+
+def make_client(storage: Storage, name: str, redirect_uris: list[str], **kwargs: object) -> RP:
+    client, secret = storage.clients.create(name, redirect_uris, **kwargs)  # type: ignore[arg-type]
+    return RP(client.client_id, secret, list(redirect_uris))
+
+
+def make_user(provider: Provider, email: str, password: str, **kwargs: object) -> Account:
+    user = provider.storage.users.create(email, provider.passwords.hash(password), **kwargs)  # type: ignore[arg-type]
+    return Account(email, password, user.subject)
+
+
+@pytest.fixture
+def client_a(storage: Storage) -> RP:
+    return make_client(
+        storage,
+        "Client A",
+        ["https://rp.example/cb", "https://rp.example/cb2?x=1"],
+        client_uri="https://rp.example",
+        logo_uri="https://rp.example/logo.png",
+        description="The first relying party",
+    )
+
+
+@pytest.fixture
+def client_b(storage: Storage) -> RP:
+    return make_client(storage, "Client B", ["https://rp-b.example/cb"])
+
+
+@pytest.fixture
+def alice(provider: Provider) -> Account:
+    return make_user(
+        provider,
+        "alice@example.com",
+        "correct horse battery staple",
+        name="Alice Liddell",
+        given_name="Alice",
+        family_name="Liddell",
+        preferred_username="alice",
+        locale="en-GB",
+        email_verified=True,
+    )
+
+
+@pytest.fixture
+def bob(provider: Provider) -> Account:
+    return make_user(provider, "bob@example.com", "bob's long password")
+
+
+@pytest.fixture
+def flow(app: webtest.TestApp, client_a: RP, alice: Account) -> Flow:
+    return Flow(app, client_a, alice)
