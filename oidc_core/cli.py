@@ -49,8 +49,14 @@ def _demo(storage: Storage, settings: Settings) -> None:
     user = storage.users.by_email(DEMO_EMAIL)
     if user is None:
         storage.users.create(
-            DEMO_EMAIL, passwords.hash(password), name="Demo User", given_name="Demo",
-            family_name="User", preferred_username="demo", locale="en", email_verified=True,
+            DEMO_EMAIL,
+            passwords.hash(password),
+            name="Demo User",
+            given_name="Demo",
+            family_name="User",
+            preferred_username="demo",
+            locale="en",
+            email_verified=True,
         )
     else:
         storage.users.set_password_hash(user.id, passwords.hash(password))
@@ -77,16 +83,25 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         password_hash = PasswordService(settings).hash(password)
         user = storage.users.create(
-            args.email, password_hash, name=args.name or "", given_name=args.given_name or "",
-            family_name=args.family_name or "", preferred_username=args.username or "",
-            locale=args.locale or "", email_verified=args.email_verified, is_admin=args.admin,
+            args.email,
+            password_hash,
+            name=args.name or "",
+            given_name=args.given_name or "",
+            family_name=args.family_name or "",
+            preferred_username=args.username or "",
+            locale=args.locale or "",
+            email_verified=args.email_verified,
+            is_admin=args.admin,
         )
     except DuplicateEmail:
         raise SystemExit(f"a user with email {args.email} already exists") from None
     except PasswordTooLong as exc:
         raise SystemExit(str(exc)) from None
-    print(json.dumps({"sub": user.subject, "email": user.email}) if args.json else
-          f"created user {user.email} (sub {user.subject})")
+    print(
+        json.dumps({"sub": user.subject, "email": user.email})
+        if args.json
+        else f"created user {user.email} (sub {user.subject})"
+    )
     return 0
 
 
@@ -100,14 +115,20 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit(f"invalid {exc}") from None
     storage = _open(settings)
     client, secret = storage.clients.create(
-        name, uris, description=args.description or "", client_uri=client_uri,
-        logo_uri=logo_uri, require_pkce=args.require_pkce,
+        name,
+        uris,
+        description=args.description or "",
+        client_uri=client_uri,
+        logo_uri=logo_uri,
+        require_pkce=args.require_pkce,
     )
     if args.json:
         print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
     else:
-        print(f"client_id:     {client.client_id}\nclient_secret: {secret}\n"
-              "(the secret is shown only this once; it is stored as a hash)")
+        print(
+            f"client_id:     {client.client_id}\nclient_secret: {secret}\n"
+            "(the secret is shown only this once; it is stored as a hash)"
+        )
     return 0
 
 
@@ -119,11 +140,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit("gunicorn is not installed: pip install 'oidc-core[server]'")
     _open(settings).close()
     argv = [
-        gunicorn, "--bind", args.bind, "--workers", str(args.workers), "--worker-class", "sync",
-        "--no-control-socket", "--access-logfile", "-", "--timeout", "30",
+        gunicorn,
+        "--bind",
+        args.bind,
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        "sync",
+        "--no-control-socket",
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "30",
         "oidc_adapters.standalone:create_app()",
     ]
-    os.execv(gunicorn, argv)
+    os.execv(gunicorn, argv)  # noqa: S606 - replace this process with gunicorn
     return 0  # not reached
 
 

@@ -80,8 +80,13 @@ class Provider:
         return render.render(template, static_url=self.url("/static"), **context)
 
     def error_page(self, message: str, status: int = 400, error_code: str = "") -> Response:
-        titles = {403: "Not allowed", 404: "Not found", 405: "Method not allowed",
-                  413: "Request too large", 503: "Temporarily unavailable"}
+        titles = {
+            403: "Not allowed",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Request too large",
+            503: "Temporarily unavailable",
+        }
         page = self.render(
             "error.html",
             title=titles.get(status, "Something went wrong"),
@@ -127,8 +132,9 @@ class Provider:
 
     def _unavailable(self, exc: BaseException, html: bool) -> Response:
         correlation = secrets.token_hex(8)
-        log.error("storage failure (correlation id %s): %s", correlation, type(exc).__name__,
-                  exc_info=exc)
+        log.error(
+            "storage failure (correlation id %s): %s", correlation, type(exc).__name__, exc_info=exc
+        )
         error = StorageUnavailable(f"the service is temporarily unavailable ({correlation})")
         if html:
             return self.error_page(error.description, 503, error.error)
@@ -136,15 +142,17 @@ class Provider:
 
     def _other(self, request: Request, path: str) -> Response:
         if path.startswith("/static/"):
-            content = render.static_file(path[len("/static/"):])
+            content = render.static_file(path[len("/static/") :])
             if content is not None:
                 response = Response(body=content, content_type="text/css", charset="utf-8")
                 response.cache_control.max_age = 3600
                 return response
         if path == "/":
             return responses.json_response(
-                {"issuer": self.settings.issuer,
-                 "discovery": self.url("/.well-known/openid-configuration")},
+                {
+                    "issuer": self.settings.issuer,
+                    "discovery": self.url("/.well-known/openid-configuration"),
+                },
                 cache="no-cache",
             )
         return self.error_page("There is nothing at this address.", 404)

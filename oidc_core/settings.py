@@ -54,10 +54,10 @@ class Settings:
         "in seconds.",
         1800,
     )
-    session_cookie_name: str = _doc("Name of the provider's browser session cookie.", "oidc_session")
-    require_pkce: bool = _doc(
-        "Require PKCE (S256) from every client, not only public ones.", False
+    session_cookie_name: str = _doc(
+        "Name of the provider's browser session cookie.", "oidc_session"
     )
+    require_pkce: bool = _doc("Require PKCE (S256) from every client, not only public ones.", False)
     password_time_cost: int = _doc("argon2id time cost (iterations).", 2)
     password_memory_cost: int = _doc("argon2id memory cost in KiB.", 19456)
     password_parallelism: int = _doc("argon2id parallelism.", 1)
@@ -113,10 +113,8 @@ class Settings:
                 raise ConfigurationError(
                     f"trusted_proxies: {proxy!r} is not an IP address or network"
                 ) from None
-        if not self.database_url.split(":", 1)[0] in {"sqlite", "postgresql", "postgres"}:
-            raise ConfigurationError(
-                "database_url: scheme must be sqlite:// or postgresql://"
-            )
+        if self.database_url.split(":", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ConfigurationError("database_url: scheme must be sqlite:// or postgresql://")
 
     @property
     def is_loopback(self) -> bool:

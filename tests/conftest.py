@@ -18,7 +18,7 @@ from oidc_core import Provider, Settings
 from oidc_core.keys import create_key_if_missing
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
-from tests.support.flow import ISSUER, Flow, RP, Account
+from tests.support.flow import ISSUER, RP, Account, Flow
 
 KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 
@@ -27,7 +27,8 @@ FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_cost": 1024}
 
 
 def pytest_report_header() -> str:
-    return f"oidc-core test database: {_redact(os.environ.get('OIDC_TEST_DATABASE_URL', 'sqlite (temporary file)'))}"
+    url = os.environ.get("OIDC_TEST_DATABASE_URL", "sqlite (temporary file)")
+    return f"oidc-core test database: {_redact(url)}"
 
 
 def _redact(url: str) -> str:
@@ -65,7 +66,9 @@ def provider(settings: Settings, storage: Storage) -> Provider:
 
 
 def _table_names() -> list[str]:
-    return [m._meta.table_name for m in reversed(ALL_MODELS) if m._meta.table_name not in KEEP_TABLES]
+    return [
+        m._meta.table_name for m in reversed(ALL_MODELS) if m._meta.table_name not in KEEP_TABLES
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +103,9 @@ def check_invariants(storage: Storage) -> None:
         "SELECT COUNT(*) FROM oidc_authorization_code WHERE used_at > expires_at"
     ).fetchone()[0]
     assert late == 0, "a code was used after it expired"
-    plain = db.execute_sql("SELECT COUNT(*) FROM oidc_client WHERE length(secret_digest) != 64").fetchone()[0]
+    plain = db.execute_sql(
+        "SELECT COUNT(*) FROM oidc_client WHERE length(secret_digest) != 64"
+    ).fetchone()[0]
     assert plain == 0, "a client secret is not stored as a SHA-256 digest"
 
 

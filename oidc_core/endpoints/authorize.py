@@ -25,9 +25,7 @@ def authorize(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return op.error_page("Use GET or POST.", 405)
     via_post = request.method == "POST"
-    params = form_params(
-        request, op.settings.max_param_length, body=via_post, page=True
-    )
+    params = form_params(request, op.settings.max_param_length, body=via_post, page=True)
     try:
         scopes, info = op.server.authorization.validate_authorization_request(
             complete.authorization_uri(op, params)
@@ -46,8 +44,7 @@ def authorize(op: Provider, request: Request) -> Response:
     session = op.browser.current(request)
     user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
     consented = bool(user) and (
-        client.skip_consent
-        or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
+        client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
     )
     situation = policy.Situation(
         logged_in=user is not None,

@@ -63,7 +63,9 @@ def userinfo(op: Provider, request: Request) -> Response:
         )
     except errors.InsufficientScopeError:
         return _fail(
-            ProviderError("the token lacks the openid scope", error="insufficient_scope", status=403),
+            ProviderError(
+                "the token lacks the openid scope", error="insufficient_scope", status=403
+            ),
             token_sent=True,
         )
     except errors.OAuth2Error:

@@ -42,7 +42,9 @@ class Interaction:
         return frozenset(dict(self.pending.params).get("prompt", "").split())
 
 
-def load(op: Provider, request: Request, handle: str | None, *, csrf: str | None = None) -> Interaction:
+def load(
+    op: Provider, request: Request, handle: str | None, *, csrf: str | None = None
+) -> Interaction:
     """The live pending request ``handle`` of this browser session, CSRF-checked on POST."""
     session = op.browser.current(request)
     if not handle or len(handle) > 64 or session is None:

@@ -102,7 +102,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
         """client_secret_basic or client_secret_post, never both (RFC 6749 2.3)."""
         basic = _basic_credentials(request)
         body_secret = request.client_secret
-        if basic is not None and (body_secret is not None or request.client_id not in (None, basic[0])):
+        if basic is not None and (
+            body_secret is not None or request.client_id not in (None, basic[0])
+        ):
             if body_secret is not None:
                 raise errors.InvalidRequestError(
                     description="use one client authentication method, not two", request=request
@@ -125,7 +127,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
         request.client_id = client.client_id
         return True
 
-    def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+    def authenticate_client_id(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         return False  # no public clients yet
 
     # -- authorization endpoint ------------------------------------------------------
@@ -136,21 +140,35 @@ class Validator(RequestValidator):  # type: ignore[misc]
         client = self._client(client_id, request)
         return client is not None and redirect_uri in client.redirect_uris
 
-    def get_default_redirect_uri(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> None:
+    def get_default_redirect_uri(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         if request.grant_type is not None:
             raise errors.InvalidGrantError(
-                description="redirect_uri is required when it was sent in the authorization request",
+                description="redirect_uri is required (it was sent in the authorization request)",
                 request=request,
             )
         return None  # OIDC Core 3.1.2.1: redirect_uri is required
 
     def validate_response_type(
-        self, client_id: str, response_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+        self,
+        client_id: str,
+        response_type: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> bool:
         return response_type == "code"
 
     def validate_scopes(
-        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> bool:
         if "openid" not in scopes:
             return False
@@ -170,10 +188,14 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def validate_silent_authorization(self, request: Any) -> bool:
         return True
 
-    def validate_user_match(self, id_token_hint: Any, scopes: Any, claims: Any, request: Any) -> bool:
+    def validate_user_match(
+        self, id_token_hint: Any, scopes: Any, claims: Any, request: Any
+    ) -> bool:
         return True
 
-    def save_authorization_code(self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+    def save_authorization_code(
+        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         client = self._client(client_id, request)
         if client is None:
             raise errors.InvalidClientIdError(request=request)
@@ -211,7 +233,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
             request.oidc_code = self.storage.grants.code(code) if code else None
         return request.oidc_code
 
-    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         grant = self._code(code, request)
         if grant is None or grant.client_pk != client.id:
             return False
@@ -227,7 +251,14 @@ class Validator(RequestValidator):  # type: ignore[misc]
         return True
 
     def confirm_redirect_uri(
-        self, client_id: str, code: str, redirect_uri: str, client: Any, request: Any, *args: Any, **kwargs: Any
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> bool:
         if redirect_uri != self._code(code, request).redirect_uri:
             raise errors.InvalidGrantError(
@@ -255,7 +286,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
         grant = self._code(code, request)
         return grant.nonce if grant else None
 
-    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         redeemed = self.storage.grants.redeem_code(
             request.oidc_code.id,
             token["access_token"],
@@ -265,13 +298,17 @@ class Validator(RequestValidator):  # type: ignore[misc]
         if not redeemed:
             raise errors.InvalidGrantError(description="code already used", request=request)
 
-    def invalidate_authorization_code(self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any) -> None:
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         """Nothing to do: :meth:`save_bearer_token` consumed the code atomically."""
 
     def get_id_token(self, token: Any, token_handler: Any, request: Any) -> None:
         return None  # let oauthlib prefill aud, iat, nonce, at_hash; finalize below
 
-    def finalize_id_token(self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any) -> str:
+    def finalize_id_token(
+        self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
+    ) -> str:
         """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time, then sign."""
         code = request.oidc_code
         id_token.update(
@@ -296,5 +333,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         grant = request.oidc_token
         return claims.claims_for(grant.user, grant.scopes)
 
-    def is_origin_allowed(self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+    def is_origin_allowed(
+        self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         return False

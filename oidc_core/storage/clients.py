@@ -49,7 +49,9 @@ class ClientStore:
         """The demo client by name, created or given a fresh secret."""
         row = models.Client.get_or_none(models.Client.name == name)
         if row is None:
-            return self.create(name, redirect_uris, description="Created by `oidc-core init --demo`")
+            return self.create(
+                name, redirect_uris, description="Created by `oidc-core init --demo`"
+            )
         secret = self.reset_secret(row.client_id)
         return convert.client(models.Client.get_by_id(row.id)), secret
 

@@ -24,7 +24,7 @@ def open_database(url: str, echo: bool = False) -> peewee.Database:
     if url.startswith("sqlite:"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     elif url.startswith(("postgresql:", "postgres:")):
-        db = connect(url, autorollback=True)
+        db = connect(url)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:

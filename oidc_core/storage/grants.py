@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-
 from .. import credentials, records
 from . import convert, models
 from .db import write_transaction
@@ -41,9 +40,7 @@ class GrantStore:
         )
         return frozenset(row.scopes.split()) if row else frozenset()
 
-    def issue_code(
-        self, pending_id: int | None, new: NewCode, remember_scopes: bool
-    ) -> bool:
+    def issue_code(self, pending_id: int | None, new: NewCode, remember_scopes: bool) -> bool:
         """Store a code (and the consent) once per pending request; False if done already."""
         now = int(time.time())
         with write_transaction(models.database_proxy):

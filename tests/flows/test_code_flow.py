@@ -78,21 +78,28 @@ def test_new_scope_asks_consent_again(flow: Flow) -> None:
 
 def test_reference_system_aliases(flow: Flow) -> None:
     app = flow.app
-    assert app.get("/oauth/openid-configuration.php").json == app.get(
-        "/.well-known/openid-configuration"
-    ).json
+    assert (
+        app.get("/oauth/openid-configuration.php").json
+        == app.get("/.well-known/openid-configuration").json
+    )
     assert app.get("/oauth/certs.php").json == app.get("/jwks").json
     callback = flow.authorize()
     creds = (flow.client.client_id, flow.client.client_secret)
     app.authorization = ("Basic", creds)
     token = app.post(
         "/oauth/token.php",
-        {"grant_type": "authorization_code", "code": callback["code"],
-         "redirect_uri": flow.client.redirect_uris[0]},
+        {
+            "grant_type": "authorization_code",
+            "code": callback["code"],
+            "redirect_uri": flow.client.redirect_uris[0],
+        },
     ).json
     app.authorization = None
-    info = app.get("/oauth/userinfo.php", headers={"Authorization": "Bearer " + token["access_token"]})
+    info = app.get(
+        "/oauth/userinfo.php", headers={"Authorization": "Bearer " + token["access_token"]}
+    )
     assert info.json["sub"] == flow.user.subject
-    response = app.get("/oauth/authorize.php?" + "&".join(
-        f"{k}={v}" for k, v in flow.authorize_params().items()))
+    response = app.get(
+        "/oauth/authorize.php?" + "&".join(f"{k}={v}" for k, v in flow.authorize_params().items())
+    )
     assert response.status_int == 302

@@ -83,9 +83,13 @@ class Flow:
 
     def start(self, **overrides: Any) -> webtest.TestResponse:
         """GET /authorize with the given overrides (None removes a parameter)."""
-        return self.app.get("/authorize?" + urlencode(self.authorize_params(**overrides)), expect_errors=True)
+        return self.app.get(
+            "/authorize?" + urlencode(self.authorize_params(**overrides)), expect_errors=True
+        )
 
-    def login(self, page: webtest.TestResponse, password: str | None = None) -> webtest.TestResponse:
+    def login(
+        self, page: webtest.TestResponse, password: str | None = None
+    ) -> webtest.TestResponse:
         return self.app.post(
             "/login",
             {
@@ -143,10 +147,14 @@ class Flow:
 
     def code_with_pkce(self, **overrides: Any) -> str:
         self.verifier, challenge = pkce_pair()
-        return self.authorize(code_challenge=challenge, code_challenge_method="S256", **overrides)["code"]
+        return self.authorize(code_challenge=challenge, code_challenge_method="S256", **overrides)[
+            "code"
+        ]
 
 
-def verify_id_token(app: webtest.TestApp, id_token: str, audience: str, **options: Any) -> dict[str, Any]:
+def verify_id_token(
+    app: webtest.TestApp, id_token: str, audience: str, **options: Any
+) -> dict[str, Any]:
     """Verify signature and standard claims with PyJWT against the published JWKS."""
     header = jwt.get_unverified_header(id_token)
     assert header["alg"] == "RS256", header
