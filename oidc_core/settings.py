@@ -152,6 +152,25 @@ class Settings:
         return cls.from_mapping(mapping)
 
 
+def reference_markdown() -> str:
+    """The configuration reference table (``docs/configuration.md`` is generated from it)."""
+    lines = [
+        "| setting | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, tuple):
+            shown = ", ".join(default) or "(none)"
+        elif isinstance(default, bool):
+            shown = str(default).lower()
+        else:
+            shown = str(default)
+        doc = f.metadata["doc"].replace("|", "\\|")
+        lines.append(f"| `oidc.{f.name}` | `OIDC_{f.name.upper()}` | `{shown}` | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
 def _coerce(key: str, raw: Any, default: Any) -> Any:
     if not isinstance(raw, str):
         return raw
