@@ -27,8 +27,8 @@ test: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check oidc_core adapters tests bench
-	$(BIN)/ruff format --check oidc_core adapters tests bench
+	$(BIN)/ruff check oidc_core adapters tests bench examples
+	$(BIN)/ruff format --check oidc_core adapters tests bench examples
 	$(BIN)/mypy
 
 bench: $(BIN)/.installed
