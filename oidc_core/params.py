@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from webob import Request
 
 from .errors import InvalidRequest, PageError, RequestTooLarge
@@ -18,11 +20,13 @@ def check_body_size(request: Request, limit: int) -> None:
 
 def _pairs(request: Request, *, body: bool) -> list[tuple[str, str]]:
     try:
-        source = request.POST if body else request.GET
-        pairs = [(str(k), str(v)) for k, v in source.items()]
+        if body:
+            # Not request.POST: WebOb decodes a form body with errors="replace".
+            text = request.body.decode("utf-8")
+            return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return [(str(k), str(v)) for k, v in request.GET.items()]
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("parameters are not valid UTF-8 form encoding") from None
-    return pairs
 
 
 def form_params(

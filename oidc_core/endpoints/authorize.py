@@ -30,7 +30,6 @@ def authorize(op: Provider, request: Request) -> Response:
         scopes, info = op.server.authorization.validate_authorization_request(
             complete.authorization_uri(op, params)
         )
-        max_age = policy.parse_max_age(dict(params).get("max_age"))
     except errors.FatalClientError as error:
         return op.error_page(_fatal_message(error), 400, error.error)
     except errors.OAuth2Error as error:
@@ -46,14 +45,14 @@ def authorize(op: Provider, request: Request) -> Response:
     consented = bool(user) and (
         client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
     )
-    situation = policy.Situation(
-        logged_in=user is not None,
-        auth_time=session.auth_time if session else None,
-        consented=consented,
-        prompt=frozenset(info.get("prompt") or ()),
-        max_age=max_age,
-    )
-    try:
+    try:  # errors from here on are redirected: client_id and redirect_uri are valid
+        situation = policy.Situation(
+            logged_in=user is not None,
+            auth_time=session.auth_time if session else None,
+            consented=consented,
+            prompt=frozenset(info.get("prompt") or ()),
+            max_age=policy.parse_max_age(dict(params).get("max_age")),
+        )
         step = policy.next_step(situation)
     except errors.OAuth2Error as error:
         return complete.error_redirect(

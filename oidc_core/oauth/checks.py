@@ -7,6 +7,7 @@ the token endpoint after the code and the redirect URI have been validated.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +52,21 @@ def check_no_request_object(request: Any) -> dict[str, Any]:
     if getattr(request, "request_uri", None) is not None:
         raise errors.CustomOAuth2Error(
             "request_uri_not_supported", "request_uri is not supported", request=request
+        )
+    return {}
+
+
+def check_claims_parameter(request: Any) -> dict[str, Any]:
+    """OIDC Core 5.5: ``claims`` is a JSON object (oauthlib's own error would be a page)."""
+    if not request.claims or isinstance(request.claims, dict):
+        return {}
+    try:
+        request.claims = json.loads(request.claims)
+    except (ValueError, RecursionError):
+        request.claims = None
+    if not isinstance(request.claims, dict):
+        raise errors.InvalidRequestError(
+            description="claims must be a JSON object", request=request
         )
     return {}
 
@@ -108,6 +124,7 @@ AUTHORIZATION_CHECKS: tuple[Check, ...] = (
     check_response_type,
     check_response_mode,
     check_no_request_object,
+    check_claims_parameter,
     check_state_and_nonce,
     check_pkce_challenge,
 )

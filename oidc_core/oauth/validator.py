@@ -176,6 +176,11 @@ class Validator(RequestValidator):  # type: ignore[misc]
         request.scopes = [scope for scope in dict.fromkeys(scopes) if scope in allowed]
         return "openid" in request.scopes
 
+    def get_default_scopes(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return []  # no default scope: a request without ``scope`` is refused (invalid_scope)
+
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
         client = self._client(client_id, request)
         return self.settings.require_pkce or bool(client and client.require_pkce)
@@ -268,6 +273,11 @@ class Validator(RequestValidator):  # type: ignore[misc]
 
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         grant = self._code(code, request)
+        if grant and grant.code_challenge is not None and request.code_verifier is None:
+            # RFC 7636 4.6, RFC 9700 2.1.1: invalid_grant (oauthlib would say invalid_request).
+            raise errors.InvalidGrantError(
+                description="code_verifier is required for this code", request=request
+            )
         return grant.code_challenge if grant else None
 
     def get_code_challenge_method(self, code: str, request: Any) -> str | None:
