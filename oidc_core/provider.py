@@ -103,7 +103,11 @@ class Provider:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        response = self.handle(Request(environ))
+        request = Request(environ)
+        # Keep every body we accept in memory: WebOb spools bodies over 10 KiB to a
+        # temporary file that nothing closes (a ResourceWarning per large request).
+        request.request_body_tempfile_limit = self.settings.max_body_bytes
+        response = self.handle(request)
         return response(environ, start_response)  # type: ignore[no-any-return]
 
     @property

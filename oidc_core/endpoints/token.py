@@ -14,7 +14,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, ProviderError
 from ..params import FORM_TYPE, duplicated, form_params
 
 if TYPE_CHECKING:
@@ -35,6 +35,15 @@ def token(op: Provider, request: Request) -> Response:
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
+    # RFC 6749 3.1 and 5.2: an empty grant_type is a missing one (invalid_request); any
+    # other value than ours is unsupported (oauthlib would also accept "openid").
+    grant_type = dict(pairs).get("grant_type", "")
+    if not grant_type:
+        raise InvalidRequest("grant_type is required")
+    if grant_type not in op.server.token.grant_types:
+        raise ProviderError(
+            "only the authorization_code grant is supported", error="unsupported_grant_type"
+        )
     headers = {"Content-Type": FORM_TYPE}
     if "Authorization" in request.headers:
         headers["Authorization"] = request.headers["Authorization"]
