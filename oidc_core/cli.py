@@ -17,7 +17,7 @@ from . import registration
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
-from .storage import DuplicateEmail, Storage
+from .storage import DuplicateEmail, Storage, StorageError
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
@@ -207,7 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
     except ConfigurationError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
-    return int(args.func(args, settings))
+    try:
+        return int(args.func(args, settings))
+    except StorageError as exc:
+        raise SystemExit(f"database error: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -193,10 +193,16 @@ def _coerce(key: str, raw: Any, default: Any) -> Any:
 
 def _check_issuer(issuer: str) -> None:
     """OpenID Connect Discovery 1.0 section 2 / RFC 8414 section 2: https, no query/fragment."""
-    parts = urlsplit(issuer)
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigurationError(f"issuer: {issuer!r} is not a valid URL") from None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in issuer):
+        raise ConfigurationError("issuer: must not contain whitespace or control characters")
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise ConfigurationError("issuer: must be an absolute https:// URL")
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if "?" in issuer or "#" in issuer or "@" in parts.netloc:
         raise ConfigurationError("issuer: must have no query, fragment or user information")
     if issuer.endswith("/"):
         raise ConfigurationError("issuer: must not end with a slash")
