@@ -12,11 +12,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from . import responses
+from . import network, responses
 from .endpoints import authorize, discovery, token, userinfo
 from .errors import PageError, ProviderError, StorageUnavailable
 from .interactions import consent, login
@@ -64,7 +63,7 @@ class Provider:
         self.server = OAuthServer(
             Validator(settings, self.storage, self.keys), settings.access_token_ttl
         )
-        self._base_path = urlsplit(settings.issuer).path
+        self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
 
     # -- helpers used by handlers -------------------------------------------------------
 
@@ -76,6 +75,10 @@ class Provider:
     def metadata(self) -> dict[str, Any]:
         return discovery.metadata(self)
 
+    def client_address(self, request: Request) -> str:
+        """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
+        return network.client_address(request, self._trusted_proxies)
+
     def render(self, template: str, **context: Any) -> str:
         return render.render(template, static_url=self.url("/static"), **context)
 
@@ -85,6 +88,7 @@ class Provider:
             404: "Not found",
             405: "Method not allowed",
             413: "Request too large",
+            414: "Request too long",
             503: "Temporarily unavailable",
         }
         page = self.render(
@@ -130,18 +134,24 @@ class Provider:
                 return self.error_page(error.description, error.status, error.error)
             return responses.error_json(error)
         except StorageError as exc:
-            return self._unavailable(exc, html)
+            # Drop the connection: a broken one (server restarted, network cut) would fail
+            # every later request of this worker; the next request opens a new one.
+            self.storage.close()
+            return self._failure(
+                exc, html, StorageUnavailable("the service is temporarily unavailable")
+            )
+        except Exception as exc:  # a bug: log it, never show a traceback
+            return self._failure(exc, html, ProviderError("internal error", status=500))
         finally:
             self.storage.release()
 
-    def _unavailable(self, exc: BaseException, html: bool) -> Response:
+    def _failure(self, exc: BaseException, html: bool, error: ProviderError) -> Response:
+        """A 5xx with a correlation id shared by the response and the log line."""
         correlation = secrets.token_hex(8)
-        log.error(
-            "storage failure (correlation id %s): %s", correlation, type(exc).__name__, exc_info=exc
-        )
-        error = StorageUnavailable(f"the service is temporarily unavailable ({correlation})")
+        log.error("%s (correlation id %s)", error.description, correlation, exc_info=exc)
+        error.description = f"{error.description} (correlation id {correlation})"
         if html:
-            return self.error_page(error.description, 503, error.error)
+            return self.error_page(error.description, error.status, error.error)
         return responses.error_json(error)
 
     def _other(self, request: Request, path: str) -> Response:

@@ -141,15 +141,27 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``OIDC_*`` environment variables."""
+        """Build settings from ``OIDC_*`` environment variables; errors name the variable.
+
+        An ``OIDC_*`` variable that is no setting is logged as a warning (a typo must not
+        pass silently), except the ``OIDC_TEST_*`` and ``OIDC_CI_*`` ones of the test suite.
+        """
         environ = os.environ if environ is None else environ
         known = {f.name for f in dataclasses.fields(cls)}
-        mapping = {
-            "oidc." + key[5:].lower(): value
-            for key, value in environ.items()
-            if key.startswith("OIDC_") and key[5:].lower() in known
-        }
-        return cls.from_mapping(mapping)
+        mapping = {}
+        for key, value in environ.items():
+            if not key.startswith("OIDC_"):
+                continue
+            if key[5:].lower() in known:
+                mapping["oidc." + key[5:].lower()] = value
+            elif not key.startswith(("OIDC_TEST_", "OIDC_CI_")):
+                log.warning("ignoring %s: there is no such setting", key)
+        try:
+            return cls.from_mapping(mapping)
+        except ConfigurationError as exc:
+            name, _, reason = str(exc).partition(":")
+            variable = "OIDC_" + name.removeprefix("oidc.").upper()
+            raise ConfigurationError(f"{variable}:{reason}") from None
 
 
 def reference_markdown() -> str:

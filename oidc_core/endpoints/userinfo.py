@@ -8,13 +8,14 @@ form-encoded ``access_token`` body parameter (POST); never in the URL query (RFC
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidRequest, InvalidToken, ProviderError
-from ..params import FORM_TYPE
+from ..params import FORM_TYPE, form_params
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -45,9 +46,14 @@ def userinfo(op: Provider, request: Request) -> Response:
     header = request.headers.get("Authorization", "")
     body = ""
     if request.method == "POST" and request.content_type == FORM_TYPE:
-        body = request.body.decode("utf-8", "replace")
-        if "access_token" in request.POST and header:
+        try:
+            pairs = form_params(request, op.settings.max_param_length, body=True)
+        except InvalidRequest as error:  # RFC 6750 3.1: a malformed request is a 400
+            return _fail(error, token_sent=True)
+        sent = [value for key, value in pairs if key == "access_token"]
+        if len(sent) > 1 or (sent and header):
             return _fail(InvalidRequest("use one way to send the access token"), token_sent=True)
+        body = urlencode(pairs)
     token_sent = bool(header) or "access_token=" in body
     if not token_sent:
         return responses.error_json(

@@ -47,6 +47,38 @@ def oauth_error_redirect(op: Provider, error: errors.OAuth2Error, via_post: bool
     )
 
 
+# The parameters an authorization request may carry (OIDC Core 3.1.2.1, RFC 7636);
+# only these are kept with a pending request, the rest is ignored as the spec asks.
+AUTHORIZATION_PARAMETERS = frozenset(
+    {
+        "client_id",
+        "response_type",
+        "scope",
+        "redirect_uri",
+        "state",
+        "nonce",
+        "response_mode",
+        "prompt",
+        "max_age",
+        "display",
+        "ui_locales",
+        "claims_locales",
+        "id_token_hint",
+        "login_hint",
+        "acr_values",
+        "claims",
+        "code_challenge",
+        "code_challenge_method",
+        "request",
+        "request_uri",
+    }
+)
+
+
+def known_parameters(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in params if key in AUTHORIZATION_PARAMETERS]
+
+
 def authorization_uri(op: Provider, params: list[tuple[str, str]]) -> str:
     return op.url("/authorize") + "?" + urlencode(params)
 

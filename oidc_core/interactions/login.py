@@ -6,6 +6,7 @@ The session key and CSRF secret are replaced at login.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from .browser import csrf_token
 
 if TYPE_CHECKING:
     from ..provider import Provider
+
+log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "The email address or password is not correct."
 
@@ -43,6 +46,7 @@ def login(op: Provider, request: Request) -> Response:
     except PasswordTooLong:
         ok = False
     if not ok or user is None:
+        log.info("login failed from %s", op.client_address(request))
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
 
     key = op.browser.log_in(interaction.session, user.id)

@@ -34,6 +34,12 @@ def _new_token(request: Any) -> str:
     return credentials.new_token()
 
 
+def _strong_code(grant: dict[str, Any], token_handler: Any, request: Any) -> dict[str, Any]:
+    """Replace oauthlib's 30-character code with a 256-bit one like every other credential."""
+    grant["code"] = credentials.new_token()
+    return grant
+
+
 def _checks() -> dict[str, list[Any]]:
     return {"pre_auth": list(AUTHORIZATION_CHECKS), "post_token": list(TOKEN_CHECKS)}
 
@@ -48,6 +54,7 @@ class OAuthServer:
         for grant in (oauth2_code, openid_code.proxy_target):
             grant.refresh_token = False
             grant._code_challenge_methods = S256_ONLY
+            grant.register_code_modifier(_strong_code)
         self.authorization = AuthorizationEndpoint(
             default_response_type="code",
             default_token_type=bearer,

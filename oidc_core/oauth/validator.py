@@ -300,7 +300,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> None:
         redeemed = self.storage.grants.redeem_code(
-            request.oidc_code.id,
+            request.oidc_code,
             token["access_token"],
             tuple(request.scopes),
             self.settings.access_token_ttl,

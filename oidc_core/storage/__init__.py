@@ -53,7 +53,15 @@ class Storage:
             self.database.rollback()
 
     def close(self) -> None:
-        if not self.database.is_closed():
+        """Close this thread's connection, whatever state it is in."""
+        if self.database.is_closed():
+            return
+        try:
+            if self.database.in_transaction():
+                self.database.rollback()
+        except StorageError:
+            pass  # the connection is already broken; closing it is all that is left
+        finally:
             self.database.close()
 
 

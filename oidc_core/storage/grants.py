@@ -95,7 +95,7 @@ class GrantStore:
         return convert.code(row) if row else None
 
     def redeem_code(
-        self, code_id: int, access_token: str, scopes: tuple[str, ...], ttl: int
+        self, code: records.CodeGrant, access_token: str, scopes: tuple[str, ...], ttl: int
     ) -> bool:
         """Consume the code and store its access token atomically; False if already used."""
         now = int(time.time())
@@ -103,23 +103,22 @@ class GrantStore:
             consumed = (
                 models.AuthorizationCode.update(used_at=now)
                 .where(
-                    (models.AuthorizationCode.id == code_id)
+                    (models.AuthorizationCode.id == code.id)
                     & (models.AuthorizationCode.used_at.is_null())
                 )
                 .execute()
             )
             if consumed != 1:
                 return False
-            code = models.AuthorizationCode.get_by_id(code_id)
-            models.AccessToken.create(
+            models.AccessToken.insert(
                 token_digest=credentials.digest(access_token),
-                client=code.client_id,
-                user=code.user_id,
-                code=code_id,
+                client=code.client_pk,
+                user=code.user.id,
+                code=code.id,
                 scopes=" ".join(scopes),
                 created_at=now,
                 expires_at=now + ttl,
-            )
+            ).execute()
         return True
 
     def revoke_code_tokens(self, code_id: int) -> int:

@@ -227,11 +227,11 @@ def test_commands_before_init_say_so(run: Cli, capsys: pytest.CaptureFixture[str
 def test_configuration_error_is_a_message(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     run.monkeypatch.setenv("OIDC_ISSUER", "http://op.example")
     result = run("init", capsys=capsys)
-    assert str(result.code).startswith("configuration error: issuer:")
+    assert str(result.code).startswith("configuration error: OIDC_ISSUER:")
     run.monkeypatch.setenv("OIDC_ISSUER", "https://op.example")
     run.monkeypatch.setenv("OIDC_CODE_TTL", "soon")
     result = run("init", capsys=capsys)
-    assert "code_ttl: expected an integer" in str(result.code)
+    assert "OIDC_CODE_TTL: expected an integer" in str(result.code)
     assert not run.path.exists()
 
 

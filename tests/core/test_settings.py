@@ -235,13 +235,21 @@ def test_from_env_uses_the_process_environment(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("OIDC_CODE_TTL", "soon", r"code_ttl: expected an integer, got 'soon'"),
-        ("OIDC_SQL_ECHO", "loud", r"sql_echo: expected a boolean, got 'loud'"),
-        ("OIDC_ISSUER", "http://op.example", r"^issuer: http:// is allowed only on loopback"),
-        ("OIDC_TRUSTED_PROXIES", "gateway", r"^trusted_proxies: 'gateway'"),
-        ("OIDC_SESSION_TTL", "0", r"^session_ttl: must be a positive integer"),
+        ("OIDC_CODE_TTL", "soon", r"^OIDC_CODE_TTL: expected an integer, got 'soon'"),
+        ("OIDC_SQL_ECHO", "loud", r"^OIDC_SQL_ECHO: expected a boolean, got 'loud'"),
+        ("OIDC_ISSUER", "http://op.example", r"^OIDC_ISSUER: http:// is allowed only on loopback"),
+        ("OIDC_TRUSTED_PROXIES", "gateway", r"^OIDC_TRUSTED_PROXIES: 'gateway'"),
+        ("OIDC_SESSION_TTL", "0", r"^OIDC_SESSION_TTL: must be a positive integer"),
     ],
 )
-def test_from_env_errors_name_the_setting(name: str, value: str, message: str) -> None:
+def test_from_env_errors_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env({"OIDC_ISSUER": "https://op.example", name: value})
+
+
+def test_from_env_warns_about_unknown_variables(caplog: pytest.LogCaptureFixture) -> None:
+    """A typo in a variable name is reported, not silently ignored."""
+    with caplog.at_level("WARNING", logger="oidc_core.settings"):
+        Settings.from_env({"OIDC_ISSUR": "https://op.example", "OIDC_TEST_X": "1"})
+    assert "ignoring OIDC_ISSUR" in caplog.text
+    assert "OIDC_TEST_X" not in caplog.text

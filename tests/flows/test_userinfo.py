@@ -156,8 +156,6 @@ def test_t54_truncated_token_is_401_invalid_token(app: webtest.TestApp, access_t
     [
         pytest.param(b"access_token=garbage", id="garbage"),
         pytest.param(b"access_token=", id="empty"),
-        pytest.param(b"access_token=%00", id="nul"),
-        pytest.param(b"access_token=%FF", id="non-utf8"),
     ],
 )
 def test_t54_bad_body_token_is_refused_without_5xx(app: webtest.TestApp, body: bytes) -> None:
@@ -168,6 +166,27 @@ def test_t54_bad_body_token_is_refused_without_5xx(app: webtest.TestApp, body: b
         expect_errors=True,
     )
     assert_invalid_token(response)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"access_token=%00", id="nul"),
+        pytest.param(b"access_token=%FF", id="non-utf8"),
+        pytest.param(b"access_token=a&access_token=b", id="twice"),
+    ],
+)
+def test_t54_malformed_body_is_400_invalid_request(app: webtest.TestApp, body: bytes) -> None:
+    """RFC 6750 3.1: a malformed or repeated parameter is invalid_request (400)."""
+    response = app.post(
+        "/userinfo",
+        body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        expect_errors=True,
+    )
+    assert response.status_int == 400
+    assert response.json["error"] == "invalid_request"
+    assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
 
 
 def test_t54_expired_token_is_401_invalid_token(
