@@ -55,7 +55,7 @@ def generate_private_pem(alg: str = "RS256") -> str:
 def key_id(pem: str) -> str:
     """RFC 7638 thumbprint of the key, base64url: stable and unique per key."""
     thumbprint = josepy.JWK.load(pem.encode("ascii")).thumbprint()
-    return josepy.b64.b64encode(thumbprint).decode("ascii")
+    return str(josepy.b64.b64encode(thumbprint).decode("ascii"))
 
 
 def load_signing_key(pem: str, alg: str, kid: str) -> SigningKey:
@@ -80,7 +80,7 @@ def sign_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
         kid=key.kid,
         typ="application/" + typ,
     )
-    return jws.to_compact().decode("ascii")
+    return str(jws.to_compact().decode("ascii"))
 
 
 def jwk_set(keys: list[SigningKey]) -> dict[str, Any]:

@@ -29,10 +29,11 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
 
 def client_address(request: Request, trusted: tuple[Network, ...]) -> str:
     """The address of the client: the peer, or the first untrusted hop it forwarded for."""
-    peer = request.remote_addr or ""
+    peer = str(request.remote_addr or "")
     if not trusted or not _trusted(peer, trusted):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = str(request.headers.get("X-Forwarded-For", ""))
+    hops = [hop.strip() for hop in forwarded.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not _trusted(hop, trusted):
             return hop

@@ -83,8 +83,8 @@ def redirect(location: str, status: int = 303) -> Response:
     return response
 
 
-def append_params(uri: str, params: Iterable[tuple[str, str]]) -> str:
-    """Append query parameters to a registered redirect URI, keeping its own query as is."""
+def append_params(uri: str, params: Iterable[tuple[str, str | None]]) -> str:
+    """Append query parameters (None values skipped) to a registered redirect URI as is."""
     encoded = urlencode([(k, v) for k, v in params if v is not None])
     if not encoded:
         return uri

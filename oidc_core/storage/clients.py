@@ -6,6 +6,7 @@ import time
 
 from .. import credentials, records
 from . import convert, models
+from .db import database_proxy
 
 
 class ClientStore:
@@ -23,7 +24,7 @@ class ClientStore:
         """Create a client; returns it with its secret, which is stored only as a digest."""
         secret = credentials.new_client_secret()
         now = int(time.time())
-        with models.database_proxy.atomic():
+        with database_proxy.atomic():
             row = models.Client.create(
                 client_id=credentials.new_client_id(),
                 secret_digest=credentials.digest(secret),
@@ -58,7 +59,7 @@ class ClientStore:
     def reset_secret(self, client_id: str) -> str:
         """A new secret; the previous one stops working when this commits."""
         secret = credentials.new_client_secret()
-        with models.database_proxy.atomic():
+        with database_proxy.atomic():
             models.Client.update(
                 secret_digest=credentials.digest(secret), updated_at=int(time.time())
             ).where(models.Client.client_id == client_id).execute()

@@ -19,7 +19,7 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url: str, echo: bool = False) -> peewee.Database:
+def open_database(url: str, echo: bool = False) -> Any:
     """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite:"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import credentials, records
 from . import convert, models
-from .db import write_transaction
+from .db import database_proxy, write_transaction
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class GrantStore:
     def issue_code(self, pending_id: int | None, new: NewCode, remember_scopes: bool) -> bool:
         """Store a code (and the consent) once per pending request; False if done already."""
         now = int(time.time())
-        with write_transaction(models.database_proxy):
+        with write_transaction(database_proxy):
             if pending_id is not None:
                 finished = (
                     models.PendingAuthorization.update(completed_at=now)
@@ -99,7 +99,7 @@ class GrantStore:
     ) -> bool:
         """Consume the code and store its access token atomically; False if already used."""
         now = int(time.time())
-        with write_transaction(models.database_proxy):
+        with write_transaction(database_proxy):
             consumed = (
                 models.AuthorizationCode.update(used_at=now)
                 .where(
@@ -123,7 +123,7 @@ class GrantStore:
 
     def revoke_code_tokens(self, code_id: int) -> int:
         """Revoke every token issued from a code (after a replay, RFC 6749 section 4.1.2)."""
-        with write_transaction(models.database_proxy):
+        with write_transaction(database_proxy):
             return int(
                 models.AccessToken.update(revoked_at=int(time.time()))
                 .where(

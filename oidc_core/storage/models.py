@@ -12,6 +12,8 @@ from .db import database_proxy
 
 
 class BaseModel(peewee.Model):
+    id = peewee.AutoField()
+
     class Meta:
         database = database_proxy
         legacy_table_names = False
@@ -64,6 +66,7 @@ class BrowserSession(BaseModel):
     key_digest = peewee.CharField(max_length=64, unique=True)
     csrf_secret = peewee.CharField(max_length=64)
     user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    user_id: int | None
     auth_time = peewee.BigIntegerField(null=True)
     created_at = peewee.BigIntegerField()
     expires_at = peewee.BigIntegerField(index=True)
@@ -75,6 +78,7 @@ class BrowserSession(BaseModel):
 class PendingAuthorization(BaseModel):
     handle = peewee.CharField(max_length=64, unique=True)
     session = peewee.ForeignKeyField(BrowserSession, on_delete="CASCADE")
+    session_id: int
     client_id = peewee.CharField(max_length=64)
     params = peewee.TextField()  # JSON of the validated authorization request
     created_at = peewee.BigIntegerField()
@@ -99,7 +103,9 @@ class Consent(BaseModel):
 class AuthorizationCode(BaseModel):
     code_digest = peewee.CharField(max_length=64, unique=True)
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    client_id: int
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    user_id: int
     redirect_uri = peewee.CharField(max_length=2048)
     scopes = peewee.CharField(max_length=1024)
     nonce = peewee.TextField(null=True)

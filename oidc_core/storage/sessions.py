@@ -8,7 +8,7 @@ import time
 
 from .. import credentials, records
 from . import models
-from .db import write_transaction
+from .db import database_proxy, write_transaction
 
 
 def _session(row: models.BrowserSession) -> records.BrowserSession:
@@ -26,7 +26,7 @@ class SessionStore:
         """A new anonymous session; returns the cookie value (stored only as a digest)."""
         key = credentials.new_token()
         now = int(time.time())
-        with models.database_proxy.atomic():
+        with database_proxy.atomic():
             row = models.BrowserSession.create(
                 key_digest=credentials.digest(key),
                 csrf_secret=secrets.token_hex(32),
@@ -91,7 +91,7 @@ class SessionStore:
 
     def finish_pending(self, pending_id: int) -> bool:
         """Close a pending request without a code (denied); False if already finished."""
-        with write_transaction(models.database_proxy):
+        with write_transaction(database_proxy):
             updated = (
                 models.PendingAuthorization.update(completed_at=int(time.time()))
                 .where(
@@ -100,4 +100,4 @@ class SessionStore:
                 )
                 .execute()
             )
-        return updated == 1
+        return bool(updated == 1)

@@ -8,6 +8,7 @@ import peewee
 
 from .. import credentials, records
 from . import convert, models
+from .db import database_proxy
 
 
 class DuplicateEmail(ValueError):
@@ -30,7 +31,7 @@ class UserStore:
     ) -> records.User:
         now = int(time.time())
         try:
-            with models.database_proxy.atomic():
+            with database_proxy.atomic():
                 row = models.User.create(
                     subject=credentials.new_subject(),
                     email=email.strip().lower(),
