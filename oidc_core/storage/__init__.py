@@ -13,6 +13,7 @@ from . import migrations
 from .clients import ClientStore
 from .db import database_proxy, open_database
 from .grants import GrantStore, NewCode
+from .hotpath import HotPath
 from .keys import KeyStore
 from .sessions import SessionStore
 from .users import DuplicateEmail, UserStore
@@ -32,9 +33,10 @@ class Storage:
         self.database = open_database(url, echo=echo)
         database_proxy.initialize(self.database)
         self.users = UserStore()
-        self.clients = ClientStore()
+        hot = HotPath(self.database)
+        self.clients = ClientStore(hot)
         self.sessions = SessionStore()
-        self.grants = GrantStore()
+        self.grants = GrantStore(hot)
         self.keys = KeyStore()
 
     def upgrade(self) -> tuple[int, int]:

@@ -7,9 +7,13 @@ import time
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy
+from .hotpath import HotPath
 
 
 class ClientStore:
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def create(
         self,
         name: str,
@@ -41,8 +45,8 @@ class ClientStore:
         return convert.client(row), secret
 
     def by_client_id(self, client_id: str) -> records.Client | None:
-        row = models.Client.get_or_none(models.Client.client_id == client_id)
-        return convert.client(row) if row else None
+        row = self._hot.fetch_one(self._hot.client_by_client_id, (client_id,))
+        return convert.client(row) if row else None  # type: ignore[arg-type]
 
     def create_or_reset_demo(
         self, name: str, redirect_uris: list[str]

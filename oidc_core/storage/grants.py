@@ -16,6 +16,7 @@ from typing import Any
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
+from .hotpath import HotPath
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class NewCode:
 
 
 class GrantStore:
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def consented_scopes(self, user_id: int, client_pk: int) -> frozenset[str]:
         row = models.Consent.get_or_none(
             (models.Consent.user == user_id) & (models.Consent.client == client_pk)
@@ -86,39 +90,33 @@ class GrantStore:
 
     def code(self, code: str) -> records.CodeGrant | None:
         """The code as stored (used or not, expired or not); None if it never existed."""
-        row = (
-            models.AuthorizationCode.select(models.AuthorizationCode, models.User)
-            .join(models.User)
-            .where(models.AuthorizationCode.code_digest == credentials.digest(code))
-            .first()
-        )
-        return convert.code(row) if row else None
+        row = self._hot.fetch_one(self._hot.code_with_user, (credentials.digest(code),))
+        if row is None:
+            return None
+        row.user = self._hot.user_of(row)
+        return convert.code(row)  # type: ignore[arg-type]
 
     def redeem_code(
         self, code: records.CodeGrant, access_token: str, scopes: tuple[str, ...], ttl: int
     ) -> bool:
         """Consume the code and store its access token atomically; False if already used."""
         now = int(time.time())
+        hot = self._hot
         with write_transaction(database_proxy):
-            consumed = (
-                models.AuthorizationCode.update(used_at=now)
-                .where(
-                    (models.AuthorizationCode.id == code.id)
-                    & (models.AuthorizationCode.used_at.is_null())
-                )
-                .execute()
-            )
-            if consumed != 1:
+            if hot.execute(hot.consume_code, (now, code.id)) != 1:
                 return False
-            models.AccessToken.insert(
-                token_digest=credentials.digest(access_token),
-                client=code.client_pk,
-                user=code.user.id,
-                code=code.id,
-                scopes=" ".join(scopes),
-                created_at=now,
-                expires_at=now + ttl,
-            ).execute()
+            hot.execute(
+                hot.insert_access_token,
+                (
+                    credentials.digest(access_token),
+                    code.client_pk,
+                    code.user.id,
+                    code.id,
+                    " ".join(scopes),
+                    now,
+                    now + ttl,
+                ),
+            )
         return True
 
     def revoke_code_tokens(self, code_id: int) -> int:
@@ -134,24 +132,15 @@ class GrantStore:
 
     def access_token(self, token: str) -> records.AccessTokenGrant | None:
         """A live (unexpired, unrevoked) access token with its user; None otherwise."""
-        row = (
-            models.AccessToken.select(models.AccessToken, models.User, models.Client.client_id)
-            .join(models.User)
-            .switch(models.AccessToken)
-            .join(models.Client)
-            .where(
-                (models.AccessToken.token_digest == credentials.digest(token))
-                & (models.AccessToken.revoked_at.is_null())
-                & (models.AccessToken.expires_at > int(time.time()))
-            )
-            .first()
+        row = self._hot.fetch_one(
+            self._hot.live_access_token, (credentials.digest(token), int(time.time()))
         )
         if row is None:
             return None
         return records.AccessTokenGrant(
             id=row.id,
-            client_id=row.client.client_id,
-            user=convert.user(row.user),
+            client_id=row.client_id,
+            user=convert.user(self._hot.user_of(row)),  # type: ignore[arg-type]
             scopes=tuple(row.scopes.split()),
             expires_at=row.expires_at,
         )
