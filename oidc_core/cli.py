@@ -13,11 +13,11 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from . import registration
+from . import cli_admin
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
-from .storage import DuplicateEmail, Storage, StorageError
+from .storage import Audit, DuplicateEmail, Storage, StorageError
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
@@ -105,30 +105,17 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        name = registration.check_name(args.name)
-        uris = registration.check_redirect_uris(args.redirect_uri)
-        client_uri = registration.check_optional_uri("client_uri", args.url or "")
-        logo_uri = registration.check_optional_uri("logo_uri", args.logo_uri or "")
-    except registration.InvalidMetadata as exc:
-        raise SystemExit(f"invalid {exc}") from None
+def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
     storage = _open(settings)
-    client, secret = storage.clients.create(
-        name,
-        uris,
-        description=args.description or "",
-        client_uri=client_uri,
-        logo_uri=logo_uri,
-        require_pkce=args.require_pkce,
+    user = storage.users.set_admin(args.email, not args.demote)
+    if user is None:
+        raise SystemExit(f"no user with email {args.email}")
+    storage.audit.record(
+        Audit(cli_admin._actor(), "user.demote" if args.demote else "user.promote"), user.email
     )
-    if args.json:
-        print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
-    else:
-        print(
-            f"client_id:     {client.client_id}\nclient_secret: {secret}\n"
-            "(the secret is shown only this once; it is stored as a hash)"
-        )
+    print(
+        f"{user.email} is {'an administrator' if user.is_admin else 'no longer an administrator'}"
+    )
     return 0
 
 
@@ -181,18 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--json", action="store_true")
     create_user.set_defaults(func=cmd_user_create)
 
-    client = sub.add_parser("client", help="manage clients").add_subparsers(
-        dest="action", required=True
-    )
-    create_client = client.add_parser("create", help="generate client credentials")
-    create_client.add_argument("--name", required=True)
-    create_client.add_argument("--redirect-uri", action="append", required=True)
-    create_client.add_argument("--description")
-    create_client.add_argument("--url")
-    create_client.add_argument("--logo-uri")
-    create_client.add_argument("--require-pkce", action="store_true")
-    create_client.add_argument("--json", action="store_true")
-    create_client.set_defaults(func=cmd_client_create)
+    promote = user.add_parser("promote", help="make a user an administrator")
+    promote.add_argument("--email", required=True)
+    promote.add_argument("--demote", action="store_true", help="withdraw the flag instead")
+    promote.set_defaults(func=cmd_user_promote)
+
+    cli_admin.add_commands(sub, _open)
 
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
     serve.add_argument("--bind", default="127.0.0.1:8000")

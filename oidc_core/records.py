@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -18,7 +18,12 @@ class Client:
     logo_uri: str = ""
     require_pkce: bool = False
     skip_consent: bool = False
+    is_public: bool = False
+    access_token_ttl: int | None = None
+    id_token_ttl: int | None = None
     secret_digest: str = field(default="", repr=False)
+    previous_secret_digest: str | None = field(default=None, repr=False)
+    previous_secret_expires_at: int | None = None
     created_at: int = 0
     updated_at: int = 0
 
@@ -97,3 +102,61 @@ class KeyRecord:
     private_pem: str = field(repr=False)
     state: str
     created_at: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: int
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AdminToken:
+    id: int
+    name: str
+    created_by: str
+    created_at: int
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """Everything an administrator sets on a client, validated (``registration``)."""
+
+    name: str
+    redirect_uris: tuple[str, ...]
+    description: str = ""
+    client_uri: str = ""
+    logo_uri: str = ""
+    allowed_scopes: str = "openid profile email"
+    require_pkce: bool = False
+    skip_consent: bool = False
+    is_public: bool = False
+    access_token_ttl: int | None = None
+    id_token_ttl: int | None = None
+
+    @classmethod
+    def of(cls, client: Client) -> ClientFields:
+        return cls(
+            name=client.name,
+            redirect_uris=client.redirect_uris,
+            description=client.description,
+            client_uri=client.client_uri,
+            logo_uri=client.logo_uri,
+            allowed_scopes=" ".join(sorted(client.allowed_scopes)),
+            require_pkce=client.require_pkce,
+            skip_consent=client.skip_consent,
+            is_public=client.is_public,
+            access_token_ttl=client.access_token_ttl,
+            id_token_ttl=client.id_token_ttl,
+        )
+
+    def columns(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["redirect_uris"] = "\n".join(self.redirect_uris)
+        return values

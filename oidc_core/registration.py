@@ -9,7 +9,12 @@ user information.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+from .claims import SUPPORTED_SCOPES
+from .records import Client, ClientFields
 
 MAX_REDIRECT_URIS = 20
 MAX_URI_LENGTH = 2048
@@ -83,3 +88,153 @@ def check_name(name: str) -> str:
     if not name or len(name) > 255:
         raise InvalidMetadata("client_name", "must be 1 to 255 characters")
     return name
+
+
+# -- whole client metadata (RFC 7591 names), shared by the console, the API and the CLI --
+
+MAX_DESCRIPTION = 2000
+TTL_RANGE = (60, 86400)
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+FIELDS = frozenset(
+    {
+        "client_name",
+        "description",
+        "client_uri",
+        "logo_uri",
+        "redirect_uris",
+        "scope",
+        "token_endpoint_auth_method",
+        "grant_types",
+        "response_types",
+        "require_pkce",
+        "skip_consent",
+        "access_token_ttl",
+        "id_token_ttl",
+    }
+)
+
+
+def check_logo_uri(uri: str) -> str:
+    """An absolute URL, or a path on the provider (``/modules/servers/cpanel/logo.png``)."""
+    if uri.startswith("/") and not uri.startswith("//"):
+        if len(uri) > MAX_URI_LENGTH or any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
+            raise InvalidMetadata("logo_uri", f"{uri!r} is not a valid path")
+        if "\\" in uri or "#" in uri:
+            raise InvalidMetadata("logo_uri", f"{uri!r} is not a valid path")
+        return uri
+    return check_optional_uri("logo_uri", uri)
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data[key]
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidMetadata(key, "must be a string")
+    return value.strip()
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data[key]
+    if not isinstance(value, bool):
+        raise InvalidMetadata(key, "must be true or false")
+    return value
+
+
+def _ttl(data: Mapping[str, Any], key: str) -> int | None:
+    value = data[key]
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidMetadata(key, "must be a whole number of seconds, or null")
+    low, high = TTL_RANGE
+    if not low <= value <= high:
+        raise InvalidMetadata(key, f"must be between {low} and {high} seconds")
+    return value
+
+
+def _scope(value: str) -> str:
+    scopes = value.split()
+    unknown = [scope for scope in scopes if scope not in SUPPORTED_SCOPES]
+    if unknown:
+        raise InvalidMetadata("scope", f"unsupported scope {unknown[0]!r}")
+    if "openid" not in scopes:
+        raise InvalidMetadata("scope", "must include openid")
+    return " ".join(dict.fromkeys(scopes))
+
+
+def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) -> ClientFields:
+    """Validate client metadata; with ``current`` (an update) absent keys keep their value.
+
+    Raises :class:`InvalidMetadata` naming the first invalid field; nothing is changed then.
+    """
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise InvalidMetadata(unknown[0], "unknown field")
+    if current is None:
+        for required in ("client_name", "redirect_uris"):
+            if required not in data:
+                raise InvalidMetadata(required, "is required")
+    values = dict(vars(current)) if current is not None else {}
+    if "client_name" in data:
+        values["name"] = check_name(_text(data, "client_name"))
+    if "description" in data:
+        description = _text(data, "description")
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidMetadata("description", f"at most {MAX_DESCRIPTION} characters")
+        values["description"] = description
+    if "client_uri" in data:
+        values["client_uri"] = check_optional_uri("client_uri", _text(data, "client_uri"))
+    if "logo_uri" in data:
+        logo = _text(data, "logo_uri")
+        values["logo_uri"] = check_logo_uri(logo) if logo else ""
+    if "redirect_uris" in data:
+        uris = data["redirect_uris"]
+        if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
+            raise InvalidMetadata("redirect_uris", "must be a list of strings")
+        values["redirect_uris"] = tuple(check_redirect_uris(uris))
+    if "scope" in data:
+        values["allowed_scopes"] = _scope(_text(data, "scope"))
+    if "grant_types" in data and data["grant_types"] != ["authorization_code"]:
+        raise InvalidMetadata("grant_types", 'only ["authorization_code"] is supported')
+    if "response_types" in data and data["response_types"] != ["code"]:
+        raise InvalidMetadata("response_types", 'only ["code"] is supported')
+    if "token_endpoint_auth_method" in data:
+        method = data["token_endpoint_auth_method"]
+        if method not in AUTH_METHODS:
+            raise InvalidMetadata(
+                "token_endpoint_auth_method", f"must be one of {', '.join(AUTH_METHODS)}"
+            )
+        values["is_public"] = method == "none"
+    for key in ("require_pkce", "skip_consent"):
+        if key in data:
+            values[key] = _flag(data, key)
+    for key in ("access_token_ttl", "id_token_ttl"):
+        if key in data:
+            values[key] = _ttl(data, key)
+    if values.get("is_public"):
+        values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
+    return ClientFields(**values)
+
+
+def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str, Any]:
+    """A client as RFC 7591 metadata (plus our own fields); never a secret."""
+    return {
+        "client_id": client.client_id,
+        "client_name": client.name,
+        "description": client.description,
+        "client_uri": client.client_uri,
+        "logo_uri": client.logo_uri,
+        "redirect_uris": list(client.redirect_uris),
+        "scope": " ".join(sorted(client.allowed_scopes)),
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none" if client.is_public else "client_secret_basic",
+        "require_pkce": client.require_pkce or client.is_public,
+        "skip_consent": client.skip_consent,
+        "access_token_ttl": client.access_token_ttl,
+        "id_token_ttl": client.id_token_ttl,
+        "client_id_issued_at": client.created_at,
+        "updated_at": client.updated_at,
+        "last_used_at": last_used_at,
+    }

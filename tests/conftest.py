@@ -16,6 +16,7 @@ import webtest
 
 from oidc_core import Provider, Settings
 from oidc_core.keys import create_key_if_missing
+from oidc_core.records import ClientFields
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
 from tests.support.flow import ISSUER, RP, Account, Flow
@@ -124,8 +125,9 @@ def new_app(provider: Provider) -> webtest.TestApp:
 
 
 def make_client(storage: Storage, name: str, redirect_uris: list[str], **kwargs: object) -> RP:
-    client, secret = storage.clients.create(name, redirect_uris, **kwargs)  # type: ignore[arg-type]
-    return RP(client.client_id, secret, list(redirect_uris))
+    fields = ClientFields(name=name, redirect_uris=tuple(redirect_uris), **kwargs)  # type: ignore[arg-type]
+    client, secret = storage.clients.create(fields)
+    return RP(client.client_id, secret or "", list(redirect_uris))
 
 
 def make_user(provider: Provider, email: str, password: str, **kwargs: object) -> Account:

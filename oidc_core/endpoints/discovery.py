@@ -34,7 +34,11 @@ def metadata(op: Provider) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": op.keys.algorithms(),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         "claims_supported": [
             *SUPPORTED_CLAIMS,
             "iss",

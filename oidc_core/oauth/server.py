@@ -25,7 +25,7 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
 
 from .. import credentials
 from .checks import AUTHORIZATION_CHECKS, TOKEN_CHECKS
-from .validator import Validator
+from .validator import Validator, access_token_ttl
 
 S256_ONLY = {"S256": code_challenge_method_s256}
 
@@ -47,8 +47,10 @@ def _checks() -> dict[str, list[Any]]:
 class OAuthServer:
     """The three oauthlib endpoints we use, sharing one validator and token type."""
 
-    def __init__(self, validator: Validator, access_token_ttl: int) -> None:
-        bearer = BearerToken(validator, token_generator=_new_token, expires_in=access_token_ttl)
+    def __init__(self, validator: Validator, default_ttl: int) -> None:
+        bearer = BearerToken(
+            validator, token_generator=_new_token, expires_in=access_token_ttl(default_ttl)
+        )
         oauth2_code = OAuth2AuthorizationCodeGrant(validator, **_checks())
         openid_code = OpenIDAuthorizationCodeGrant(validator, **_checks())
         for grant in (oauth2_code, openid_code.proxy_target):

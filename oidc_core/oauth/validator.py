@@ -28,12 +28,11 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import RequestValidator
 
 from .. import claims, credentials
-from ..records import User
+from ..records import Client, User
 from ..storage import NewCode
 
 if TYPE_CHECKING:
     from ..keys import KeyRing
-    from ..records import Client
     from ..settings import Settings
     from ..storage import Storage
 
@@ -74,6 +73,26 @@ def _basic_credentials(request: Any) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def _secret_matches(client: Client, secret: str) -> bool:
+    """The current secret, or the previous one during its grace period after a reset."""
+    if credentials.digest_matches(secret, client.secret_digest):
+        return True
+    previous, until = client.previous_secret_digest, client.previous_secret_expires_at
+    return bool(previous and until and until > time.time()) and credentials.digest_matches(
+        secret, previous or ""
+    )
+
+
+def access_token_ttl(default: int) -> Any:
+    """oauthlib's ``expires_in`` hook: the client's own access token lifetime, if it has one."""
+
+    def expires_in(request: Any) -> int:
+        client = getattr(request, "oidc_client", None)
+        return (client.access_token_ttl if client else None) or default
+
+    return expires_in
+
+
 class Validator(RequestValidator):  # type: ignore[misc]
     def __init__(self, settings: Settings, storage: Storage, keys: KeyRing) -> None:
         self.settings = settings
@@ -96,7 +115,11 @@ class Validator(RequestValidator):  # type: ignore[misc]
         return self._client(client_id, request) is not None
 
     def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        return True
+        """Public clients (``token_endpoint_auth_method: none``) send only their client_id."""
+        if "Authorization" in request.headers or request.client_secret is not None:
+            return True
+        client = self._client(request.client_id, request) if request.client_id else None
+        return not (client is not None and client.is_public)
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         """client_secret_basic or client_secret_post, never both (RFC 6749 2.3)."""
@@ -122,7 +145,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         if client is None:
             credentials.digest_matches(secret, "0" * 64)  # same work as a known client
             return False
-        if not credentials.digest_matches(secret, client.secret_digest):
+        if client.is_public or not _secret_matches(client, secret):
             return False
         request.client_id = client.client_id
         return True
@@ -130,7 +153,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def authenticate_client_id(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        return False  # no public clients yet
+        """A public client identifies itself; PKCE (required for it) proves the rest."""
+        client = self._client(client_id, request) if client_id else None
+        return client is not None and client.is_public
 
     # -- authorization endpoint ------------------------------------------------------
 
@@ -183,7 +208,9 @@ class Validator(RequestValidator):  # type: ignore[misc]
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
         client = self._client(client_id, request)
-        return self.settings.require_pkce or bool(client and client.require_pkce)
+        return self.settings.require_pkce or bool(
+            client and (client.require_pkce or client.is_public)
+        )
 
     # prompt=none, id_token_hint and the session are decided by the authorization
     # handler, which knows the browser session; oauthlib only validates the request.
@@ -303,7 +330,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
             request.oidc_code,
             token["access_token"],
             tuple(request.scopes),
-            self.settings.access_token_ttl,
+            int(token["expires_in"]),
         )
         if not redeemed:
             raise errors.InvalidGrantError(description="code already used", request=request)
@@ -324,7 +351,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         id_token.update(
             iss=self.settings.issuer,
             sub=code.user.subject,
-            exp=id_token["iat"] + self.settings.id_token_ttl,
+            exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
             auth_time=code.auth_time,
         )
         return self.keys.sign(id_token)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import peewee
 
+from ..records import ClientFields
 from . import migrations
-from .clients import ClientStore
+from .admin import AdminTokenStore, AuditLog
+from .clients import Audit, ClientStore
 from .db import database_proxy, open_database
 from .grants import GrantStore, NewCode
 from .hotpath import HotPath
@@ -38,6 +40,8 @@ class Storage:
         self.sessions = SessionStore()
         self.grants = GrantStore(hot)
         self.keys = KeyStore()
+        self.audit = AuditLog()
+        self.admin_tokens = AdminTokenStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
@@ -67,4 +71,4 @@ class Storage:
             self.database.close()
 
 
-__all__ = ["DuplicateEmail", "NewCode", "Storage", "StorageError"]
+__all__ = ["Audit", "ClientFields", "DuplicateEmail", "NewCode", "Storage", "StorageError"]

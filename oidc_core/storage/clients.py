@@ -1,13 +1,51 @@
-"""Relying parties (clients)."""
+"""Relying parties (clients), and the audit entry of every administrative change.
+
+Each change and its audit entry are one transaction: there is never a change without its
+record, nor a record of a change that did not happen.  Deleting a client deletes its codes,
+tokens and consents with it (foreign keys ``ON DELETE CASCADE``).
+"""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
 
 from .. import credentials, records
+from ..records import ClientFields
 from . import convert, models
-from .db import database_proxy
+from .db import database_proxy, write_transaction
 from .hotpath import HotPath
+
+SORTABLE: dict[str, Any] = {
+    "name": models.Client.name,
+    "created_at": models.Client.created_at,
+    "updated_at": models.Client.updated_at,
+    "client_id": models.Client.client_id,
+}
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who does what: written with the change, in its transaction. Never a secret."""
+
+    actor: str
+    action: str
+    details: dict[str, Any] | None = None
+
+
+def _record(audit: Audit | None, target: str, now: int) -> None:
+    if audit is not None:
+        models.AuditEntry.create(
+            at=now,
+            actor=audit.actor,
+            action=audit.action,
+            target=target,
+            details=json.dumps(audit.details or {}, sort_keys=True),
+        )
 
 
 class ClientStore:
@@ -15,38 +53,110 @@ class ClientStore:
         self._hot = hot
 
     def create(
-        self,
-        name: str,
-        redirect_uris: list[str],
-        *,
-        description: str = "",
-        client_uri: str = "",
-        logo_uri: str = "",
-        allowed_scopes: str = "openid profile email",
-        require_pkce: bool = False,
-    ) -> tuple[records.Client, str]:
-        """Create a client; returns it with its secret, which is stored only as a digest."""
-        secret = credentials.new_client_secret()
+        self, fields: ClientFields, audit: Audit | None = None
+    ) -> tuple[records.Client, str | None]:
+        """Create a client; returns it with its secret (None for a public client)."""
+        secret = None if fields.is_public else credentials.new_client_secret()
         now = int(time.time())
-        with database_proxy.atomic():
+        with write_transaction(database_proxy):
             row = models.Client.create(
                 client_id=credentials.new_client_id(),
-                secret_digest=credentials.digest(secret),
-                name=name,
-                description=description,
-                client_uri=client_uri,
-                logo_uri=logo_uri,
-                redirect_uris="\n".join(redirect_uris),
-                allowed_scopes=allowed_scopes,
-                require_pkce=require_pkce,
+                secret_digest=credentials.digest(secret) if secret else "",
                 created_at=now,
                 updated_at=now,
+                **fields.columns(),
             )
+            _record(audit, row.client_id, now)
         return convert.client(row), secret
 
     def by_client_id(self, client_id: str) -> records.Client | None:
         row = self._hot.fetch_one(self._hot.client_by_client_id, (client_id,))
         return convert.client(row) if row else None  # type: ignore[arg-type]
+
+    def update(
+        self, client_id: str, fields: ClientFields, audit: Audit | None = None
+    ) -> records.Client | None:
+        """Replace every field; None if no such client. A public client loses its secret."""
+        now = int(time.time())
+        values = fields.columns()
+        if fields.is_public:
+            values.update(
+                secret_digest="", previous_secret_digest=None, previous_secret_expires_at=None
+            )
+        with write_transaction(database_proxy):
+            changed = (
+                models.Client.update(updated_at=now, **values)
+                .where(models.Client.client_id == client_id)
+                .execute()
+            )
+            if not changed:
+                return None
+            _record(audit, client_id, now)
+        return self.by_client_id(client_id)
+
+    def reset_secret(
+        self, client_id: str, grace_seconds: int = 0, audit: Audit | None = None
+    ) -> str | None:
+        """A new secret. The previous one stops working when this commits, or after
+        ``grace_seconds``.  None if there is no such confidential client."""
+        secret = credentials.new_client_secret()
+        now = int(time.time())
+        keep_previous = grace_seconds > 0
+        with write_transaction(database_proxy):
+            changed = (
+                models.Client.update(
+                    secret_digest=credentials.digest(secret),
+                    previous_secret_digest=(models.Client.secret_digest if keep_previous else None),
+                    previous_secret_expires_at=now + grace_seconds if keep_previous else None,
+                    updated_at=now,
+                )
+                .where(
+                    (models.Client.client_id == client_id) & (models.Client.is_public == False)  # noqa: E712
+                )
+                .execute()
+            )
+            if not changed:
+                return None
+            _record(audit, client_id, now)
+        return secret
+
+    def delete(self, client_id: str, audit: Audit | None = None) -> bool:
+        """Delete the client with its codes, tokens and consents."""
+        now = int(time.time())
+        with write_transaction(database_proxy):
+            row = models.Client.get_or_none(models.Client.client_id == client_id)
+            if row is None:
+                return False
+            models.AccessToken.delete().where(models.AccessToken.client == row.id).execute()
+            models.AuthorizationCode.delete().where(
+                models.AuthorizationCode.client == row.id
+            ).execute()
+            models.Consent.delete().where(models.Consent.client == row.id).execute()
+            row.delete_instance()
+            _record(audit, client_id, now)
+        return True
+
+    def search(
+        self,
+        text: str = "",
+        sort: str = "name",
+        descending: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[records.Client, int | None]]:
+        """Clients whose name or client_id contains ``text``, with when each was last used."""
+        last_used = models.AccessToken.select(peewee.fn.MAX(models.AccessToken.created_at)).where(
+            models.AccessToken.client == models.Client.id
+        )
+        order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()
+        query = models.Client.select(models.Client, last_used.alias("last_used_at"))
+        if text:
+            query = query.where(
+                peewee.fn.LOWER(models.Client.name).contains(text.lower())
+                | models.Client.client_id.contains(text)
+            )
+        rows = query.order_by(order, models.Client.id).limit(limit).offset(offset)
+        return [(convert.client(row), getattr(row, "last_used_at", None)) for row in rows]
 
     def create_or_reset_demo(
         self, name: str, redirect_uris: list[str]
@@ -54,17 +164,18 @@ class ClientStore:
         """The demo client by name, created or given a fresh secret."""
         row = models.Client.get_or_none(models.Client.name == name)
         if row is None:
-            return self.create(
-                name, redirect_uris, description="Created by `oidc-core init --demo`"
+            client, secret = self.create(
+                ClientFields(
+                    name=name,
+                    redirect_uris=tuple(redirect_uris),
+                    description="Created by `oidc-core init --demo`",
+                    client_uri="http://127.0.0.1:9000/",
+                )
             )
+            if secret is None:
+                raise LookupError(name)
+            return client, secret
         secret = self.reset_secret(row.client_id)
+        if secret is None:
+            raise LookupError(name)
         return convert.client(models.Client.get_by_id(row.id)), secret
-
-    def reset_secret(self, client_id: str) -> str:
-        """A new secret; the previous one stops working when this commits."""
-        secret = credentials.new_client_secret()
-        with database_proxy.atomic():
-            models.Client.update(
-                secret_digest=credentials.digest(secret), updated_at=int(time.time())
-            ).where(models.Client.client_id == client_id).execute()
-        return secret

@@ -37,7 +37,12 @@ def client(row: models.Client) -> records.Client:
         logo_uri=row.logo_uri,
         require_pkce=bool(row.require_pkce),
         skip_consent=bool(row.skip_consent),
+        is_public=bool(row.is_public),
+        access_token_ttl=row.access_token_ttl,
+        id_token_ttl=row.id_token_ttl,
         secret_digest=row.secret_digest,
+        previous_secret_digest=row.previous_secret_digest,
+        previous_secret_expires_at=row.previous_secret_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

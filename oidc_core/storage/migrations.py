@@ -1,7 +1,11 @@
 """Numbered schema migrations.  ``upgrade`` brings any database to the newest version.
 
-Migration 1 is the first released schema.  Later migrations append functions to
-``MIGRATIONS``; each runs in its own transaction and bumps ``oidc_schema_version``.
+A new database is created from the current models and stamped with the newest version.
+An existing one runs each pending migration in order, each in its own transaction, and
+records it in ``oidc_schema_version``.  Migration functions are incremental and frozen:
+they name columns and tables explicitly instead of reading today's models, so an old
+database always goes through the same steps.  ``tests/core/test_migrations.py`` upgrades a
+database created with the 0.1.0 schema, with data in it.
 """
 
 from __future__ import annotations
@@ -9,15 +13,61 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import peewee
+from playhouse import migrate
 
 from . import models
 
 
-def _create_initial_schema(db: peewee.Database) -> None:
-    db.create_tables(models.ALL_MODELS, safe=True)
+def _v1_initial(db: peewee.Database) -> None:
+    """0.1.0: users, clients, sessions, pending authorizations, consents, codes, tokens, keys."""
+    raise RuntimeError("schema version 1 is only ever created from scratch")
 
 
-MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (_create_initial_schema,)
+def _v2_client_policy_audit_admin_tokens(db: peewee.Database) -> None:
+    """0.2.0: per-client policy and secret grace period; audit log; admin API tokens."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.add_column("oidc_client", "is_public", peewee.BooleanField(default=False)),
+        migrator.add_column("oidc_client", "access_token_ttl", peewee.IntegerField(null=True)),
+        migrator.add_column("oidc_client", "id_token_ttl", peewee.IntegerField(null=True)),
+        migrator.add_column(
+            "oidc_client", "previous_secret_digest", peewee.CharField(max_length=64, null=True)
+        ),
+        migrator.add_column(
+            "oidc_client", "previous_secret_expires_at", peewee.BigIntegerField(null=True)
+        ),
+    )
+
+    class AuditEntry(peewee.Model):
+        at = peewee.BigIntegerField(index=True)
+        actor = peewee.CharField(max_length=320)
+        action = peewee.CharField(max_length=64)
+        target = peewee.CharField(max_length=128)
+        details = peewee.TextField(default="{}")
+
+        class Meta:
+            database = db
+            table_name = "oidc_audit_log"
+
+    class AdminToken(peewee.Model):
+        token_digest = peewee.CharField(max_length=64, unique=True)
+        name = peewee.CharField(max_length=255)
+        created_by = peewee.CharField(max_length=320)
+        created_at = peewee.BigIntegerField()
+        last_used_at = peewee.BigIntegerField(null=True)
+        revoked_at = peewee.BigIntegerField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "oidc_admin_token"
+
+    db.create_tables([AuditEntry, AdminToken])
+
+
+MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
+    _v1_initial,
+    _v2_client_policy_audit_admin_tokens,
+)
 LATEST = len(MIGRATIONS)
 
 
@@ -29,8 +79,13 @@ def current_version(db: peewee.Database) -> int:
 
 
 def upgrade(db: peewee.Database) -> tuple[int, int]:
-    """Apply every pending migration; returns (version before, version after)."""
+    """Create or upgrade the schema; returns (version before, version after)."""
     before = current_version(db)
+    if before == 0:
+        with db.atomic():
+            db.create_tables(models.ALL_MODELS)
+            models.SchemaVersion.create(version=LATEST)
+        return 0, LATEST
     for number in range(before + 1, LATEST + 1):
         with db.atomic():
             MIGRATIONS[number - 1](db)

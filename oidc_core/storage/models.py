@@ -57,6 +57,12 @@ class Client(BaseModel):
     skip_consent = peewee.BooleanField(default=False)
     created_at = peewee.BigIntegerField()
     updated_at = peewee.BigIntegerField()
+    # schema version 2
+    is_public = peewee.BooleanField(default=False)
+    access_token_ttl = peewee.IntegerField(null=True)
+    id_token_ttl = peewee.IntegerField(null=True)
+    previous_secret_digest = peewee.CharField(max_length=64, null=True)
+    previous_secret_expires_at = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_client"
@@ -146,6 +152,33 @@ class SigningKey(BaseModel):
         table_name = "oidc_signing_key"
 
 
+class AuditEntry(BaseModel):
+    """One administrative change: who, what, when, on what. Never a secret."""
+
+    at = peewee.BigIntegerField(index=True)
+    actor = peewee.CharField(max_length=320)
+    action = peewee.CharField(max_length=64)
+    target = peewee.CharField(max_length=128)
+    details = peewee.TextField(default="{}")
+
+    class Meta:
+        table_name = "oidc_audit_log"
+
+
+class AdminToken(BaseModel):
+    """A bearer token for the management API, stored as a digest."""
+
+    token_digest = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=255)
+    created_by = peewee.CharField(max_length=320)
+    created_at = peewee.BigIntegerField()
+    last_used_at = peewee.BigIntegerField(null=True)
+    revoked_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_admin_token"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -156,4 +189,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     AuthorizationCode,
     AccessToken,
     SigningKey,
+    AuditEntry,
+    AdminToken,
 )

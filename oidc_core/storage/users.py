@@ -62,3 +62,12 @@ class UserStore:
         models.User.update(password_hash=password_hash, updated_at=int(time.time())).where(
             models.User.id == user_id
         ).execute()
+
+    def set_admin(self, email: str, is_admin: bool) -> records.User | None:
+        """Grant or withdraw the administrator flag; None if there is no such user."""
+        changed = (
+            models.User.update(is_admin=is_admin, updated_at=int(time.time()))
+            .where(models.User.email == email.strip().lower())
+            .execute()
+        )
+        return self.by_email(email) if changed else None

@@ -22,6 +22,7 @@ import pytest
 
 from oidc_core import cli
 from oidc_core.storage.db import database_proxy
+from oidc_core.storage.migrations import LATEST
 
 PASSWORD = "a sufficiently long password"
 
@@ -108,7 +109,7 @@ def _client(run: Cli, capsys: pytest.CaptureFixture[str], *uris: str, json_: boo
 def test_init_is_idempotent(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     first = run("init", capsys=capsys)
     assert first.code == 0
-    assert "schema: version 0 -> 1" in first.out
+    assert f"schema: version 0 -> {LATEST}" in first.out
     assert re.search(r"signing key: created \S+", first.out)
     keys = run.rows("SELECT kid, state FROM oidc_signing_key")
     assert len(keys) == 1 and keys[0][1] == "current"
@@ -118,7 +119,7 @@ def test_init_is_idempotent(run: Cli, capsys: pytest.CaptureFixture[str]) -> Non
     assert "signing key: present" in second.out
     assert "->" not in second.out
     assert run.rows("SELECT kid, state FROM oidc_signing_key") == keys
-    assert run.rows("SELECT version FROM oidc_schema_version") == [(1,)]
+    assert run.rows("SELECT version FROM oidc_schema_version") == [(LATEST,)]
 
 
 def test_init_es256_key(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:

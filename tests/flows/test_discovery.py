@@ -162,6 +162,7 @@ def test_t74_client_authentication_methods(metadata: dict[str, Any]) -> None:
     assert sorted(metadata["token_endpoint_auth_methods_supported"]) == [
         "client_secret_basic",
         "client_secret_post",
+        "none",  # public clients (PKCE required)
     ]
 
 

@@ -1,0 +1,1 @@
+"""Administration: managing clients from the console, the management API and the CLI."""

@@ -1,0 +1,100 @@
+"""Client administration: one implementation behind the console, the API and the CLI.
+
+Every operation validates with :mod:`oidc_core.registration`, changes storage in one
+transaction together with its audit entry (who, what, when; never a secret), and returns
+plain values.  Errors are :class:`~oidc_core.registration.InvalidMetadata` (which field
+and why) or :class:`ClientNotFound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import registration
+from ..records import AuditEntry, Client, ClientFields
+from ..storage import Audit, Storage
+
+MAX_GRACE_SECONDS = 7 * 86400
+SORT_KEYS = ("name", "created_at", "updated_at", "client_id")
+
+
+class ClientNotFound(LookupError):
+    """There is no client with this client_id."""
+
+
+def _changed_fields(data: Mapping[str, Any]) -> list[str]:
+    return sorted(data)
+
+
+class ClientAdmin:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    def get(self, client_id: str) -> Client:
+        client = self._storage.clients.by_client_id(client_id) if client_id else None
+        if client is None:
+            raise ClientNotFound(client_id)
+        return client
+
+    def create(self, data: Mapping[str, Any], actor: str) -> tuple[Client, str | None]:
+        """Create a client from metadata; its secret (None when public) is returned once."""
+        fields = registration.client_fields(data)
+        return self._storage.clients.create(
+            fields, Audit(actor, "client.create", {"fields": _changed_fields(data)})
+        )
+
+    def update(self, client_id: str, data: Mapping[str, Any], actor: str) -> Client:
+        """Change the given fields; the others keep their value."""
+        current = self.get(client_id)
+        fields = registration.client_fields(data, ClientFields.of(current))
+        updated = self._storage.clients.update(
+            client_id, fields, Audit(actor, "client.update", {"fields": _changed_fields(data)})
+        )
+        if updated is None:
+            raise ClientNotFound(client_id)
+        return updated
+
+    def reset_secret(self, client_id: str, actor: str, grace_seconds: int = 0) -> str:
+        """A new secret, shown once; the old one dies now, or after ``grace_seconds``."""
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int):
+            raise registration.InvalidMetadata("grace_seconds", "must be a whole number")
+        if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+            raise registration.InvalidMetadata(
+                "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS}"
+            )
+        client = self.get(client_id)
+        if client.is_public:
+            raise registration.InvalidMetadata(
+                "token_endpoint_auth_method", "a public client has no secret to reset"
+            )
+        secret = self._storage.clients.reset_secret(
+            client_id,
+            grace_seconds,
+            Audit(actor, "client.reset_secret", {"grace_seconds": grace_seconds}),
+        )
+        if secret is None:
+            raise ClientNotFound(client_id)
+        return secret
+
+    def delete(self, client_id: str, actor: str) -> None:
+        """Delete the client and every code, token and consent it has."""
+        if not self._storage.clients.delete(client_id, Audit(actor, "client.delete")):
+            raise ClientNotFound(client_id)
+
+    def search(
+        self, text: str = "", sort: str = "name", limit: int = 100, offset: int = 0
+    ) -> list[tuple[Client, int | None]]:
+        """Clients matching ``text`` (name or client_id); ``sort`` may start with ``-``."""
+        descending = sort.startswith("-")
+        key = sort.lstrip("-")
+        if key not in SORT_KEYS:
+            raise registration.InvalidMetadata("sort", f"must be one of {', '.join(SORT_KEYS)}")
+        if not 1 <= limit <= 1000:
+            raise registration.InvalidMetadata("limit", "must be between 1 and 1000")
+        if offset < 0:
+            raise registration.InvalidMetadata("offset", "must not be negative")
+        return self._storage.clients.search(text, key, descending, limit, offset)
+
+    def audit_log(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        return self._storage.audit.entries(limit, offset)

@@ -1,0 +1,285 @@
+"""``oidc-core client ...``, ``oidc-core admin-token ...`` and ``user promote``.
+
+Same semantics as the management API (the same :class:`ClientAdmin` does the work); the
+audit log names the actor ``cli:<login name>``.  ``--json`` prints machine-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import getpass
+import json
+from collections.abc import Callable
+from typing import Any
+
+from . import registration
+from .admin.service import ClientAdmin, ClientNotFound
+from .settings import Settings
+from .storage import Audit, Storage
+
+Opener = Callable[[Settings], Storage]
+
+
+def _actor() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _when(timestamp: int | None) -> str:
+    if not timestamp:
+        return "-"
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the options that were given, under their RFC 7591 names."""
+    data: dict[str, Any] = {}
+    for option, key in (
+        ("name", "client_name"),
+        ("description", "description"),
+        ("url", "client_uri"),
+        ("logo_uri", "logo_uri"),
+        ("redirect_uri", "redirect_uris"),
+        ("scope", "scope"),
+        ("require_pkce", "require_pkce"),
+        ("skip_consent", "skip_consent"),
+        ("access_token_ttl", "access_token_ttl"),
+        ("id_token_ttl", "id_token_ttl"),
+    ):
+        value = getattr(args, option, None)
+        if value is not None:
+            data[key] = value
+    if getattr(args, "public", None) is not None:
+        data["token_endpoint_auth_method"] = "none" if args.public else "client_secret_basic"
+    return data
+
+
+def _run(action: Callable[[], int]) -> int:
+    try:
+        return action()
+    except registration.InvalidMetadata as exc:
+        raise SystemExit(f"invalid {exc.field}: {exc.message}") from None
+    except ClientNotFound as exc:
+        raise SystemExit(f"no client with client_id {exc.args[0]!r}") from None
+
+
+def _print_client(data: dict[str, Any]) -> None:
+    width = max(len(key) for key in data)
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        print(f"{key:<{width}}  {'' if shown is None else shown}")
+
+
+def add_commands(sub: Any, opener: Opener) -> None:
+    """Register the client and admin-token commands on the top-level subparsers."""
+    client = sub.add_parser("client", help="manage clients").add_subparsers(
+        dest="action", required=True
+    )
+
+    def metadata_options(parser: argparse.ArgumentParser, creating: bool) -> None:
+        parser.add_argument("--name", required=creating, help="client_name")
+        parser.add_argument(
+            "--redirect-uri",
+            action="append",
+            required=creating,
+            help="an authorized redirect URI (repeat for several; replaces the list on update)",
+        )
+        parser.add_argument("--description")
+        parser.add_argument("--url", help="client_uri: the application's home page")
+        parser.add_argument("--logo-uri", help="an absolute URL or a path on the provider")
+        parser.add_argument("--scope", help='allowed scopes, e.g. "openid profile email"')
+        flag = argparse.BooleanOptionalAction
+        parser.add_argument("--public", action=flag, default=None, help="no secret; PKCE required")
+        parser.add_argument("--require-pkce", action=flag, default=None)
+        parser.add_argument("--skip-consent", action=flag, default=None, help="first-party app")
+        parser.add_argument("--access-token-ttl", type=int, help="seconds (default: settings)")
+        parser.add_argument("--id-token-ttl", type=int, help="seconds (default: settings)")
+        parser.add_argument("--json", action="store_true")
+
+    create = client.add_parser("create", help="generate client credentials")
+    metadata_options(create, creating=True)
+
+    def do_create(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            created, secret = admin.create(_metadata_from_args(args), _actor())
+            if args.json:
+                print(json.dumps({"client_id": created.client_id, "client_secret": secret}))
+            elif secret is None:
+                print(f"client_id:     {created.client_id}\n(a public client: no secret)")
+            else:
+                print(
+                    f"client_id:     {created.client_id}\nclient_secret: {secret}\n"
+                    "(the secret is shown only this once; it is stored as a hash)"
+                )
+            return 0
+
+        return _run(action)
+
+    create.set_defaults(func=do_create)
+
+    listing = client.add_parser("list", help="list clients (never their secrets)")
+    listing.add_argument("--search", default="", help="part of the name or client_id")
+    listing.add_argument(
+        "--sort",
+        default="name",
+        help="name, created_at, updated_at, client_id; -key for descending",
+    )
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true")
+
+    def do_list(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            found = admin.search(args.search, args.sort, args.limit)
+            if args.json:
+                print(json.dumps([registration.client_metadata(c, used) for c, used in found]))
+                return 0
+            header = ("client_id", 24), ("name", 30), ("updated", 16), ("last used", 16)
+            print("  ".join(f"{title:<{width}}" for title, width in header) + "  redirect URIs")
+            for found_client, used in found:
+                print(
+                    f"{found_client.client_id:<24}  {found_client.name[:30]:<30}  "
+                    f"{_when(found_client.updated_at):<16}  {_when(used):<16}  "
+                    f"{', '.join(found_client.redirect_uris)}"
+                )
+            return 0
+
+        return _run(action)
+
+    listing.set_defaults(func=do_list)
+
+    show = client.add_parser("show", help="one client's metadata")
+    show.add_argument("client_id")
+    show.add_argument("--json", action="store_true")
+
+    def do_show(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            data = registration.client_metadata(admin.get(args.client_id))
+            print(json.dumps(data)) if args.json else _print_client(data)
+            return 0
+
+        return _run(action)
+
+    show.set_defaults(func=do_show)
+
+    update = client.add_parser("update", help="change the given fields of a client")
+    update.add_argument("client_id")
+    metadata_options(update, creating=False)
+
+    def do_update(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            data = _metadata_from_args(args)
+            if not data:
+                raise SystemExit("nothing to change: give at least one option")
+            updated = admin.update(args.client_id, data, _actor())
+            metadata = registration.client_metadata(updated)
+            print(json.dumps(metadata)) if args.json else _print_client(metadata)
+            return 0
+
+        return _run(action)
+
+    update.set_defaults(func=do_update)
+
+    reset = client.add_parser("reset-secret", help="a new client secret, shown once")
+    reset.add_argument("client_id")
+    reset.add_argument(
+        "--grace-seconds",
+        type=int,
+        default=0,
+        help="how long the previous secret keeps working (default 0: it stops at once)",
+    )
+    reset.add_argument("--json", action="store_true")
+
+    def do_reset(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            secret = admin.reset_secret(args.client_id, _actor(), args.grace_seconds)
+            if args.json:
+                print(json.dumps({"client_id": args.client_id, "client_secret": secret}))
+            else:
+                print(f"client_secret: {secret}\n(shown only this once; stored as a hash)")
+            return 0
+
+        return _run(action)
+
+    reset.set_defaults(func=do_reset)
+
+    delete = client.add_parser("delete", help="delete a client with its tokens and consents")
+    delete.add_argument("client_id")
+
+    def do_delete(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+
+        def action() -> int:
+            admin.delete(args.client_id, _actor())
+            print(f"deleted client {args.client_id}")
+            return 0
+
+        return _run(action)
+
+    delete.set_defaults(func=do_delete)
+
+    tokens = sub.add_parser("admin-token", help="management API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    token_create = tokens.add_parser("create", help="a new API token, shown once")
+    token_create.add_argument("--name", required=True, help="what the token is for")
+    token_create.add_argument("--json", action="store_true")
+
+    def do_token_create(args: argparse.Namespace, settings: Settings) -> int:
+        name = args.name.strip()
+        if not name or len(name) > 255:
+            raise SystemExit("invalid name: must be 1 to 255 characters")
+        record, token = opener(settings).admin_tokens.create(
+            name, Audit(_actor(), "admin_token.create", {"name": name})
+        )
+        if args.json:
+            print(json.dumps({"id": record.id, "name": record.name, "token": token}))
+        else:
+            print(f"token: {token}\n(id {record.id}; shown only this once; stored as a hash)")
+        return 0
+
+    token_create.set_defaults(func=do_token_create)
+
+    token_list = tokens.add_parser("list", help="API tokens (never their values)")
+    token_list.add_argument("--json", action="store_true")
+
+    def do_token_list(args: argparse.Namespace, settings: Settings) -> int:
+        found = opener(settings).admin_tokens.all()
+        if args.json:
+            print(json.dumps([vars(token) for token in found]))
+            return 0
+        print(f"{'id':>4}  {'name':<30}  {'created':<16}  {'last used':<16}  state")
+        for token in found:
+            state = "revoked" if token.revoked_at else "active"
+            print(
+                f"{token.id:>4}  {token.name[:30]:<30}  {_when(token.created_at):<16}  "
+                f"{_when(token.last_used_at):<16}  {state}"
+            )
+        return 0
+
+    token_list.set_defaults(func=do_token_list)
+
+    token_revoke = tokens.add_parser("revoke", help="revoke an API token")
+    token_revoke.add_argument("id", type=int)
+
+    def do_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+        if not opener(settings).admin_tokens.revoke(args.id, Audit(_actor(), "admin_token.revoke")):
+            raise SystemExit(f"no active admin token with id {args.id}")
+        print(f"revoked admin token {args.id}")
+        return 0
+
+    token_revoke.set_defaults(func=do_token_revoke)
