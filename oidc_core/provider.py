@@ -16,6 +16,8 @@ from typing import Any
 from webob import Request, Response
 
 from . import network, responses
+from .admin import api, console
+from .admin.service import ClientAdmin
 from .endpoints import authorize, discovery, token, userinfo
 from .errors import PageError, ProviderError, StorageUnavailable
 from .interactions import consent, login
@@ -51,6 +53,15 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
 }
 
 
+def _prefix_route(path: str) -> tuple[Handler, bool] | None:
+    """The administration areas own everything under their prefix."""
+    if path.startswith("/admin/api/"):
+        return api.dispatch, False
+    if path == "/admin" or path.startswith("/admin/"):
+        return console.dispatch, True
+    return None
+
+
 class Provider:
     """An OpenID Connect Provider as a WSGI application."""
 
@@ -60,6 +71,7 @@ class Provider:
         self.keys = KeyRing(self.storage, settings.key_cache_seconds)
         self.passwords = PasswordService(settings)
         self.browser = BrowserSessions(settings, self.storage)
+        self.clients = ClientAdmin(self.storage)
         self.server = OAuthServer(
             Validator(settings, self.storage, self.keys), settings.access_token_ttl
         )
@@ -120,7 +132,7 @@ class Provider:
 
     def handle(self, request: Request) -> Response:
         path = request.path_info
-        route = ROUTES.get(path)
+        route = ROUTES.get(path) or _prefix_route(path)
         if route is None:
             return self._other(request, path)
         handler, html = route
