@@ -57,19 +57,22 @@ def _demo(storage: Storage, settings: Settings) -> None:
             preferred_username="demo",
             locale="en",
             email_verified=True,
+            is_admin=True,
         )
     else:
         storage.users.set_password_hash(user.id, passwords.hash(password))
+        storage.users.set_admin(DEMO_EMAIL, True)
     client, secret = storage.clients.create_or_reset_demo(DEMO_CLIENT_NAME, DEMO_REDIRECT_URIS)
     issuer = settings.issuer
     print(
         f"""
-demo user     email: {DEMO_EMAIL}   password: {password}
+demo user     email: {DEMO_EMAIL}   password: {password}   (an administrator)
 demo client   client_id: {client.client_id}
               client_secret: {secret}
               redirect URIs: {", ".join(DEMO_REDIRECT_URIS)}
 try:          {issuer}/.well-known/openid-configuration
               {issuer}/authorize?client_id={client.client_id}&response_type=code&scope=openid%20profile%20email&redirect_uri={DEMO_REDIRECT_URIS[0]}&state=xyz
+admin console {issuer}/admin/
 (the demo password and secret change every time `init --demo` runs)
 """
     )
