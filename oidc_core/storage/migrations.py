@@ -10,7 +10,8 @@ database created with the 0.1.0 schema, with data in it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import peewee
 from playhouse import migrate
@@ -86,8 +87,28 @@ def upgrade(db: peewee.Database) -> tuple[int, int]:
             db.create_tables(models.ALL_MODELS)
             models.SchemaVersion.create(version=LATEST)
         return 0, LATEST
-    for number in range(before + 1, LATEST + 1):
-        with db.atomic():
-            MIGRATIONS[number - 1](db)
-            models.SchemaVersion.create(version=number)
+    with _sqlite_foreign_keys_off(db):
+        for number in range(before + 1, LATEST + 1):
+            with db.atomic():
+                MIGRATIONS[number - 1](db)
+                models.SchemaVersion.create(version=number)
     return before, LATEST
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(db: peewee.Database) -> Iterator[None]:
+    """SQLite changes a column by rebuilding its table (copy, DROP, rename); with foreign
+    keys on, the DROP deletes every row referencing it (``ON DELETE CASCADE``: codes,
+    tokens, consents).  The pragma is ignored inside a transaction, so it is set here,
+    around the migrations' transactions, and the references are checked afterwards."""
+    if not isinstance(db, peewee.SqliteDatabase) or not db.pragma("foreign_keys"):
+        yield
+        return
+    db.pragma("foreign_keys", 0)
+    try:
+        yield
+        broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()  # type: ignore[no-untyped-call]
+        if broken:
+            raise RuntimeError(f"foreign key violations after the upgrade: {broken[:5]}")
+    finally:
+        db.pragma("foreign_keys", 1)
