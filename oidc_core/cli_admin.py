@@ -129,7 +129,7 @@ def add_commands(sub: Any, opener: Opener) -> None:
     listing.add_argument(
         "--sort",
         default="name",
-        help="name, created_at, updated_at, client_id; -key for descending",
+        help="name, created_at, updated_at, client_id; --sort=-KEY for descending",
     )
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--json", action="store_true")
@@ -183,8 +183,11 @@ def add_commands(sub: Any, opener: Opener) -> None:
             data = _metadata_from_args(args)
             if not data:
                 raise SystemExit("nothing to change: give at least one option")
-            updated = admin.update(args.client_id, data, _actor())
+            # change(): a public client made confidential gets a secret, shown once
+            updated, secret = admin.change(args.client_id, data, _actor())
             metadata = registration.client_metadata(updated)
+            if secret is not None:
+                metadata["client_secret"] = secret
             print(json.dumps(metadata)) if args.json else _print_client(metadata)
             return 0
 

@@ -55,6 +55,8 @@ def check_redirect_uri(uri: str) -> str:
         raise InvalidMetadata(field, f"{uri!r} must be an absolute https:// URI")
     if "#" in uri:
         raise InvalidMetadata(field, f"{uri!r} must not contain a fragment")
+    if "*" in uri:
+        raise InvalidMetadata(field, f"{uri!r}: no wildcards, redirect URIs are matched exactly")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidMetadata(field, f"{uri!r} must not contain user information")
     if parts.scheme == "http" and not _is_loopback(host):

@@ -14,6 +14,7 @@ from typing import Any
 from .. import registration
 from ..records import AuditEntry, Client, ClientFields
 from ..storage import Audit, Storage
+from ..storage.db import write_transaction
 
 MAX_GRACE_SECONDS = 7 * 86400
 SORT_KEYS = ("name", "created_at", "updated_at", "client_id")
@@ -25,6 +26,15 @@ class ClientNotFound(LookupError):
 
 def _changed_fields(data: Mapping[str, Any]) -> list[str]:
     return sorted(data)
+
+
+def _check_grace(grace_seconds: int) -> None:
+    if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int):
+        raise registration.InvalidMetadata("grace_seconds", "must be a whole number")
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise registration.InvalidMetadata(
+            "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS}"
+        )
 
 
 class ClientAdmin:
@@ -57,12 +67,7 @@ class ClientAdmin:
 
     def reset_secret(self, client_id: str, actor: str, grace_seconds: int = 0) -> str:
         """A new secret, shown once; the old one dies now, or after ``grace_seconds``."""
-        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int):
-            raise registration.InvalidMetadata("grace_seconds", "must be a whole number")
-        if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
-            raise registration.InvalidMetadata(
-                "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS}"
-            )
+        _check_grace(grace_seconds)
         client = self.get(client_id)
         if client.is_public:
             raise registration.InvalidMetadata(
@@ -76,6 +81,40 @@ class ClientAdmin:
         if secret is None:
             raise ClientNotFound(client_id)
         return secret
+
+    def change(
+        self,
+        client_id: str,
+        data: Mapping[str, Any],
+        actor: str,
+        *,
+        reset_secret: bool = False,
+        grace_seconds: int = 0,
+    ) -> tuple[Client, str | None]:
+        """Update the given fields and reset the secret if asked, as one transaction.
+
+        Everything is validated before anything changes.  A public client made confidential
+        gets a secret too (it has none to keep); the secret (or None) is returned once.
+        """
+        current = self.get(client_id)
+        fields = registration.client_fields(data, ClientFields.of(current))
+        _check_grace(grace_seconds)
+        needs_secret = reset_secret or (current.is_public and not fields.is_public)
+        if needs_secret and fields.is_public:
+            raise registration.InvalidMetadata(
+                "reset_secret", "a public client has no secret to reset"
+            )
+        if grace_seconds and (not needs_secret or current.is_public):
+            raise registration.InvalidMetadata(
+                "grace_seconds", "only with reset_secret, for a client that has a secret"
+            )
+        if not needs_secret:
+            return self.update(client_id, data, actor), None
+        with write_transaction(self._storage.database):
+            if data:
+                self.update(client_id, data, actor)
+            secret = self.reset_secret(client_id, actor, grace_seconds)
+        return self.get(client_id), secret
 
     def delete(self, client_id: str, actor: str) -> None:
         """Delete the client and every code, token and consent it has."""

@@ -1,0 +1,434 @@
+"""``oidc-core client list|show|update|reset-secret|delete``, ``admin-token``, ``user promote``.
+
+End to end against a fresh SQLite file per test, in-process like ``test_cli.py`` (whose
+``run`` and ``initialised`` fixtures are reused); assertions read the database file with
+:mod:`sqlite3`.  The audit log names the operator ``cli:<login name>``; the login name is
+set through ``LOGNAME``, which :func:`getpass.getuser` reads first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oidc_core.storage import Storage
+from oidc_core.storage.db import database_proxy
+from tests.core.test_cli import PASSWORD, Cli, Result, initialised, run
+
+__all__ = ["initialised", "run"]  # fixtures
+
+OPERATOR = "ops-carol"
+ACTOR = f"cli:{OPERATOR}"
+CB = "https://rp.example/cb"
+
+Capsys = pytest.CaptureFixture[str]
+
+
+@pytest.fixture
+def cli(initialised: Cli) -> Cli:
+    initialised.monkeypatch.setenv("LOGNAME", OPERATOR)
+    return initialised
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def ok(result: Result) -> str:
+    assert result.code == 0, result
+    return result.out
+
+
+def refused(result: Result, prefix: str) -> str:
+    """A refusal: non-zero exit with one line naming the problem, nothing on stdout."""
+    assert isinstance(result.code, str), result
+    assert result.code.startswith(prefix), result.code
+    assert "\n" not in result.code
+    assert "Traceback" not in result.code
+    assert result.out == ""
+    return result.code
+
+
+def create(cli: Cli, capsys: Capsys, *extra: str, name: str = "Test RP") -> dict[str, Any]:
+    out = ok(cli("client", "create", "--name", name, "--redirect-uri", CB, "--json", *extra,
+                 capsys=capsys))  # fmt: skip
+    created: dict[str, Any] = json.loads(out)
+    return created
+
+
+def audit(cli: Cli) -> list[tuple[Any, ...]]:
+    return cli.rows("SELECT actor, action, target, details FROM oidc_audit_log ORDER BY id")
+
+
+def client_row(cli: Cli, client_id: str, columns: str) -> tuple[Any, ...]:
+    rows = cli.rows(f"SELECT {columns} FROM oidc_client WHERE client_id = '{client_id}'")
+    assert len(rows) == 1
+    return rows[0]
+
+
+@contextlib.contextmanager
+def storage_of(cli: Cli) -> Iterator[Storage]:
+    """The provider's storage on the CLI's database file; the model binding given back."""
+    before = database_proxy.obj
+    storage = Storage(f"sqlite:///{cli.path}")
+    try:
+        yield storage
+    finally:
+        storage.close()
+        if before is not None:
+            database_proxy.initialize(before)
+
+
+# -- client create / list / show -------------------------------------------------------------
+
+
+def test_public_client(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys, "--public", "--no-require-pkce")
+    assert created["client_secret"] is None
+    assert client_row(cli, created["client_id"], "secret_digest, is_public, require_pkce") == (
+        "",
+        1,
+        1,
+    )
+    plain = ok(cli("client", "create", "--name", "SPA", "--redirect-uri", CB, "--public",
+                   capsys=capsys))  # fmt: skip
+    assert "public client: no secret" in plain
+    assert "client_secret" not in plain
+    reset = cli("client", "reset-secret", created["client_id"], capsys=capsys)
+    refused(reset, "invalid token_endpoint_auth_method:")
+    assert client_row(cli, created["client_id"], "secret_digest") == ("",)
+
+
+def test_client_list_never_shows_a_secret(cli: Cli, capsys: Capsys) -> None:
+    first = create(cli, capsys, name="Alpha app")
+    second = create(cli, capsys, "--description", "second", name="Bravo tool")
+    secrets = [first["client_secret"], second["client_secret"]]
+    plain = ok(cli("client", "list", capsys=capsys))
+    lines = plain.splitlines()
+    assert "client_id" in lines[0] and len(lines) == 3
+    assert first["client_id"] in lines[1] and "Alpha app" in lines[1] and CB in lines[1]
+    assert second["client_id"] in lines[2]
+    listed = json.loads(ok(cli("client", "list", "--json", capsys=capsys)))
+    assert [item["client_name"] for item in listed] == ["Alpha app", "Bravo tool"]
+    assert listed[0]["client_id"] == first["client_id"]
+    assert listed[0]["last_used_at"] is None
+    for item in listed:
+        assert not {"client_secret", "secret_digest", "previous_secret_digest"} & set(item)
+    for secret in secrets:
+        assert secret not in plain
+        assert secret not in json.dumps(listed)
+        assert sha256(secret) not in plain + json.dumps(listed)
+
+    descending = json.loads(ok(cli("client", "list", "--json", "--sort=-name", capsys=capsys)))
+    assert [item["client_name"] for item in descending] == ["Bravo tool", "Alpha app"]
+    found = json.loads(ok(cli("client", "list", "--json", "--search", "bRaVo", capsys=capsys)))
+    assert [item["client_id"] for item in found] == [second["client_id"]]
+    limited = json.loads(ok(cli("client", "list", "--json", "--limit", "1", capsys=capsys)))
+    assert [item["client_name"] for item in limited] == ["Alpha app"]
+    refused(cli("client", "list", "--sort", "secret_digest", capsys=capsys), "invalid sort:")
+    refused(cli("client", "list", "--limit", "0", capsys=capsys), "invalid limit:")
+
+
+def test_client_show(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys, "--scope", "openid email", "--access-token-ttl", "120")
+    client_id = created["client_id"]
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["client_id"] == client_id
+    assert shown["redirect_uris"] == [CB]
+    assert shown["scope"] == "email openid"
+    assert shown["access_token_ttl"] == 120 and shown["id_token_ttl"] is None
+    assert shown["token_endpoint_auth_method"] == "client_secret_basic"
+    plain = ok(cli("client", "show", client_id, capsys=capsys))
+    assert re.search(rf"^client_id\s+{re.escape(client_id)}$", plain, re.MULTILINE)
+    assert re.search(r"^access_token_ttl\s+120$", plain, re.MULTILINE)
+    for output in (plain, json.dumps(shown)):
+        assert created["client_secret"] not in output
+        assert "secret_digest" not in output
+    refused(cli("client", "show", "nope", capsys=capsys), "no client with client_id 'nope'")
+
+
+# -- client update ----------------------------------------------------------------------------
+
+
+def test_client_update(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys, "--description", "kept", "--skip-consent")
+    client_id = created["client_id"]
+    digest = client_row(cli, client_id, "secret_digest")
+    updated = json.loads(
+        ok(cli("client", "update", client_id, "--name", "Renamed", "--redirect-uri",
+               "https://rp.example/a", "--redirect-uri", "https://rp.example/b",
+               "--id-token-ttl", "300", "--json", capsys=capsys))
+    )  # fmt: skip
+    assert updated["client_name"] == "Renamed"
+    assert updated["redirect_uris"] == ["https://rp.example/a", "https://rp.example/b"]
+    assert updated["id_token_ttl"] == 300
+    assert updated["description"] == "kept" and updated["skip_consent"] is True
+    assert client_row(cli, client_id, "name, redirect_uris, description, skip_consent") == (
+        "Renamed",
+        "https://rp.example/a\nhttps://rp.example/b",
+        "kept",
+        1,
+    )
+    assert client_row(cli, client_id, "secret_digest") == digest
+    assert created["client_secret"] not in json.dumps(updated)
+
+    plain = ok(cli("client", "update", client_id, "--no-skip-consent", capsys=capsys))
+    assert re.search(r"^skip_consent\s+False$", plain, re.MULTILINE)
+    assert client_row(cli, client_id, "skip_consent") == (0,)
+    actions = [(action, json.loads(details)) for _, action, _, details in audit(cli)]
+    assert actions[1:] == [
+        ("client.update", {"fields": ["client_name", "id_token_ttl", "redirect_uris"]}),
+        ("client.update", {"fields": ["skip_consent"]}),
+    ]
+
+
+def test_client_update_errors(cli: Cli, capsys: Capsys) -> None:
+    client_id = create(cli, capsys)["client_id"]
+    before = cli.rows("SELECT * FROM oidc_client")
+    audited = audit(cli)
+    refused(cli("client", "update", client_id, capsys=capsys), "nothing to change")
+    for argv, prefix in (
+        (["--access-token-ttl", "59"], "invalid access_token_ttl:"),
+        (["--id-token-ttl", "86401"], "invalid id_token_ttl:"),
+        (["--scope", "profile email"], "invalid scope:"),
+        (["--scope", "openid admin"], "invalid scope:"),
+        (["--redirect-uri", "http://rp.example/cb"], "invalid redirect_uris:"),
+        (["--name", "ok", "--logo-uri", "//evil.example/x.png"], "invalid logo_uri:"),
+        (["--name", "x" * 256], "invalid client_name:"),
+        (["--url", "javascript:alert(1)"], "invalid client_uri:"),
+    ):
+        refused(cli("client", "update", client_id, *argv, capsys=capsys), prefix)
+    refused(
+        cli("client", "update", "nope", "--name", "X", capsys=capsys),
+        "no client with client_id 'nope'",
+    )
+    assert cli.rows("SELECT * FROM oidc_client") == before
+    assert audit(cli) == audited
+
+
+def test_client_create_errors_name_the_field(cli: Cli, capsys: Capsys) -> None:
+    for extra, prefix in (
+        (["--access-token-ttl", "86401"], "invalid access_token_ttl:"),
+        (["--scope", "email"], "invalid scope:"),
+        (["--redirect-uri", "https://*.rp.example/cb"], "invalid redirect_uris:"),
+        (["--logo-uri", "javascript:alert(1)"], "invalid logo_uri:"),
+    ):
+        argv = ["client", "create", "--name", "X", "--redirect-uri", CB, *extra]
+        refused(cli(*argv, capsys=capsys), prefix)
+    assert cli.rows("SELECT COUNT(*) FROM oidc_client") == [(0,)]
+    assert audit(cli) == []
+    created = create(cli, capsys, "--logo-uri", "/modules/servers/cpanel/logo.png")
+    assert client_row(cli, created["client_id"], "logo_uri") == (
+        "/modules/servers/cpanel/logo.png",
+    )
+
+
+# -- client reset-secret / delete --------------------------------------------------------------
+
+
+def test_client_reset_secret(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys)
+    client_id, old = created["client_id"], created["client_secret"]
+    printed = json.loads(ok(cli("client", "reset-secret", client_id, "--json", capsys=capsys)))
+    assert set(printed) == {"client_id", "client_secret"}
+    assert printed["client_id"] == client_id
+    new = printed["client_secret"]
+    assert new != old and len(new) >= 32
+    assert client_row(
+        cli, client_id, "secret_digest, previous_secret_digest, previous_secret_expires_at"
+    ) == (sha256(new), None, None)
+
+    plain = ok(cli("client", "reset-secret", client_id, "--grace-seconds", "60", capsys=capsys))
+    match = re.search(r"client_secret: (\S+)", plain)
+    assert match
+    newest = match.group(1)
+    digest, previous, until = client_row(
+        cli, client_id, "secret_digest, previous_secret_digest, previous_secret_expires_at"
+    )
+    assert (digest, previous) == (sha256(newest), sha256(new))
+    assert until > 0
+    raw = cli.raw_bytes()
+    for secret in (old, new, newest):
+        assert secret.encode() not in raw
+
+    refused(
+        cli("client", "reset-secret", client_id, "--grace-seconds", "-1", capsys=capsys),
+        "invalid grace_seconds:",
+    )
+    refused(cli("client", "reset-secret", "nope", capsys=capsys), "no client with client_id 'nope'")
+    assert client_row(cli, client_id, "secret_digest") == (sha256(newest),)
+    details = [json.loads(d) for _, action, _, d in audit(cli) if action == "client.reset_secret"]
+    assert details == [{"grace_seconds": 0}, {"grace_seconds": 60}]
+
+
+def test_client_delete(cli: Cli, capsys: Capsys) -> None:
+    doomed = create(cli, capsys, name="Doomed")["client_id"]
+    kept = create(cli, capsys, name="Kept")["client_id"]
+    assert ok(cli("client", "delete", doomed, capsys=capsys)).strip() == f"deleted client {doomed}"
+    assert cli.rows("SELECT client_id FROM oidc_client") == [(kept,)]
+    refused(cli("client", "delete", doomed, capsys=capsys), f"no client with client_id {doomed!r}")
+    assert audit(cli)[-1] == (ACTOR, "client.delete", doomed, "{}")
+
+
+def test_every_client_change_is_audited_without_secrets(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys)
+    client_id = created["client_id"]
+    ok(cli("client", "update", client_id, "--description", "x", capsys=capsys))
+    reset = json.loads(ok(cli("client", "reset-secret", client_id, "--json", capsys=capsys)))
+    ok(cli("client", "list", capsys=capsys))
+    ok(cli("client", "show", client_id, capsys=capsys))
+    ok(cli("client", "delete", client_id, capsys=capsys))
+    entries = audit(cli)
+    assert [(actor, action, target) for actor, action, target, _ in entries] == [
+        (ACTOR, "client.create", client_id),
+        (ACTOR, "client.update", client_id),
+        (ACTOR, "client.reset_secret", client_id),
+        (ACTOR, "client.delete", client_id),
+    ]
+    for secret in (created["client_secret"], reset["client_secret"]):
+        assert secret not in json.dumps(entries)
+        assert sha256(secret) not in json.dumps(entries)
+
+
+def test_client_errors_through_the_entry_point(cli: Cli) -> None:
+    """What an operator sees: status 1, one line on stderr, no traceback."""
+    oidc_core = str(Path(sys.executable).parent / "oidc-core")
+    env = {**os.environ, **cli.env, "LOGNAME": OPERATOR}
+    for argv, message in (
+        (["client", "create", "--name", "X", "--redirect-uri", CB, "--id-token-ttl", "59"],
+         "invalid id_token_ttl: must be between 60 and 86400 seconds"),
+        (["client", "update", "nope"], "nothing to change: give at least one option"),
+        (["client", "delete", "nope"], "no client with client_id 'nope'"),
+        (["admin-token", "revoke", "7"], "no active admin token with id 7"),
+    ):  # fmt: skip
+        result = subprocess.run(
+            [oidc_core, *argv], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 1, (argv, result.stderr)
+        assert result.stderr == message + "\n"
+        assert result.stdout == ""
+
+
+# -- admin-token --------------------------------------------------------------------------------
+
+
+def test_admin_token_lifecycle(cli: Cli, capsys: Capsys) -> None:
+    printed = json.loads(ok(cli("admin-token", "create", "--name", "deploy bot", "--json",
+                                capsys=capsys)))  # fmt: skip
+    assert set(printed) == {"id", "name", "token"}
+    token, token_id = printed["token"], printed["id"]
+    assert printed["name"] == "deploy bot" and len(token) >= 32
+    assert cli.rows(
+        "SELECT id, token_digest, name, created_by, revoked_at FROM oidc_admin_token"
+    ) == [(token_id, sha256(token), "deploy bot", ACTOR, None)]
+    assert token.encode() not in cli.raw_bytes()
+    other = ok(cli("admin-token", "create", "--name", "backup", capsys=capsys))
+    other_token = re.search(r"token: (\S+)", other)
+    assert other_token
+
+    listed = ok(cli("admin-token", "list", capsys=capsys))
+    assert "deploy bot" in listed and "backup" in listed
+    assert listed.count("active") == 2
+    listed_json = json.loads(ok(cli("admin-token", "list", "--json", capsys=capsys)))
+    assert [item["name"] for item in listed_json] == ["deploy bot", "backup"]
+    assert listed_json[0]["created_by"] == ACTOR and listed_json[0]["revoked_at"] is None
+    for output in (listed, json.dumps(listed_json)):
+        assert token not in output and other_token.group(1) not in output
+        assert sha256(token) not in output
+
+    with storage_of(cli) as storage:
+        found = storage.admin_tokens.authenticate(token)
+        assert found is not None and found.id == token_id
+        assert storage.admin_tokens.authenticate(token + "x") is None
+
+    revoked = ok(cli("admin-token", "revoke", str(token_id), capsys=capsys))
+    assert revoked.strip() == f"revoked admin token {token_id}"
+    with storage_of(cli) as storage:
+        assert storage.admin_tokens.authenticate(token) is None
+        assert storage.admin_tokens.authenticate(other_token.group(1)) is not None
+    refused(
+        cli("admin-token", "revoke", str(token_id), capsys=capsys),
+        f"no active admin token with id {token_id}",
+    )
+    refused(cli("admin-token", "revoke", "999", capsys=capsys), "no active admin token")
+    states = json.loads(ok(cli("admin-token", "list", "--json", capsys=capsys)))
+    assert [item["revoked_at"] is not None for item in states] == [True, False]
+    assert "revoked" in ok(cli("admin-token", "list", capsys=capsys))
+
+    entries = audit(cli)
+    assert [(actor, action, target) for actor, action, target, _ in entries] == [
+        (ACTOR, "admin_token.create", f"admin-token:{token_id}"),
+        (ACTOR, "admin_token.create", f"admin-token:{token_id + 1}"),
+        (ACTOR, "admin_token.revoke", f"admin-token:{token_id}"),
+    ]
+    assert token not in json.dumps(entries) and sha256(token) not in json.dumps(entries)
+
+
+def test_admin_token_name_is_required(cli: Cli, capsys: Capsys) -> None:
+    for name in ("   ", "x" * 256):
+        refused(cli("admin-token", "create", "--name", name, capsys=capsys), "invalid name:")
+    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
+    assert audit(cli) == []
+
+
+# -- user promote -----------------------------------------------------------------------------
+
+
+def test_user_promote_and_demote(cli: Cli, capsys: Capsys) -> None:
+    ok(cli("user", "create", "--email", "Erin@Example.com", "--password-stdin",
+           stdin=PASSWORD + "\n", capsys=capsys))  # fmt: skip
+    assert cli.rows("SELECT is_admin FROM oidc_user") == [(0,)]
+
+    promoted = ok(cli("user", "promote", "--email", "erin@example.com", capsys=capsys))
+    assert "erin@example.com is an administrator" in promoted
+    assert cli.rows("SELECT is_admin FROM oidc_user") == [(1,)]
+    demoted = ok(cli("user", "promote", "--email", "ERIN@example.com", "--demote", capsys=capsys))
+    assert "no longer an administrator" in demoted
+    assert cli.rows("SELECT is_admin FROM oidc_user") == [(0,)]
+
+    refused(
+        cli("user", "promote", "--email", "nobody@example.com", capsys=capsys),
+        "no user with email nobody@example.com",
+    )
+    assert [(actor, action, target) for actor, action, target, _ in audit(cli)] == [
+        (ACTOR, "user.promote", "erin@example.com"),
+        (ACTOR, "user.demote", "erin@example.com"),
+    ]
+
+
+def test_public_client_made_confidential_gets_a_secret(cli: Cli, capsys: Capsys) -> None:
+    client_id = create(cli, capsys, "--public")["client_id"]
+    updated = json.loads(ok(cli("client", "update", client_id, "--no-public", "--json",
+                                capsys=capsys)))  # fmt: skip
+    assert updated["token_endpoint_auth_method"] == "client_secret_basic"
+    secret = updated["client_secret"]
+    assert isinstance(secret, str) and len(secret) >= 32
+    assert client_row(cli, client_id, "is_public, secret_digest") == (0, sha256(secret))
+    assert secret.encode() not in cli.raw_bytes()
+
+    made_public = json.loads(ok(cli("client", "update", client_id, "--public", "--json",
+                                    capsys=capsys)))  # fmt: skip
+    assert "client_secret" not in made_public
+    assert client_row(cli, client_id, "is_public, secret_digest") == (1, "")
+    plain = ok(cli("client", "update", client_id, "--no-public", capsys=capsys))
+    match = re.search(r"^client_secret\s+(\S+)$", plain, re.MULTILINE)
+    assert match and client_row(cli, client_id, "secret_digest") == (sha256(match.group(1)),)
+    actions = [action for _, action, _, _ in audit(cli)]
+    assert actions == [
+        "client.create",
+        "client.update",
+        "client.reset_secret",
+        "client.update",
+        "client.update",
+        "client.reset_secret",
+    ]
