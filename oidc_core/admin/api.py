@@ -1,17 +1,272 @@
-"""The management API (JSON) under ``/admin/api/``."""
+"""The management API: JSON under ``/admin/api/``, for provisioning scripts.
+
+Create, list, read, update (with secret reset) and delete clients: the operations of the CLI
+and the console, done by the same :class:`~oidc_core.admin.service.ClientAdmin`.  Client
+metadata uses the RFC 7591 section 2 names; a rejected field is answered 400 with the
+RFC 7591 section 3.2.2 code (``invalid_redirect_uri``, ``invalid_client_metadata``) and the
+``field`` named.  Callers present an admin API token as a Bearer token (RFC 6750 section
+2.1); the audit log names them ``api-token:<id> (<name>)``.
+
+Cross-origin writes (SECURITY-CHECKLIST T-60): credentials are never cookies, no CORS header
+is ever sent, and a request body must be ``application/json`` (415 otherwise), which neither
+an HTML form nor a CORS "simple" request can send.
+
+The OpenAPI 3.1 description (:mod:`oidc_core.admin.openapi`) is served without
+authentication at ``/admin/api/openapi.json``; ``ROUTES`` below is what it describes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from webob import Request, Response
 
-from .. import responses
+from .. import registration, responses
 from ..errors import ProviderError
+from . import openapi
+from .service import ClientNotFound
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
+PREFIX = "/admin/api"
+JSON_TYPE = "application/json"
+REALM = "oidc-core admin"
+LIST_PARAMS = ("q", "sort", "limit", "offset")
+MAX_QUERY_TEXT = 255
+# Fields that are about the request rather than client metadata: errors are invalid_request.
+REQUEST_FIELDS = frozenset({*LIST_PARAMS, "reset_secret", "grace_seconds"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request: the provider, the request, who makes it, the client_id in its path."""
+
+    op: Provider
+    request: Request
+    actor: str
+    client_id: str = ""
+
+
+Handler = Callable[[Call], Response]
+
+
+class ApiError(ProviderError):
+    """An error answered as JSON; ``field`` names the offending field or parameter."""
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        error: str = "invalid_request",
+        status: int = 400,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            f"{field}: {description}" if field else description, error=error, status=status
+        )
+        self.field = field
+        self.headers = headers or {}
+
+
+# -- the operations -------------------------------------------------------------------------
+
+
+def list_clients(call: Call) -> Response:
+    text, sort, limit, offset = _list_params(call.request)
+    found = call.op.clients.search(text, sort, limit, offset)
+    clients = [registration.client_metadata(client, used) for client, used in found]
+    return responses.json_response({"clients": clients})
+
+
+def create_client(call: Call) -> Response:
+    client, secret = call.op.clients.create(_body(call.request), call.actor)
+    location = call.op.url(f"{PREFIX}/clients/{quote(client.client_id, safe='')}")
+    body = {**registration.client_metadata(client), "client_secret": secret}
+    return responses.json_response(body, 201, headers={"Location": location})
+
+
+def get_client(call: Call) -> Response:
+    return responses.json_response(
+        registration.client_metadata(call.op.clients.get(call.client_id))
+    )
+
+
+def update_client(call: Call) -> Response:
+    data = _body(call.request)
+    reset = data.pop("reset_secret", False)
+    if not isinstance(reset, bool):
+        raise registration.InvalidMetadata("reset_secret", "must be true or false")
+    grace = data.pop("grace_seconds", 0)
+    if not data and not reset:
+        raise ApiError("nothing to change: give at least one field, or reset_secret")
+    client, secret = call.op.clients.change(
+        call.client_id, data, call.actor, reset_secret=reset, grace_seconds=grace
+    )
+    body = registration.client_metadata(client)
+    if secret is not None:
+        body["client_secret"] = secret
+    return responses.json_response(body)
+
+
+def delete_client(call: Call) -> Response:
+    call.op.clients.delete(call.client_id, call.actor)
+    response = Response(status=204)
+    response.headers.update(responses.NO_STORE)
+    return response
+
+
+def openapi_document(call: Call) -> Response:
+    return responses.json_response(openapi.document(call.op.settings.issuer))
+
+
+# path template -> method -> handler.  The OpenAPI document describes exactly these.
+ROUTES: dict[str, dict[str, Handler]] = {
+    f"{PREFIX}/clients": {"GET": list_clients, "POST": create_client},
+    f"{PREFIX}/clients/{{client_id}}": {
+        "GET": get_client,
+        "PATCH": update_client,
+        "DELETE": delete_client,
+    },
+    f"{PREFIX}/openapi.json": {"GET": openapi_document},
+}
+UNAUTHENTICATED = frozenset({f"{PREFIX}/openapi.json"})
+
+
+# -- dispatch -------------------------------------------------------------------------------
+
 
 def dispatch(op: Provider, request: Request) -> Response:
-    return responses.error_json(ProviderError("not found", error="not_found", status=404))
+    try:
+        return _dispatch(op, request)
+    except registration.InvalidMetadata as exc:
+        return _error(ApiError(exc.message, error=_field_error(exc.field), field=exc.field))
+    except ClientNotFound:
+        return _error(ApiError("no client with this client_id", error="not_found", status=404))
+    except ApiError as error:
+        return _error(error)
+
+
+def _dispatch(op: Provider, request: Request) -> Response:
+    template, client_id = _match(request.path_info)
+    methods = ROUTES[template]
+    handler = methods.get(request.method)
+    if handler is None:
+        allow = ", ".join(methods)
+        raise ApiError(
+            f"use {allow}", error="method_not_allowed", status=405, headers={"Allow": allow}
+        )
+    actor = "" if template in UNAUTHENTICATED else _authenticate(op, request)
+    if request.method in ("POST", "PATCH", "PUT") or request.content_length:
+        _check_json_type(request)
+    return handler(Call(op, request, actor, client_id))
+
+
+def _match(path: str) -> tuple[str, str]:
+    """The route template matching ``path``, and the ``{client_id}`` it holds (if any)."""
+    for template in ROUTES:
+        prefix, brace, _ = template.partition("{")
+        if not brace and path == template:
+            return template, ""
+        rest = path[len(prefix) :]
+        if brace and path.startswith(prefix) and rest and "/" not in rest:
+            return template, rest
+    raise ApiError("there is nothing at this address", error="not_found", status=404)
+
+
+def _authenticate(op: Provider, request: Request) -> str:
+    """RFC 6750 section 2.1 Bearer token (scheme case-insensitive); the audit actor."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise ApiError(
+            "an admin API token is required",
+            status=401,
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+        )
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _invalid_token("use the Bearer scheme with an admin API token")
+    record = op.storage.admin_tokens.authenticate(token)
+    if record is None:
+        raise _invalid_token("the admin API token is unknown or revoked")
+    return f"api-token:{record.id} ({record.name})"
+
+
+def _invalid_token(description: str) -> ApiError:
+    challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+    return ApiError(
+        description, error="invalid_token", status=401, headers={"WWW-Authenticate": challenge}
+    )
+
+
+def _check_json_type(request: Request) -> None:
+    """T-60: only JSON bodies; an HTML form or text/plain post is refused unread."""
+    if request.content_type != JSON_TYPE:
+        raise ApiError(
+            f"the request body must be {JSON_TYPE}", error="unsupported_media_type", status=415
+        )
+
+
+def _body(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ApiError(f"the body is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ApiError("the body must be a JSON object")
+    return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise ValueError("a key appears more than once")
+    return data
+
+
+def _list_params(request: Request) -> tuple[str, str, int, int]:
+    try:
+        pairs = [(str(key), str(value)) for key, value in request.GET.items()]
+    except UnicodeDecodeError:
+        raise ApiError("the query is not valid UTF-8") from None
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in LIST_PARAMS:
+            raise ApiError("unknown query parameter", field=key[:64])
+        if key in params:
+            raise ApiError("given more than once", field=key)
+        params[key] = value
+    text = params.get("q", "").strip()
+    if len(text) > MAX_QUERY_TEXT:
+        raise ApiError(f"at most {MAX_QUERY_TEXT} characters", field="q")
+    sort = params.get("sort", "name")
+    return text, sort, _whole(params, "limit", 100), _whole(params, "offset", 0)
+
+
+def _whole(params: dict[str, str], key: str, default: int) -> int:
+    value = params.get(key)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise ApiError("must be a whole number", field=key)
+    return int(value)
+
+
+def _field_error(field: str) -> str:
+    """RFC 7591 section 3.2.2 codes for metadata; invalid_request for request parameters."""
+    if field == "redirect_uris":
+        return "invalid_redirect_uri"
+    return "invalid_request" if field in REQUEST_FIELDS else "invalid_client_metadata"
+
+
+def _error(error: ApiError) -> Response:
+    body: dict[str, Any] = {"error": error.error, "error_description": error.description}
+    if error.field is not None:
+        body["field"] = error.field
+    return responses.json_response(body, error.status, headers=error.headers)

@@ -1,0 +1,320 @@
+"""The OpenAPI 3.1 description of the management API (:mod:`oidc_core.admin.api`).
+
+Limits and enumerations come from :mod:`oidc_core.registration` and the service, so the
+document states what the code enforces.  A test checks that its paths and methods are
+exactly those of ``api.ROUTES``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import registration
+from ..claims import SUPPORTED_SCOPES
+from .service import MAX_GRACE_SECONDS, SORT_KEYS
+
+TOKEN_LIMIT = f"At most {registration.TTL_RANGE[1]} seconds; null for the provider default."
+URI = {"type": "string", "maxLength": registration.MAX_URI_LENGTH}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _response(description: str, schema: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema:
+        response["content"] = {"application/json": {"schema": _ref(schema)}}
+    return response
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    return {status: {"$ref": f"#/components/responses/{status}"} for status in statuses}
+
+
+def _metadata_properties() -> dict[str, Any]:
+    """The writable client metadata (RFC 7591 section 2 names, plus our own)."""
+    ttl = {
+        "type": ["integer", "null"],
+        "minimum": registration.TTL_RANGE[0],
+        "maximum": registration.TTL_RANGE[1],
+        "description": TOKEN_LIMIT,
+    }
+    return {
+        "client_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": {"type": "string", "maxLength": registration.MAX_DESCRIPTION},
+        "client_uri": {**URI, "description": "The application's home page (https)."},
+        "logo_uri": {**URI, "description": "An https URL, or a path on the provider."},
+        "redirect_uris": {
+            "type": "array",
+            "items": {
+                **URI,
+                "description": "Absolute https URI (http only on loopback), no fragment.",
+            },
+            "minItems": 1,
+            "maxItems": registration.MAX_REDIRECT_URIS,
+            "uniqueItems": True,
+        },
+        "scope": {
+            "type": "string",
+            "description": "Space-separated scopes the client may ask for; must include "
+            "openid. Supported: " + ", ".join(SUPPORTED_SCOPES) + ".",
+        },
+        "grant_types": {"type": "array", "items": {"const": "authorization_code"}},
+        "response_types": {"type": "array", "items": {"const": "code"}},
+        "token_endpoint_auth_method": {
+            "enum": list(registration.AUTH_METHODS),
+            "description": '"none" makes a public client: no secret, PKCE required.',
+        },
+        "require_pkce": {"type": "boolean"},
+        "skip_consent": {"type": "boolean", "description": "A first-party application."},
+        "access_token_ttl": ttl,
+        "id_token_ttl": ttl,
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    writable = _metadata_properties()
+    client = {
+        **writable,
+        "client_id": {"type": "string"},
+        "client_id_issued_at": {"type": "integer", "description": "Unix time."},
+        "updated_at": {"type": "integer", "description": "Unix time."},
+        "last_used_at": {
+            "type": ["integer", "null"],
+            "description": "Unix time of the last access token issued (list only).",
+        },
+    }
+    return {
+        "ClientCreate": {
+            "type": "object",
+            "properties": writable,
+            "required": ["client_name", "redirect_uris"],
+            "additionalProperties": False,
+        },
+        "ClientUpdate": {
+            "type": "object",
+            "description": "Only the given fields change. Everything is validated before "
+            "anything changes. A public client made confidential gets a secret.",
+            "properties": {
+                **writable,
+                "reset_secret": {
+                    "type": "boolean",
+                    "description": "Issue a new client_secret (returned once).",
+                },
+                "grace_seconds": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_GRACE_SECONDS,
+                    "description": "With reset_secret: how long the old secret keeps working.",
+                },
+            },
+            "additionalProperties": False,
+        },
+        "Client": {"type": "object", "properties": client, "required": sorted(client)},
+        "ClientWithSecret": {
+            "allOf": [
+                _ref("Client"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "client_secret": {
+                            "type": ["string", "null"],
+                            "description": "Shown only this once (stored as a hash); "
+                            "null for a public client.",
+                        }
+                    },
+                    "required": ["client_secret"],
+                },
+            ]
+        },
+        "ClientUpdated": {
+            "allOf": [
+                _ref("Client"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "client_secret": {
+                            "type": "string",
+                            "description": "Present only when a secret was issued; shown "
+                            "only this once.",
+                        }
+                    },
+                },
+            ]
+        },
+        "ClientList": {
+            "type": "object",
+            "properties": {"clients": {"type": "array", "items": _ref("Client")}},
+            "required": ["clients"],
+        },
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "string",
+                    "examples": [
+                        "invalid_client_metadata",
+                        "invalid_redirect_uri",
+                        "invalid_request",
+                        "invalid_token",
+                        "not_found",
+                        "method_not_allowed",
+                        "unsupported_media_type",
+                        "temporarily_unavailable",
+                    ],
+                },
+                "error_description": {"type": "string"},
+                "field": {"type": "string", "description": "The field or parameter at fault."},
+            },
+            "required": ["error"],
+        },
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    return {
+        "400": _response(
+            "A field is invalid: `field` names it. `invalid_redirect_uri` for redirect_uris, "
+            "`invalid_client_metadata` for other metadata, `invalid_request` otherwise. "
+            "Nothing was changed.",
+            "Error",
+        ),
+        "401": _response(
+            "No token (`WWW-Authenticate: Bearer`), or an unknown or revoked one "
+            '(`error="invalid_token"`).',
+            "Error",
+        ),
+        "403": _response(
+            "Authenticated but not allowed. Every admin API token is a full administrator "
+            "today, so this does not arise yet.",
+            "Error",
+        ),
+        "404": _response("No client with this client_id.", "Error"),
+        "413": _response("The body is too large.", "Error"),
+        "415": _response(
+            "The body is not `application/json` (so cross-site forms cannot write).", "Error"
+        ),
+    }
+
+
+def _paths() -> dict[str, Any]:
+    client_id = {
+        "name": "client_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    query = [
+        ("q", {"type": "string", "maxLength": 255}, "Part of the client_name or client_id."),
+        (
+            "sort",
+            {"enum": [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)], "default": "name"},
+            "Sort key; a leading - sorts descending.",
+        ),
+        ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, None),
+        ("offset", {"type": "integer", "minimum": 0, "default": 0}, None),
+    ]
+    parameters = [
+        {"name": name, "in": "query", "schema": schema, **({"description": d} if d else {})}
+        for name, schema, d in query
+    ]
+
+    def body(schema: str) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+    return {
+        "/admin/api/clients": {
+            "get": {
+                "operationId": "listClients",
+                "summary": "List clients (never their secrets)",
+                "parameters": parameters,
+                "responses": {
+                    "200": _response("The matching clients.", "ClientList"),
+                    **_errors("400", "401", "403"),
+                },
+            },
+            "post": {
+                "operationId": "createClient",
+                "summary": "Create a client",
+                "requestBody": body("ClientCreate"),
+                "responses": {
+                    "201": {
+                        **_response("Created; the secret is shown only here.", "ClientWithSecret"),
+                        "headers": {
+                            "Location": {"schema": {"type": "string", "format": "uri"}},
+                        },
+                    },
+                    **_errors("400", "401", "403", "413", "415"),
+                },
+            },
+        },
+        "/admin/api/clients/{client_id}": {
+            "parameters": [client_id],
+            "get": {
+                "operationId": "getClient",
+                "summary": "Read a client",
+                "responses": {
+                    "200": _response("The client's metadata.", "Client"),
+                    **_errors("401", "403", "404"),
+                },
+            },
+            "patch": {
+                "operationId": "updateClient",
+                "summary": "Change the given fields; optionally reset the secret",
+                "requestBody": body("ClientUpdate"),
+                "responses": {
+                    "200": _response(
+                        "The client's metadata; with `client_secret` when a secret was issued.",
+                        "ClientUpdated",
+                    ),
+                    **_errors("400", "401", "403", "404", "413", "415"),
+                },
+            },
+            "delete": {
+                "operationId": "deleteClient",
+                "summary": "Delete a client with its codes, tokens and consents",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **_errors("401", "403", "404"),
+                },
+            },
+        },
+        "/admin/api/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1 document."}},
+            }
+        },
+    }
+
+
+def document(server_url: str) -> dict[str, Any]:
+    """The whole OpenAPI document, with the provider's issuer as server."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "oidc-core management API",
+            "version": "1",
+            "description": "Client administration for provisioning scripts. Client metadata "
+            "uses the OAuth 2.0 Dynamic Client Registration names (RFC 7591). Every response "
+            "is JSON with `Cache-Control: no-store`; request bodies must be `application/json`. "
+            "Errors: `{error, error_description, field}`; a wrong method is 405 with `Allow`.",
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"adminToken": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An admin API token from `oidc-core admin-token create`.",
+                }
+            },
+            "schemas": _schemas(),
+            "responses": _error_responses(),
+        },
+    }
