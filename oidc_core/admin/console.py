@@ -1,14 +1,186 @@
-"""The admin console (HTML, bundled) under ``/admin/``."""
+"""The admin console (HTML, bundled) under ``/admin/`` (``docs/administration.md``).
+
+Every request is checked here before a page runs: without a signed-in browser session the
+answer is a 303 to the sign-in page; a user without the admin flag gets 403; a POST without
+this session's CSRF token gets 403 and changes nothing.  Signing in replaces the session
+key (session fixation) and always continues at ``/admin/``, never at an address taken from
+the request.  The pages themselves are in :mod:`oidc_core.admin.console_pages`.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
+from .. import responses
+from ..interactions.browser import csrf_token, csrf_valid
+from ..params import form_params
+from ..passwords import PasswordTooLong
+from ..records import BrowserSession, User
+from . import console_pages as pages
+from .console_pages import CSRF_PURPOSE, AdminRequest
+
 if TYPE_CHECKING:
     from ..provider import Provider
 
+log = logging.getLogger(__name__)
+
+PageHandler = Callable[..., Response]
+GET = frozenset({"GET"})
+GET_POST = frozenset({"GET", "POST"})
+_CLIENT = r"/admin/clients/(?P<client_id>[^/]{1,128})"
+
+# path pattern -> (methods, page); named groups are passed to the page as arguments.
+ROUTES: tuple[tuple[re.Pattern[str], frozenset[str], PageHandler], ...] = (
+    (re.compile(r"/admin/"), GET, pages.client_list),
+    (re.compile(r"/admin/clients/new"), GET_POST, pages.client_new),
+    (re.compile(_CLIENT), GET_POST, pages.client_edit),
+    (re.compile(_CLIENT + r"/reset-secret"), GET_POST, pages.reset_secret),
+    (re.compile(_CLIENT + r"/delete"), GET_POST, pages.delete_client),
+    (re.compile(r"/admin/audit"), GET, pages.audit_log),
+)
+
+LOGIN_PURPOSE = "admin-login"
+GENERIC_FAILURE = "The email address or password is not correct."
+EXPIRED_FORM = "This form has expired or was opened in another browser. Reload it and try again."
+
 
 def dispatch(op: Provider, request: Request) -> Response:
-    return op.error_page("There is nothing at this address.", 404)
+    path = request.path_info
+    if path == "/admin":
+        return responses.redirect(op.url("/admin/"), 303)
+    if path == "/admin/login":
+        return login(op, request)
+    if path == "/admin/logout":
+        return logout(op, request)
+    route = _route(path)
+    if route is None:
+        return op.error_page("There is nothing at this address.", 404)
+    match, methods, page = route
+    session = op.browser.current(request)
+    user = _user(op, session)
+    if session is None or user is None:
+        return responses.redirect(op.url("/admin/login"), 303)
+    if not user.is_admin:
+        return _forbidden(op, session, user)
+    if request.method not in methods:
+        return op.error_page("This address does not accept this method.", 405)
+    form: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = _posted(op, request)
+        if not csrf_valid(session, CSRF_PURPOSE, _first(form, "csrf_token")):
+            return op.error_page(EXPIRED_FORM, 403)
+    return page(AdminRequest(op, request, session, user, form), **match.groupdict())
+
+
+def login(op: Provider, request: Request) -> Response:
+    """The sign-in form; on success the session is bound to the user under a new key."""
+    session = op.browser.current(request)
+    if request.method == "GET":
+        user = _user(op, session)
+        if user is not None and user.is_admin:
+            return responses.redirect(op.url("/admin/"), 303)
+        return _login_form(op, session, signed_in_as=user)
+    if request.method != "POST":
+        return op.error_page("Use GET or POST.", 405)
+    fields = _posted(op, request, op.settings.password_max_length + 64)
+    if session is None or not csrf_valid(session, LOGIN_PURPOSE, _first(fields, "csrf_token")):
+        return _login_form(op, None, error=EXPIRED_FORM, status=403)
+    email = _first(fields, "email").strip()
+    user = op.storage.users.by_email(email) if email and len(email) <= 320 else None
+    try:
+        ok = op.passwords.verify(user.password_hash if user else None, _first(fields, "password"))
+    except PasswordTooLong:
+        ok = False
+    if not ok or user is None:
+        log.info("admin console sign-in failed from %s", op.client_address(request))
+        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
+    key = op.browser.log_in(session, user.id)
+    response = responses.redirect(op.url("/admin/"), 303)
+    op.browser.set_cookie(response, key)
+    return response
+
+
+def logout(op: Provider, request: Request) -> Response:
+    """End the browser session (CSRF-checked) and return to the sign-in page."""
+    if request.method != "POST":
+        return op.error_page("Use the Sign out button.", 405)
+    session = op.browser.current(request)
+    if session is not None:
+        form = _posted(op, request)
+        if not csrf_valid(session, CSRF_PURPOSE, _first(form, "csrf_token")):
+            return op.error_page(EXPIRED_FORM, 403)
+        op.browser.end(session)
+    response = responses.redirect(op.url("/admin/login"), 303)
+    op.browser.clear_cookie(response)
+    return response
+
+
+def _route(path: str) -> tuple[re.Match[str], frozenset[str], PageHandler] | None:
+    for pattern, methods, page in ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            return match, methods, page
+    return None
+
+
+def _user(op: Provider, session: BrowserSession | None) -> User | None:
+    if session is None or session.user_id is None:
+        return None
+    return op.storage.users.by_id(session.user_id)
+
+
+def _posted(op: Provider, request: Request, max_length: int = 0) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    limit = max_length or op.settings.max_body_bytes
+    for key, value in form_params(request, limit, body=True, page=True):
+        form.setdefault(key, []).append(value)
+    return form
+
+
+def _first(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def _login_form(
+    op: Provider,
+    session: BrowserSession | None,
+    *,
+    email: str = "",
+    error: str = "",
+    status: int = 200,
+    signed_in_as: User | None = None,
+) -> Response:
+    key = None
+    if session is None:
+        key, session = op.browser.start()
+    response = responses.html_page(
+        op.render(
+            "admin_login.html",
+            action=op.url("/admin/login"),
+            csrf_token=csrf_token(session, LOGIN_PURPOSE),
+            email=email,
+            error=error,
+            signed_in_as=signed_in_as,
+        ),
+        status,
+    )
+    if key is not None:
+        op.browser.set_cookie(response, key)
+    return response
+
+
+def _forbidden(op: Provider, session: BrowserSession, user: User) -> Response:
+    page = op.render(
+        "admin_forbidden.html",
+        user=user,
+        csrf_token=csrf_token(session, CSRF_PURPOSE),
+        logout_url=op.url("/admin/logout"),
+        login_url=op.url("/admin/login"),
+    )
+    return responses.html_page(page, 403)

@@ -37,6 +37,13 @@ class BrowserSessions:
     def log_in(self, session: BrowserSession, user_id: int) -> str:
         return self._storage.sessions.log_in(session.id, user_id, self._settings.session_ttl)
 
+    def end(self, session: BrowserSession) -> None:
+        """Sign out: the session (and any request waiting in it) is deleted."""
+        self._storage.sessions.end(session.id)
+
+    def clear_cookie(self, response: Response) -> None:
+        response.delete_cookie(self._settings.session_cookie_name, path=self._cookie_path)
+
     def set_cookie(self, response: Response, key: str) -> None:
         response.set_cookie(
             self._settings.session_cookie_name,

@@ -55,6 +55,14 @@ class SessionStore:
         ).where(models.BrowserSession.id == session_id).execute()
         return key
 
+    def end(self, session_id: int) -> None:
+        """Delete a session (sign-out) with the authorization requests waiting in it."""
+        with write_transaction(database_proxy):
+            models.PendingAuthorization.delete().where(
+                models.PendingAuthorization.session == session_id
+            ).execute()
+            models.BrowserSession.delete().where(models.BrowserSession.id == session_id).execute()
+
     def create_pending(
         self, session_id: int, client_id: str, params: list[tuple[str, str]], ttl: int
     ) -> str:

@@ -1,0 +1,210 @@
+"""The console's pages for a signed-in administrator: clients, secrets and the audit log.
+
+Each handler gets an :class:`AdminRequest` (already authenticated, its POST form already
+CSRF-checked by :func:`oidc_core.admin.console.dispatch`) and makes every change through
+:class:`~oidc_core.admin.service.ClientAdmin` with the administrator's email as the actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from webob import Request, Response
+
+from .. import responses
+from ..claims import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES
+from ..errors import PageError
+from ..interactions.browser import csrf_token
+from ..records import BrowserSession, Client, User
+from ..registration import InvalidMetadata
+from .console_forms import LABELS, ClientForm, errors_of, iso, when, whole_number
+from .service import MAX_GRACE_SECONDS, ClientNotFound
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+CSRF_PURPOSE = "admin"
+AUDIT_PAGE_SIZE = 100
+SAVED = "Changes saved."
+UNCHANGED = "Nothing to save: no field was changed."
+NOTICES = {"deleted": "The client was deleted, with every token and consent it had."}
+ACTIONS = {
+    "client.create": "Created client",
+    "client.update": "Changed client",
+    "client.reset_secret": "Reset client secret",
+    "client.delete": "Deleted client",
+}
+
+
+@dataclass(frozen=True)
+class AdminRequest:
+    """A request from a signed-in administrator."""
+
+    op: Provider
+    request: Request
+    session: BrowserSession
+    user: User
+    form: dict[str, list[str]]
+
+    def field(self, name: str) -> str:
+        values = self.form.get(name)
+        return values[0] if values else ""
+
+    def url(self, path: str) -> str:
+        return self.op.url("/admin" + path)
+
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+        return responses.html_page(
+            self.op.render(
+                template,
+                admin=self.user,
+                csrf_token=csrf_token(self.session, CSRF_PURPOSE),
+                admin_url=self.url,
+                when=when,
+                iso=iso,
+                logo_url=self.logo_url,
+                settings=self.op.settings,
+                **context,
+            ),
+            status,
+        )
+
+    def logo_url(self, logo_uri: str) -> str:
+        """A logo path on the provider resolved against the issuer; a URL as it is."""
+        if logo_uri.startswith("/") and not logo_uri.startswith("//"):
+            return self.op.settings.issuer + logo_uri
+        return logo_uri
+
+    def client(self, client_id: str) -> Client:
+        try:
+            return self.op.clients.get(client_id)
+        except ClientNotFound:
+            raise PageError("There is no client with this client ID.", status=404) from None
+
+    def last_used(self, client: Client) -> int | None:
+        found = self.op.clients.search(client.client_id, limit=1000)
+        return next((used for c, used in found if c.client_id == client.client_id), None)
+
+
+def client_list(admin: AdminRequest) -> Response:
+    query = admin.request.GET.get("q", "").strip()[:200]
+    clients = admin.op.clients.search(query, sort="name", limit=500)
+    notice = NOTICES.get(admin.request.GET.get("notice", ""), "")
+    return admin.page("admin_clients.html", clients=clients, query=query, notice=notice)
+
+
+def client_new(admin: AdminRequest) -> Response:
+    if admin.request.method == "GET":
+        return _client_form(admin, None, ClientForm())
+    form = ClientForm.posted(admin.form)
+    metadata, errors = form.validate()
+    if errors:
+        return _client_form(admin, None, form, errors, status=400)
+    try:
+        client, secret = admin.op.clients.create(metadata, actor=admin.user.email)
+    except InvalidMetadata as error:
+        return _client_form(admin, None, form, errors_of(error), status=400)
+    return admin.page("admin_secret.html", client=client, secret=secret, created=True)
+
+
+def client_edit(admin: AdminRequest, client_id: str) -> Response:
+    client = admin.client(client_id)
+    if admin.request.method == "GET":
+        return _client_form(admin, client, ClientForm.of(client))
+    form = ClientForm.posted(admin.form)
+    changes, errors = form.validate(client)
+    if errors:
+        return _client_form(admin, client, form, errors, status=400)
+    if not changes:
+        return _client_form(admin, client, ClientForm.of(client), notice=UNCHANGED)
+    try:
+        client = admin.op.clients.update(client_id, changes, actor=admin.user.email)
+    except ClientNotFound:
+        raise PageError("There is no client with this client ID.", status=404) from None
+    except InvalidMetadata as error:
+        return _client_form(admin, client, form, errors_of(error), status=400)
+    return _client_form(admin, client, ClientForm.of(client), notice=SAVED)
+
+
+def _client_form(
+    admin: AdminRequest,
+    client: Client | None,
+    form: ClientForm,
+    errors: dict[str, str] | None = None,
+    *,
+    status: int = 200,
+    notice: str = "",
+) -> Response:
+    return admin.page(
+        "admin_client.html",
+        status,
+        client=client,
+        form=form,
+        errors=errors or {},
+        notice=notice,
+        labels=LABELS,
+        last_used=admin.last_used(client) if client else None,
+        scopes=[(scope, SCOPE_DESCRIPTIONS.get(scope, "")) for scope in SUPPORTED_SCOPES],
+    )
+
+
+def reset_secret(admin: AdminRequest, client_id: str) -> Response:
+    client = admin.client(client_id)
+    if admin.request.method == "GET":
+        return _reset_form(admin, client, "0")
+    grace = admin.field("grace_seconds")
+    try:
+        seconds = whole_number("grace_seconds", grace, "must be a whole number of seconds")
+        secret = admin.op.clients.reset_secret(client_id, admin.user.email, seconds or 0)
+    except ClientNotFound:
+        raise PageError("There is no client with this client ID.", status=404) from None
+    except InvalidMetadata as error:
+        return _reset_form(admin, client, grace, errors_of(error), status=400)
+    return admin.page(
+        "admin_secret.html", client=admin.client(client_id), secret=secret, grace=seconds or 0
+    )
+
+
+def _reset_form(
+    admin: AdminRequest,
+    client: Client,
+    grace: str,
+    errors: dict[str, str] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    return admin.page(
+        "admin_reset.html",
+        status,
+        client=client,
+        grace=grace,
+        errors=errors or {},
+        max_grace=MAX_GRACE_SECONDS,
+        labels=LABELS,
+    )
+
+
+def delete_client(admin: AdminRequest, client_id: str) -> Response:
+    client = admin.client(client_id)
+    if admin.request.method == "GET":
+        return admin.page("admin_delete.html", client=client)
+    try:
+        admin.op.clients.delete(client_id, admin.user.email)
+    except ClientNotFound:
+        raise PageError("There is no client with this client ID.", status=404) from None
+    return responses.redirect(admin.url("/?notice=deleted"), 303)
+
+
+def audit_log(admin: AdminRequest) -> Response:
+    page_text = admin.request.GET.get("page", "1")
+    valid = page_text.isascii() and page_text.isdigit() and len(page_text) <= 5
+    page = max(1, int(page_text)) if valid else 1
+    entries = admin.op.clients.audit_log(AUDIT_PAGE_SIZE + 1, (page - 1) * AUDIT_PAGE_SIZE)
+    return admin.page(
+        "admin_audit.html",
+        entries=entries[:AUDIT_PAGE_SIZE],
+        page=page,
+        more=len(entries) > AUDIT_PAGE_SIZE,
+        actions=ACTIONS,
+    )
