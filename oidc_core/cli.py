@@ -110,12 +110,10 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
     storage = _open(settings)
-    user = storage.users.set_admin(args.email, not args.demote)
+    action = "user.demote" if args.demote else "user.promote"
+    user = storage.users.set_admin(args.email, not args.demote, Audit(cli_admin._actor(), action))
     if user is None:
         raise SystemExit(f"no user with email {args.email}")
-    storage.audit.record(
-        Audit(cli_admin._actor(), "user.demote" if args.demote else "user.promote"), user.email
-    )
     print(
         f"{user.email} is {'an administrator' if user.is_admin else 'no longer an administrator'}"
     )

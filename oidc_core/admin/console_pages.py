@@ -34,6 +34,10 @@ ACTIONS = {
     "client.update": "Changed client",
     "client.reset_secret": "Reset client secret",
     "client.delete": "Deleted client",
+    "admin_token.create": "Created admin API token",
+    "admin_token.revoke": "Revoked admin API token",
+    "user.promote": "Made administrator",
+    "user.demote": "Withdrew administrator",
 }
 
 

@@ -43,10 +43,6 @@ class AuditLog:
         )
         return [_entry(row) for row in rows]
 
-    def record(self, audit: Audit, target: str) -> None:
-        with write_transaction(database_proxy):
-            _record(audit, target, int(time.time()))
-
 
 class AdminTokenStore:
     def create(self, name: str, audit: Audit) -> tuple[records.AdminToken, str]:

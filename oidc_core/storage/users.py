@@ -8,7 +8,8 @@ import peewee
 
 from .. import credentials, records
 from . import convert, models
-from .db import database_proxy
+from .clients import Audit, _record
+from .db import database_proxy, write_transaction
 
 
 class DuplicateEmail(ValueError):
@@ -63,11 +64,18 @@ class UserStore:
             models.User.id == user_id
         ).execute()
 
-    def set_admin(self, email: str, is_admin: bool) -> records.User | None:
-        """Grant or withdraw the administrator flag; None if there is no such user."""
-        changed = (
-            models.User.update(is_admin=is_admin, updated_at=int(time.time()))
-            .where(models.User.email == email.strip().lower())
-            .execute()
-        )
+    def set_admin(
+        self, email: str, is_admin: bool, audit: Audit | None = None
+    ) -> records.User | None:
+        """Grant or withdraw the administrator flag, with its audit entry in the same
+        transaction; None if there is no such user."""
+        now = int(time.time())
+        with write_transaction(database_proxy):
+            changed = (
+                models.User.update(is_admin=is_admin, updated_at=now)
+                .where(models.User.email == email.strip().lower())
+                .execute()
+            )
+            if changed:
+                _record(audit, email.strip().lower(), now)
         return self.by_email(email) if changed else None

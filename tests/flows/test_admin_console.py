@@ -16,6 +16,7 @@ import webtest
 from oidc_core import Provider
 from oidc_core.admin.service import ClientNotFound
 from oidc_core.records import Client
+from oidc_core.storage import Audit
 from tests.conftest import make_user, new_app
 from tests.support.flow import ISSUER, RP, Account, Flow, hidden
 
@@ -565,6 +566,21 @@ def test_the_audit_page_lists_every_change_by_whom_without_secrets(
     for secret in (first, second.group(1)):
         digest = hashlib.sha256(secret.encode()).hexdigest()
         assert digest not in page.text
+
+
+def test_the_audit_page_names_token_and_administrator_changes(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    record, token = provider.storage.admin_tokens.create(
+        "provisioning", Audit("cli:ops", "admin_token.create", {"name": "provisioning"})
+    )
+    provider.storage.admin_tokens.revoke(record.id, Audit("cli:ops", "admin_token.revoke"))
+    provider.storage.users.set_admin(ADMIN_EMAIL, True, Audit("cli:ops", "user.promote"))
+    page = admin.get("/admin/audit")
+    for text in ("Created admin API token", "Revoked admin API token", "Made administrator"):
+        assert text in page.text
+    assert page.text.count("cli:ops") == 3
+    assert token not in page.text and hashlib.sha256(token.encode()).hexdigest() not in page.text
 
 
 def test_a_logo_path_is_shown_resolved_against_the_issuer(
