@@ -253,8 +253,10 @@ def _whole(params: dict[str, str], key: str, default: int) -> int:
     value = params.get(key)
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or len(value) > 9:
+    if not value.isascii() or not value.isdigit():
         raise ApiError("must be a whole number", field=key)
+    if len(value) > 18:  # the service states the range; this only keeps int() cheap
+        raise ApiError("is far too large", field=key)
     return int(value)
 
 

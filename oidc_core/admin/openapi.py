@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import registration
 from ..claims import SUPPORTED_SCOPES
-from .service import MAX_GRACE_SECONDS, SORT_KEYS
+from .service import MAX_GRACE_SECONDS, MAX_OFFSET, SORT_KEYS
 
 TOKEN_LIMIT = f"At most {registration.TTL_RANGE[1]} seconds; null for the provider default."
 URI = {"type": "string", "maxLength": registration.MAX_URI_LENGTH}
@@ -49,6 +49,7 @@ def _metadata_properties() -> dict[str, Any]:
             "type": "array",
             "items": {
                 **URI,
+                "minLength": 1,
                 "description": "Absolute https URI (http only on loopback), no fragment.",
             },
             "minItems": 1,
@@ -110,6 +111,7 @@ def _schemas() -> dict[str, Any]:
                 },
             },
             "additionalProperties": False,
+            "minProperties": 1,
         },
         "Client": {"type": "object", "properties": client, "required": sorted(client)},
         "ClientWithSecret": {
@@ -192,6 +194,7 @@ def _error_responses() -> dict[str, Any]:
         ),
         "404": _response("No client with this client_id.", "Error"),
         "413": _response("The body is too large.", "Error"),
+        "414": _response("The query is too long (refused by the HTTP server)."),
         "415": _response(
             "The body is not `application/json` (so cross-site forms cannot write).", "Error"
         ),
@@ -213,7 +216,7 @@ def _paths() -> dict[str, Any]:
             "Sort key; a leading - sorts descending.",
         ),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, None),
-        ("offset", {"type": "integer", "minimum": 0, "default": 0}, None),
+        ("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}, None),
     ]
     parameters = [
         {"name": name, "in": "query", "schema": schema, **({"description": d} if d else {})}
@@ -231,7 +234,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": parameters,
                 "responses": {
                     "200": _response("The matching clients.", "ClientList"),
-                    **_errors("400", "401", "403"),
+                    **_errors("400", "401", "403", "414"),
                 },
             },
             "post": {

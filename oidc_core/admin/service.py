@@ -17,6 +17,7 @@ from ..storage import Audit, Storage
 from ..storage.db import write_transaction
 
 MAX_GRACE_SECONDS = 7 * 86400
+MAX_OFFSET = 999_999_999
 SORT_KEYS = ("name", "created_at", "updated_at", "client_id")
 
 
@@ -131,8 +132,8 @@ class ClientAdmin:
             raise registration.InvalidMetadata("sort", f"must be one of {', '.join(SORT_KEYS)}")
         if not 1 <= limit <= 1000:
             raise registration.InvalidMetadata("limit", "must be between 1 and 1000")
-        if offset < 0:
-            raise registration.InvalidMetadata("offset", "must not be negative")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise registration.InvalidMetadata("offset", f"must be between 0 and {MAX_OFFSET}")
         return self._storage.clients.search(text, key, descending, limit, offset)
 
     def audit_log(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:

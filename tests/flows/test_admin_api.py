@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import webtest
+from openapi_spec_validator import validate
 
 from oidc_core import Provider
 from oidc_core.admin import api
@@ -216,6 +217,8 @@ def test_list_filters_sorts_and_pages(admin: Api) -> None:
         ("limit=99999999999999999999", "limit"),
         ("offset=-1", "offset"),
         ("offset=x", "offset"),
+        ("offset=1000000000", "offset"),
+        ("offset=" + "9" * 4400, "offset"),
         ("limit=1&limit=2", "limit"),
         ("q=" + "x" * 256, "q"),
         ("search=alpha", "search"),
@@ -733,6 +736,7 @@ def test_the_openapi_document_describes_exactly_the_routes(app: webtest.TestApp)
     assert document["servers"] == [{"url": "https://op.example"}]
     assert document["components"]["securitySchemes"]["adminToken"]["scheme"] == "bearer"
     _resolve(document, document)
+    validate(document)  # the OpenAPI 3.1 meta-schema, by openapi-spec-validator
 
     http_methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
     described = {
