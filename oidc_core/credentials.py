@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 
 
 def new_token() -> str:
@@ -18,9 +19,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
+CLIENT_ID_LENGTH = 22  # 22 * log2(62) = 131 bits
+
+
 def new_client_id() -> str:
-    """A client identifier: public, random, 128 bits."""
-    return secrets.token_urlsafe(16)
+    """A client identifier: public, random, 131 bits of letters and digits only, so it is
+    selected whole by a double click and never taken for a command-line option."""
+    return "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH))
 
 
 def new_client_secret() -> str:
