@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .records import User
@@ -28,22 +29,27 @@ SCOPE_DESCRIPTIONS = {
 }
 
 
-def _value(user: User, claim: str) -> Any:
-    if claim == "sub":
-        return user.subject
-    if claim == "updated_at":
-        return user.updated_at
-    if claim == "email_verified":
-        return user.email_verified
-    return getattr(user, claim)
+def user_claims(user: User) -> dict[str, Any]:
+    """The claim values of a built-in account (its ``oidc_user`` row)."""
+    return {
+        "name": user.name,
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "preferred_username": user.preferred_username,
+        "locale": user.locale,
+        "updated_at": user.updated_at,
+        "email": user.email,
+        "email_verified": user.email_verified,
+    }
 
 
-def claims_for(user: User, scopes: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """The claims released for ``scopes``: ``sub`` always, never an empty or null value."""
-    released: dict[str, Any] = {"sub": user.subject}
+def released(values: Mapping[str, Any], subject: str, scopes: Iterable[str]) -> dict[str, Any]:
+    """The claims released for ``scopes``: ``sub`` always (ours, whatever ``values`` say),
+    only the claims of those scopes, never an empty or null value."""
+    out: dict[str, Any] = {"sub": subject}
     for scope in scopes:
         for claim in SCOPE_CLAIMS.get(scope, ()):
-            value = _value(user, claim)
-            if value is not None and value != "":
-                released[claim] = value
-    return released
+            value = values.get(claim)
+            if claim != "sub" and value is not None and value != "":
+                out[claim] = value
+    return out

@@ -16,6 +16,7 @@ from typing import Any
 from webob import Request, Response
 
 from . import network, responses
+from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
 from .endpoints import authorize, discovery, token, userinfo
@@ -65,15 +66,27 @@ def _prefix_route(path: str) -> tuple[Handler, bool] | None:
 class Provider:
     """An OpenID Connect Provider as a WSGI application."""
 
-    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage | None = None,
+        *,
+        accounts: AccountSource | None = None,
+        host_login: HostLogin | None = None,
+    ) -> None:
+        """``accounts``: a host's own account source (default: the ``oidc_user`` table);
+        ``host_login``: the host's signed-in user for a request (``docs/hosting.md``)."""
         self.settings = settings
         self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
         self.keys = KeyRing(self.storage, settings.key_cache_seconds)
         self.passwords = PasswordService(settings)
+        self.accounts = Accounts(
+            self.storage, accounts or DatabaseAccounts(self.storage, self.passwords), host_login
+        )
         self.browser = BrowserSessions(settings, self.storage)
         self.clients = ClientAdmin(self.storage)
         self.server = OAuthServer(
-            Validator(settings, self.storage, self.keys), settings.access_token_ttl
+            Validator(settings, self.storage, self.keys, self.accounts), settings.access_token_ttl
         )
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
 

@@ -30,9 +30,11 @@ class Client:
 
 @dataclass(frozen=True)
 class User:
+    """A row of the subject registry: a built-in account, or a host account's ``sub``."""
+
     id: int
     subject: str
-    email: str
+    email: str | None
     name: str = ""
     given_name: str = ""
     family_name: str = ""
@@ -42,6 +44,7 @@ class User:
     is_admin: bool = False
     password_hash: str = field(default="", repr=False)
     updated_at: int = 0
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)

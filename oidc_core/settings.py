@@ -79,6 +79,13 @@ class Settings:
         "address. Comma-separated in the environment.",
         (),
     )
+    host_login_url: str = _doc(
+        "With host login (`docs/hosting.md`): the host application's own login page, where "
+        "a user who is not signed in to the host is sent, with `next` set to the provider "
+        "URL to come back to. Empty: the provider's own login page. An absolute URL or a "
+        "path on the same site.",
+        "",
+    )
     max_body_bytes: int = _doc("Largest request body accepted, in bytes (413 beyond).", 65536)
     max_param_length: int = _doc(
         "Longest single parameter value accepted at the protocol endpoints, in characters.",
@@ -113,6 +120,11 @@ class Settings:
                 raise ConfigurationError(
                     f"trusted_proxies: {proxy!r} is not an IP address or network"
                 ) from None
+        if self.host_login_url and not (
+            self.host_login_url.startswith(("https://", "http://"))
+            or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
+        ):
+            raise ConfigurationError("host_login_url: must be an absolute URL or a path")
         if self.database_url.split(":", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
             raise ConfigurationError("database_url: scheme must be sqlite:// or postgresql://")
 

@@ -19,7 +19,6 @@ from webob import Request, Response
 from .. import responses
 from ..interactions.browser import csrf_token, csrf_valid
 from ..params import form_params
-from ..passwords import PasswordTooLong
 from ..records import BrowserSession, User
 from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
@@ -65,7 +64,7 @@ def dispatch(op: Provider, request: Request) -> Response:
     user = _user(op, session)
     if session is None or user is None:
         return responses.redirect(op.url("/admin/login"), 303)
-    if not user.is_admin:
+    if not op.accounts.is_admin(user):
         return _forbidden(op, session, user)
     if request.method not in methods:
         return op.error_page("This address does not accept this method.", 405)
@@ -82,7 +81,7 @@ def login(op: Provider, request: Request) -> Response:
     session = op.browser.current(request)
     if request.method == "GET":
         user = _user(op, session)
-        if user is not None and user.is_admin:
+        if user is not None and op.accounts.is_admin(user):
             return responses.redirect(op.url("/admin/"), 303)
         return _login_form(op, session, signed_in_as=user)
     if request.method != "POST":
@@ -91,12 +90,8 @@ def login(op: Provider, request: Request) -> Response:
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, _first(fields, "csrf_token")):
         return _login_form(op, None, error=EXPIRED_FORM, status=403)
     email = _first(fields, "email").strip()
-    user = op.storage.users.by_email(email) if email and len(email) <= 320 else None
-    try:
-        ok = op.passwords.verify(user.password_hash if user else None, _first(fields, "password"))
-    except PasswordTooLong:
-        ok = False
-    if not ok or user is None:
+    user = op.accounts.authenticate(email, _first(fields, "password"))
+    if user is None:
         log.info("admin console sign-in failed from %s", op.client_address(request))
         return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
     key = op.browser.log_in(session, user.id)
@@ -166,7 +161,7 @@ def _login_form(
             csrf_token=csrf_token(session, LOGIN_PURPOSE),
             email=email,
             error=error,
-            signed_in_as=signed_in_as,
+            signed_in_as=op.accounts.actor(signed_in_as) if signed_in_as else "",
         ),
         status,
     )
@@ -178,7 +173,7 @@ def _login_form(
 def _forbidden(op: Provider, session: BrowserSession, user: User) -> Response:
     page = op.render(
         "admin_forbidden.html",
-        user=user,
+        user_name=op.accounts.actor(user),
         csrf_token=csrf_token(session, CSRF_PURPOSE),
         logout_url=op.url("/admin/logout"),
         login_url=op.url("/admin/login"),

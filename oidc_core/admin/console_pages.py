@@ -2,7 +2,7 @@
 
 Each handler gets an :class:`AdminRequest` (already authenticated, its POST form already
 CSRF-checked by :func:`oidc_core.admin.console.dispatch`) and makes every change through
-:class:`~oidc_core.admin.service.ClientAdmin` with the administrator's email as the actor.
+:class:`~oidc_core.admin.service.ClientAdmin` with the administrator's login as the actor.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ class AdminRequest:
     user: User
     form: dict[str, list[str]]
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this administrator."""
+        return self.op.accounts.actor(self.user)
+
     def field(self, name: str) -> str:
         values = self.form.get(name)
         return values[0] if values else ""
@@ -63,6 +68,7 @@ class AdminRequest:
             self.op.render(
                 template,
                 admin=self.user,
+                admin_name=self.actor,
                 csrf_token=csrf_token(self.session, CSRF_PURPOSE),
                 admin_url=self.url,
                 when=when,
@@ -106,7 +112,7 @@ def client_new(admin: AdminRequest) -> Response:
     if errors:
         return _client_form(admin, None, form, errors, status=400)
     try:
-        client, secret = admin.op.clients.create(metadata, actor=admin.user.email)
+        client, secret = admin.op.clients.create(metadata, actor=admin.actor)
     except InvalidMetadata as error:
         return _client_form(admin, None, form, errors_of(error), status=400)
     return admin.page("admin_secret.html", client=client, secret=secret, created=True)
@@ -123,7 +129,7 @@ def client_edit(admin: AdminRequest, client_id: str) -> Response:
     if not changes:
         return _client_form(admin, client, ClientForm.of(client), notice=UNCHANGED)
     try:
-        client = admin.op.clients.update(client_id, changes, actor=admin.user.email)
+        client = admin.op.clients.update(client_id, changes, actor=admin.actor)
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     except InvalidMetadata as error:
@@ -160,7 +166,7 @@ def reset_secret(admin: AdminRequest, client_id: str) -> Response:
     grace = admin.field("grace_seconds")
     try:
         seconds = whole_number("grace_seconds", grace, "must be a whole number of seconds")
-        secret = admin.op.clients.reset_secret(client_id, admin.user.email, seconds or 0)
+        secret = admin.op.clients.reset_secret(client_id, admin.actor, seconds or 0)
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     except InvalidMetadata as error:
@@ -194,7 +200,7 @@ def delete_client(admin: AdminRequest, client_id: str) -> Response:
     if admin.request.method == "GET":
         return admin.page("admin_delete.html", client=client)
     try:
-        admin.op.clients.delete(client_id, admin.user.email)
+        admin.op.clients.delete(client_id, admin.actor)
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     return responses.redirect(admin.url("/?notice=deleted"), 303)

@@ -16,6 +16,7 @@ from webob import Request, Response
 from .. import responses
 from ..interactions import complete, policy
 from ..params import form_params
+from ..records import BrowserSession, User
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -46,8 +47,7 @@ def authorize(op: Provider, request: Request) -> Response:
     oauth_request = info["request"]
     client = oauth_request.oidc_client
     redirect_uri, state = info["redirect_uri"], info.get("state")
-    session = op.browser.current(request)
-    user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
+    session, user, new_key = _signed_in(op, request)
     consented = bool(user) and (
         client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
     )
@@ -65,7 +65,7 @@ def authorize(op: Provider, request: Request) -> Response:
             op, redirect_uri, error.error, error.description, state, via_post
         )
     if step == policy.ISSUE and user is not None and session is not None:
-        return complete.issue_code(
+        response = complete.issue_code(
             op,
             params,
             user,
@@ -74,12 +74,47 @@ def authorize(op: Provider, request: Request) -> Response:
             remember_consent=False,
             via_post=via_post,
         )
+    else:
+        response = _interaction(op, session, client.client_id, params, step)
+    if new_key:
+        op.browser.set_cookie(response, new_key)
+    return response
 
+
+def _signed_in(
+    op: Provider, request: Request
+) -> tuple[BrowserSession | None, User | None, str | None]:
+    """The browser session, its user and a new session key to set (if any).
+
+    With host login the host's session decides: its user is signed in here too (the
+    session is bound to them, ``auth_time`` now), and nobody is when the host says nobody.
+    """
+    session = op.browser.current(request)
+    if op.accounts.host_login is None:
+        user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
+        return session, user, None
+    host_user = op.accounts.host_user(request)
+    if host_user is None:
+        return session, None, None
+    if session is not None and session.user_id == host_user.id:
+        return session, host_user, None
+    key, session = op.browser.sign_in(session, host_user.id)
+    return session, host_user, key
+
+
+def _interaction(
+    op: Provider,
+    session: BrowserSession | None,
+    client_id: str,
+    params: list[tuple[str, str]],
+    step: str,
+) -> Response:
+    """Park the request and send the browser to the login or consent page."""
     new_key = None
     if session is None:
         new_key, session = op.browser.start()
     handle = op.storage.sessions.create_pending(
-        session.id, client.client_id, params, op.settings.interaction_ttl
+        session.id, client_id, params, op.settings.interaction_ttl
     )
     page = "/login" if step == policy.LOGIN else "/consent"
     response = responses.redirect(op.url(page) + "?interaction=" + handle, 303)

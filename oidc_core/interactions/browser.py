@@ -37,6 +37,16 @@ class BrowserSessions:
     def log_in(self, session: BrowserSession, user_id: int) -> str:
         return self._storage.sessions.log_in(session.id, user_id, self._settings.session_ttl)
 
+    def sign_in(self, session: BrowserSession | None, user_id: int) -> tuple[str, BrowserSession]:
+        """Bind ``session`` (a new one if None) to ``user_id`` now, under a new key."""
+        if session is None:
+            _, session = self.start()
+        key = self.log_in(session, user_id)
+        signed_in = self._storage.sessions.by_key(key)
+        if signed_in is None:
+            raise RuntimeError("a session just signed in is gone")
+        return key, signed_in
+
     def end(self, session: BrowserSession) -> None:
         """Sign out: the session (and any request waiting in it) is deleted."""
         self._storage.sessions.end(session.id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from webob import Request, Response
 
 from .. import responses
 from ..params import form_params
-from ..passwords import PasswordTooLong
+from ..records import User
 from . import complete, pending, policy
 from .browser import csrf_token
 
@@ -30,6 +31,13 @@ def login(op: Provider, request: Request) -> Response:
     if request.method == "GET":
         handle = request.GET.get("interaction")
         interaction = pending.load(op, request, handle)
+        if op.accounts.host_login is not None:
+            host_user = op.accounts.host_user(request)
+            if host_user is not None:  # signed in to the host: no second login
+                return _logged_in(op, interaction, host_user)
+            if op.settings.host_login_url:
+                back = op.url("/login") + "?" + urlencode({"interaction": handle})
+                return responses.redirect(_with_next(op.settings.host_login_url, back), 303)
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
@@ -39,16 +47,15 @@ def login(op: Provider, request: Request) -> Response:
         op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
     )
     email = fields.get("email", "").strip()
-    password = fields.get("password", "")
-    user = op.storage.users.by_email(email) if email and len(email) <= 320 else None
-    try:
-        ok = op.passwords.verify(user.password_hash if user else None, password)
-    except PasswordTooLong:
-        ok = False
-    if not ok or user is None:
+    user = op.accounts.authenticate(email, fields.get("password", ""))
+    if user is None:
         log.info("login failed from %s", op.client_address(request))
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
+    return _logged_in(op, interaction, user)
 
+
+def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Response:
+    """Bind the session to ``user`` (a new key) and go on to consent or the code."""
     key = op.browser.log_in(interaction.session, user.id)
     now = int(time.time())
     situation = policy.Situation(
@@ -98,3 +105,8 @@ def _form(
         ),
         status,
     )
+
+
+def _with_next(url: str, back: str) -> str:
+    """The host's login page, told where to send the user back (``next``)."""
+    return url + ("&" if "?" in url else "?") + urlencode({"next": back})

@@ -27,11 +27,12 @@ from urllib.parse import unquote_plus
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import RequestValidator
 
-from .. import claims, credentials
+from .. import credentials
 from ..records import Client, User
 from ..storage import NewCode
 
 if TYPE_CHECKING:
+    from ..accounts import Accounts
     from ..keys import KeyRing
     from ..settings import Settings
     from ..storage import Storage
@@ -94,10 +95,13 @@ def access_token_ttl(default: int) -> Any:
 
 
 class Validator(RequestValidator):  # type: ignore[misc]
-    def __init__(self, settings: Settings, storage: Storage, keys: KeyRing) -> None:
+    def __init__(
+        self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
+    ) -> None:
         self.settings = settings
         self.storage = storage
         self.keys = keys
+        self.accounts = accounts
 
     # -- clients -----------------------------------------------------------------
 
@@ -359,16 +363,18 @@ class Validator(RequestValidator):  # type: ignore[misc]
     # -- userinfo --------------------------------------------------------------------
 
     def validate_bearer_token(self, token: str | None, scopes: list[str], request: Any) -> bool:
+        """A live token of an account that still exists (its claims are read here)."""
         grant = self.storage.grants.access_token(token) if token else None
-        if grant is None:
+        released = self.accounts.claims(grant.user, grant.scopes) if grant else None
+        if grant is None or released is None:
             return False
         request.oidc_token = grant
+        request.oidc_claims = released
         request.scopes = list(grant.scopes)
         return True
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        grant = request.oidc_token
-        return claims.claims_for(grant.user, grant.scopes)
+        return request.oidc_claims  # type: ignore[no-any-return]
 
     def is_origin_allowed(
         self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any

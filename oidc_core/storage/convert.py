@@ -22,6 +22,7 @@ def user(row: models.User) -> records.User:
         is_admin=bool(row.is_admin),
         password_hash=row.password_hash,
         updated_at=row.updated_at,
+        external_id=row.external_id,
     )
 
 

@@ -65,9 +65,24 @@ def _v2_client_policy_audit_admin_tokens(db: peewee.Database) -> None:
     db.create_tables([AuditEntry, AdminToken])
 
 
+def _v3_host_accounts(db: peewee.Database) -> None:
+    """0.3.0: accounts from a host's own user table.  Each gets an ``oidc_user`` row (its
+    ``sub`` and the foreign key of its codes, tokens and consents) holding the host's key in
+    ``external_id`` and no email or password."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.drop_not_null("oidc_user", "email"),
+        migrator.add_column(
+            "oidc_user", "external_id", peewee.CharField(max_length=255, null=True)
+        ),
+        migrator.add_index("oidc_user", ("external_id",), unique=True),
+    )
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
+    _v3_host_accounts,
 )
 LATEST = len(MIGRATIONS)
 

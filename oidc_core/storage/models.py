@@ -28,7 +28,9 @@ class SchemaVersion(BaseModel):
 
 class User(BaseModel):
     subject = peewee.CharField(max_length=64, unique=True)
-    email = peewee.CharField(max_length=320, unique=True)
+    # None for an account of a host's own account source (see oidc_core/accounts.py)
+    email = peewee.CharField(max_length=320, unique=True, null=True)
+    external_id = peewee.CharField(max_length=255, unique=True, null=True)
     password_hash = peewee.CharField(max_length=255, default="")
     name = peewee.CharField(max_length=255, default="")
     given_name = peewee.CharField(max_length=255, default="")

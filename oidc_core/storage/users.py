@@ -55,6 +55,32 @@ class UserStore:
         row = models.User.get_or_none(models.User.email == email.strip().lower())
         return convert.user(row) if row else None
 
+    def by_subject(self, subject: str) -> records.User | None:
+        row = models.User.get_or_none(models.User.subject == subject)
+        return convert.user(row) if row else None
+
+    def for_external(self, external_id: str) -> records.User:
+        """The row of a host account, created with a new random ``sub`` on first sight.
+
+        Rows are never deleted, so a ``sub`` is never given to anyone else; two requests
+        seeing a new account at once both get the one row (the unique index decides).
+        """
+        row = models.User.get_or_none(models.User.external_id == external_id)
+        if row is None:
+            now = int(time.time())
+            try:
+                with database_proxy.atomic():
+                    row = models.User.create(
+                        subject=credentials.new_subject(),
+                        external_id=external_id,
+                        email=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+            except peewee.IntegrityError:
+                row = models.User.get(models.User.external_id == external_id)
+        return convert.user(row)
+
     def by_id(self, user_id: int) -> records.User | None:
         row = models.User.get_or_none(models.User.id == user_id)
         return convert.user(row) if row else None

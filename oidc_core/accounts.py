@@ -1,0 +1,156 @@
+"""Who can sign in: the account source, and the host's own signed-in user.
+
+An :class:`AccountSource` finds people by their stable key or by what they sign in with,
+checks passwords and gives their claims.  The default, :class:`DatabaseAccounts`, is the
+provider's own ``oidc_user`` table; a host application plugs in its own user table by
+passing another source to ``Provider(settings, accounts=...)`` (``docs/hosting.md``).
+
+Whatever the source, each person gets one row in ``oidc_user``: it holds the ``sub`` the
+provider issues (random, never reused, never derived from the host's key) and is what
+codes, tokens, consents and sessions refer to.  For a host account the row holds only the
+host's key (``external_id``); everything else is asked of the host when needed.
+
+A host that already knows who is signed in (its own session) passes ``host_login``: a
+callable given the request that returns that person's :class:`Account` or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from webob import Request
+
+from .claims import released, user_claims
+from .passwords import PasswordService, PasswordTooLong
+from .records import User
+from .storage import Storage
+
+MAX_LOGIN_LENGTH = 320
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person as an account source describes them.
+
+    ``id`` is the source's own key for the person: stable, and never given to anyone else
+    (a deleted account's key must not come back).  ``login`` is what they sign in with.
+    ``claims`` are OpenID Connect standard claims (``name``, ``email``, ``email_verified``,
+    ``locale``, ...); the provider releases only those of the granted scopes.
+    """
+
+    id: str
+    login: str
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    is_admin: bool = False
+
+
+class AccountSource(Protocol):
+    """Where accounts come from.  Every method may be called on every request."""
+
+    def by_id(self, account_id: str) -> Account | None:
+        """The account with this key, or None if it no longer exists."""
+
+    def by_login(self, login: str) -> Account | None:
+        """The account that signs in with ``login`` (an email address), or None."""
+
+    def verify_password(self, account: Account | None, password: str) -> bool:
+        """Whether ``password`` is the account's.  With ``account`` None, spend the same
+        time as for a wrong password and return False (no account enumeration)."""
+
+    def claims(self, account: Account, scopes: Sequence[str]) -> Mapping[str, Any]:
+        """The account's claim values for ``scopes`` (more is harmless: it is filtered)."""
+
+
+HostLogin = Callable[[Request], "Account | None"]
+
+
+class DatabaseAccounts:
+    """The built-in account source: the ``oidc_user`` table, argon2id passwords."""
+
+    def __init__(self, storage: Storage, passwords: PasswordService) -> None:
+        self._storage = storage
+        self._passwords = passwords
+
+    def by_id(self, account_id: str) -> Account | None:
+        user = self._storage.users.by_subject(account_id)
+        return self.account(user) if user else None
+
+    def by_login(self, login: str) -> Account | None:
+        user = self._storage.users.by_email(login)
+        return self.account(user) if user else None
+
+    def verify_password(self, account: Account | None, password: str) -> bool:
+        user = self._storage.users.by_subject(account.id) if account else None
+        try:
+            return self._passwords.verify(user.password_hash if user else None, password)
+        except PasswordTooLong:
+            return False
+
+    def claims(self, account: Account, scopes: Sequence[str]) -> Mapping[str, Any]:
+        return account.claims
+
+    @staticmethod
+    def account(user: User) -> Account:
+        return Account(user.subject, user.email or "", user_claims(user), user.is_admin)
+
+
+class Accounts:
+    """The provider's side: people as ``oidc_user`` rows, whatever the source."""
+
+    def __init__(
+        self, storage: Storage, source: AccountSource, host_login: HostLogin | None = None
+    ) -> None:
+        self._storage = storage
+        self.source = source
+        self.host_login = host_login
+        self._builtin = isinstance(source, DatabaseAccounts)
+
+    def authenticate(self, login: str, password: str) -> User | None:
+        """The user whose login and password these are (same work when they are not)."""
+        login = login.strip()
+        account = self.source.by_login(login) if 0 < len(login) <= MAX_LOGIN_LENGTH else None
+        if not self.source.verify_password(account, password) or account is None:
+            return None
+        return self.user_for(account)
+
+    def host_user(self, request: Request) -> User | None:
+        """The host application's signed-in user (``host_login``), if any."""
+        account = self.host_login(request) if self.host_login else None
+        return self.user_for(account) if account else None
+
+    def user_for(self, account: Account) -> User:
+        if self._builtin:
+            user = self._storage.users.by_subject(account.id)
+            if user is None:
+                raise LookupError(f"no built-in account {account.id!r}")
+            return user
+        return self._storage.users.for_external(account.id)
+
+    def account_of(self, user: User) -> Account | None:
+        """The source's account for a user, or None when the source no longer has it."""
+        if self._builtin:
+            return DatabaseAccounts.account(user)
+        return self.source.by_id(user.external_id) if user.external_id else None
+
+    def by_subject(self, subject: str) -> Account | None:
+        """The account a ``sub`` was issued to (for hosts checking our access tokens)."""
+        user = self._storage.users.by_subject(subject)
+        return self.account_of(user) if user else None
+
+    def claims(self, user: User, scopes: Sequence[str]) -> dict[str, Any] | None:
+        """The claims released for ``scopes``; None when the account is gone."""
+        account = self.account_of(user)
+        if account is None:
+            return None
+        return released(self.source.claims(account, scopes), user.subject, scopes)
+
+    def is_admin(self, user: User) -> bool:
+        account = self.account_of(user)
+        return account is not None and account.is_admin
+
+    def actor(self, user: User) -> str:
+        """How the audit log names a person."""
+        account = self.account_of(user)
+        return account.login if account and account.login else f"sub:{user.subject}"
