@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from webob import Request, Response
 
@@ -95,6 +96,15 @@ class Provider:
     def url(self, path: str) -> str:
         """The absolute URL of one of our paths, under the issuer."""
         return self.settings.issuer + path
+
+    def site_url(self, uri: str) -> str:
+        """A path on this site (``/modules/servers/cpanel/logo.png``) made absolute against
+        the issuer's origin, not its path: it names a file of the site the provider is
+        mounted in.  Anything else is returned as it is."""
+        if uri.startswith("/") and not uri.startswith("//"):
+            parts = urlsplit(self.settings.issuer)
+            return f"{parts.scheme}://{parts.netloc}{uri}"
+        return uri
 
     @cached_property
     def metadata(self) -> dict[str, Any]:

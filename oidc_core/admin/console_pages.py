@@ -73,18 +73,12 @@ class AdminRequest:
                 admin_url=self.url,
                 when=when,
                 iso=iso,
-                logo_url=self.logo_url,
+                logo_url=self.op.site_url,
                 settings=self.op.settings,
                 **context,
             ),
             status,
         )
-
-    def logo_url(self, logo_uri: str) -> str:
-        """A logo path on the provider resolved against the issuer; a URL as it is."""
-        if logo_uri.startswith("/") and not logo_uri.startswith("//"):
-            return self.op.settings.issuer + logo_uri
-        return logo_uri
 
     def client(self, client_id: str) -> Client:
         try:

@@ -30,7 +30,8 @@ def consent(op: Provider, request: Request) -> Response:
             op.render(
                 "consent.html",
                 client=interaction.client,
-                user=user,
+                signed_in_as=op.accounts.actor(user),
+                logo_url=op.site_url(interaction.client.logo_uri),
                 scopes=interaction.scopes,
                 scope_descriptions=SCOPE_DESCRIPTIONS,
                 interaction=interaction.pending.handle,

@@ -17,7 +17,8 @@ import pytest
 import webtest
 
 from oidc_core import Provider
-from tests.conftest import FAST_PASSWORDS, make_user, new_app
+from oidc_core.storage import Storage
+from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
 from tests.support.flow import ISSUER, RP, Account, Flow, hidden, query_of
 
 CB = "https://rp.example/cb"
@@ -521,3 +522,19 @@ def test_parallel_consent_submissions_give_one_code(flow: Flow, provider: Provid
     winner = next(r for r in results if r.status_int == 303)
     assert "code" in assert_rp_redirect(winner)
     assert code_rows(provider) == 1
+
+
+def test_the_consent_page_names_the_user_and_shows_a_logo_path_on_the_site(
+    app: webtest.TestApp, storage: Storage, alice: Account
+) -> None:
+    client = make_client(
+        storage,
+        "Control panel",
+        ["https://panel.example/cb"],
+        logo_uri="/modules/servers/cpanel/logo.png",
+    )
+    flow = Flow(app, client, alice)
+    page = flow.login(app.get(flow.start().headers["Location"]))
+    consent = app.get(page.headers["Location"])
+    assert "Signed in as <strong>alice@example.com</strong>" in consent.text
+    assert 'src="https://op.example/modules/servers/cpanel/logo.png"' in consent.text
