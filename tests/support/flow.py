@@ -7,7 +7,6 @@ provider publishes, never with our own code.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -17,15 +16,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import webtest
 
+from oidc_core.testing import pkce_pair
+
 ISSUER = "https://op.example"
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-    return verifier, challenge
 
 
 def query_of(location: str) -> dict[str, str]:
