@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -306,3 +308,27 @@ def test_host_login_url_must_be_a_url_or_a_path(root_settings: Settings) -> None
     for bad in ("javascript:alert(1)", "//evil.example/login", "login"):
         with pytest.raises(ConfigurationError, match="host_login_url"):
             dataclasses.replace(root_settings, host_login_url=bad)
+
+
+def test_an_account_seen_by_many_requests_at_once_gets_one_sub(
+    sso_provider: Provider, storage: Storage, client_a: RP, billing: BillingUsers
+) -> None:
+    """Eight browsers of a customer new to the provider authorize at the same moment."""
+    count = 8
+    barrier = threading.Barrier(count)
+
+    def authorize(_: int) -> int:
+        app = _host_app(sso_provider)
+        signed_in_to_host(app, billing, "1001")
+        try:
+            barrier.wait(timeout=30)
+            return Flow(app, client_a, Person("", "", subject="")).start().status_int
+        finally:
+            storage.release()
+            storage.close()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        statuses = list(pool.map(authorize, range(count)))
+    assert statuses == [303] * count
+    rows = user_rows(storage)
+    assert len(rows) == 1 and rows[0][2] == "1001"
