@@ -9,18 +9,10 @@ joserfc against the published JWK Set, and with Authlib's own ``CodeIDToken`` ru
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,13 +24,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from tests.support.live import HTTP_TIMEOUT, free_port, provider_at, through_provider
+
 pytestmark = pytest.mark.server
 
-BIN = Path(sys.executable).parent
-OIDC_CORE = str(BIN / "oidc-core")
 SCOPE = "openid profile email"
-STARTUP_SECONDS = 15
-HTTP_TIMEOUT = 10
 PASSWORD = "a long and correct password for interop"
 
 
@@ -53,148 +43,30 @@ class Server:
     subject: str
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _database_url(tmp: Path) -> str:
-    url = os.environ.get("OIDC_TEST_DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        return url
-    return f"sqlite:///{tmp / 'op.db'}"
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    result = subprocess.run(
-        [OIDC_CORE, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, (args, result.stdout, result.stderr)
-    return result.stdout
-
-
-def _wait_for_discovery(issuer: str, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    url = issuer + "/.well-known/openid-configuration"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            # Connections queue in the listen backlog while the workers boot: a read
-            # timeout is as normal here as a refused connection.
-            response = requests.get(url, timeout=(1, 5))
-            if response.status_code == 200:
-                return dict(response.json())
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the server did not answer {url}:\n{log.read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("interop")
-    port = _free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "OIDC_ISSUER": issuer,
-        "OIDC_DATABASE_URL": _database_url(tmp),
-        "OIDC_PASSWORD_TIME_COST": "1",
-        "OIDC_PASSWORD_MEMORY_COST": "1024",
-    }
-    env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # the server must not need it
-    _cli(env, "init")
-    email = f"interop-{secrets.token_hex(6)}@example.com"
-    user = json.loads(
-        _cli(
-            env,
-            "user",
-            "create",
-            "--email",
-            email,
-            "--password-stdin",
-            "--name",
-            "Interop Tester",
-            "--email-verified",
-            "--json",
-            stdin=PASSWORD + "\n",
-        )
-    )
-    redirect_uri = f"http://127.0.0.1:{_free_port()}/callback"
-    client = json.loads(
-        _cli(
-            env,
-            "client",
-            "create",
-            "--name",
-            "Authlib interop",
-            "--redirect-uri",
-            redirect_uri,
-            "--require-pkce",
-            "--json",
-        )
-    )
-    log = tmp / "server.log"
-    failed_before = request.session.testsfailed
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        metadata = _wait_for_discovery(issuer, process, log)
+    with provider_at(tmp_path_factory.mktemp("interop"), request) as live:
+        email = f"interop-{secrets.token_hex(6)}@example.com"
+        subject = live.create_user(email, PASSWORD, "Interop Tester")
+        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+        client_id, client_secret = live.create_client("Authlib interop", redirect_uri)
         yield Server(
-            issuer=issuer,
-            metadata=metadata,
-            client_id=client["client_id"],
-            client_secret=client["client_secret"],
+            issuer=live.issuer,
+            metadata=live.metadata,
+            client_id=client_id,
+            client_secret=client_secret,
             redirect_uri=redirect_uri,
             email=email,
-            subject=user["sub"],
+            subject=subject,
         )
-    finally:
-        _stop(process)
-        if request.session.testsfailed > failed_before:
-            print(f"--- server log ({log}) ---\n{log.read_text(errors='replace')}")
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, text
-    assert not re.search(r'" 5\d\d ', text), text
 
 
 @pytest.fixture(autouse=True)
 def insecure_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     """Authlib refuses plain http unless told; the server is on loopback only."""
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def _hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name!r} in page:\n{html[:1000]}"
-    return match.group(1)
 
 
 def _session(server: Server, **kwargs: Any) -> OAuth2Session:
@@ -212,27 +84,7 @@ def _browse(server: Server, authorization_url: str) -> str:
     """Play the browser from the authorization URL to the callback; its URL (not followed)."""
     browser = requests.Session()
     response = browser.get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    for _ in range(4):
-        assert response.status_code in (302, 303), (response.status_code, response.text[:500])
-        location = response.headers["Location"]
-        if not location.startswith(server.issuer + "/"):
-            return location
-        page = browser.get(location, timeout=HTTP_TIMEOUT)
-        assert page.status_code == 200, (page.status_code, page.text[:500])
-        form = {
-            "interaction": _hidden(page.text, "interaction"),
-            "csrf_token": _hidden(page.text, "csrf_token"),
-        }
-        path = urlsplit(location).path
-        if path == "/login":
-            form.update(email=server.email, password=PASSWORD)
-        else:
-            assert path == "/consent", location
-            form["decision"] = "allow"
-        response = browser.post(
-            server.issuer + path, data=form, allow_redirects=False, timeout=HTTP_TIMEOUT
-        )
-    raise AssertionError("too many redirects")
+    return through_provider(browser, server.issuer, response, server.email, PASSWORD)
 
 
 def _authorize(server: Server, session: OAuth2Session) -> tuple[str, str, str, str]:

@@ -1,0 +1,210 @@
+"""A real provider, ``oidc-core serve`` (gunicorn), on a free loopback port.
+
+Set up through the CLI exactly as an operator would (``init``, ``user create``, ``client
+create``), on a temporary SQLite database (PostgreSQL with ``OIDC_TEST_DATABASE_URL``).
+``provider_at`` starts it and stops it; when the server is stopped its log must hold no
+traceback and no 5xx.  ``through_provider`` plays a browser on its login and consent pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+BIN = Path(sys.executable).parent
+OIDC_CORE = str(BIN / "oidc-core")
+STARTUP_SECONDS = 15
+HTTP_TIMEOUT = 10
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def database_url(tmp: Path) -> str:
+    url = os.environ.get("OIDC_TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return url
+    return f"sqlite:///{tmp / 'op.db'}"
+
+
+def wait_for_json(url: str, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
+    """GET ``url`` until it answers 200 (its JSON), while ``process`` runs."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            # Connections queue in the listen backlog while the workers boot: a read
+            # timeout is as normal here as a refused connection.
+            response = requests.get(url, timeout=(1, 5))
+            if response.status_code == 200:
+                return dict(response.json())
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"no answer from {url}:\n{log.read_text(errors='replace')}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@dataclass
+class LiveProvider:
+    issuer: str
+    env: dict[str, str]  # the provider's environment, for the CLI
+    metadata: dict[str, Any]
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        return run_cli(self.env, *args, stdin=stdin)
+
+    def create_user(self, email: str, password: str, name: str) -> str:
+        """A user with a verified email; its ``sub``."""
+        user = json.loads(
+            self.cli(
+                "user",
+                "create",
+                "--email",
+                email,
+                "--password-stdin",
+                "--name",
+                name,
+                "--email-verified",
+                "--json",
+                stdin=password + "\n",
+            )
+        )
+        return str(user["sub"])
+
+    def create_client(self, name: str, redirect_uri: str) -> tuple[str, str]:
+        """A confidential client that must use PKCE; (client_id, client_secret)."""
+        client = json.loads(
+            self.cli(
+                "client",
+                "create",
+                "--name",
+                name,
+                "--redirect-uri",
+                redirect_uri,
+                "--require-pkce",
+                "--json",
+            )
+        )
+        return client["client_id"], client["client_secret"]
+
+
+def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    result = subprocess.run(
+        [OIDC_CORE, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, (args, result.stdout, result.stderr)
+    return result.stdout
+
+
+@contextmanager
+def provider_at(tmp: Path, request: pytest.FixtureRequest) -> Iterator[LiveProvider]:
+    """``oidc-core init`` then ``oidc-core serve`` (two workers); its log is shown on failure."""
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "OIDC_ISSUER": issuer,
+        "OIDC_DATABASE_URL": database_url(tmp),
+        "OIDC_PASSWORD_TIME_COST": "1",
+        "OIDC_PASSWORD_MEMORY_COST": "1024",
+    }
+    env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # the server must not need it
+    run_cli(env, "init")
+    log = tmp / "server.log"
+    failed_before = request.session.testsfailed
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        metadata = wait_for_json(issuer + "/.well-known/openid-configuration", process, log)
+        yield LiveProvider(issuer=issuer, env=env, metadata=metadata)
+    finally:
+        stop(process)
+        if request.session.testsfailed > failed_before:
+            print(f"--- server log ({log}) ---\n{log.read_text(errors='replace')}")
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text
+    assert not re.search(r'" 5\d\d ', text), text
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no hidden field {name!r} in page:\n{html[:1000]}"
+    return match.group(1)
+
+
+def through_provider(
+    browser: requests.Session,
+    issuer: str,
+    response: requests.Response,
+    email: str,
+    password: str,
+) -> str:
+    """From a redirect to the provider, sign in and allow as needed; where it sends us next.
+
+    Each step is one page of the provider (login or consent), read and posted back with its
+    hidden fields, as a browser does; the first ``Location`` outside the provider is
+    returned, not followed.
+    """
+    for _ in range(4):
+        assert response.status_code in (302, 303), (response.status_code, response.text[:500])
+        location = urljoin(response.url, response.headers["Location"])
+        if not location.startswith(issuer + "/"):
+            return location
+        page = browser.get(location, timeout=HTTP_TIMEOUT)
+        assert page.status_code == 200, (page.status_code, page.text[:500])
+        form = {
+            "interaction": hidden(page.text, "interaction"),
+            "csrf_token": hidden(page.text, "csrf_token"),
+        }
+        path = urlsplit(location).path
+        if path.endswith("/login"):
+            form.update(email=email, password=password)
+        else:
+            assert path.endswith("/consent"), location
+            form["decision"] = "allow"
+        response = browser.post(
+            location.split("?")[0], data=form, allow_redirects=False, timeout=HTTP_TIMEOUT
+        )
+    raise AssertionError("too many redirects")
