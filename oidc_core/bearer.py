@@ -19,7 +19,8 @@ read and buffer the body the host's view wants to read.
 :class:`BearerMiddleware` answers the errors itself and puts the :class:`TokenInfo` in
 ``environ["oidc.token"]``; :func:`require_token` is the same check for a view (Pyramid's
 request is a WebOb request; Bottle's ``request.environ`` is accepted as is).  The token names
-the user by ``subject`` (the ID token's ``sub``): the host maps it to its own account.
+the user by ``subject`` (the ID token's ``sub``) and gives the ``account`` of the provider's
+account source: with a host account source, that is the host's own account.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from webob import Request, Response
 
 from . import responses
+from .accounts import Account
 from .errors import StorageUnavailable, clean_description
 from .storage import StorageError
 
@@ -55,6 +57,7 @@ class TokenInfo:
     scopes: frozenset[str]
     client_id: str  # the relying party the token was issued to
     expires_at: int  # seconds since the epoch
+    account: Account  # the user, from the provider's account source (docs/hosting.md)
 
 
 class BearerError(Exception):
@@ -137,15 +140,18 @@ def authenticate(
         raise invalid
     try:
         grant = provider.storage.grants.access_token(token)
+        # a host account deleted since: its tokens are dead, as at /userinfo
+        account = provider.accounts.account_of(grant.user) if grant else None
     finally:
         provider.storage.release()
-    if grant is None:
+    if grant is None or account is None:
         raise invalid
     info = TokenInfo(
         subject=grant.user.subject,
         scopes=frozenset(grant.scopes),
         client_id=grant.client_id,
         expires_at=grant.expires_at,
+        account=account,
     )
     if not info.scopes.issuperset(required):
         raise BearerError(

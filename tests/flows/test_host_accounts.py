@@ -20,7 +20,7 @@ import pytest
 import webtest
 from webob import Request
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider, Settings, bearer
 from oidc_core.accounts import Account
 from oidc_core.storage import Storage
 from tests.support.flow import RP, Flow, hidden, query_of, verify_id_token
@@ -332,3 +332,22 @@ def test_an_account_seen_by_many_requests_at_once_gets_one_sub(
     assert statuses == [303] * count
     rows = user_rows(storage)
     assert len(rows) == 1 and rows[0][2] == "1001"
+
+
+def test_the_hosts_api_gets_its_own_account_from_our_access_token(
+    host_provider: Provider, client_a: RP, billing: BillingUsers
+) -> None:
+    app = _host_app(host_provider)
+    carol = Person("carol@billing.example", "carol's password", subject="")
+    body = tokens(Flow(app, client_a, carol))
+    request = Request.blank(
+        "/api/orders", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    info = bearer.authenticate(host_provider, request, ["email"])
+    assert info.account == billing.by_id("1001")  # the host's key, no lookup of its own
+    assert info.subject == verify_id_token(app, body["id_token"], client_a.client_id)["sub"]
+
+    del billing.rows["1001"]
+    with pytest.raises(bearer.BearerError) as refused:
+        bearer.authenticate(host_provider, request)
+    assert refused.value.status == 401 and refused.value.error == "invalid_token"
