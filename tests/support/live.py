@@ -45,8 +45,8 @@ def database_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'op.db'}"
 
 
-def wait_for_json(url: str, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    """GET ``url`` until it answers 200 (its JSON), while ``process`` runs."""
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> requests.Response:
+    """GET ``url`` until it answers 200, while ``process`` runs (its log on failure)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -56,7 +56,7 @@ def wait_for_json(url: str, process: subprocess.Popen[bytes], log: Path) -> dict
             # timeout is as normal here as a refused connection.
             response = requests.get(url, timeout=(1, 5))
             if response.status_code == 200:
-                return dict(response.json())
+                return response
         except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.1)
@@ -133,10 +133,16 @@ def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
 
 
 @contextmanager
-def provider_at(tmp: Path, request: pytest.FixtureRequest) -> Iterator[LiveProvider]:
-    """``oidc-core init`` then ``oidc-core serve`` (two workers); its log is shown on failure."""
+def provider_at(
+    tmp: Path, request: pytest.FixtureRequest, prefix: str = ""
+) -> Iterator[LiveProvider]:
+    """``oidc-core init`` then ``oidc-core serve`` (two workers); its log is shown on failure.
+
+    With a ``prefix`` (``/oidc``) the issuer has that path, and gunicorn serves the provider
+    under it (``SCRIPT_NAME``).
+    """
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = f"http://127.0.0.1:{port}{prefix}"
     env = {
         **os.environ,
         "OIDC_ISSUER": issuer,
@@ -145,6 +151,8 @@ def provider_at(tmp: Path, request: pytest.FixtureRequest) -> Iterator[LiveProvi
         "OIDC_PASSWORD_MEMORY_COST": "1024",
     }
     env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # the server must not need it
+    if prefix:
+        env["SCRIPT_NAME"] = prefix
     run_cli(env, "init")
     log = tmp / "server.log"
     failed_before = request.session.testsfailed
@@ -157,8 +165,8 @@ def provider_at(tmp: Path, request: pytest.FixtureRequest) -> Iterator[LiveProvi
             start_new_session=True,
         )
     try:
-        metadata = wait_for_json(issuer + "/.well-known/openid-configuration", process, log)
-        yield LiveProvider(issuer=issuer, env=env, metadata=metadata)
+        discovery = wait_for(issuer + "/.well-known/openid-configuration", process, log)
+        yield LiveProvider(issuer=issuer, env=env, metadata=dict(discovery.json()))
     finally:
         stop(process)
         if request.session.testsfailed > failed_before:
@@ -183,20 +191,21 @@ def through_provider(
 ) -> str:
     """From a redirect to the provider, sign in and allow as needed; where it sends us next.
 
-    Each step is one page of the provider (login or consent), read and posted back with its
-    hidden fields, as a browser does; the first ``Location`` outside the provider is
-    returned, not followed.
+    Redirects inside the provider are followed; its login and consent pages are read and
+    posted back with their hidden fields, as a browser does.  The first ``Location`` outside
+    the provider is returned, not followed.
     """
-    for _ in range(4):
+    for _ in range(8):
         assert response.status_code in (302, 303), (response.status_code, response.text[:500])
         location = urljoin(response.url, response.headers["Location"])
         if not location.startswith(issuer + "/"):
             return location
-        page = browser.get(location, timeout=HTTP_TIMEOUT)
-        assert page.status_code == 200, (page.status_code, page.text[:500])
+        response = browser.get(location, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        if response.status_code != 200:
+            continue
         form = {
-            "interaction": hidden(page.text, "interaction"),
-            "csrf_token": hidden(page.text, "csrf_token"),
+            "interaction": hidden(response.text, "interaction"),
+            "csrf_token": hidden(response.text, "csrf_token"),
         }
         path = urlsplit(location).path
         if path.endswith("/login"):
