@@ -40,7 +40,7 @@ from pyramid.response import Response
 from pyramid.security import Denied, remember
 from pyramid.session import SignedCookieSessionFactory
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider
 from oidc_core.accounts import Account
 from oidc_core.keys import create_key_if_missing
 from oidc_core.storage import Storage
@@ -215,7 +215,7 @@ def read_settings(port: int, var: Path) -> dict[str, str]:
 
 def provider_database(settings: dict[str, str]) -> Storage:
     """What ``oidc-core init`` does: create or upgrade the schema, make a signing key."""
-    storage = Storage(Settings.from_mapping(settings, prefix="oidc.").database_url)
+    storage = Storage(settings["oidc.database_url"])
     storage.upgrade()
     create_key_if_missing(storage)
     return storage
