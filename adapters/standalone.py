@@ -2,13 +2,21 @@
 
 Configuration comes from ``OIDC_*`` environment variables (see ``docs/configuration.md``).
 The database must have been initialised with ``oidc-core init``.
+
+Under a prefix (an issuer like ``https://host.example/oidc``), either let the proxy strip the
+prefix, or start gunicorn with ``SCRIPT_NAME=/oidc`` in its environment: gunicorn then moves
+the prefix from the path to ``SCRIPT_NAME``.  A ``SCRIPT_NAME`` that disagrees with the
+issuer's path stops the start.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from oidc_core import Provider, Settings
+
+from . import mount_prefix
 
 
 def create_app() -> Provider:
@@ -16,7 +24,14 @@ def create_app() -> Provider:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # oauthlib logs authorization codes and tokens in clear at DEBUG: never below INFO.
     logging.getLogger("oauthlib").setLevel(logging.INFO)
-    provider = Provider(Settings.from_env())
+    settings = Settings.from_env()
+    script_name = os.environ.get("SCRIPT_NAME", "")
+    if script_name:
+        try:
+            mount_prefix(settings, script_name)
+        except ValueError as exc:
+            raise SystemExit(f"SCRIPT_NAME: {exc}") from None
+    provider = Provider(settings)
     if not provider.storage.schema_is_current():
         raise SystemExit("the database schema is missing or old: run `oidc-core init` first")
     provider.storage.close()  # each worker opens its own connection on first use

@@ -1,6 +1,10 @@
 """Fixtures: a real provider on a real database (SQLite by default, PostgreSQL with
 ``OIDC_TEST_DATABASE_URL``), WebTest apps, registered clients and users.
 
+The tests under ``tests/flows/`` run under every mount (``tests/support/mounts.py``):
+standalone, WSGI middleware, Pyramid and Bottle, the last three under ``/oidc``.  The
+``app`` fixture is a browser on the mount; ``issuer`` is the mount's issuer.
+
 Every test starts from empty tables (the signing key stays) and ends with the
 "nothing lost" invariants checked in SQL.
 """
@@ -12,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import webtest
 
 from oidc_core import Provider, Settings
 from oidc_core.keys import create_key_if_missing
 from oidc_core.records import ClientFields
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
-from tests.support.flow import ISSUER, RP, Account, Flow
+from tests.support.flow import RP, Account, Flow
+from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
 
 KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 
@@ -45,15 +49,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(issuer=ISSUER, database_url=database_url, **FAST_PASSWORDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every flow test that uses the provider runs once per selected mount."""
+    in_flows = metafunc.definition.path.parent.name == "flows"
+    if in_flows and "mount_name" in metafunc.fixturenames:
+        metafunc.parametrize("mount_name", SELECTED, scope="session")
 
 
 @pytest.fixture(scope="session")
-def storage(settings: Settings) -> Iterator[Storage]:
-    storage = Storage(settings.database_url)
-    if not settings.database_url.startswith("sqlite"):
+def mount_name() -> str:
+    """Outside ``tests/flows/``: the provider on its own."""
+    return MOUNTS[0]
+
+
+@pytest.fixture(scope="session")
+def storage(database_url: str) -> Iterator[Storage]:
+    storage = Storage(database_url)
+    if not database_url.startswith("sqlite"):
         storage.database.drop_tables(ALL_MODELS, cascade=True, safe=True)
     storage.upgrade()
     create_key_if_missing(storage)
@@ -62,8 +74,29 @@ def storage(settings: Settings) -> Iterator[Storage]:
 
 
 @pytest.fixture(scope="session")
-def provider(settings: Settings, storage: Storage) -> Provider:
-    return Provider(settings, storage=storage)
+def settings(mount_name: str, database_url: str) -> Settings:
+    return settings_for(mount_name, database_url, **FAST_PASSWORDS)
+
+
+_MOUNTS: dict[Provider, Mount] = {}
+
+
+@pytest.fixture(scope="session")
+def mount(mount_name: str, settings: Settings, storage: Storage) -> Mount:
+    built = build(mount_name, settings, storage)
+    assert built.provider.settings == settings
+    _MOUNTS[built.provider] = built
+    return built
+
+
+@pytest.fixture(scope="session")
+def provider(mount: Mount) -> Provider:
+    return mount.provider
+
+
+@pytest.fixture(scope="session")
+def issuer(mount: Mount) -> str:
+    return mount.issuer
 
 
 def _table_names() -> list[str]:
@@ -113,17 +146,13 @@ def check_invariants(storage: Storage) -> None:
 
 
 @pytest.fixture
-def app(provider: Provider) -> webtest.TestApp:
-    return webtest.TestApp(
-        provider, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
-    )
+def app(mount: Mount) -> MountedApp:
+    return mount.browser()
 
 
-def new_app(provider: Provider) -> webtest.TestApp:
-    """Another browser (its own cookie jar)."""
-    return webtest.TestApp(
-        provider, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
-    )
+def new_app(provider: Provider) -> MountedApp:
+    """Another browser (its own cookie jar) on the mount that serves ``provider``."""
+    return _MOUNTS[provider].browser()
 
 
 def make_client(storage: Storage, name: str, redirect_uris: list[str], **kwargs: object) -> RP:
@@ -175,5 +204,5 @@ def bob(provider: Provider) -> Account:
 
 
 @pytest.fixture
-def flow(app: webtest.TestApp, client_a: RP, alice: Account) -> Flow:
+def flow(app: MountedApp, client_a: RP, alice: Account) -> Flow:
     return Flow(app, client_a, alice)

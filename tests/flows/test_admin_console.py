@@ -18,7 +18,7 @@ from oidc_core.admin.service import ClientNotFound
 from oidc_core.records import Client
 from oidc_core.storage import Audit
 from tests.conftest import make_user, new_app
-from tests.support.flow import ISSUER, RP, Account, Flow, hidden
+from tests.support.flow import RP, Account, Flow, hidden, issuer_of
 
 ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin's long password"
@@ -46,7 +46,7 @@ def admin(provider: Provider) -> webtest.TestApp:
     browser = new_app(provider)
     response = sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD)
     assert response.status_int == 303, response.text[:500]
-    assert response.headers["Location"] == ISSUER + "/admin/"
+    assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/"
     return browser
 
 
@@ -154,14 +154,14 @@ def test_anonymous_gets_the_login_page_and_no_client_data(
     for path in client_paths(client_a.client_id):
         response = app.get(path, expect_errors=True)
         assert response.status_int == 303, path
-        assert response.headers["Location"] == ISSUER + "/admin/login"
+        assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/login"
         assert "Client A" not in response.text and client_a.client_id not in response.text
     page = app.get("/admin/login")
     assert page.status_int == 200
     assert "Sign in with an administrator account" in page.text
     assert 'name="password"' in page.text
     assert "Client A" not in page.text
-    assert app.get("/admin").headers["Location"] == ISSUER + "/admin/"
+    assert app.get("/admin").headers["Location"] == issuer_of(app) + "/admin/"
 
 
 def test_anonymous_posts_change_nothing(
@@ -171,7 +171,7 @@ def test_anonymous_posts_change_nothing(
     for path in post_paths(client_a.client_id):
         response = app.post(path, client_form(client_name="Taken"), expect_errors=True)
         assert response.status_int == 303, path
-        assert response.headers["Location"] == ISSUER + "/admin/login"
+        assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/login"
     assert_unchanged(provider, before)
     assert count(provider, "oidc_audit_log") == 0
 
@@ -199,7 +199,7 @@ def test_the_403_page_lets_the_user_sign_out(mallory: webtest.TestApp) -> None:
     csrf = hidden(mallory.get("/admin/", expect_errors=True), "csrf_token")
     response = post(mallory, "/admin/logout", [], csrf=csrf)
     assert response.status_int == 303
-    assert response.headers["Location"] == ISSUER + "/admin/login"
+    assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/login"
     assert mallory.get("/admin/", expect_errors=True).status_int == 303
 
 
@@ -234,7 +234,7 @@ def test_sign_in_replaces_the_session_key_and_goes_only_to_the_console(
         },
     )
     assert response.status_int == 303
-    assert response.headers["Location"] == ISSUER + "/admin/"
+    assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/"
     after = session_key(response)
     assert after != before
     assert app.get("/admin/").status_int == 200
@@ -260,7 +260,7 @@ def test_sign_out_ends_the_session(admin: webtest.TestApp, provider: Provider) -
     key = admin.cookies[COOKIE]
     response = post(admin, "/admin/logout", [])
     assert response.status_int == 303
-    assert response.headers["Location"] == ISSUER + "/admin/login"
+    assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/login"
     assert admin.get("/admin/", expect_errors=True).status_int == 303
     stale = new_app(provider)
     stale.set_cookie(COOKIE, key)
@@ -512,7 +512,7 @@ def test_delete_needs_confirmation_and_revokes_the_clients_tokens(
     assert stored(provider, client_id).client_id == client_id
     response = post(admin, f"/admin/clients/{client_id}/delete", [])
     assert response.status_int == 303
-    assert response.headers["Location"] == ISSUER + "/admin/?notice=deleted"
+    assert response.headers["Location"] == issuer_of(response.test_app) + "/admin/?notice=deleted"
     listing = admin.get(response.headers["Location"])
     assert "The client was deleted" in listing.text and client_id not in listing.text
     with pytest.raises(ClientNotFound):

@@ -18,7 +18,15 @@ import webtest
 
 from oidc_core import Provider
 from tests.conftest import make_client
-from tests.support.flow import ISSUER, RP, Account, Flow, pkce_pair, query_of, verify_id_token
+from tests.support.flow import (
+    RP,
+    Account,
+    Flow,
+    issuer_of,
+    pkce_pair,
+    query_of,
+    verify_id_token,
+)
 
 CB = "https://rp.example/cb"
 CB2 = "https://rp.example/cb2?x=1"
@@ -57,7 +65,7 @@ def assert_redirect_error(
     assert "#" not in location
     query = query_of(location)
     assert query["error"] == error, query
-    assert query["iss"] == ISSUER
+    assert query["iss"] == issuer_of(response.test_app)
     assert "code" not in query
     if state is None:
         assert "state" not in query
@@ -133,7 +141,7 @@ def test_registered_uri_with_query_keeps_its_query(flow: Flow) -> None:
     callback = flow.authorize(redirect_uri=CB2, state=STATE)
     assert callback["x"] == "1"
     assert callback["state"] == STATE
-    assert callback["iss"] == ISSUER
+    assert callback["iss"] == flow.issuer
     assert flow.token(callback["code"], redirect_uri=CB2).status_int == 200
 
 
@@ -367,7 +375,7 @@ def test_post_authorization_request_succeeds_with_303(flow: Flow) -> None:
     assert response.status_int == 303
     callback = query_of(response.headers["Location"])
     assert response.headers["Location"].startswith(CB + "?code=")
-    assert (callback["state"], callback["iss"]) == (STATE, ISSUER)
+    assert (callback["state"], callback["iss"]) == (STATE, flow.issuer)
     assert flow.token(callback["code"]).status_int == 200
 
 
@@ -530,7 +538,7 @@ EVIL_TARGETS = ["https://evil.example", "//evil.example", "/\tevil.example", " /
 def test_next_parameter_never_leads_off_host(flow: Flow, target: str) -> None:
     """T-13 (R-OR-1): ``next``/``return_to`` are not ours to follow, on any step."""
     response = flow.start(next=target, return_to=target, state=STATE)
-    assert response.headers["Location"].startswith(ISSUER + "/login?")
+    assert response.headers["Location"].startswith(flow.issuer + "/login?")
     page = flow.app.get(response.headers["Location"] + "&" + urlencode({"next": target}))
     form = {
         "interaction": page.forms[0]["interaction"].value,
@@ -541,7 +549,7 @@ def test_next_parameter_never_leads_off_host(flow: Flow, target: str) -> None:
         "return_to": target,
     }
     response = flow.app.post("/login", form)
-    assert response.headers["Location"].startswith(ISSUER + "/consent?")
+    assert response.headers["Location"].startswith(flow.issuer + "/consent?")
     page = flow.app.get(response.headers["Location"])
     form = {
         "interaction": page.forms[0]["interaction"].value,
@@ -597,7 +605,7 @@ def test_state_is_echoed_byte_exact(flow: Flow, state: str) -> None:
     """T-15 / T-18: never truncated, properly percent-encoded, in the success response."""
     callback = flow.authorize(state=state)
     assert callback["state"] == state
-    assert callback["iss"] == ISSUER
+    assert callback["iss"] == flow.issuer
     response = flow.start(state=state)
     location = response.headers["Location"]
     assert "#" not in location and " " not in location
@@ -756,8 +764,8 @@ def test_success_response_has_iss_and_exact_state(flow: Flow) -> None:
     """T-18: the code response, both after consent (303) and at once (302)."""
     first = flow.authorize(state=STATE)
     again = flow.start(state="second")
-    assert (first["iss"], first["state"]) == (ISSUER, STATE)
+    assert (first["iss"], first["state"]) == (flow.issuer, STATE)
     assert again.status_int == 302
     callback = query_of(again.headers["Location"])
-    assert (callback["iss"], callback["state"]) == (ISSUER, "second")
+    assert (callback["iss"], callback["state"]) == (flow.issuer, "second")
     assert set(callback) == {"code", "state", "iss"}

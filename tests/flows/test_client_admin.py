@@ -27,7 +27,7 @@ from oidc_core.records import ClientFields
 from oidc_core.registration import InvalidMetadata, client_fields
 from oidc_core.storage.models import ALL_MODELS
 from tests.conftest import make_client
-from tests.support.flow import ISSUER, RP, Account, Flow, query_of, verify_id_token
+from tests.support.flow import RP, Account, Flow, query_of, verify_id_token
 
 ACTOR = "admin@example.com"
 CB = "https://rp.example/cb"
@@ -283,7 +283,7 @@ def test_public_client_needs_pkce_and_no_secret(
     assert refused.status_int == 302
     query = query_of(refused.headers["Location"])
     assert refused.headers["Location"].startswith(CB + "?")
-    assert (query["error"], query["state"], query["iss"]) == ("invalid_request", "s1", ISSUER)
+    assert (query["error"], query["state"], query["iss"]) == ("invalid_request", "s1", flow.issuer)
 
     nonce = "n-0S6_WzA2Mj"
     code = flow.code_with_pkce(nonce=nonce)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from tests.support.flow import ISSUER, Flow, verify_id_token
+from tests.support.flow import Flow, verify_id_token
 
 
 def test_full_flow_with_pkce_issues_verifiable_id_token(flow: Flow) -> None:
     callback = flow.authorize(nonce="n-0S6_WzA2Mj", state="af0ifjsldkj")
     assert callback["state"] == "af0ifjsldkj"
-    assert callback["iss"] == ISSUER
+    assert callback["iss"] == flow.issuer
     response = flow.token(callback["code"])
     assert response.status_int == 200
     assert response.headers["Cache-Control"] == "no-store"

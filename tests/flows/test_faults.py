@@ -15,13 +15,13 @@ import pytest
 import webtest
 from webob import Request, Response
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider
 from oidc_core import provider as provider_module
 from oidc_core.keys import create_key_if_missing
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from tests.conftest import FAST_PASSWORDS
-from tests.support.flow import ISSUER
+from tests.support.mounts import MountedApp, build, settings_for
 
 
 def _broken_handler(op: Provider, request: Request) -> Response:
@@ -49,28 +49,28 @@ def test_unexpected_exception_is_a_500_without_traceback(
 
 
 @pytest.fixture
-def detachable(tmp_path: Path, storage: Storage) -> Iterator[tuple[Provider, Path]]:
+def detachable(
+    tmp_path: Path, storage: Storage, mount_name: str
+) -> Iterator[tuple[Provider, Path, MountedApp]]:
     """A provider on its own SQLite file in a directory the test can take away."""
     folder = tmp_path / "data"
     folder.mkdir()
-    settings = Settings(issuer=ISSUER, database_url=f"sqlite:///{folder}/op.db", **FAST_PASSWORDS)
-    own = Provider(settings)
+    url = f"sqlite:///{folder}/op.db"
+    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), Storage(url))
+    own = mount.provider
     own.storage.upgrade()
     create_key_if_missing(own.storage)
     try:
-        yield own, folder
+        yield own, folder, mount.browser()
     finally:
         own.storage.close()
         database_proxy.initialize(storage.database)  # give the suite its database back
 
 
 def test_database_unavailable_is_503_and_discovery_keeps_answering(
-    detachable: tuple[Provider, Path], caplog: pytest.LogCaptureFixture
+    detachable: tuple[Provider, Path, MountedApp], caplog: pytest.LogCaptureFixture
 ) -> None:
-    own, folder = detachable
-    app = webtest.TestApp(
-        own, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
-    )
+    own, folder, app = detachable
     assert app.get("/jwks").status_int == 200  # warms the key cache
     discovery = app.get("/.well-known/openid-configuration").json
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import argon2
 import pytest
@@ -19,7 +19,7 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
-from tests.support.flow import ISSUER, RP, Account, Flow, hidden, query_of
+from tests.support.flow import RP, Account, Flow, hidden, issuer_of, query_of
 
 CB = "https://rp.example/cb"
 CB2 = "https://rp.example/cb2?x=1"
@@ -46,14 +46,14 @@ def consent_rows(provider: Provider) -> int:
 def login_page(flow: Flow, **overrides: Any) -> webtest.TestResponse:
     response = flow.start(**overrides)
     assert response.status_int == 303, response.status
-    assert response.headers["Location"].startswith(ISSUER + "/login?interaction=")
+    assert response.headers["Location"].startswith(flow.issuer + "/login?interaction=")
     return flow.app.get(response.headers["Location"])
 
 
 def consent_page(flow: Flow, **overrides: Any) -> webtest.TestResponse:
     response = flow.login(login_page(flow, **overrides))
     assert response.status_int == 303, response.status
-    assert response.headers["Location"].startswith(ISSUER + "/consent?interaction=")
+    assert response.headers["Location"].startswith(flow.issuer + "/consent?interaction=")
     return flow.app.get(response.headers["Location"])
 
 
@@ -91,7 +91,7 @@ def assert_rp_redirect(response: webtest.TestResponse, redirect_uri: str = CB) -
     location = response.headers["Location"]
     assert location.startswith(redirect_uri + ("&" if "?" in redirect_uri else "?")), location
     callback = query_of(location)
-    assert callback["iss"] == ISSUER
+    assert callback["iss"] == issuer_of(response.test_app)
     return callback
 
 
@@ -104,7 +104,7 @@ def test_prompt_none_without_session_is_login_required(flow: Flow, provider: Pro
     assert response.status_int == 302
     callback = query_of(response.headers["Location"])
     assert response.headers["Location"].startswith(CB + "?error=login_required&")
-    assert (callback["state"], callback["iss"]) == (STATE, ISSUER)
+    assert (callback["state"], callback["iss"]) == (STATE, flow.issuer)
     assert "code" not in callback
     assert "Set-Cookie" not in response.headers
     assert count(provider, "SELECT COUNT(*) FROM oidc_pending_authorization") == 0
@@ -120,7 +120,7 @@ def test_prompt_none_logged_in_without_consent_is_consent_required(
     assert response.status_int == 302
     assert response.headers["Location"].startswith(CB + "?error=consent_required&")
     callback = query_of(response.headers["Location"])
-    assert (callback["state"], callback["iss"]) == (STATE, ISSUER)
+    assert (callback["state"], callback["iss"]) == (STATE, flow.issuer)
     assert code_rows(provider) == 1
 
 
@@ -155,7 +155,7 @@ def test_session_cookie_is_secure_httponly_lax(flow: Flow) -> None:
         assert morsel["secure"] is True
         assert morsel["httponly"] is True
         assert morsel["samesite"] == "Lax"
-        assert morsel["path"] == "/"
+        assert morsel["path"] == (urlsplit(flow.issuer).path or "/")
 
 
 def test_session_id_changes_at_login(flow: Flow) -> None:
@@ -270,7 +270,7 @@ def test_pages_of_another_browser_are_not_shown(flow: Flow, provider: Provider, 
     if path == "/consent":
         response = flow.login(flow.app.get(response.headers["Location"]))
     url = response.headers["Location"]
-    assert url.startswith(ISSUER + path + "?interaction=")
+    assert url.startswith(flow.issuer + path + "?interaction=")
     other = Flow(new_app(provider), flow.client, flow.user)
     login_page(other)
     for browser in (other.app, new_app(provider)):
@@ -397,7 +397,7 @@ def test_accepted_passwords(
     page = login_page(Flow(app, client_a, user))
     response = post_form(app, "/login", page, email=user.email, password=password)
     assert response.status_int == 303
-    assert response.headers["Location"].startswith(ISSUER + "/consent?")
+    assert response.headers["Location"].startswith(issuer_of(app) + "/consent?")
 
 
 @pytest.mark.parametrize(

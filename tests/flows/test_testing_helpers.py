@@ -14,6 +14,7 @@ import webtest
 
 from oidc_core import Provider
 from oidc_core.testing import DATABASE_ENV, FlowError, create_user, register_client, run_code_flow
+from tests.conftest import new_app
 
 pytest_plugins = ["pytester"]
 
@@ -48,7 +49,7 @@ def test_run_code_flow_says_why_it_failed(app: webtest.TestApp, provider: Provid
         run_code_flow(app, client, wrong)
     stranger = type(client)(client.issuer, client.client_id, "wrong secret", client.redirect_uri)
     with pytest.raises(FlowError, match="invalid_client"):
-        run_code_flow(webtest.TestApp(provider), stranger, user)
+        run_code_flow(new_app(provider), stranger, user)  # a fresh browser on the mount
 
 
 # Warnings are errors in the host suite too (WebOb still imports the deprecated cgi module).

@@ -20,7 +20,7 @@ import webtest
 
 from oidc_core import Provider
 from oidc_core.storage.models import ALL_MODELS
-from tests.support.flow import ISSUER, RP, Flow, pkce_pair, query_of, verify_id_token
+from tests.support.flow import RP, Flow, pkce_pair, query_of, verify_id_token
 
 ERROR_DESCRIPTION = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
 ACCESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{43,}")
@@ -609,7 +609,7 @@ def test_t46_id_token_claims(flow: Flow) -> None:
     nonce = "n-0S6_WzA2Mj+/ \u00e9"
     body = flow.token(flow.code_with_pkce(nonce=nonce)).json
     claims = verify_id_token(flow.app, body["id_token"], flow.client.client_id)
-    assert claims["iss"] == ISSUER
+    assert claims["iss"] == flow.issuer
     assert claims["aud"] in (flow.client.client_id, [flow.client.client_id])
     if isinstance(claims["aud"], list) and len(claims["aud"]) > 1:
         assert claims["azp"] == flow.client.client_id

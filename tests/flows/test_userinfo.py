@@ -276,7 +276,7 @@ def test_t55_each_token_answers_for_its_own_user(
 ) -> None:
     alice_flow = Flow(app, client_a, alice)
     alice_token = alice_flow.token(alice_flow.authorize()["code"]).json["access_token"]
-    bob_flow = Flow(webtest.TestApp(app.app, extra_environ=app.extra_environ), client_a, bob)
+    bob_flow = Flow(app.new_browser(), client_a, bob)
     bob_token = bob_flow.token(bob_flow.authorize()["code"]).json["access_token"]
     assert app.get("/userinfo", headers=bearer(alice_token)).json["sub"] == alice.subject
     assert app.get("/userinfo", headers=bearer(bob_token)).json["sub"] == bob.subject

@@ -17,8 +17,15 @@ import jwt
 import webtest
 
 from oidc_core.testing import pkce_pair
+from tests.support.mounts import MountedApp
 
+# The issuer of a provider served at the root by a plain ``webtest.TestApp``.
 ISSUER = "https://op.example"
+
+
+def issuer_of(app: webtest.TestApp) -> str:
+    """The issuer of the provider ``app`` talks to: its mount's, or ``ISSUER``."""
+    return app.issuer if isinstance(app, MountedApp) else ISSUER
 
 
 def query_of(location: str) -> dict[str, str]:
@@ -105,16 +112,20 @@ class Flow:
             expect_errors=True,
         )
 
+    @property
+    def issuer(self) -> str:
+        return issuer_of(self.app)
+
     def authorize(self, **overrides: Any) -> dict[str, str]:
         """The whole browser part: authorize, log in and consent as needed; the callback query."""
         response = self.start(**overrides)
         for _ in range(4):
             assert response.status_int in (302, 303), (response.status, response.text[:500])
             location = response.headers["Location"]
-            if not location.startswith(ISSUER):
+            if not location.startswith(self.issuer + "/"):
                 return query_of(location)
             page = self.app.get(location)
-            if urlsplit(location).path == "/login":
+            if urlsplit(location).path == urlsplit(self.issuer + "/login").path:
                 response = self.login(page)
             else:
                 response = self.consent(page)
@@ -159,7 +170,7 @@ def verify_id_token(
         jwt.PyJWK(key).key,
         algorithms=["RS256"],
         audience=audience,
-        issuer=ISSUER,
+        issuer=issuer_of(app),
         options={"require": ["iss", "sub", "aud", "exp", "iat"]},
         **options,
     )
