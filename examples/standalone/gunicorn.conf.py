@@ -1,11 +1,42 @@
-"""gunicorn settings for the standalone provider (sync workers, one per core)."""
+"""gunicorn settings for the standalone provider behind a TLS-terminating proxy.
+
+    gunicorn -c examples/standalone/gunicorn.conf.py 'oidc_adapters.standalone:create_app()'
+
+The provider's own settings are the ``OIDC_*`` environment variables; these are gunicorn's.
+Each can be changed with the environment variable named in its comment.
+"""
 
 import multiprocessing
+import os
 
-bind = "127.0.0.1:8000"
-workers = multiprocessing.cpu_count()
+# Listen on loopback: the proxy in front terminates TLS (GUNICORN_BIND).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Sync workers, one per core: signing and password hashing are CPU-bound (GUNICORN_WORKERS).
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "sync"
-timeout = 30
+timeout = 30  # a worker silent this long is restarted
+graceful_timeout = 30  # time to finish requests on reload or stop
+keepalive = 5  # seconds, for the proxy's keep-alive connections
+max_requests = 10000  # recycle workers now and then ...
+max_requests_jitter = 1000  # ... not all at once
+
+# Trust X-Forwarded-Proto (and the other forwarded headers gunicorn reads) only from the
+# proxy's address (GUNICORN_FORWARDED_ALLOW_IPS, comma-separated).  The provider reads
+# X-Forwarded-For for the client address only from OIDC_TRUSTED_PROXIES.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Bounds on what a client may send before the provider sees it.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Logs to standard output and error, for the service manager; the access log shows the
+# client address the proxy forwarded.
 accesslog = "-"
-forwarded_allow_ips = "127.0.0.1"
+errorlog = "-"
+loglevel = "info"
+access_log_format = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
+
+# No control socket: several servers on one host must not share it.
 control_socket_disable = True
