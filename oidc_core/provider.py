@@ -154,7 +154,10 @@ class Provider:
         return self
 
     def handle(self, request: Request) -> Response:
-        path = request.path_info
+        try:
+            path = request.path_info
+        except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
+            return self.error_page("There is nothing at this address.", 404)
         route = ROUTES.get(path) or _prefix_route(path)
         if route is None:
             return self._other(request, path)

@@ -111,11 +111,6 @@ def test_requests_under_the_prefix_reach_the_provider(browser: MountedApp, path:
         assert response.status_int == 404 and "nothing at this address" in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Provider.handle reads request.path_info outside its try, and a path that "
-    "is not UTF-8 raises UnicodeDecodeError (a 500 with a traceback)",
-)
 @pytest.mark.parametrize("name", ["middleware", "bottle"])
 def test_a_path_that_is_not_exactly_the_providers_is_not_served(
     name: str, database_url: str, storage: Storage

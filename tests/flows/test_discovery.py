@@ -311,3 +311,14 @@ def test_reference_aliases_serve_the_same_documents(
     assert aliased.json == original.json
     assert aliased.content_type == original.content_type == "application/json"
     assert aliased.headers["Cache-Control"] == original.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["/jw%FFks", "/%C0%AE%C0%AE/jwks", "/admin/%FF"])
+def test_a_path_that_is_not_utf8_is_not_found_without_a_traceback(
+    provider: Provider, path: str
+) -> None:
+    # the provider itself, whatever the mount: a host's router may refuse such a path first
+    # (Pyramid raises URLDecodeError; the middleware and Bottle pass it on: tests/adapters)
+    response = webtest.TestApp(provider).get(path, expect_errors=True)
+    assert response.status_int == 404, response.status
+    assert "keys" not in response.text and "Traceback" not in response.text
