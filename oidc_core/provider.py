@@ -155,7 +155,7 @@ class Provider:
 
     def handle(self, request: Request) -> Response:
         try:
-            path = request.path_info
+            path = request.path_info or "/"  # the bare mount prefix (/oidc) is our root
         except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
             return self.error_page("There is nothing at this address.", 404)
         route = ROUTES.get(path) or _prefix_route(path)

@@ -322,3 +322,11 @@ def test_a_path_that_is_not_utf8_is_not_found_without_a_traceback(
     response = webtest.TestApp(provider).get(path, expect_errors=True)
     assert response.status_int == 404, response.status
     assert "keys" not in response.text and "Traceback" not in response.text
+
+
+def test_the_bare_mount_prefix_answers_like_the_root(provider: Provider) -> None:
+    """``/oidc`` (no slash) reaches the provider with an empty PATH_INFO."""
+    bare = webtest.TestApp(provider, extra_environ={"SCRIPT_NAME": "/oidc"})
+    response = bare.get("")
+    assert response.status_int == 200
+    assert response.json["issuer"] == provider.settings.issuer
