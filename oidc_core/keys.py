@@ -59,6 +59,12 @@ class KeyRing:
     def sign(self, claims: dict[str, Any]) -> str:
         return jose.sign_jwt(claims, self.current())
 
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a JWS signed by one of our published keys (``jose.verify_jwt``:
+        ``alg`` pinned to that key's); raises :class:`jose.InvalidToken`."""
+        self._refresh_if_stale()
+        return jose.verify_jwt(token, {key.kid: key for key in self._published})
+
     def jwks(self) -> dict[str, Any]:
         self._refresh_if_stale()
         return jose.jwk_set(self._published)

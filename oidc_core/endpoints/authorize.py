@@ -14,7 +14,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
-from ..interactions import complete, policy
+from ..interactions import complete, hint, policy
 from ..params import form_params
 from ..records import BrowserSession, User
 
@@ -33,6 +33,7 @@ def authorize(op: Provider, request: Request) -> Response:
     params = complete.known_parameters(
         form_params(request, op.settings.max_param_length, body=via_post, page=True)
     )
+    form_post = complete.wants_form_post(params)
     try:
         scopes, info = op.server.authorization.validate_authorization_request(
             complete.authorization_uri(op, params)
@@ -42,7 +43,7 @@ def authorize(op: Provider, request: Request) -> Response:
     except errors.OAuth2Error as error:
         if not error.redirect_uri:
             return op.error_page(error.description, 400, error.error)
-        return complete.oauth_error_redirect(op, error, via_post)
+        return complete.oauth_error_redirect(op, error, via_post, form_post=form_post)
 
     oauth_request = info["request"]
     client = oauth_request.oidc_client
@@ -52,17 +53,25 @@ def authorize(op: Provider, request: Request) -> Response:
         client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
     )
     try:  # errors from here on are redirected: client_id and redirect_uri are valid
+        hinted = hint.hinted_subject(op, dict(params).get("id_token_hint"), client.client_id)
         situation = policy.Situation(
             logged_in=user is not None,
             auth_time=session.auth_time if session else None,
             consented=consented,
             prompt=frozenset(info.get("prompt") or ()),
             max_age=policy.parse_max_age(dict(params).get("max_age")),
+            other_user_hinted=hinted is not None and user is not None and hinted != user.subject,
         )
         step = policy.next_step(situation)
     except errors.OAuth2Error as error:
         return complete.error_redirect(
-            op, redirect_uri, error.error, error.description, state, via_post
+            op,
+            redirect_uri,
+            error.error,
+            error.description,
+            state,
+            via_post,
+            form_post=form_post,
         )
     if step == policy.ISSUE and user is not None and session is not None:
         response = complete.issue_code(

@@ -3,10 +3,16 @@
 Every authorization response carries ``iss`` (RFC 9207) and the exact ``state``.  The
 Location is the registered redirect URI string with parameters appended, never rebuilt
 from request data.  After a POST (login, consent) the status is 303 (RFC 9700 4.12).
+
+With ``response_mode=form_post`` (OAuth 2.0 Form Post Response Mode) the same parameters
+are instead sent by a page whose form posts them to the registered URI: values are
+HTML-escaped by the template, and the only script is one fixed line allowed by its hash.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -21,6 +27,45 @@ if TYPE_CHECKING:
     from ..provider import Provider
 
 
+SUBMIT_SCRIPT = "document.forms[0].submit()"
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(SUBMIT_SCRIPT.encode()).digest()).decode()
+# No form-action: the form's one target is the registered redirect URI, whatever its origin.
+FORM_POST_CSP = (
+    f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; style-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def wants_form_post(params: list[tuple[str, str]]) -> bool:
+    """``response_mode=form_post`` sent once (a repeated or other mode: the query)."""
+    modes = [value for key, value in params if key == "response_mode"]
+    return modes == ["form_post"]
+
+
+def respond(
+    op: Provider,
+    redirect_uri: str,
+    params: list[tuple[str, str | None]],
+    *,
+    via_post: bool,
+    form_post: bool = False,
+) -> Response:
+    """Send ``params`` back to the (registered) ``redirect_uri`` in the response mode."""
+    if not form_post:
+        return responses.redirect(
+            responses.append_params(redirect_uri, params), 303 if via_post else 302
+        )
+    page = op.render(
+        "form_post.html",
+        action=redirect_uri,
+        fields=[(k, v) for k, v in params if v is not None],
+        script=SUBMIT_SCRIPT,
+    )
+    response = responses.html_page(page)
+    response.headers["Content-Security-Policy"] = FORM_POST_CSP
+    return response
+
+
 def error_redirect(
     op: Provider,
     redirect_uri: str,
@@ -28,22 +73,28 @@ def error_redirect(
     description: str | None,
     state: str | None,
     via_post: bool,
+    *,
+    form_post: bool = False,
 ) -> Response:
-    params = [("error", error)]
+    params: list[tuple[str, str | None]] = [("error", error)]
     if description:
         params.append(("error_description", description))
-    if state is not None:
-        params.append(("state", state))
-    params.append(("iss", op.settings.issuer))
-    return responses.redirect(
-        responses.append_params(redirect_uri, params), 303 if via_post else 302
-    )
+    params += [("state", state), ("iss", op.settings.issuer)]
+    return respond(op, redirect_uri, params, via_post=via_post, form_post=form_post)
 
 
-def oauth_error_redirect(op: Provider, error: errors.OAuth2Error, via_post: bool) -> Response:
+def oauth_error_redirect(
+    op: Provider, error: errors.OAuth2Error, via_post: bool, *, form_post: bool = False
+) -> Response:
     """An oauthlib error raised after client_id and redirect_uri were validated."""
     return error_redirect(
-        op, error.redirect_uri, error.error, error.description, error.state, via_post
+        op,
+        error.redirect_uri,
+        error.error,
+        error.description,
+        error.state,
+        via_post,
+        form_post=form_post,
     )
 
 
@@ -111,6 +162,7 @@ def issue_code(
         )
     redirect_uri = dict(params)["redirect_uri"]
     state = dict(params).get("state")
+    form_post = wants_form_post(params)
     if not issue.code:
         # oauthlib found an error while re-validating and built an error redirect; rebuild
         # it on the registered URI so it carries iss like every other response.
@@ -122,8 +174,12 @@ def issue_code(
             returned.get("error_description"),
             state,
             via_post,
+            form_post=form_post,
         )
-    location = responses.append_params(
-        redirect_uri, [("code", issue.code), ("state", state), ("iss", op.settings.issuer)]
+    return respond(
+        op,
+        redirect_uri,
+        [("code", issue.code), ("state", state), ("iss", op.settings.issuer)],
+        via_post=via_post,
+        form_post=form_post,
     )
-    return responses.redirect(location, 303 if via_post else 302)

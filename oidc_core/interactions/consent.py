@@ -68,6 +68,7 @@ def consent(op: Provider, request: Request) -> Response:
             "The user denied the request",
             params.get("state"),
             via_post=True,
+            form_post=complete.wants_form_post(interaction.pending.params),
         )
     raise PageError("Choose Allow or Deny.")
 

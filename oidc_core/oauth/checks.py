@@ -17,7 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 Check = Callable[[Any], dict[str, Any]]
 
 PKCE_VALUE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-SUPPORTED_RESPONSE_MODES = frozenset({"query"})
+SUPPORTED_RESPONSE_MODES = frozenset({"query", "form_post"})
 MAX_STATE_LENGTH = 2048
 MAX_NONCE_LENGTH = 2048
 
@@ -57,16 +57,48 @@ def check_no_request_object(request: Any) -> dict[str, Any]:
 
 
 def check_claims_parameter(request: Any) -> dict[str, Any]:
-    """OIDC Core 5.5: ``claims`` is a JSON object (oauthlib's own error would be a page)."""
-    if not request.claims or isinstance(request.claims, dict):
+    """OIDC Core 5.5: ``claims`` is a JSON object whose ``userinfo`` and ``id_token``
+    members are objects of claim names to null or an object (oauthlib's own error would be
+    a page)."""
+    if not request.claims:
         return {}
-    try:
-        request.claims = json.loads(request.claims)
-    except (ValueError, RecursionError):
-        request.claims = None
     if not isinstance(request.claims, dict):
+        try:
+            request.claims = json.loads(request.claims)
+        except (ValueError, RecursionError):
+            request.claims = None
+    if not _well_formed_claims(request.claims):
+        request.claims = None
         raise errors.InvalidRequestError(
-            description="claims must be a JSON object", request=request
+            description="claims must be a JSON object as in OpenID Connect Core 5.5",
+            request=request,
+        )
+    return {}
+
+
+def _well_formed_claims(claims: Any) -> bool:
+    if not isinstance(claims, dict):
+        return False
+    for member in ("userinfo", "id_token"):
+        requested = claims.get(member, {})
+        if not isinstance(requested, dict):
+            return False
+        if not all(value is None or isinstance(value, dict) for value in requested.values()):
+            return False
+    return True
+
+
+def check_essential_acr(request: Any) -> dict[str, Any]:
+    """OIDC Core 5.5.1.1: an essential ``acr`` we cannot meet is a failed authentication.
+
+    The provider does not issue ``acr`` (one authentication method, no levels), so an
+    essential ``acr`` request can never be met; a voluntary one (``acr_values``) is ignored.
+    """
+    requested = (request.claims or {}).get("id_token", {}).get("acr") or {}
+    if requested.get("essential") is True:
+        raise errors.AccessDeniedError(
+            description="the requested authentication context (essential acr) is not available",
+            request=request,
         )
     return {}
 
@@ -125,6 +157,7 @@ AUTHORIZATION_CHECKS: tuple[Check, ...] = (
     check_response_mode,
     check_no_request_object,
     check_claims_parameter,
+    check_essential_acr,
     check_state_and_nonce,
     check_pkce_challenge,
 )

@@ -649,7 +649,7 @@ def test_nonce_over_limit_is_refused(flow: Flow) -> None:
     "mode",
     [
         "fragment",
-        "form_post",
+        "FORM_POST",
         "form_post.jwt",
         "query.jwt",
         "fragment.jwt",
@@ -668,12 +668,13 @@ def test_unsupported_response_mode_is_an_error_in_the_query(flow: Flow, mode: st
     assert response.body == b""
 
 
-def test_form_post_with_script_state_is_not_rendered(flow: Flow) -> None:
-    """T-16: no form_post page exists to inject into; state is only percent-encoded."""
+def test_form_post_with_script_state_is_escaped(flow: Flow) -> None:
+    """T-16: the form_post page HTML-escapes every value (more in test_conformance_basic_op)."""
     state = '"><script>alert(1)</script>'
-    response = flow.start(response_mode="form_post", state=state)
-    assert_redirect_error(response, "invalid_request", state=state)
-    assert "<script>" not in response.headers["Location"]
+    response = flow.start(response_mode="form_post", state=state, response_type="token")
+    assert response.status_int == 200
+    assert "<script>alert" not in response.text
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
 def test_response_mode_query_is_accepted(flow: Flow) -> None:
@@ -757,7 +758,7 @@ def test_discovery_advertises_iss_parameter(app: webtest.TestApp) -> None:
     """T-18 / RFC 9207 section 3."""
     metadata = app.get("/.well-known/openid-configuration").json
     assert metadata["authorization_response_iss_parameter_supported"] is True
-    assert metadata["response_modes_supported"] == ["query"]
+    assert metadata["response_modes_supported"] == ["query", "form_post"]
 
 
 def test_success_response_has_iss_and_exact_state(flow: Flow) -> None:

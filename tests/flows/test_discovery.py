@@ -131,7 +131,7 @@ def test_t74_advertised_endpoints_are_served(
 def test_t74_only_the_code_flow_is_advertised(metadata: dict[str, Any]) -> None:
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["grant_types_supported"] == ["authorization_code"]
-    assert metadata.get("response_modes_supported", ["query"]) == ["query"]
+    assert metadata.get("response_modes_supported", ["query"]) == ["query", "form_post"]
 
 
 def test_t74_pkce_is_s256_only(metadata: dict[str, Any]) -> None:
@@ -187,7 +187,6 @@ def test_t74_unsupported_request_features_are_advertised_as_false(
     metadata: dict[str, Any],
 ) -> None:
     for name in (
-        "claims_parameter_supported",
         "request_parameter_supported",
         "request_uri_parameter_supported",
     ):

@@ -1,0 +1,42 @@
+"""``id_token_hint``: OpenID Connect Core 1.0 section 3.1.2.1.
+
+The hint must be an ID token this provider issued to the requesting client: signed by one
+of our published keys with that key's own algorithm (``jose.verify_jwt``), our ``iss``,
+the client in ``aud``.  An expired token is still a good hint (it identifies a user, it
+grants nothing), so ``exp`` is not checked.  Anything else is ``invalid_request``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oauthlib.oauth2.rfc6749 import errors
+
+from .. import jose
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+INVALID = "id_token_hint is not an ID token this provider issued to this client"
+
+
+def hinted_subject(op: Provider, hint: str | None, client_id: str) -> str | None:
+    """The ``sub`` the hint names, None without a hint (an empty value counts as none)."""
+    if not hint:
+        return None
+    try:
+        claims = op.keys.verify(hint)
+    except jose.InvalidToken:
+        raise errors.InvalidRequestError(description=INVALID) from None
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience
+    subject = claims.get("sub")
+    if (
+        claims.get("iss") != op.settings.issuer
+        or not isinstance(audiences, list)
+        or client_id not in audiences
+        or not isinstance(subject, str)
+        or not subject
+    ):
+        raise errors.InvalidRequestError(description=INVALID)
+    return subject
