@@ -18,6 +18,7 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
         "updated_at",
     ),
     "email": ("email", "email_verified"),
+    "offline_access": (),  # refresh tokens (OIDC Core 11), no claims
 }
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
 SUPPORTED_CLAIMS = tuple(dict.fromkeys(claim for names in SCOPE_CLAIMS.values() for claim in names))
@@ -26,6 +27,7 @@ SCOPE_DESCRIPTIONS = {
     "openid": "Sign you in and know it is you",
     "profile": "Your name, username and language",
     "email": "Your email address",
+    "offline_access": "Stay connected to your account when you are not using it",
 }
 
 
@@ -41,17 +43,6 @@ def user_claims(user: User) -> dict[str, Any]:
         "email": user.email,
         "email_verified": user.email_verified,
     }
-
-
-def requested_claims(claims_parameter: Any, member: str) -> list[str]:
-    """Claim names the ``claims`` request parameter (OIDC Core 5.5) asks for in ``member``
-    (``id_token`` or ``userinfo``), ``sub`` excepted: it is always there."""
-    if not isinstance(claims_parameter, Mapping):
-        return []
-    requested = claims_parameter.get(member)
-    if not isinstance(requested, Mapping):
-        return []
-    return [name for name in requested if isinstance(name, str) and name != "sub"]
 
 
 def released(values: Mapping[str, Any], subject: str, scopes: Iterable[str]) -> dict[str, Any]:

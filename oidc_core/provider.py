@@ -20,7 +20,7 @@ from . import network, responses
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
-from .endpoints import authorize, discovery, token, userinfo
+from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .errors import PageError, ProviderError, StorageUnavailable
 from .interactions import consent, login
 from .interactions.browser import BrowserSessions
@@ -50,6 +50,8 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
     "/oauth/token.php": (token.token, False),
     "/userinfo": (userinfo.userinfo, False),
     "/oauth/userinfo.php": (userinfo.userinfo, False),
+    "/revoke": (revocation.revoke, False),
+    "/introspect": (introspection.introspect, False),
     "/login": (login.login, True),
     "/consent": (consent.consent, True),
 }

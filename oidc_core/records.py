@@ -26,6 +26,15 @@ class Client:
     previous_secret_expires_at: int | None = None
     created_at: int = 0
     updated_at: int = 0
+    grant_types: tuple[str, ...] = ("authorization_code",)
+
+    @property
+    def grantable_scopes(self) -> frozenset[str]:
+        """The scopes a user can grant this client: its allowed ones, ``offline_access``
+        only if it may use refresh tokens (OIDC Core 11)."""
+        if "refresh_token" in self.grant_types:
+            return self.allowed_scopes
+        return self.allowed_scopes - {"offline_access"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,41 @@ class AccessTokenGrant:
 
 
 @dataclass(frozen=True)
+class RefreshTokenGrant:
+    """A refresh token as stored (used, revoked or expired too), with its user."""
+
+    id: int
+    grant_id: int
+    client_pk: int
+    user: User
+    scopes: tuple[str, ...]
+    auth_time: int
+    created_at: int
+    expires_at: int
+    absolute_expires_at: int
+    used: bool
+    revoked: bool
+
+    def live(self, now: float) -> bool:
+        return (
+            not (self.used or self.revoked) and min(self.expires_at, self.absolute_expires_at) > now
+        )
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What introspection may tell the owning client about a live token (RFC 7662 2.2)."""
+
+    kind: str  # access_token | refresh_token
+    client_pk: int
+    client_id: str
+    subject: str | None
+    scopes: tuple[str, ...]
+    issued_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
 class KeyRecord:
     kid: str
     alg: str
@@ -142,6 +186,7 @@ class ClientFields:
     is_public: bool = False
     access_token_ttl: int | None = None
     id_token_ttl: int | None = None
+    grant_types: tuple[str, ...] = ("authorization_code",)
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -157,9 +202,11 @@ class ClientFields:
             is_public=client.is_public,
             access_token_ttl=client.access_token_ttl,
             id_token_ttl=client.id_token_ttl,
+            grant_types=client.grant_types,
         )
 
     def columns(self) -> dict[str, Any]:
         values = asdict(self)
         values["redirect_uris"] = "\n".join(self.redirect_uris)
+        values["grant_types"] = " ".join(self.grant_types)
         return values

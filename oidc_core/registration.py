@@ -97,6 +97,8 @@ def check_name(name: str) -> str:
 MAX_DESCRIPTION = 2000
 TTL_RANGE = (60, 86400)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+# authorization_code is always there: every client has redirect URIs and signs users in.
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 FIELDS = frozenset(
     {
         "client_name",
@@ -165,6 +167,19 @@ def _scope(value: str) -> str:
     return " ".join(dict.fromkeys(scopes))
 
 
+def _grant_types(value: Any) -> tuple[str, ...]:
+    """RFC 7591 2: the grants the client may use, in our canonical order."""
+    field = "grant_types"
+    if not isinstance(value, list) or not all(isinstance(grant, str) for grant in value):
+        raise InvalidMetadata(field, "must be a list of strings")
+    unknown = [grant for grant in value if grant not in GRANT_TYPES]
+    if unknown:
+        raise InvalidMetadata(field, f"unsupported grant type {unknown[0]!r}")
+    if "authorization_code" not in value:
+        raise InvalidMetadata(field, "must include authorization_code")
+    return tuple(grant for grant in GRANT_TYPES if grant in value)
+
+
 def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) -> ClientFields:
     """Validate client metadata; with ``current`` (an update) absent keys keep their value.
 
@@ -197,8 +212,8 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
         values["redirect_uris"] = tuple(check_redirect_uris(uris))
     if "scope" in data:
         values["allowed_scopes"] = _scope(_text(data, "scope"))
-    if "grant_types" in data and data["grant_types"] != ["authorization_code"]:
-        raise InvalidMetadata("grant_types", 'only ["authorization_code"] is supported')
+    if "grant_types" in data:
+        values["grant_types"] = _grant_types(data["grant_types"])
     if "response_types" in data and data["response_types"] != ["code"]:
         raise InvalidMetadata("response_types", 'only ["code"] is supported')
     if "token_endpoint_auth_method" in data:
@@ -216,6 +231,10 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
             values[key] = _ttl(data, key)
     if values.get("is_public"):
         values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
+        if "client_credentials" in values.get("grant_types", ()):
+            raise InvalidMetadata(
+                "grant_types", "client_credentials needs a confidential client (a secret)"
+            )
     return ClientFields(**values)
 
 
@@ -229,7 +248,7 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "logo_uri": client.logo_uri,
         "redirect_uris": list(client.redirect_uris),
         "scope": " ".join(sorted(client.allowed_scopes)),
-        "grant_types": ["authorization_code"],
+        "grant_types": list(client.grant_types),
         "response_types": ["code"],
         "token_endpoint_auth_method": "none" if client.is_public else "client_secret_basic",
         "require_pkce": client.require_pkce or client.is_public,

@@ -48,6 +48,16 @@ class Settings:
     code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)
     access_token_ttl: int = _doc("Lifetime of an access token, in seconds.", 3600)
     id_token_ttl: int = _doc("Lifetime of an ID token, in seconds.", 3600)
+    refresh_token_idle_ttl: int = _doc(
+        "A refresh token expires when unused for this long, in seconds (each refresh "
+        "issues a new one with a fresh idle lifetime).",
+        14 * 86400,
+    )
+    refresh_token_absolute_ttl: int = _doc(
+        "No refresh token of a grant outlives this, counted from the code exchange, "
+        "in seconds; the user must sign in again after it.",
+        90 * 86400,
+    )
     session_ttl: int = _doc("Lifetime of the provider's browser session, in seconds.", 86400)
     interaction_ttl: int = _doc(
         "How long a pending authorization request (login and consent pages) stays valid, "
@@ -99,6 +109,8 @@ class Settings:
             "code_ttl",
             "access_token_ttl",
             "id_token_ttl",
+            "refresh_token_idle_ttl",
+            "refresh_token_absolute_ttl",
             "session_ttl",
             "interaction_ttl",
             "password_time_cost",

@@ -28,6 +28,7 @@ LABELS = {
     "logo_uri": "Logo URI",
     "redirect_uris": "Redirect URIs",
     "scope": "Allowed scopes",
+    "grant_types": "Grants",
     "public": "Public client",
     "require_pkce": "Require PKCE",
     "skip_consent": "Skip the consent page",
@@ -58,6 +59,7 @@ class ClientForm:
     public: bool = False
     require_pkce: bool = False
     skip_consent: bool = False
+    grant_types: frozenset[str] = frozenset({"authorization_code"})
     ttls: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TTL_FIELDS, ""))
 
     @classmethod
@@ -72,6 +74,7 @@ class ClientForm:
             public=client.is_public,
             require_pkce=client.require_pkce or client.is_public,
             skip_consent=client.skip_consent,
+            grant_types=frozenset(client.grant_types),
             ttls={
                 "access_token_ttl": _text_of(client.access_token_ttl),
                 "id_token_ttl": _text_of(client.id_token_ttl),
@@ -94,6 +97,7 @@ class ClientForm:
             public=bool(text("public")),
             require_pkce=bool(text("require_pkce")),
             skip_consent=bool(text("skip_consent")),
+            grant_types=frozenset(form.get("grant_type", ())) | {"authorization_code"},
             ttls={name: text(name) for name in TTL_FIELDS},
         )
 
@@ -117,6 +121,7 @@ class ClientForm:
             "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
             "require_pkce": self.require_pkce or self.public,
             "skip_consent": self.skip_consent,
+            "grant_types": [g for g in registration.GRANT_TYPES if g in self.grant_types],
         }
         for name, text in self.ttls.items():
             try:

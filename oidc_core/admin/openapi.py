@@ -61,7 +61,15 @@ def _metadata_properties() -> dict[str, Any]:
             "description": "Space-separated scopes the client may ask for; must include "
             "openid. Supported: " + ", ".join(SUPPORTED_SCOPES) + ".",
         },
-        "grant_types": {"type": "array", "items": {"const": "authorization_code"}},
+        "grant_types": {
+            "type": "array",
+            "items": {"enum": list(registration.GRANT_TYPES)},
+            "uniqueItems": True,
+            "contains": {"const": "authorization_code"},
+            "description": "authorization_code is required; refresh_token lets the client "
+            "get refresh tokens (with the offline_access scope); client_credentials (a "
+            "confidential client only) lets it get tokens for itself.",
+        },
         "response_types": {"type": "array", "items": {"const": "code"}},
         "token_endpoint_auth_method": {
             "enum": list(registration.AUTH_METHODS),

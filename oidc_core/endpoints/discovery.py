@@ -30,8 +30,8 @@ def metadata(op: Provider) -> dict[str, Any]:
         "jwks_uri": op.url("/jwks"),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": op.keys.algorithms(),
         "token_endpoint_auth_methods_supported": [
@@ -49,9 +49,20 @@ def metadata(op: Provider) -> dict[str, Any]:
             "nonce",
             "at_hash",
         ],
+        "revocation_endpoint": op.url("/revoke"),
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint": op.url("/introspect"),
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
-        "claims_parameter_supported": True,
+        "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
     }

@@ -1,4 +1,5 @@
-"""Token endpoint: RFC 6749 section 4.1.3 and OpenID Connect Core 1.0 section 3.1.3.
+"""Token endpoint: RFC 6749 sections 4.1.3 (code), 6 (refresh), 4.4 (client credentials)
+and OpenID Connect Core 1.0 sections 3.1.3 and 12.
 
 POST only, form-encoded, every parameter at most once (RFC 6749 3.2).  Client
 authentication is ``client_secret_basic`` or ``client_secret_post``; a failure is 401
@@ -42,7 +43,8 @@ def token(op: Provider, request: Request) -> Response:
         raise InvalidRequest("grant_type is required")
     if grant_type not in op.server.token.grant_types:
         raise ProviderError(
-            "only the authorization_code grant is supported", error="unsupported_grant_type"
+            "supported grants: authorization_code, refresh_token, client_credentials",
+            error="unsupported_grant_type",
         )
     headers = {"Content-Type": FORM_TYPE}
     if "Authorization" in request.headers:

@@ -29,7 +29,7 @@ class Interaction:
     @property
     def scopes(self) -> list[str]:
         requested = dict(self.pending.params).get("scope", "").split()
-        return [s for s in dict.fromkeys(requested) if s in self.client.allowed_scopes]
+        return [s for s in dict.fromkeys(requested) if s in self.client.grantable_scopes]
 
     def client_redirect_uri(self, requested: str) -> str:
         """The stored redirect URI if the client still has it registered."""

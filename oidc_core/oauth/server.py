@@ -1,23 +1,33 @@
 """oauthlib composed with only what we offer (not ``oauthlib.openid.Server`` whole).
 
 Authorization code grant (OAuth 2.0 and OpenID Connect, chosen by the ``openid`` scope),
-bearer tokens, userinfo.  PKCE is S256-only; refresh tokens are not issued yet.
+refresh token grant (rotating), client credentials grant, bearer tokens, userinfo,
+revocation (RFC 7009) and introspection (RFC 7662).  PKCE is S256-only.  Which client may
+use which grant is the validator's ``validate_grant_type``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from oauthlib.oauth2.rfc6749.endpoints import AuthorizationEndpoint, TokenEndpoint
+from oauthlib.oauth2.rfc6749.endpoints import (
+    AuthorizationEndpoint,
+    IntrospectEndpoint,
+    RevocationEndpoint,
+    TokenEndpoint,
+)
+from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 from oauthlib.oauth2.rfc6749.grant_types import (
     AuthorizationCodeGrant as OAuth2AuthorizationCodeGrant,
 )
+from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
 from oauthlib.openid.connect.core.endpoints import UserInfoEndpoint
 from oauthlib.openid.connect.core.grant_types import (
     AuthorizationCodeGrant as OpenIDAuthorizationCodeGrant,
 )
+from oauthlib.openid.connect.core.grant_types import RefreshTokenGrant
 from oauthlib.openid.connect.core.grant_types.dispatchers import (
     AuthorizationCodeGrantDispatcher,
     AuthorizationTokenGrantDispatcher,
@@ -44,6 +54,14 @@ def _checks() -> dict[str, list[Any]]:
     return {"pre_auth": list(AUTHORIZATION_CHECKS), "post_token": list(TOKEN_CHECKS)}
 
 
+class ConfidentialIntrospectEndpoint(IntrospectEndpoint):  # type: ignore[misc]
+    """RFC 7662 2.1: only an authenticated (confidential) client may introspect."""
+
+    def _raise_on_invalid_client(self, request: Any) -> None:
+        if not self.request_validator.authenticate_client(request):
+            raise InvalidClientError(request=request)
+
+
 class OAuthServer:
     """The three oauthlib endpoints we use, sharing one validator and token type."""
 
@@ -54,7 +72,7 @@ class OAuthServer:
         oauth2_code = OAuth2AuthorizationCodeGrant(validator, **_checks())
         openid_code = OpenIDAuthorizationCodeGrant(validator, **_checks())
         for grant in (oauth2_code, openid_code.proxy_target):
-            grant.refresh_token = False
+            grant.refresh_token = True  # kept only with offline_access (save_bearer_token)
             grant._code_challenge_methods = S256_ONLY
             grant.register_code_modifier(_strong_code)
         self.authorization = AuthorizationEndpoint(
@@ -72,7 +90,11 @@ class OAuthServer:
             grant_types={
                 "authorization_code": AuthorizationTokenGrantDispatcher(
                     validator, default_grant=oauth2_code, oidc_grant=openid_code
-                )
+                ),
+                "refresh_token": RefreshTokenGrant(validator),
+                "client_credentials": ClientCredentialsGrant(validator),
             },
         )
+        self.revocation = RevocationEndpoint(validator)
+        self.introspection = ConfidentialIntrospectEndpoint(validator)
         self.userinfo = UserInfoEndpoint(validator)

@@ -28,9 +28,9 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import RequestValidator
 
 from .. import credentials
-from ..claims import requested_claims
 from ..records import Client, User
 from ..storage import NewCode
+from .token_grants import TokenGrants
 
 if TYPE_CHECKING:
     from ..accounts import Accounts
@@ -95,7 +95,7 @@ def access_token_ttl(default: int) -> Any:
     return expires_in
 
 
-class Validator(RequestValidator):  # type: ignore[misc]
+class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
     def __init__(
         self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
     ) -> None:
@@ -200,9 +200,14 @@ class Validator(RequestValidator):  # type: ignore[misc]
         *args: Any,
         **kwargs: Any,
     ) -> bool:
+        if request.grant_type == "client_credentials":
+            return self._client_credentials_scopes(scopes, request)
         if "openid" not in scopes:
             return False
-        allowed = self._client(client_id, request).allowed_scopes  # type: ignore[union-attr]
+        client = self._client(client_id, request)
+        if client is None:
+            return False
+        allowed = client.grantable_scopes
         request.scopes = [scope for scope in dict.fromkeys(scopes) if scope in allowed]
         return "openid" in request.scopes
 
@@ -263,7 +268,8 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        return grant_type == "authorization_code"
+        found = self._client(client_id, request) if client_id else None
+        return found is not None and grant_type in found.grant_types
 
     def _code(self, code: str, request: Any) -> Any:
         if not hasattr(request, "oidc_code"):
@@ -331,11 +337,16 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def save_bearer_token(
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> None:
+        if request.grant_type == "refresh_token":
+            return self._save_refreshed(token, request)
+        if request.grant_type == "client_credentials":
+            return self._save_client_token(token, request)
         redeemed = self.storage.grants.redeem_code(
             request.oidc_code,
             token["access_token"],
             tuple(request.scopes),
             int(token["expires_in"]),
+            self._new_refresh(token, request),
         )
         if not redeemed:
             raise errors.InvalidGrantError(description="code already used", request=request)
@@ -351,14 +362,8 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def finalize_id_token(
         self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
     ) -> str:
-        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time (always, so also when
-        ``max_age`` was sent), and the claims asked for by the ``claims`` parameter's
-        ``id_token`` member (5.5) among those of the granted scopes; then sign."""
-        code = request.oidc_code
-        wanted = requested_claims(request.claims, "id_token")
-        if wanted:
-            values = self.accounts.claims(code.user, code.scopes) or {}
-            id_token.update({name: values[name] for name in wanted if name in values})
+        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time, then sign."""
+        code = getattr(request, "oidc_refresh", None) or request.oidc_code
         id_token.update(
             iss=self.settings.issuer,
             sub=code.user.subject,

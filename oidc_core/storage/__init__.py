@@ -14,7 +14,7 @@ from . import migrations
 from .admin import AdminTokenStore, AuditLog
 from .clients import Audit, ClientStore
 from .db import database_proxy, open_database
-from .grants import GrantStore, NewCode
+from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
 from .sessions import SessionStore
@@ -71,4 +71,12 @@ class Storage:
             self.database.close()
 
 
-__all__ = ["Audit", "ClientFields", "DuplicateEmail", "NewCode", "Storage", "StorageError"]
+__all__ = [
+    "Audit",
+    "ClientFields",
+    "DuplicateEmail",
+    "NewCode",
+    "NewRefresh",
+    "Storage",
+    "StorageError",
+]

@@ -46,6 +46,7 @@ def client(row: models.Client) -> records.Client:
         previous_secret_expires_at=row.previous_secret_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        grant_types=tuple(row.grant_types.split()),
     )
 
 

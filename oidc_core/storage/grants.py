@@ -1,9 +1,15 @@
-"""What users grant clients: consents, authorization codes and access tokens.
+"""What users grant clients: consents, authorization codes, access and refresh tokens.
 
-The two write paths that must never half-happen are single transactions here:
+The write paths that must never half-happen are single transactions here:
 :meth:`GrantStore.issue_code` (finish the pending request, store the code, remember the
-consent) and :meth:`GrantStore.redeem_code` (consume the code with one conditional UPDATE
-and insert the access token).  Two concurrent redemptions of one code cannot both win.
+consent), :meth:`GrantStore.redeem_code` (consume the code with one conditional UPDATE
+and insert its tokens) and :meth:`GrantStore.rotate` (consume a refresh token the same way
+and insert its successors).  Two concurrent redemptions of one code or one refresh token
+cannot both win.
+
+A *grant* (token family) is everything issued from one authorization code: its access
+tokens and its chain of refresh tokens share ``grant_id`` (the code's id), so a replayed
+code or refresh token revokes the whole family in one statement per table.
 """
 
 from __future__ import annotations
@@ -13,10 +19,21 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import peewee
+
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
 from .hotpath import HotPath
+
+
+@dataclass(frozen=True)
+class NewRefresh:
+    """A refresh token to store with its access token; lifetimes in seconds."""
+
+    token: str
+    idle_ttl: int
+    absolute_ttl: int
 
 
 @dataclass(frozen=True)
@@ -97,38 +114,197 @@ class GrantStore:
         return convert.code(row)  # type: ignore[arg-type]
 
     def redeem_code(
-        self, code: records.CodeGrant, access_token: str, scopes: tuple[str, ...], ttl: int
+        self,
+        code: records.CodeGrant,
+        access_token: str,
+        scopes: tuple[str, ...],
+        ttl: int,
+        refresh: NewRefresh | None = None,
     ) -> bool:
-        """Consume the code and store its access token atomically; False if already used."""
+        """Consume the code and store its tokens atomically; False if already used."""
         now = int(time.time())
         hot = self._hot
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_code, (now, code.id)) != 1:
                 return False
-            hot.execute(
-                hot.insert_access_token,
-                (
-                    credentials.digest(access_token),
+            self._insert_access(
+                access_token, code.client_pk, code.user.id, code.id, code.id, scopes, now, ttl
+            )
+            if refresh is not None:
+                self._insert_refresh(
+                    refresh.token,
                     code.client_pk,
                     code.user.id,
                     code.id,
-                    " ".join(scopes),
+                    scopes,
+                    code.auth_time,
                     now,
-                    now + ttl,
-                ),
-            )
+                    now + refresh.idle_ttl,
+                    now + refresh.absolute_ttl,
+                )
         return True
+
+    def _insert_access(
+        self,
+        token: str,
+        client_pk: int,
+        user_id: int | None,
+        code_id: int | None,
+        grant_id: int | None,
+        scopes: tuple[str, ...],
+        now: int,
+        ttl: int,
+    ) -> None:
+        self._hot.execute(
+            self._hot.insert_access_token,
+            (
+                credentials.digest(token),
+                client_pk,
+                user_id,
+                code_id,
+                grant_id,
+                " ".join(scopes),
+                now,
+                now + ttl,
+            ),
+        )
+
+    def _insert_refresh(
+        self,
+        token: str,
+        client_pk: int,
+        user_id: int,
+        grant_id: int,
+        scopes: tuple[str, ...],
+        auth_time: int,
+        now: int,
+        idle_expiry: int,
+        absolute_expiry: int,
+    ) -> None:
+        self._hot.execute(
+            self._hot.insert_refresh_token,
+            (
+                credentials.digest(token),
+                client_pk,
+                user_id,
+                grant_id,
+                " ".join(scopes),
+                auth_time,
+                now,
+                min(idle_expiry, absolute_expiry),
+                absolute_expiry,
+            ),
+        )
 
     def revoke_code_tokens(self, code_id: int) -> int:
         """Revoke every token issued from a code (after a replay, RFC 6749 section 4.1.2)."""
+        return self.revoke_grant(code_id)
+
+    def revoke_grant(self, grant_id: int) -> int:
+        """Revoke a whole token family (access and refresh tokens); how many tokens died."""
+        now = int(time.time())
+        hot = self._hot
         with write_transaction(database_proxy):
-            return int(
-                models.AccessToken.update(revoked_at=int(time.time()))
-                .where(
-                    (models.AccessToken.code == code_id) & (models.AccessToken.revoked_at.is_null())
-                )
-                .execute()
+            return hot.execute(hot.revoke_family_access, (now, grant_id, grant_id)) + hot.execute(
+                hot.revoke_family_refresh, (now, grant_id)
             )
+
+    def refresh_token(self, token: str) -> records.RefreshTokenGrant | None:
+        """The refresh token as stored (used, revoked or expired too); None if unknown."""
+        row = self._hot.fetch_one(self._hot.refresh_with_user, (credentials.digest(token),))
+        if row is None:
+            return None
+        return records.RefreshTokenGrant(
+            id=row.id,
+            grant_id=row.grant_id,
+            client_pk=row.client_id,
+            user=convert.user(self._hot.user_of(row)),  # type: ignore[arg-type]
+            scopes=tuple(row.scopes.split()),
+            auth_time=row.auth_time,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            absolute_expires_at=row.absolute_expires_at,
+            used=row.used_at is not None,
+            revoked=row.revoked_at is not None,
+        )
+
+    def rotate(
+        self,
+        old: records.RefreshTokenGrant,
+        access_token: str,
+        scopes: tuple[str, ...],
+        ttl: int,
+        refresh: NewRefresh,
+    ) -> bool:
+        """Consume ``old`` and store its successors atomically; False if it was used already.
+
+        The new refresh token keeps the grant's scopes (RFC 6749 section 6: a narrowed
+        request narrows only the access token) and never outlives the grant's absolute
+        expiry."""
+        now = int(time.time())
+        hot = self._hot
+        with write_transaction(database_proxy):
+            if hot.execute(hot.consume_refresh, (now, old.id)) != 1:
+                return False
+            self._insert_access(
+                access_token, old.client_pk, old.user.id, None, old.grant_id, scopes, now, ttl
+            )
+            self._insert_refresh(
+                refresh.token,
+                old.client_pk,
+                old.user.id,
+                old.grant_id,
+                old.scopes,
+                old.auth_time,
+                now,
+                now + refresh.idle_ttl,
+                old.absolute_expires_at,
+            )
+        return True
+
+    def issue_client_token(
+        self, client_pk: int, access_token: str, scopes: tuple[str, ...], ttl: int
+    ) -> None:
+        """An access token for the client itself (client credentials grant): no user."""
+        with write_transaction(database_proxy):
+            self._insert_access(
+                access_token, client_pk, None, None, None, scopes, int(time.time()), ttl
+            )
+
+    def token_info(self, token: str, hint: str | None) -> records.TokenInfo | None:
+        """A live access or refresh token (the hinted kind looked up first); None otherwise."""
+        kinds = ("refresh_token", "access_token")
+        if hint != "refresh_token":
+            kinds = kinds[::-1]
+        digest = credentials.digest(token)
+        now = int(time.time())
+        for kind in kinds:
+            info = (
+                _live_access(digest, now) if kind == "access_token" else _live_refresh(digest, now)
+            )
+            if info is not None:
+                return info
+        return None
+
+    def revoke(self, token: str, client_pk: int, hint: str | None) -> str | None:
+        """RFC 7009: revoke a token of this client (a refresh token: its whole grant).
+
+        Returns the kind revoked, or None when the token is unknown, dead or another
+        client's (nothing changes then)."""
+        info = self.token_info(token, hint)
+        if info is None or info.client_pk != client_pk:
+            return None
+        digest = credentials.digest(token)
+        if info.kind == "refresh_token":
+            row = models.RefreshToken.get(models.RefreshToken.token_digest == digest)
+            self.revoke_grant(row.grant_id)
+        else:
+            with write_transaction(database_proxy):
+                models.AccessToken.update(revoked_at=int(time.time())).where(
+                    (models.AccessToken.token_digest == digest)
+                    & models.AccessToken.revoked_at.is_null()
+                ).execute()
+        return info.kind
 
     def access_token(self, token: str) -> records.AccessTokenGrant | None:
         """A live (unexpired, unrevoked) access token with its user; None otherwise."""
@@ -146,4 +322,60 @@ class GrantStore:
         )
 
 
-__all__ = ["GrantStore", "NewCode"]
+def _live_access(digest: str, now: int) -> records.TokenInfo | None:
+    token = models.AccessToken
+    row = (
+        token.select(token, models.Client.client_id.alias("client_key"), models.User.subject)
+        .join(models.Client)
+        .switch(token)
+        .join(models.User, peewee.JOIN.LEFT_OUTER)
+        .where(
+            (token.token_digest == digest) & token.revoked_at.is_null() & (token.expires_at > now)
+        )
+        .objects()
+        .first()
+    )
+    if row is None:
+        return None
+    return records.TokenInfo(
+        kind="access_token",
+        client_pk=row.client_id,
+        client_id=row.client_key,
+        subject=row.subject,
+        scopes=tuple(row.scopes.split()),
+        issued_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _live_refresh(digest: str, now: int) -> records.TokenInfo | None:
+    token = models.RefreshToken
+    row = (
+        token.select(token, models.Client.client_id.alias("client_key"), models.User.subject)
+        .join(models.Client)
+        .switch(token)
+        .join(models.User)
+        .where(
+            (token.token_digest == digest)
+            & token.used_at.is_null()
+            & token.revoked_at.is_null()
+            & (token.expires_at > now)
+            & (token.absolute_expires_at > now)
+        )
+        .objects()
+        .first()
+    )
+    if row is None:
+        return None
+    return records.TokenInfo(
+        kind="refresh_token",
+        client_pk=row.client_id,
+        client_id=row.client_key,
+        subject=row.subject,
+        scopes=tuple(row.scopes.split()),
+        issued_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+__all__ = ["GrantStore", "NewCode", "NewRefresh"]

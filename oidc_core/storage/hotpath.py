@@ -45,9 +45,31 @@ class HotPath:
             f"UPDATE oidc_authorization_code SET used_at = {p} WHERE id = {p} AND used_at IS NULL"
         )
         self.insert_access_token = (
-            "INSERT INTO oidc_access_token "
-            "(token_digest, client_id, user_id, code_id, scopes, created_at, expires_at) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+            "INSERT INTO oidc_access_token (token_digest, client_id, user_id, code_id, "
+            "grant_id, scopes, created_at, expires_at) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+        )
+        self.refresh_with_user = (
+            f"SELECT {', '.join(_columns(models.RefreshToken, 'r') + user)} "
+            "FROM oidc_refresh_token r JOIN oidc_user u ON u.id = r.user_id "
+            f"WHERE r.token_digest = {p}"
+        )
+        self.consume_refresh = (
+            f"UPDATE oidc_refresh_token SET used_at = {p} "
+            f"WHERE id = {p} AND used_at IS NULL AND revoked_at IS NULL"
+        )
+        self.insert_refresh_token = (
+            "INSERT INTO oidc_refresh_token (token_digest, client_id, user_id, grant_id, "
+            "scopes, auth_time, created_at, expires_at, absolute_expires_at) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+        )
+        self.revoke_family_access = (
+            f"UPDATE oidc_access_token SET revoked_at = {p} "
+            f"WHERE (grant_id = {p} OR code_id = {p}) AND revoked_at IS NULL"
+        )
+        self.revoke_family_refresh = (
+            f"UPDATE oidc_refresh_token SET revoked_at = {p} "
+            f"WHERE grant_id = {p} AND revoked_at IS NULL"
         )
         self.live_access_token = (
             f"SELECT t.id AS id, t.scopes AS scopes, t.expires_at AS expires_at, "

@@ -65,6 +65,10 @@ class Client(BaseModel):
     id_token_ttl = peewee.IntegerField(null=True)
     previous_secret_digest = peewee.CharField(max_length=64, null=True)
     previous_secret_expires_at = peewee.BigIntegerField(null=True)
+    # schema version 4
+    id_token_signed_response_alg = peewee.CharField(max_length=16, null=True)
+    # schema version 5: space-separated, always with authorization_code
+    grant_types = peewee.CharField(max_length=255, default="authorization_code")
 
     class Meta:
         table_name = "oidc_client"
@@ -132,15 +136,37 @@ class AuthorizationCode(BaseModel):
 class AccessToken(BaseModel):
     token_digest = peewee.CharField(max_length=64, unique=True)
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
-    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    # None for a client credentials token (schema version 5)
+    user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
     code = peewee.ForeignKeyField(AuthorizationCode, null=True, on_delete="SET NULL")
     scopes = peewee.CharField(max_length=1024)
     created_at = peewee.BigIntegerField()
     expires_at = peewee.BigIntegerField(index=True)
     revoked_at = peewee.BigIntegerField(null=True)
+    # schema version 5: the token family (the id of the code it descends from)
+    grant_id = peewee.BigIntegerField(null=True, index=True)
 
     class Meta:
         table_name = "oidc_access_token"
+
+
+class RefreshToken(BaseModel):
+    """A refresh token, rotated on every use; ``grant_id`` links it to its family."""
+
+    token_digest = peewee.CharField(max_length=64, unique=True)
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    grant_id = peewee.BigIntegerField(index=True)
+    scopes = peewee.CharField(max_length=1024)  # the scopes of the whole grant
+    auth_time = peewee.BigIntegerField()
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)  # idle expiry, never past the absolute
+    absolute_expires_at = peewee.BigIntegerField()
+    used_at = peewee.BigIntegerField(null=True)
+    revoked_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_refresh_token"
 
 
 class SigningKey(BaseModel):
@@ -149,9 +175,21 @@ class SigningKey(BaseModel):
     private_pem = peewee.TextField()
     state = peewee.CharField(max_length=16)  # next | current | retired
     created_at = peewee.BigIntegerField()
+    # schema version 4
+    activated_at = peewee.BigIntegerField(null=True)  # became current
+    retired_at = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_signing_key"
+
+
+# At most one next and one current key per algorithm: two processes rotating at once
+# cannot both promote (schema version 4).
+SigningKey.add_index(
+    SigningKey.index(
+        SigningKey.alg, SigningKey.state, unique=True, name="oidc_signing_key_one_live"
+    ).where(SigningKey.state.in_(["next", "current"]))
+)
 
 
 class AuditEntry(BaseModel):
@@ -190,6 +228,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Consent,
     AuthorizationCode,
     AccessToken,
+    RefreshToken,
     SigningKey,
     AuditEntry,
     AdminToken,

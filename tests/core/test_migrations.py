@@ -139,3 +139,65 @@ def test_upgrade_from_v1_keeps_grants_and_administers_old_clients(
         upgraded.close()
     finally:
         database_proxy.initialize(storage.database)
+
+
+def test_upgrade_to_refresh_tokens_and_grant_types(tmp_path: Path, storage: Storage) -> None:
+    """Schema 5: old clients keep only the code grant; an old token belongs to its code's
+    family; machine tokens without a user and refresh tokens can be stored."""
+    path = tmp_path / "v1-v5.db"
+    token = "an-access-token-issued-by-0.1.0"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA.read_text())
+        conn.execute("INSERT INTO oidc_schema_version (version) VALUES (1)")
+        conn.execute(
+            "INSERT INTO oidc_client (id, client_id, secret_digest, name, description, "
+            "client_uri, logo_uri, redirect_uris, allowed_scopes, require_pkce, skip_consent, "
+            "created_at, updated_at) VALUES (7, 'c1', ?, 'Old app', '', '', '', "
+            "'https://rp.example/cb', 'openid email', 0, 0, 10, 20)",
+            ("a" * 64,),
+        )
+        conn.execute(
+            "INSERT INTO oidc_user (id, subject, email, password_hash, name, given_name, "
+            "family_name, preferred_username, locale, email_verified, is_admin, created_at, "
+            "updated_at) VALUES (3, 'sub1', 'old@example.com', 'x', '', '', '', '', '', 0, 0, "
+            "1, 1)"
+        )
+        conn.execute(
+            "INSERT INTO oidc_authorization_code (id, code_digest, client_id, user_id, "
+            "redirect_uri, scopes, auth_time, created_at, expires_at, used_at) "
+            "VALUES (5, ?, 7, 3, 'https://rp.example/cb', 'openid email', 1, 1, 61, 30)",
+            ("c" * 64,),
+        )
+        conn.execute(
+            "INSERT INTO oidc_access_token (token_digest, client_id, user_id, code_id, scopes, "
+            "created_at, expires_at) VALUES (?, 7, 3, 5, 'openid email', 30, ?)",
+            (hashlib.sha256(token.encode()).hexdigest(), int(time.time()) + 3600),
+        )
+    try:
+        upgraded = Storage(f"sqlite:///{path}")
+        upgraded.upgrade()
+        db = upgraded.database
+        client = upgraded.clients.by_client_id("c1")
+        assert client is not None and client.grant_types == ("authorization_code",)
+        indexes = {row[1] for row in db.execute_sql("PRAGMA index_list(oidc_access_token)")}
+        assert "oidc_access_token_grant_id" in indexes
+        info = upgraded.grants.token_info(token, None)
+        assert info is not None and info.subject == "sub1"
+
+        assert upgraded.grants.revoke_code_tokens(5) == 1  # its code's family, by code_id
+        assert upgraded.grants.access_token(token) is None
+
+        upgraded.grants.issue_client_token(7, "machine-token", ("email",), 60)
+        machine = upgraded.grants.token_info("machine-token", None)
+        assert machine is not None and machine.subject is None and machine.client_id == "c1"
+        db.execute_sql(
+            "INSERT INTO oidc_refresh_token (token_digest, client_id, user_id, grant_id, scopes, "
+            "auth_time, created_at, expires_at, absolute_expires_at) "
+            "VALUES (?, 7, 3, 5, 'openid offline_access', 1, 1, ?, ?)",
+            (hashlib.sha256(b"rt").hexdigest(), int(time.time()) + 60, int(time.time()) + 90),
+        )
+        stored = upgraded.grants.refresh_token("rt")
+        assert stored is not None and stored.live(time.time()) and stored.grant_id == 5
+        upgraded.close()
+    finally:
+        database_proxy.initialize(storage.database)

@@ -474,7 +474,8 @@ INVALID: list[tuple[str, Any, str]] = [
     ("scope", "openid admin", "invalid_client_metadata"),
     ("scope", ["openid"], "invalid_client_metadata"),
     ("grant_types", ["implicit"], "invalid_client_metadata"),
-    ("grant_types", ["authorization_code", "client_credentials"], "invalid_client_metadata"),
+    ("grant_types", ["client_credentials"], "invalid_client_metadata"),
+    ("grant_types", ["authorization_code", "password"], "invalid_client_metadata"),
     ("grant_types", "authorization_code", "invalid_client_metadata"),
     ("response_types", ["token"], "invalid_client_metadata"),
     ("token_endpoint_auth_method", "private_key_jwt", "invalid_client_metadata"),
@@ -812,3 +813,22 @@ def test_t63_parallel_double_reset_leaves_exactly_one_secret_valid(
     works = [token_status(app, rp_of(created, s), alice)[0] == 200 for s in (first, second)]
     assert sorted(works) == [False, True]
     assert token_status(app, rp_of(created), alice)[0] == 401
+
+
+def test_grant_types_through_the_api(admin: Api, storage: Storage) -> None:
+    grants = ["authorization_code", "refresh_token", "client_credentials"]
+    created = response_json(
+        admin.call("POST", CLIENTS, {**METADATA, "grant_types": grants[::-1]}, status=201)
+    )
+    assert created["grant_types"] == grants  # canonical order
+    client_id = created["client_id"]
+    changed = admin.call("PATCH", f"{CLIENTS}/{client_id}", {"grant_types": grants[:2]}, status=200)
+    assert response_json(changed)["grant_types"] == grants[:2]
+    refused = admin.call(
+        "PATCH",
+        f"{CLIENTS}/{client_id}",
+        {"token_endpoint_auth_method": "none", "grant_types": grants},
+        status=400,
+    )
+    assert response_json(refused)["field"] == "grant_types"
+    assert admin.get(client_id)["grant_types"] == grants[:2]

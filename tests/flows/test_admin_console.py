@@ -625,3 +625,37 @@ def test_admin_pages_carry_the_security_headers(
         assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["Cache-Control"] == "no-store"
         assert "<script" not in response.text and "style=" not in response.text
+
+
+def test_grants_are_set_in_the_console(admin: webtest.TestApp, provider: Provider) -> None:
+    client_id, _ = create(admin)
+    assert stored(provider, client_id).grant_types == ("authorization_code",)
+    page = admin.get(f"/admin/clients/{client_id}")
+    assert 'name="grant_type" value="refresh_token">' in page.text  # offered, unticked
+
+    grants = ["refresh_token", "client_credentials"]
+    post(admin, f"/admin/clients/{client_id}", client_form(grant_type=grants))
+    assert stored(provider, client_id).grant_types == (
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    )
+    page = admin.get(f"/admin/clients/{client_id}")
+    assert 'value="client_credentials" checked>' in page.text
+
+    post(admin, f"/admin/clients/{client_id}", client_form(grant_type=["refresh_token"]))
+    assert stored(provider, client_id).grant_types == ("authorization_code", "refresh_token")
+
+
+def test_a_public_client_cannot_use_client_credentials(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    client_id, _ = create(admin)
+    before = stored(provider, client_id)
+    form = client_form(public="1", grant_type=["client_credentials"])
+    for path in ("/admin/clients/new", f"/admin/clients/{client_id}"):
+        page = post(admin, path, form)
+        assert page.status_int == 400, page.text[:300]
+        assert "client_credentials needs a confidential client" in page.text
+        assert 'href="#grant-refresh_token"' in page.text
+    assert stored(provider, client_id) == before

@@ -772,16 +772,26 @@ def test_scope() -> None:
     assert client_fields({**BASE, "scope": "openid"}).allowed_scopes == "openid"
     assert client_fields({**BASE, "scope": "email openid  email"}).allowed_scopes == "email openid"
     assert client_fields(BASE).allowed_scopes == "openid profile email"
-    for bad in ("profile email", "", "openid offline_access", "openid admin", "OPENID", 3):
+    for bad in ("profile email", "", "openid offline", "openid admin", "OPENID", 3):
         assert refused_field(scope=bad) == "scope"
 
 
 def test_grant_and_response_types_and_auth_method() -> None:
     assert client_fields({**BASE, "grant_types": ["authorization_code"]})
     assert client_fields({**BASE, "response_types": ["code"]})
-    for grants in (["implicit"], ["authorization_code", "refresh_token"], ["client_credentials"],
-                   [], "authorization_code"):  # fmt: skip
+    for grants in (["implicit"], ["refresh_token"], ["client_credentials"],
+                   ["authorization_code", "password"], [], "authorization_code",
+                   [3]):  # fmt: skip
         assert refused_field(grant_types=grants) == "grant_types"
+    full = ["client_credentials", "refresh_token", "authorization_code"]
+    assert client_fields({**BASE, "grant_types": full}).grant_types == (
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    )
+    as_public = {**BASE, "token_endpoint_auth_method": "none"}
+    assert client_fields({**as_public, "grant_types": full[1:]}).grant_types[1] == "refresh_token"
+    assert refused_field(**as_public, grant_types=full) == "grant_types"
     for types in (["token"], ["code id_token"], ["code", "token"], [], "code"):
         assert refused_field(response_types=types) == "response_types"
 

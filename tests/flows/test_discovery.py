@@ -58,7 +58,9 @@ REGISTERED_METADATA = {
     "code_challenge_methods_supported",
     "authorization_response_iss_parameter_supported",
     "revocation_endpoint",
+    "revocation_endpoint_auth_methods_supported",
     "introspection_endpoint",
+    "introspection_endpoint_auth_methods_supported",
     "end_session_endpoint",
 }
 
@@ -120,6 +122,8 @@ def test_t74_every_endpoint_is_https_under_the_issuer(
         ("token_endpoint", 405),
         ("userinfo_endpoint", 401),
         ("jwks_uri", 200),
+        ("revocation_endpoint", 405),  # POST only
+        ("introspection_endpoint", 405),
     ],
 )
 def test_t74_advertised_endpoints_are_served(
@@ -130,8 +134,12 @@ def test_t74_advertised_endpoints_are_served(
 
 def test_t74_only_the_code_flow_is_advertised(metadata: dict[str, Any]) -> None:
     assert metadata["response_types_supported"] == ["code"]
-    assert metadata["grant_types_supported"] == ["authorization_code"]
-    assert metadata.get("response_modes_supported", ["query"]) == ["query", "form_post"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
+    assert metadata.get("response_modes_supported", ["query"]) == ["query"]
 
 
 def test_t74_pkce_is_s256_only(metadata: dict[str, Any]) -> None:
@@ -187,6 +195,7 @@ def test_t74_unsupported_request_features_are_advertised_as_false(
     metadata: dict[str, Any],
 ) -> None:
     for name in (
+        "claims_parameter_supported",
         "request_parameter_supported",
         "request_uri_parameter_supported",
     ):

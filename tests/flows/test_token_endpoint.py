@@ -391,8 +391,6 @@ def test_t40_basic_with_the_same_client_id_in_the_body_is_accepted(flow: Flow) -
     [
         "password",
         "implicit",
-        "client_credentials",
-        "refresh_token",
         "foo",
         "openid",
         "AUTHORIZATION_CODE",
