@@ -45,6 +45,17 @@ def user_claims(user: User) -> dict[str, Any]:
     }
 
 
+def requested_claims(claims_parameter: Any, member: str) -> list[str]:
+    """Claim names the ``claims`` request parameter (OIDC Core 5.5) asks for in ``member``
+    (``id_token`` or ``userinfo``), ``sub`` excepted: it is always there."""
+    if not isinstance(claims_parameter, Mapping):
+        return []
+    requested = claims_parameter.get(member)
+    if not isinstance(requested, Mapping):
+        return []
+    return [name for name in requested if isinstance(name, str) and name != "sub"]
+
+
 def released(values: Mapping[str, Any], subject: str, scopes: Iterable[str]) -> dict[str, Any]:
     """The claims released for ``scopes``: ``sub`` always (ours, whatever ``values`` say),
     only the claims of those scopes, never an empty or null value."""

@@ -30,7 +30,7 @@ def metadata(op: Provider) -> dict[str, Any]:
         "jwks_uri": op.url("/jwks"),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": op.keys.algorithms(),
@@ -62,7 +62,7 @@ def metadata(op: Provider) -> dict[str, Any]:
         ],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
     }

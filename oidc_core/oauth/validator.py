@@ -28,6 +28,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import RequestValidator
 
 from .. import credentials
+from ..claims import requested_claims
 from ..records import Client, User
 from ..storage import NewCode
 from .token_grants import TokenGrants
@@ -362,8 +363,14 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
     def finalize_id_token(
         self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
     ) -> str:
-        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time, then sign."""
+        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time (always, so also when
+        ``max_age`` was sent), and the claims asked for by the ``claims`` parameter's
+        ``id_token`` member (5.5) among those of the granted scopes; then sign."""
         code = getattr(request, "oidc_refresh", None) or request.oidc_code
+        wanted = requested_claims(request.claims, "id_token")
+        if wanted:
+            values = self.accounts.claims(code.user, code.scopes) or {}
+            id_token.update({name: values[name] for name in wanted if name in values})
         id_token.update(
             iss=self.settings.issuer,
             sub=code.user.subject,

@@ -139,7 +139,7 @@ def test_t74_only_the_code_flow_is_advertised(metadata: dict[str, Any]) -> None:
         "refresh_token",
         "client_credentials",
     ]
-    assert metadata.get("response_modes_supported", ["query"]) == ["query"]
+    assert metadata.get("response_modes_supported", ["query"]) == ["query", "form_post"]
 
 
 def test_t74_pkce_is_s256_only(metadata: dict[str, Any]) -> None:
@@ -195,7 +195,6 @@ def test_t74_unsupported_request_features_are_advertised_as_false(
     metadata: dict[str, Any],
 ) -> None:
     for name in (
-        "claims_parameter_supported",
         "request_parameter_supported",
         "request_uri_parameter_supported",
     ):
