@@ -95,15 +95,30 @@ class GrantStore:
         return True
 
     def _remember(self, user_id: int, client_pk: int, scopes: tuple[str, ...], now: int) -> None:
-        existing = self.consented_scopes(user_id, client_pk)
-        merged = " ".join(sorted(existing | set(scopes)))
-        updated = (
-            models.Consent.update(scopes=merged, granted_at=now)
-            .where((models.Consent.user == user_id) & (models.Consent.client == client_pk))
-            .execute()
-        )
-        if not updated:
-            models.Consent.create(user=user_id, client=client_pk, scopes=merged, granted_at=now)
+        """Add ``scopes`` to the user's consent for the client (a row per user and client).
+
+        Two first consents at once both find no row; the second insert then violates the
+        unique index: it is undone (a savepoint) and the row the first one made is updated.
+        """
+        for _ in range(2):
+            existing = self.consented_scopes(user_id, client_pk)
+            merged = " ".join(sorted(existing | set(scopes)))
+            updated = (
+                models.Consent.update(scopes=merged, granted_at=now)
+                .where((models.Consent.user == user_id) & (models.Consent.client == client_pk))
+                .execute()
+            )
+            if updated:
+                return
+            try:
+                with database_proxy.atomic():
+                    models.Consent.create(
+                        user=user_id, client=client_pk, scopes=merged, granted_at=now
+                    )
+                return
+            except peewee.IntegrityError:
+                continue
+        raise RuntimeError("the consent row could not be written")
 
     def code(self, code: str) -> records.CodeGrant | None:
         """The code as stored (used or not, expired or not); None if it never existed."""

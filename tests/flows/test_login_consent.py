@@ -538,3 +538,34 @@ def test_the_consent_page_names_the_user_and_shows_a_logo_path_on_the_site(
     consent = app.get(page.headers["Location"])
     assert "Signed in as <strong>alice@example.com</strong>" in consent.text
     assert 'src="https://op.example/modules/servers/cpanel/logo.png"' in consent.text
+
+
+def test_first_consents_of_one_user_in_two_browsers_at_once_both_succeed(
+    app: webtest.TestApp, client_a: RP, alice: Account, provider: Provider
+) -> None:
+    """Two browsers, two pending requests, "Allow" in both at the same moment: both get a
+    code and one remembered consent (the second insert of the consent row must not fail)."""
+    pages = []
+    for _ in range(2):
+        flow = Flow(new_app(provider), client_a, alice)
+        pages.append((flow, consent_page(flow)))
+    barrier = threading.Barrier(2)
+    results: list[webtest.TestResponse] = []
+
+    def allow(flow: Flow, page: webtest.TestResponse) -> None:
+        barrier.wait()
+        try:
+            results.append(flow.consent(page))
+        finally:
+            provider.storage.close()  # this thread's connection
+
+    threads = [threading.Thread(target=allow, args=pair) for pair in pages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_int for r in results) == [303, 303], [r.status for r in results]
+    for response in results:
+        assert "code" in assert_rp_redirect(response)
+    assert code_rows(provider) == 2
+    assert count(provider, "SELECT COUNT(*) FROM oidc_consent") == 1
