@@ -1,4 +1,4 @@
-"""The ``oidc-core`` command: init, user, client, serve.
+"""The ``oidc-core`` command: init, user, client, keys, serve.
 
 Settings come from ``OIDC_*`` environment variables, like the standalone server's.
 """
@@ -13,7 +13,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from . import cli_admin
+from . import cli_admin, cli_keys
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote.set_defaults(func=cmd_user_promote)
 
     cli_admin.add_commands(sub, _open)
+    cli_keys.add_commands(sub, _open)
 
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
     serve.add_argument("--bind", default="127.0.0.1:8000")

@@ -50,6 +50,7 @@ def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("skip_consent", "skip_consent"),
         ("access_token_ttl", "access_token_ttl"),
         ("id_token_ttl", "id_token_ttl"),
+        ("id_token_alg", "id_token_signed_response_alg"),
     ):
         value = getattr(args, option, None)
         if value is not None:
@@ -99,6 +100,7 @@ def add_commands(sub: Any, opener: Opener) -> None:
         parser.add_argument("--skip-consent", action=flag, default=None, help="first-party app")
         parser.add_argument("--access-token-ttl", type=int, help="seconds (default: settings)")
         parser.add_argument("--id-token-ttl", type=int, help="seconds (default: settings)")
+        parser.add_argument("--id-token-alg", choices=list(registration.SIGNING_ALGORITHMS))
         parser.add_argument("--json", action="store_true")
 
     create = client.add_parser("create", help="generate client credentials")

@@ -81,7 +81,7 @@ class Provider:
         ``host_login``: the host's signed-in user for a request (``docs/hosting.md``)."""
         self.settings = settings
         self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
-        self.keys = KeyRing(self.storage, settings.key_cache_seconds)
+        self.keys = KeyRing(self.storage, settings)
         self.passwords = PasswordService(settings)
         self.accounts = Accounts(
             self.storage, accounts or DatabaseAccounts(self.storage, self.passwords), host_login

@@ -21,6 +21,7 @@ class Client:
     is_public: bool = False
     access_token_ttl: int | None = None
     id_token_ttl: int | None = None
+    id_token_signed_response_alg: str | None = None  # None: RS256
     secret_digest: str = field(default="", repr=False)
     previous_secret_digest: str | None = field(default=None, repr=False)
     previous_secret_expires_at: int | None = None
@@ -149,6 +150,8 @@ class KeyRecord:
     private_pem: str = field(repr=False)
     state: str
     created_at: int
+    activated_at: int | None = None
+    retired_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class ClientFields:
     access_token_ttl: int | None = None
     id_token_ttl: int | None = None
     grant_types: tuple[str, ...] = ("authorization_code",)
+    id_token_signed_response_alg: str | None = None
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -203,6 +207,7 @@ class ClientFields:
             access_token_ttl=client.access_token_ttl,
             id_token_ttl=client.id_token_ttl,
             grant_types=client.grant_types,
+            id_token_signed_response_alg=client.id_token_signed_response_alg,
         )
 
     def columns(self) -> dict[str, Any]:

@@ -97,6 +97,7 @@ def check_name(name: str) -> str:
 MAX_DESCRIPTION = 2000
 TTL_RANGE = (60, 86400)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+SIGNING_ALGORITHMS = ("RS256", "ES256")  # jose.SUPPORTED_ALGORITHMS; RS256 is the default
 # authorization_code is always there: every client has redirect URIs and signs users in.
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 FIELDS = frozenset(
@@ -114,6 +115,7 @@ FIELDS = frozenset(
         "skip_consent",
         "access_token_ttl",
         "id_token_ttl",
+        "id_token_signed_response_alg",
     }
 )
 
@@ -180,6 +182,17 @@ def _grant_types(value: Any) -> tuple[str, ...]:
     return tuple(grant for grant in GRANT_TYPES if grant in value)
 
 
+def _id_token_alg(value: Any) -> str | None:
+    """OIDC Registration 2 ``id_token_signed_response_alg``: RS256 (the default) or ES256."""
+    if value is None or value == "":
+        return None
+    if value not in SIGNING_ALGORITHMS:
+        raise InvalidMetadata(
+            "id_token_signed_response_alg", f"must be one of {', '.join(SIGNING_ALGORITHMS)}"
+        )
+    return None if value == SIGNING_ALGORITHMS[0] else str(value)
+
+
 def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) -> ClientFields:
     """Validate client metadata; with ``current`` (an update) absent keys keep their value.
 
@@ -229,6 +242,8 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
     for key in ("access_token_ttl", "id_token_ttl"):
         if key in data:
             values[key] = _ttl(data, key)
+    if "id_token_signed_response_alg" in data:
+        values["id_token_signed_response_alg"] = _id_token_alg(data["id_token_signed_response_alg"])
     if values.get("is_public"):
         values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
         if "client_credentials" in values.get("grant_types", ()):
@@ -255,6 +270,8 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "skip_consent": client.skip_consent,
         "access_token_ttl": client.access_token_ttl,
         "id_token_ttl": client.id_token_ttl,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg
+        or SIGNING_ALGORITHMS[0],
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

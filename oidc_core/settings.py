@@ -84,6 +84,12 @@ class Settings:
         "reading them again (a key rotated on another host is seen after this).",
         300,
     )
+    key_rotation_days: int = _doc(
+        "Rotate the signing keys automatically when the current key is this many days old "
+        "(0: only by `oidc-core keys rotate`). Done lazily by whichever process reloads "
+        "its keys first; see `docs/deployment.md`.",
+        0,
+    )
     trusted_proxies: tuple[str, ...] = _doc(
         "Addresses (or networks) whose `X-Forwarded-For` header is trusted for the client "
         "address. Comma-separated in the environment.",
@@ -125,6 +131,8 @@ class Settings:
                 raise ConfigurationError(f"{name}: must be a positive integer")
         if self.key_cache_seconds < 0:
             raise ConfigurationError("key_cache_seconds: must not be negative")
+        if self.key_rotation_days < 0:
+            raise ConfigurationError("key_rotation_days: must not be negative")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)

@@ -79,6 +79,13 @@ def _metadata_properties() -> dict[str, Any]:
         "skip_consent": {"type": "boolean", "description": "A first-party application."},
         "access_token_ttl": ttl,
         "id_token_ttl": ttl,
+        "id_token_signed_response_alg": {
+            "enum": list(registration.SIGNING_ALGORITHMS),
+            "default": registration.SIGNING_ALGORITHMS[0],
+            "description": "How ID tokens for this client are signed (OpenID Connect Dynamic "
+            "Client Registration 2). ES256 needs an ES256 key: `oidc-core keys rotate --alg "
+            "ES256`.",
+        },
     }
 
 

@@ -48,9 +48,20 @@ class ClientAdmin:
             raise ClientNotFound(client_id)
         return client
 
+    def _check_signing_key(self, fields: ClientFields) -> None:
+        """A client's ID token algorithm needs a current key, or its logins would fail."""
+        alg = fields.id_token_signed_response_alg
+        if alg and not any(k.alg == alg and k.state == "current" for k in self._storage.keys.all()):
+            raise registration.InvalidMetadata(
+                "id_token_signed_response_alg",
+                f"there is no {alg} signing key yet: create one with "
+                f"`oidc-core keys rotate --alg {alg}`",
+            )
+
     def create(self, data: Mapping[str, Any], actor: str) -> tuple[Client, str | None]:
         """Create a client from metadata; its secret (None when public) is returned once."""
         fields = registration.client_fields(data)
+        self._check_signing_key(fields)
         return self._storage.clients.create(
             fields, Audit(actor, "client.create", {"fields": _changed_fields(data)})
         )
@@ -59,6 +70,7 @@ class ClientAdmin:
         """Change the given fields; the others keep their value."""
         current = self.get(client_id)
         fields = registration.client_fields(data, ClientFields.of(current))
+        self._check_signing_key(fields)
         updated = self._storage.clients.update(
             client_id, fields, Audit(actor, "client.update", {"fields": _changed_fields(data)})
         )
@@ -99,6 +111,7 @@ class ClientAdmin:
         """
         current = self.get(client_id)
         fields = registration.client_fields(data, ClientFields.of(current))
+        self._check_signing_key(fields)
         _check_grace(grace_seconds)
         needs_secret = reset_secret or (current.is_public and not fields.is_public)
         if needs_secret and fields.is_public:

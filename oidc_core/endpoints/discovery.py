@@ -71,7 +71,10 @@ def metadata(op: Provider) -> dict[str, Any]:
 def discovery(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
-    return responses.json_response(op.metadata, cache=PUBLIC_CACHE, headers=CORS)
+    # The algorithms follow the keys in the database (a key rotated in for ES256 appears
+    # after key_cache_seconds); the rest of the metadata is fixed at start-up.
+    document = {**op.metadata, "id_token_signing_alg_values_supported": op.keys.algorithms()}
+    return responses.json_response(document, cache=PUBLIC_CACHE, headers=CORS)
 
 
 def jwks(op: Provider, request: Request) -> Response:

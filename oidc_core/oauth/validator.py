@@ -377,7 +377,7 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
             exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
             auth_time=code.auth_time,
         )
-        return self.keys.sign(id_token)
+        return self.keys.sign(id_token, request.oidc_client.id_token_signed_response_alg)
 
     # -- userinfo --------------------------------------------------------------------
 

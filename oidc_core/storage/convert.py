@@ -41,6 +41,7 @@ def client(row: models.Client) -> records.Client:
         is_public=bool(row.is_public),
         access_token_ttl=row.access_token_ttl,
         id_token_ttl=row.id_token_ttl,
+        id_token_signed_response_alg=row.id_token_signed_response_alg,
         secret_digest=row.secret_digest,
         previous_secret_digest=row.previous_secret_digest,
         previous_secret_expires_at=row.previous_secret_expires_at,
