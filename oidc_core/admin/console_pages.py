@@ -92,9 +92,13 @@ class AdminRequest:
 
 
 def client_list(admin: AdminRequest) -> Response:
-    query = admin.request.GET.get("q", "").strip()[:200]
+    try:
+        query, notice = admin.request.GET.get("q", ""), admin.request.GET.get("notice", "")
+    except UnicodeDecodeError:  # a query that is not UTF-8: show every client
+        query, notice = "", ""
+    query = "".join(ch for ch in query if ch.isprintable()).strip()[:200]
     clients = admin.op.clients.search(query, sort="name", limit=500)
-    notice = NOTICES.get(admin.request.GET.get("notice", ""), "")
+    notice = NOTICES.get(notice, "")
     return admin.page("admin_clients.html", clients=clients, query=query, notice=notice)
 
 

@@ -139,6 +139,8 @@ class ClientAdmin:
         self, text: str = "", sort: str = "name", limit: int = 100, offset: int = 0
     ) -> list[tuple[Client, int | None]]:
         """Clients matching ``text`` (name or client_id); ``sort`` may start with ``-``."""
+        if not text.isprintable():  # NUL cannot even be sent to PostgreSQL
+            raise registration.InvalidMetadata("q", "must not contain control characters")
         descending = sort.startswith("-")
         key = sort.lstrip("-")
         if key not in SORT_KEYS:

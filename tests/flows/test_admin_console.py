@@ -659,3 +659,12 @@ def test_a_public_client_cannot_use_client_credentials(
         assert "client_credentials needs a confidential client" in page.text
         assert 'href="#grant-refresh_token"' in page.text
     assert stored(provider, client_id) == before
+
+
+@pytest.mark.parametrize("query", ["a%00b", "%FF%FE", "%0A%0D"])
+def test_a_search_with_control_characters_or_bad_bytes_lists_without_an_error(
+    admin: webtest.TestApp, query: str
+) -> None:
+    create(admin, client_name="Billing")
+    page = admin.get(f"/admin/?q={query}")
+    assert page.status_int == 200
