@@ -20,7 +20,9 @@ read and buffer the body the host's view wants to read.
 ``environ["oidc.token"]``; :func:`require_token` is the same check for a view (Pyramid's
 request is a WebOb request; Bottle's ``request.environ`` is accepted as is).  The token names
 the user by ``subject`` (the ID token's ``sub``) and gives the ``account`` of the provider's
-account source: with a host account source, that is the host's own account.
+account source: with a host account source, that is the host's own account.  A token of the
+client credentials grant (RFC 6749 section 4.4) has no user: ``subject`` and ``account`` are
+None and ``client_id`` names the machine client calling.
 """
 
 from __future__ import annotations
@@ -53,11 +55,11 @@ _REALM = re.compile(r"[\x20\x21\x23-\x5B\x5D-\x7E]*")
 class TokenInfo:
     """What a valid access token tells the host."""
 
-    subject: str  # the user's ``sub``, as in the ID token and at /userinfo
+    subject: str | None  # the user's ``sub`` (as in the ID token); None: client credentials
     scopes: frozenset[str]
     client_id: str  # the relying party the token was issued to
     expires_at: int  # seconds since the epoch
-    account: Account  # the user, from the provider's account source (docs/hosting.md)
+    account: Account | None  # the user, from the account source (docs/hosting.md); or None
 
 
 class BearerError(Exception):
@@ -141,13 +143,14 @@ def authenticate(
     try:
         grant = provider.storage.grants.access_token(token)
         # a host account deleted since: its tokens are dead, as at /userinfo
-        account = provider.accounts.account_of(grant.user) if grant else None
+        user = grant.user if grant else None
+        account = provider.accounts.account_of(user) if user else None
     finally:
         provider.storage.release()
-    if grant is None or account is None:
+    if grant is None or (user is not None and account is None):
         raise invalid
     info = TokenInfo(
-        subject=grant.user.subject,
+        subject=user.subject if user else None,
         scopes=frozenset(grant.scopes),
         client_id=grant.client_id,
         expires_at=grant.expires_at,

@@ -99,11 +99,11 @@ class CodeGrant:
 
 @dataclass(frozen=True)
 class AccessTokenGrant:
-    """A live access token with its user and scopes."""
+    """A live access token with its user (None: client credentials) and scopes."""
 
     id: int
     client_id: str
-    user: User
+    user: User | None
     scopes: tuple[str, ...]
     expires_at: int
 

@@ -382,9 +382,11 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
     # -- userinfo --------------------------------------------------------------------
 
     def validate_bearer_token(self, token: str | None, scopes: list[str], request: Any) -> bool:
-        """A live token of an account that still exists (its claims are read here)."""
+        """A live token of an account that still exists (its claims are read here); a
+        client credentials token has no user to describe."""
         grant = self.storage.grants.access_token(token) if token else None
-        released = self.accounts.claims(grant.user, grant.scopes) if grant else None
+        user = grant.user if grant else None
+        released = self.accounts.claims(user, grant.scopes) if grant and user else None
         if grant is None or released is None:
             return False
         request.oidc_token = grant

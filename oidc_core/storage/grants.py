@@ -322,16 +322,18 @@ class GrantStore:
         return info.kind
 
     def access_token(self, token: str) -> records.AccessTokenGrant | None:
-        """A live (unexpired, unrevoked) access token with its user; None otherwise."""
+        """A live (unexpired, unrevoked) access token with its user (None for a client
+        credentials token); None otherwise."""
         row = self._hot.fetch_one(
             self._hot.live_access_token, (credentials.digest(token), int(time.time()))
         )
         if row is None:
             return None
+        user = self._hot.user_of(row)
         return records.AccessTokenGrant(
             id=row.id,
             client_id=row.client_id,
-            user=convert.user(self._hot.user_of(row)),  # type: ignore[arg-type]
+            user=None if user.id is None else convert.user(user),  # type: ignore[arg-type]
             scopes=tuple(row.scopes.split()),
             expires_at=row.expires_at,
         )

@@ -74,8 +74,8 @@ class HotPath:
         self.live_access_token = (
             f"SELECT t.id AS id, t.scopes AS scopes, t.expires_at AS expires_at, "
             f"cl.client_id AS client_id, {', '.join(user)} "
-            "FROM oidc_access_token t JOIN oidc_user u ON u.id = t.user_id "
-            "JOIN oidc_client cl ON cl.id = t.client_id "
+            "FROM oidc_access_token t JOIN oidc_client cl ON cl.id = t.client_id "
+            "LEFT JOIN oidc_user u ON u.id = t.user_id "  # no user: client credentials
             f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}"
         )
         self._user_names = ["u_" + name for name in _names(models.User)]

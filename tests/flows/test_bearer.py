@@ -19,6 +19,8 @@ from oidc_core import Provider, Settings
 from oidc_core.bearer import BearerError, BearerMiddleware, TokenInfo, require_token
 from oidc_core.storage import Storage
 from oidc_core.testing import EndUser, RelyingParty, create_user, register_client, run_code_flow
+from tests.conftest import make_client
+from tests.support.tokens import basic
 
 HOST_ISSUER = "https://host.example/oidc"
 REALM = f'Bearer realm="{HOST_ISSUER}"'
@@ -244,3 +246,50 @@ def test_bad_configuration_fails_at_start_up(
 ) -> None:
     with pytest.raises(exception):
         BearerMiddleware(lambda e, s: [b""], host_provider, scopes, realm=realm)
+
+
+# -- client credentials: a machine client calling the host's API (RFC 6749 section 4.4) ----------
+
+
+def machine_token(host: webtest.TestApp, storage: Storage, scope: str) -> tuple[str, str]:
+    """A client credentials token of a new machine client: (client_id, access token)."""
+    machine = make_client(
+        storage,
+        "Machine",
+        ["https://machine.example/cb"],
+        allowed_scopes="openid email profile",
+        grant_types=("authorization_code", "client_credentials"),
+    )
+    data = {"grant_type": "client_credentials", "scope": scope}
+    response = host.post("/oidc/token", data, headers=basic(machine), expect_errors=True)
+    assert response.status_int == 200, response.text
+    return machine.client_id, response.json["access_token"]
+
+
+def test_client_credentials_token_reaches_the_host_without_a_user(
+    host: webtest.TestApp, storage: Storage, seen: list[TokenInfo]
+) -> None:
+    client_id, token = machine_token(host, storage, "email")
+    response = call(host, f"Bearer {token}")
+    assert response.status_int == 200, response.text
+    assert response.json == {"hello": None}
+    (info,) = seen
+    assert (info.subject, info.account) == (None, None)
+    assert info.client_id == client_id
+    assert info.scopes == frozenset({"email"})
+    # /userinfo still refuses it: there is no user to describe
+    response = host.get(
+        "/oidc/userinfo", headers={"Authorization": f"Bearer {token}"}, expect_errors=True
+    )
+    assert response.status_int == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_client_credentials_token_is_checked_like_any_other(
+    host: webtest.TestApp, storage: Storage, seen: list[TokenInfo]
+) -> None:
+    _, token = machine_token(host, storage, "profile")
+    assert_error(call(host, f"Bearer {token}"), 403, "insufficient_scope")
+    storage.database.execute_sql(f"UPDATE oidc_access_token SET revoked_at = {int(time.time())}")
+    assert_error(call(host, f"Bearer {token}"), 401, "invalid_token")
+    assert seen == []
