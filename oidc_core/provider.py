@@ -21,6 +21,7 @@ from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
+from .endpoints.end_session import end_session
 from .errors import PageError, ProviderError, StorageUnavailable
 from .interactions import consent, login
 from .interactions.browser import BrowserSessions
@@ -54,6 +55,7 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
     "/introspect": (introspection.introspect, False),
     "/login": (login.login, True),
     "/consent": (consent.consent, True),
+    "/end_session": (end_session, True),
 }
 
 

@@ -28,6 +28,7 @@ class Client:
     created_at: int = 0
     updated_at: int = 0
     grant_types: tuple[str, ...] = ("authorization_code",)
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -191,6 +192,7 @@ class ClientFields:
     id_token_ttl: int | None = None
     grant_types: tuple[str, ...] = ("authorization_code",)
     id_token_signed_response_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -208,10 +210,12 @@ class ClientFields:
             id_token_ttl=client.id_token_ttl,
             grant_types=client.grant_types,
             id_token_signed_response_alg=client.id_token_signed_response_alg,
+            post_logout_redirect_uris=client.post_logout_redirect_uris,
         )
 
     def columns(self) -> dict[str, Any]:
         values = asdict(self)
         values["redirect_uris"] = "\n".join(self.redirect_uris)
         values["grant_types"] = " ".join(self.grant_types)
+        values["post_logout_redirect_uris"] = "\n".join(self.post_logout_redirect_uris)
         return values

@@ -39,8 +39,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_redirect_uri(uri: str) -> str:
-    field = "redirect_uris"
+def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
     if not uri or len(uri) > MAX_URI_LENGTH:
         raise InvalidMetadata(field, f"must be 1 to {MAX_URI_LENGTH} characters")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri) or "\\" in uri:
@@ -72,6 +71,18 @@ def check_redirect_uris(uris: list[str]) -> list[str]:
     if len(set(uris)) != len(uris):
         raise InvalidMetadata("redirect_uris", "duplicate redirect URI")
     return [check_redirect_uri(uri) for uri in uris]
+
+
+def check_post_logout_redirect_uris(uris: Any) -> tuple[str, ...]:
+    """RP-Initiated Logout 1.0 section 3.1: the same rules as redirect URIs; may be empty."""
+    field = "post_logout_redirect_uris"
+    if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
+        raise InvalidMetadata(field, "must be a list of strings")
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise InvalidMetadata(field, f"at most {MAX_REDIRECT_URIS} post-logout redirect URIs")
+    if len(set(uris)) != len(uris):
+        raise InvalidMetadata(field, "duplicate post-logout redirect URI")
+    return tuple(check_redirect_uri(uri, field) for uri in uris)
 
 
 def check_optional_uri(field: str, uri: str) -> str:
@@ -116,6 +127,7 @@ FIELDS = frozenset(
         "access_token_ttl",
         "id_token_ttl",
         "id_token_signed_response_alg",
+        "post_logout_redirect_uris",
     }
 )
 
@@ -223,6 +235,10 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
         if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
             raise InvalidMetadata("redirect_uris", "must be a list of strings")
         values["redirect_uris"] = tuple(check_redirect_uris(uris))
+    if "post_logout_redirect_uris" in data:
+        values["post_logout_redirect_uris"] = check_post_logout_redirect_uris(
+            data["post_logout_redirect_uris"]
+        )
     if "scope" in data:
         values["allowed_scopes"] = _scope(_text(data, "scope"))
     if "grant_types" in data:
@@ -262,6 +278,7 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "client_uri": client.client_uri,
         "logo_uri": client.logo_uri,
         "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scope": " ".join(sorted(client.allowed_scopes)),
         "grant_types": list(client.grant_types),
         "response_types": ["code"],

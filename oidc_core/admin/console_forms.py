@@ -27,6 +27,7 @@ LABELS = {
     "client_uri": "Home page URL",
     "logo_uri": "Logo URI",
     "redirect_uris": "Redirect URIs",
+    "post_logout_redirect_uris": "Post-logout redirect URIs",
     "scope": "Allowed scopes",
     "grant_types": "Grants",
     "public": "Public client",
@@ -55,6 +56,7 @@ class ClientForm:
     client_uri: str = ""
     logo_uri: str = ""
     redirect_uris: str = ""  # the textarea: one URI a line
+    post_logout_redirect_uris: str = ""  # the same
     scopes: frozenset[str] = frozenset(SUPPORTED_SCOPES)
     public: bool = False
     require_pkce: bool = False
@@ -70,6 +72,7 @@ class ClientForm:
             client_uri=client.client_uri,
             logo_uri=client.logo_uri,
             redirect_uris="\n".join(client.redirect_uris),
+            post_logout_redirect_uris="\n".join(client.post_logout_redirect_uris),
             scopes=client.allowed_scopes,
             public=client.is_public,
             require_pkce=client.require_pkce or client.is_public,
@@ -93,6 +96,7 @@ class ClientForm:
             client_uri=text("client_uri"),
             logo_uri=text("logo_uri"),
             redirect_uris=text("redirect_uris"),
+            post_logout_redirect_uris=text("post_logout_redirect_uris"),
             scopes=frozenset(form.get("scope", ())),
             public=bool(text("public")),
             require_pkce=bool(text("require_pkce")),
@@ -101,8 +105,9 @@ class ClientForm:
             ttls={name: text(name) for name in TTL_FIELDS},
         )
 
-    def uri_list(self) -> list[str]:
-        return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]
+    def uri_list(self, text: str | None = None) -> list[str]:
+        lines = (self.redirect_uris if text is None else text).splitlines()
+        return [line.strip() for line in lines if line.strip()]
 
     def validate(self, current: Client | None = None) -> tuple[dict[str, Any], dict[str, str]]:
         """RFC 7591 metadata (with ``current``: only what differs) and every field's error.
@@ -117,6 +122,7 @@ class ClientForm:
             "client_uri": self.client_uri,
             "logo_uri": self.logo_uri,
             "redirect_uris": self.uri_list(),
+            "post_logout_redirect_uris": self.uri_list(self.post_logout_redirect_uris),
             "scope": " ".join(s for s in SUPPORTED_SCOPES if s in self.scopes),
             "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
             "require_pkce": self.require_pkce or self.public,

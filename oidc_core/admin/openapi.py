@@ -56,6 +56,18 @@ def _metadata_properties() -> dict[str, Any]:
             "maxItems": registration.MAX_REDIRECT_URIS,
             "uniqueItems": True,
         },
+        "post_logout_redirect_uris": {
+            "type": "array",
+            "items": {
+                **URI,
+                "minLength": 1,
+                "description": "Absolute https URI (http only on loopback), no fragment.",
+            },
+            "maxItems": registration.MAX_REDIRECT_URIS,
+            "uniqueItems": True,
+            "description": "Where /end_session may send the browser after signing out "
+            "(OpenID Connect RP-Initiated Logout 1.0), matched exactly.",
+        },
         "scope": {
             "type": "string",
             "description": "Space-separated scopes the client may ask for; must include "

@@ -55,6 +55,7 @@ def metadata(op: Provider) -> dict[str, Any]:
             "client_secret_post",
             "none",
         ],
+        "end_session_endpoint": op.url("/end_session"),
         "introspection_endpoint": op.url("/introspect"),
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_basic",

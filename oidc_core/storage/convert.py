@@ -48,6 +48,9 @@ def client(row: models.Client) -> records.Client:
         created_at=row.created_at,
         updated_at=row.updated_at,
         grant_types=tuple(row.grant_types.split()),
+        post_logout_redirect_uris=tuple(
+            uri for uri in (row.post_logout_redirect_uris or "").split("\n") if uri
+        ),
     )
 
 

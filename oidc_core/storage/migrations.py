@@ -147,12 +147,23 @@ def _v5_refresh_tokens_grant_types(db: peewee.Database) -> None:
     db.create_tables([RefreshToken])
 
 
+def _v6_post_logout_redirect_uris(db: peewee.Database) -> None:
+    """0.4.0: RP-initiated logout; the client's registered post-logout redirect URIs."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.add_column(
+            "oidc_client", "post_logout_redirect_uris", peewee.TextField(default="")
+        ),
+    )
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
     _v3_host_accounts,
     _v4_key_rotation_client_alg,
     _v5_refresh_tokens_grant_types,
+    _v6_post_logout_redirect_uris,
 )
 LATEST = len(MIGRATIONS)
 

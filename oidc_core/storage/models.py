@@ -69,6 +69,8 @@ class Client(BaseModel):
     id_token_signed_response_alg = peewee.CharField(max_length=16, null=True)
     # schema version 5: space-separated, always with authorization_code
     grant_types = peewee.CharField(max_length=255, default="authorization_code")
+    # schema version 6: newline-separated, each validated on write
+    post_logout_redirect_uris = peewee.TextField(default="")
 
     class Meta:
         table_name = "oidc_client"
