@@ -51,6 +51,7 @@ def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("access_token_ttl", "access_token_ttl"),
         ("id_token_ttl", "id_token_ttl"),
         ("id_token_alg", "id_token_signed_response_alg"),
+        ("access_token_format", "access_token_format"),
     ):
         value = getattr(args, option, None)
         if value is not None:
@@ -101,6 +102,11 @@ def add_commands(sub: Any, opener: Opener) -> None:
         parser.add_argument("--access-token-ttl", type=int, help="seconds (default: settings)")
         parser.add_argument("--id-token-ttl", type=int, help="seconds (default: settings)")
         parser.add_argument("--id-token-alg", choices=list(registration.SIGNING_ALGORITHMS))
+        parser.add_argument(
+            "--access-token-format",
+            choices=list(registration.ACCESS_TOKEN_FORMATS),
+            help="opaque (default) or jwt (RFC 9068)",
+        )
         parser.add_argument("--json", action="store_true")
 
     create = client.add_parser("create", help="generate client credentials")

@@ -137,13 +137,13 @@ class KeyRing:
             raise NoSigningKey(f"no current {alg} signing key; run `oidc-core keys rotate`")
         return key
 
-    def sign(self, claims: dict[str, Any], alg: str | None = None) -> str:
+    def sign(self, claims: dict[str, Any], alg: str | None = None, typ: str = "JWT") -> str:
         """Sign with the current key of ``alg``; None: RS256, or the only algorithm there is
         a key for (a database initialised with ``--key-alg ES256``)."""
         if alg is None:
             available = self.algorithms()
             alg = available[0] if available else DEFAULT_ALGORITHM
-        return jose.sign_jwt(claims, self.current(alg))
+        return jose.sign_jwt(claims, self.current(alg), typ)
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of a JWS signed by one of our published keys (``jose.verify_jwt``:

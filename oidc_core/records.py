@@ -29,6 +29,7 @@ class Client:
     updated_at: int = 0
     grant_types: tuple[str, ...] = ("authorization_code",)
     post_logout_redirect_uris: tuple[str, ...] = ()
+    access_token_format: str = "opaque"  # noqa: S105 - or "jwt" (RFC 9068), not a secret
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -193,6 +194,7 @@ class ClientFields:
     grant_types: tuple[str, ...] = ("authorization_code",)
     id_token_signed_response_alg: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
+    access_token_format: str = "opaque"  # noqa: S105 - a format, not a secret
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -211,6 +213,7 @@ class ClientFields:
             grant_types=client.grant_types,
             id_token_signed_response_alg=client.id_token_signed_response_alg,
             post_logout_redirect_uris=client.post_logout_redirect_uris,
+            access_token_format=client.access_token_format,
         )
 
     def columns(self) -> dict[str, Any]:

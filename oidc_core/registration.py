@@ -108,6 +108,7 @@ def check_name(name: str) -> str:
 MAX_DESCRIPTION = 2000
 TTL_RANGE = (60, 86400)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")  # jwt: RFC 9068; opaque is the default
 SIGNING_ALGORITHMS = ("RS256", "ES256")  # jose.SUPPORTED_ALGORITHMS; RS256 is the default
 # authorization_code is always there: every client has redirect URIs and signs users in.
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -128,6 +129,7 @@ FIELDS = frozenset(
         "id_token_ttl",
         "id_token_signed_response_alg",
         "post_logout_redirect_uris",
+        "access_token_format",
     }
 )
 
@@ -205,6 +207,17 @@ def _id_token_alg(value: Any) -> str | None:
     return None if value == SIGNING_ALGORITHMS[0] else str(value)
 
 
+def _access_token_format(value: Any) -> str:
+    """``opaque`` (the default) or ``jwt``: an RFC 9068 JWT access token."""
+    if value is None or value == "":
+        return ACCESS_TOKEN_FORMATS[0]
+    if value not in ACCESS_TOKEN_FORMATS:
+        raise InvalidMetadata(
+            "access_token_format", f"must be one of {', '.join(ACCESS_TOKEN_FORMATS)}"
+        )
+    return str(value)
+
+
 def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) -> ClientFields:
     """Validate client metadata; with ``current`` (an update) absent keys keep their value.
 
@@ -260,6 +273,8 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
             values[key] = _ttl(data, key)
     if "id_token_signed_response_alg" in data:
         values["id_token_signed_response_alg"] = _id_token_alg(data["id_token_signed_response_alg"])
+    if "access_token_format" in data:
+        values["access_token_format"] = _access_token_format(data["access_token_format"])
     if values.get("is_public"):
         values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
         if "client_credentials" in values.get("grant_types", ()):
@@ -289,6 +304,7 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "id_token_ttl": client.id_token_ttl,
         "id_token_signed_response_alg": client.id_token_signed_response_alg
         or SIGNING_ALGORITHMS[0],
+        "access_token_format": client.access_token_format,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

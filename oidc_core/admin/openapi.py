@@ -98,6 +98,13 @@ def _metadata_properties() -> dict[str, Any]:
             "Client Registration 2). ES256 needs an ES256 key: `oidc-core keys rotate --alg "
             "ES256`.",
         },
+        "access_token_format": {
+            "enum": list(registration.ACCESS_TOKEN_FORMATS),
+            "default": registration.ACCESS_TOKEN_FORMATS[0],
+            "description": "opaque: random access tokens; jwt: signed JWT access tokens "
+            "(RFC 9068) a resource server can verify with the JWKS. Both are revocable and "
+            "work at /userinfo, /introspect and /revoke.",
+        },
     }
 
 

@@ -34,14 +34,11 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
 )
 
 from .. import credentials
+from ..access_tokens import AccessTokenGenerator, opaque
 from .checks import AUTHORIZATION_CHECKS, TOKEN_CHECKS
 from .validator import Validator, access_token_ttl
 
 S256_ONLY = {"S256": code_challenge_method_s256}
-
-
-def _new_token(request: Any) -> str:
-    return credentials.new_token()
 
 
 def _strong_code(grant: dict[str, Any], token_handler: Any, request: Any) -> dict[str, Any]:
@@ -66,8 +63,11 @@ class OAuthServer:
     """The three oauthlib endpoints we use, sharing one validator and token type."""
 
     def __init__(self, validator: Validator, default_ttl: int) -> None:
-        bearer = BearerToken(
-            validator, token_generator=_new_token, expires_in=access_token_ttl(default_ttl)
+        bearer = BearerToken(  # the refresh token generator defaults to the access token's
+            validator,
+            token_generator=AccessTokenGenerator(validator.settings, validator.keys),
+            refresh_token_generator=opaque,
+            expires_in=access_token_ttl(default_ttl),
         )
         oauth2_code = OAuth2AuthorizationCodeGrant(validator, **_checks())
         openid_code = OpenIDAuthorizationCodeGrant(validator, **_checks())

@@ -51,6 +51,7 @@ def client(row: models.Client) -> records.Client:
         post_logout_redirect_uris=tuple(
             uri for uri in (row.post_logout_redirect_uris or "").split("\n") if uri
         ),
+        access_token_format=row.access_token_format,
     )
 
 

@@ -157,6 +157,16 @@ def _v6_post_logout_redirect_uris(db: peewee.Database) -> None:
     )
 
 
+def _v7_access_token_format(db: peewee.Database) -> None:
+    """0.4.0: the client's access token format, ``opaque`` or ``jwt`` (RFC 9068)."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.add_column(
+            "oidc_client", "access_token_format", peewee.CharField(max_length=16, default="opaque")
+        ),
+    )
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -164,6 +174,7 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v4_key_rotation_client_alg,
     _v5_refresh_tokens_grant_types,
     _v6_post_logout_redirect_uris,
+    _v7_access_token_format,
 )
 LATEST = len(MIGRATIONS)
 

@@ -71,6 +71,8 @@ class Client(BaseModel):
     grant_types = peewee.CharField(max_length=255, default="authorization_code")
     # schema version 6: newline-separated, each validated on write
     post_logout_redirect_uris = peewee.TextField(default="")
+    # schema version 7: opaque | jwt (RFC 9068)
+    access_token_format = peewee.CharField(max_length=16, default="opaque")
 
     class Meta:
         table_name = "oidc_client"

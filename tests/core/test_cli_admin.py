@@ -432,3 +432,17 @@ def test_public_client_made_confidential_gets_a_secret(cli: Cli, capsys: Capsys)
         "client.update",
         "client.reset_secret",
     ]
+
+
+def test_client_access_token_format(cli: Cli, capsys: Capsys) -> None:
+    client_id = create(cli, capsys, "--access-token-format", "jwt")["client_id"]
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["access_token_format"] == "jwt"
+    assert client_row(cli, client_id, "access_token_format") == ("jwt",)
+    plain = ok(cli("client", "update", client_id, "--access-token-format", "opaque",
+                   capsys=capsys))  # fmt: skip
+    assert re.search(r"^access_token_format\s+opaque$", plain, re.MULTILINE)
+    assert client_row(cli, client_id, "access_token_format") == ("opaque",)
+    wrong = cli("client", "update", client_id, "--access-token-format", "paseto", capsys=capsys)
+    assert wrong.code == 2 and wrong.out == ""  # argparse: not one of the choices
+    assert client_row(cli, client_id, "access_token_format") == ("opaque",)

@@ -179,6 +179,7 @@ def test_upgrade_to_refresh_tokens_and_grant_types(tmp_path: Path, storage: Stor
         db = upgraded.database
         client = upgraded.clients.by_client_id("c1")
         assert client is not None and client.grant_types == ("authorization_code",)
+        assert client.access_token_format == "opaque"  # schema 7: old clients stay opaque
         indexes = {row[1] for row in db.execute_sql("PRAGMA index_list(oidc_access_token)")}
         assert "oidc_access_token_grant_id" in indexes
         info = upgraded.grants.token_info(token, None)

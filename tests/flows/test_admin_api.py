@@ -479,6 +479,8 @@ INVALID: list[tuple[str, Any, str]] = [
     ("grant_types", ["client_credentials"], "invalid_client_metadata"),
     ("grant_types", ["authorization_code", "password"], "invalid_client_metadata"),
     ("grant_types", "authorization_code", "invalid_client_metadata"),
+    ("access_token_format", "JWT", "invalid_client_metadata"),
+    ("access_token_format", ["jwt"], "invalid_client_metadata"),
     ("response_types", ["token"], "invalid_client_metadata"),
     ("token_endpoint_auth_method", "private_key_jwt", "invalid_client_metadata"),
     ("token_endpoint_auth_method", None, "invalid_client_metadata"),
@@ -834,3 +836,18 @@ def test_grant_types_through_the_api(admin: Api, storage: Storage) -> None:
     )
     assert response_json(refused)["field"] == "grant_types"
     assert admin.get(client_id)["grant_types"] == grants[:2]
+
+
+def test_access_token_format_through_the_api(admin: Api) -> None:
+    created = response_json(admin.call("POST", CLIENTS, METADATA, status=201))
+    assert created["access_token_format"] == "opaque"
+    client_id = created["client_id"]
+    changed = admin.call(
+        "PATCH", f"{CLIENTS}/{client_id}", {"access_token_format": "jwt"}, status=200
+    )
+    assert response_json(changed)["access_token_format"] == "jwt"
+    refused = admin.call(
+        "PATCH", f"{CLIENTS}/{client_id}", {"access_token_format": "paseto"}, status=400
+    )
+    assert response_json(refused)["field"] == "access_token_format"
+    assert admin.get(client_id)["access_token_format"] == "jwt"

@@ -661,6 +661,23 @@ def test_a_public_client_cannot_use_client_credentials(
     assert stored(provider, client_id) == before
 
 
+def test_jwt_access_tokens_are_set_in_the_console(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    client_id, _ = create(admin)
+    assert stored(provider, client_id).access_token_format == "opaque"
+    page = admin.get(f"/admin/clients/{client_id}")
+    assert 'name="access_token_format" value="jwt" aria-describedby' in page.text  # unticked
+
+    post(admin, f"/admin/clients/{client_id}", client_form(access_token_format="jwt"))
+    assert stored(provider, client_id).access_token_format == "jwt"
+    page = admin.get(f"/admin/clients/{client_id}")
+    assert 'value="jwt" checked' in page.text
+
+    post(admin, f"/admin/clients/{client_id}", client_form())
+    assert stored(provider, client_id).access_token_format == "opaque"
+
+
 @pytest.mark.parametrize("query", ["a%00b", "%FF%FE", "%0A%0D"])
 def test_a_search_with_control_characters_or_bad_bytes_lists_without_an_error(
     admin: webtest.TestApp, query: str
