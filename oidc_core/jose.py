@@ -90,12 +90,14 @@ def sign_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
     return str(jws.to_compact().decode("ascii"))
 
 
-def verify_jwt(token: str, keys: Mapping[str, SigningKey]) -> dict[str, Any]:
+def verify_jwt(token: str, keys: Mapping[str, SigningKey], typ: str = "JWT") -> dict[str, Any]:
     """The claims of a compact JWS signed by one of ``keys`` (looked up by ``kid``).
 
     The protected header may hold only ``alg``, ``kid`` and ``typ``; ``alg`` is pinned to
     the algorithm of the key named by ``kid`` (never ``none``, never a key from the token
-    itself).  Claims such as ``exp`` and ``iss`` are the caller's to check.
+    itself); ``typ``, when present, must be ``typ`` (RFC 8725 3.11: an ``at+jwt`` access
+    token or a ``logout+jwt`` is never taken for an ID token).  Claims such as ``exp`` and
+    ``iss`` are the caller's to check.
     """
     if len(token) > MAX_JWT_LENGTH or token.count(".") != 2:
         raise InvalidToken("not a compact JWS of a sensible size")
@@ -103,6 +105,9 @@ def verify_jwt(token: str, keys: Mapping[str, SigningKey]) -> dict[str, Any]:
         header = json.loads(josepy.b64.b64decode(token.split(".", 1)[0]))
         if not isinstance(header, dict) or not set(header) <= _PROTECTED:
             raise InvalidToken("unexpected header parameters")
+        media_type = str(header.get("typ", typ)).lower().removeprefix("application/")
+        if media_type != typ.lower():
+            raise InvalidToken("another type of token")
         key = keys.get(header.get("kid"))  # type: ignore[arg-type]
         if key is None or header.get("alg") != key.alg:
             raise InvalidToken("unknown key or algorithm")

@@ -483,6 +483,20 @@ def test_id_token_hint_with_unexpected_header_is_refused_even_if_signed_by_our_k
     redirect_error(flow, flow.start(id_token_hint=hint, state=STATE), "invalid_request")
 
 
+@pytest.mark.parametrize("typ", ["at+jwt", "application/at+jwt", "logout+jwt"])
+def test_a_token_of_another_type_signed_by_our_key_is_no_id_token_hint(
+    flow: Flow, provider: Provider, typ: str
+) -> None:
+    """RFC 8725 3.11: the same claims under an access token's or a logout token's ``typ``
+    (signed with our key, read from the database) are refused as a hint."""
+    genuine = id_token_of(flow, flow.authorize())["_raw"]
+    header = jwt.get_unverified_header(genuine)
+    claims = jwt.decode(genuine, options={"verify_signature": False})
+    pem = next(r.private_pem for r in provider.storage.keys.all() if r.kid == header["kid"])
+    hint = jwt.encode(claims, pem, algorithm="RS256", headers={**header, "typ": typ})
+    redirect_error(flow, flow.start(id_token_hint=hint, state=STATE), "invalid_request")
+
+
 def test_id_token_hint_from_another_issuer_is_refused(flow: Flow, provider: Provider) -> None:
     first = id_token_of(flow, flow.authorize())
     claims = {k: v for k, v in first.items() if not k.startswith("_")}
