@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from . import network, responses
+from . import cors, network, responses
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
@@ -166,8 +166,28 @@ class Provider:
         if route is None:
             return self._other(request, path)
         handler, html = route
+        endpoint = cors.ENDPOINTS.get(handler)
+        try:
+            response = self._respond(request, handler, html, endpoint)
+            if endpoint is None:
+                return response
+            return cors.decorate(self, request, endpoint[0], response)
+        finally:
+            self.storage.release()
+
+    def _respond(
+        self,
+        request: Request,
+        handler: Handler,
+        html: bool,
+        endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
+    ) -> Response:
         try:
             check_body_size(request, self.settings.max_body_bytes)
+            if endpoint is not None and request.method == "OPTIONS":
+                answer = cors.preflight(self, request, *endpoint)
+                if answer is not None:
+                    return answer
             return handler(self, request)
         except PageError as error:
             return self.error_page(error.description, error.status, error.error)
@@ -184,8 +204,6 @@ class Provider:
             )
         except Exception as exc:  # a bug: log it, never show a traceback
             return self._failure(exc, html, ProviderError("internal error", status=500))
-        finally:
-            self.storage.release()
 
     def _failure(self, exc: BaseException, html: bool, error: ProviderError) -> Response:
         """A 5xx with a correlation id shared by the response and the log line."""

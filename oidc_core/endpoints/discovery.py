@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from ..provider import Provider
 
 PUBLIC_CACHE = "public, max-age=300"
-CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def metadata(op: Provider) -> dict[str, Any]:
@@ -75,10 +74,10 @@ def discovery(op: Provider, request: Request) -> Response:
     # The algorithms follow the keys in the database (a key rotated in for ES256 appears
     # after key_cache_seconds); the rest of the metadata is fixed at start-up.
     document = {**op.metadata, "id_token_signing_alg_values_supported": op.keys.algorithms()}
-    return responses.json_response(document, cache=PUBLIC_CACHE, headers=CORS)
+    return responses.json_response(document, cache=PUBLIC_CACHE)
 
 
 def jwks(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
-    return responses.json_response(op.keys.jwks(), cache=PUBLIC_CACHE, headers=CORS)
+    return responses.json_response(op.keys.jwks(), cache=PUBLIC_CACHE)

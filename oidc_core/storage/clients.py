@@ -73,6 +73,15 @@ class ClientStore:
         row = self._hot.fetch_one(self._hot.client_by_client_id, (client_id,))
         return convert.client(row) if row else None  # type: ignore[arg-type]
 
+    def public_redirect_uris(self, containing: str) -> list[str]:
+        """The redirect URIs of public clients that have one containing ``containing``
+        (case-insensitive; the caller compares exactly)."""
+        client = models.Client
+        rows = client.select(client.redirect_uris).where(
+            client.is_public & client.redirect_uris.contains(containing)
+        )
+        return [uri for row in rows for uri in row.redirect_uris.split("\n") if uri]
+
     def update(
         self, client_id: str, fields: ClientFields, audit: Audit | None = None
     ) -> records.Client | None:

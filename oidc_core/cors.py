@@ -1,0 +1,190 @@
+"""Cross-origin requests (the Fetch standard's CORS protocol) for single-page apps.
+
+A browser application (a public client) calls discovery, the JWK Set, the token,
+userinfo and revocation endpoints itself.  What a response may tell which origin:
+
+* discovery and the JWK Set are public documents fetched without credentials:
+  ``Access-Control-Allow-Origin: *``;
+* token, userinfo and revocation echo the ``Origin`` only when it is a web origin of the
+  public client involved (the request's ``client_id``; at userinfo, the client the access
+  token was issued to), with ``Vary: Origin`` and never ``Access-Control-Allow-Credentials``.
+  An error response whose client is not known (no or unknown ``client_id``, an invalid
+  access token) is readable by the origin of any public client, so an app can read it;
+* a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) carries no client: it is
+  answered for an origin of any public client, otherwise the endpoint answers as usual.
+
+A client's web origins are the origins (``scheme://host[:port]``) of its registered
+redirect URIs, ``https`` or ``http`` on a loopback host.  Confidential clients get no CORS:
+a secret does not belong in a browser.  Every other path (authorization, login, consent,
+administration) never carries CORS headers (RFC 9700 section 2.6).  CORS is not
+authentication: a request is processed exactly as without ``Origin``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from webob import Request, Response
+
+from .endpoints import discovery, revocation, token, userinfo
+from .storage import StorageError
+
+if TYPE_CHECKING:
+    from .provider import Handler, Provider
+
+Policy = Literal["public", "client", "token"]
+
+PUBLIC = {"Access-Control-Allow-Origin": "*"}
+MAX_AGE = "600"
+ALLOW_HEADERS = "Authorization, Content-Type"
+EXPOSE_HEADERS = "WWW-Authenticate"
+DEFAULT_PORTS = {"https": 443, "http": 80}
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def origin_of(uri: str) -> str | None:
+    """The web origin of a redirect URI (RFC 6454 serialization); None if it has none we
+    serve CORS to (not https, or http on a host that is not loopback)."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not host or not (scheme == "https" or (scheme == "http" and _loopback(host))):
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}"
+
+
+def origins(uris: Iterable[str]) -> frozenset[str]:
+    return frozenset(filter(None, map(origin_of, uris)))
+
+
+def _any_public_client(op: Provider, origin: str) -> bool:
+    """Is ``origin`` a web origin of some public client? (one query, few rows)"""
+    candidates = op.storage.clients.public_redirect_uris(origin.split("://", 1)[-1])
+    return origin in origins(candidates)
+
+
+def _client_origins(op: Provider, client_id: str) -> frozenset[str] | None:
+    """The web origins of a client (empty for a confidential one); None if unknown."""
+    client = op.storage.clients.by_client_id(client_id) if client_id else None
+    if client is None:
+        return None
+    return origins(client.redirect_uris) if client.is_public else frozenset()
+
+
+def _form(request: Request) -> dict[str, str]:
+    if request.content_type != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        pairs = parse_qsl(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form[key] = "" if key in form else value  # a repeated parameter names nothing
+    return form
+
+
+def _request_client_id(request: Request) -> str:
+    """Token and revocation: the client a public client names in the body."""
+    return _form(request).get("client_id", "")
+
+
+def _token_client_id(op: Provider, request: Request) -> str:
+    """Userinfo: the client the access token was issued to ("" if the token is not live)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" else ""
+    if not token and request.method == "POST":
+        token = _form(request).get("access_token", "")
+    grant = op.storage.grants.access_token(token) if token else None
+    return grant.client_id if grant is not None else ""
+
+
+def _allowed(op: Provider, request: Request, policy: Policy, origin: str, status: int) -> bool:
+    by_token = policy == "token"
+    client_id = _token_client_id(op, request) if by_token else _request_client_id(request)
+    allowed = _client_origins(op, client_id)
+    if allowed is None:  # the client is not known: only an error, for any public client
+        return status >= 400 and _any_public_client(op, origin)
+    return origin in allowed
+
+
+def _echo(response: Response, origin: str) -> None:
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+
+
+def _vary(response: Response) -> None:
+    vary = [v for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    if not any(v.strip().lower() == "origin" for v in vary):
+        response.headers["Vary"] = ", ".join([*map(str.strip, vary), "Origin"])
+
+
+def preflight(
+    op: Provider, request: Request, policy: Policy, methods: tuple[str, ...]
+) -> Response | None:
+    """The answer to a CORS preflight, or None when the endpoint should answer as usual."""
+    origin = request.headers.get("Origin", "")
+    wanted = request.headers.get("Access-Control-Request-Method", "")
+    if not origin or wanted not in methods:
+        return None
+    if policy != "public" and not _any_public_client(op, origin):
+        return None
+    response = Response(status=204)
+    response.headers.update(
+        {
+            "Access-Control-Allow-Origin": "*" if policy == "public" else origin,
+            "Access-Control-Allow-Methods": ", ".join(methods),
+            "Access-Control-Allow-Headers": ALLOW_HEADERS,
+            "Access-Control-Max-Age": MAX_AGE,
+        }
+    )
+    if policy != "public":
+        _vary(response)
+    return response
+
+
+def decorate(op: Provider, request: Request, policy: Policy, response: Response) -> Response:
+    """Add the CORS headers an endpoint's (success or error) response may carry."""
+    if "Access-Control-Allow-Origin" in response.headers:  # a preflight's answer
+        return response
+    if policy == "public":
+        response.headers.update(PUBLIC)
+        return response
+    _vary(response)
+    origin = request.headers.get("Origin", "")
+    if not origin or request.method == "OPTIONS":  # a refused preflight stays refused
+        return response
+    try:
+        if _allowed(op, request, policy, origin, response.status_code):
+            _echo(response, origin)
+    except StorageError:  # the answer stands; without CORS the app sees a network error
+        op.storage.close()
+    return response
+
+
+# The endpoints that serve CORS, and their methods; every other route never does.
+ENDPOINTS: dict[Handler, tuple[Policy, tuple[str, ...]]] = {
+    discovery.discovery: ("public", ("GET", "HEAD")),
+    discovery.jwks: ("public", ("GET", "HEAD")),
+    token.token: ("client", ("POST",)),
+    revocation.revoke: ("client", ("POST",)),
+    userinfo.userinfo: ("token", ("GET", "POST")),
+}
