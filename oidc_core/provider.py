@@ -20,6 +20,7 @@ from . import cors, network, responses
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
+from .backchannel import Sender
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .endpoints.end_session import end_session
 from .errors import PageError, ProviderError, StorageUnavailable
@@ -109,6 +110,11 @@ class Provider:
             parts = urlsplit(self.settings.issuer)
             return f"{parts.scheme}://{parts.netloc}{uri}"
         return uri
+
+    @cached_property
+    def backchannel(self) -> Sender:
+        """Back-Channel Logout deliveries; its thread starts with the first sign-out."""
+        return Sender(self.storage)
 
     @cached_property
     def metadata(self) -> dict[str, Any]:

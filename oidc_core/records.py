@@ -30,6 +30,8 @@ class Client:
     grant_types: tuple[str, ...] = ("authorization_code",)
     post_logout_redirect_uris: tuple[str, ...] = ()
     access_token_format: str = "opaque"  # noqa: S105 - or "jwt" (RFC 9068), not a secret
+    backchannel_logout_uri: str = ""
+    backchannel_logout_session_required: bool = False
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -66,6 +68,7 @@ class BrowserSession:
     user_id: int | None
     auth_time: int | None
     expires_at: int
+    sid: str | None = None  # the public session identifier (Back-Channel Logout 1.0)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ class PendingAuthorization:
     params: list[tuple[str, str]]
     expires_at: int
     completed: bool
+
+
+@dataclass(frozen=True)
+class LogoutDelivery:
+    """A logout token due to be POSTed to a client's ``backchannel_logout_uri``."""
+
+    id: int
+    uri: str
+    logout_token: str = field(repr=False)
+    attempts: int
+    next_attempt_at: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,7 @@ class CodeGrant:
     auth_time: int
     expires_at: int
     used: bool
+    sid: str | None = None  # the browser session it was issued in
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,8 @@ class ClientFields:
     id_token_signed_response_alg: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
     access_token_format: str = "opaque"  # noqa: S105 - a format, not a secret
+    backchannel_logout_uri: str = ""
+    backchannel_logout_session_required: bool = False
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -214,6 +231,8 @@ class ClientFields:
             id_token_signed_response_alg=client.id_token_signed_response_alg,
             post_logout_redirect_uris=client.post_logout_redirect_uris,
             access_token_format=client.access_token_format,
+            backchannel_logout_uri=client.backchannel_logout_uri,
+            backchannel_logout_session_required=client.backchannel_logout_session_required,
         )
 
     def columns(self) -> dict[str, Any]:

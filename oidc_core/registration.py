@@ -85,6 +85,15 @@ def check_post_logout_redirect_uris(uris: Any) -> tuple[str, ...]:
     return tuple(check_redirect_uri(uri, field) for uri in uris)
 
 
+def check_backchannel_logout_uri(uri: Any) -> str:
+    """Back-Channel Logout 1.0 section 2.2: an absolute URI, no fragment; checked like a
+    redirect URI (https, http only on loopback); empty: none."""
+    field = "backchannel_logout_uri"
+    if not isinstance(uri, str):
+        raise InvalidMetadata(field, "must be a string")
+    return check_redirect_uri(uri, field) if uri else ""
+
+
 def check_optional_uri(field: str, uri: str) -> str:
     if not uri:
         return ""
@@ -130,6 +139,8 @@ FIELDS = frozenset(
         "id_token_signed_response_alg",
         "post_logout_redirect_uris",
         "access_token_format",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
     }
 )
 
@@ -265,7 +276,11 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
                 "token_endpoint_auth_method", f"must be one of {', '.join(AUTH_METHODS)}"
             )
         values["is_public"] = method == "none"
-    for key in ("require_pkce", "skip_consent"):
+    if "backchannel_logout_uri" in data:
+        values["backchannel_logout_uri"] = check_backchannel_logout_uri(
+            data["backchannel_logout_uri"]
+        )
+    for key in ("require_pkce", "skip_consent", "backchannel_logout_session_required"):
         if key in data:
             values[key] = _flag(data, key)
     for key in ("access_token_ttl", "id_token_ttl"):
@@ -305,6 +320,8 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "id_token_signed_response_alg": client.id_token_signed_response_alg
         or SIGNING_ALGORITHMS[0],
         "access_token_format": client.access_token_format,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

@@ -28,6 +28,8 @@ LABELS = {
     "logo_uri": "Logo URI",
     "redirect_uris": "Redirect URIs",
     "post_logout_redirect_uris": "Post-logout redirect URIs",
+    "backchannel_logout_uri": "Back-channel logout URI",
+    "backchannel_logout_session_required": "Send the session ID",
     "scope": "Allowed scopes",
     "grant_types": "Grants",
     "public": "Public client",
@@ -58,6 +60,8 @@ class ClientForm:
     logo_uri: str = ""
     redirect_uris: str = ""  # the textarea: one URI a line
     post_logout_redirect_uris: str = ""  # the same
+    backchannel_logout_uri: str = ""
+    backchannel_logout_session_required: bool = False
     scopes: frozenset[str] = frozenset(SUPPORTED_SCOPES)
     public: bool = False
     require_pkce: bool = False
@@ -75,6 +79,8 @@ class ClientForm:
             logo_uri=client.logo_uri,
             redirect_uris="\n".join(client.redirect_uris),
             post_logout_redirect_uris="\n".join(client.post_logout_redirect_uris),
+            backchannel_logout_uri=client.backchannel_logout_uri,
+            backchannel_logout_session_required=client.backchannel_logout_session_required,
             scopes=client.allowed_scopes,
             public=client.is_public,
             require_pkce=client.require_pkce or client.is_public,
@@ -100,6 +106,8 @@ class ClientForm:
             logo_uri=text("logo_uri"),
             redirect_uris=text("redirect_uris"),
             post_logout_redirect_uris=text("post_logout_redirect_uris"),
+            backchannel_logout_uri=text("backchannel_logout_uri").strip(),
+            backchannel_logout_session_required=bool(text("backchannel_logout_session_required")),
             scopes=frozenset(form.get("scope", ())),
             public=bool(text("public")),
             require_pkce=bool(text("require_pkce")),
@@ -127,6 +135,8 @@ class ClientForm:
             "logo_uri": self.logo_uri,
             "redirect_uris": self.uri_list(),
             "post_logout_redirect_uris": self.uri_list(self.post_logout_redirect_uris),
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "backchannel_logout_session_required": self.backchannel_logout_session_required,
             "scope": " ".join(s for s in SUPPORTED_SCOPES if s in self.scopes),
             "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
             "require_pkce": self.require_pkce or self.public,

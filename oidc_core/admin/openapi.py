@@ -68,6 +68,17 @@ def _metadata_properties() -> dict[str, Any]:
             "description": "Where /end_session may send the browser after signing out "
             "(OpenID Connect RP-Initiated Logout 1.0), matched exactly.",
         },
+        "backchannel_logout_uri": {
+            "type": "string",
+            "maxLength": registration.MAX_URI_LENGTH,
+            "description": "Where the provider POSTs a logout token when a user who signed "
+            "in to this client signs out (OpenID Connect Back-Channel Logout 1.0): absolute "
+            'https URI (http only on loopback), no fragment; "" for none.',
+        },
+        "backchannel_logout_session_required": {
+            "type": "boolean",
+            "description": "Logout tokens (and ID tokens) carry the session's sid.",
+        },
         "scope": {
             "type": "string",
             "description": "Space-separated scopes the client may ask for; must include "

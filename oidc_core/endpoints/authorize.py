@@ -82,6 +82,7 @@ def authorize(op: Provider, request: Request) -> Response:
             pending_id=None,
             remember_consent=False,
             via_post=via_post,
+            sid=session.sid,
         )
     else:
         response = _interaction(op, session, client.client_id, params, step)

@@ -47,6 +47,7 @@ def metadata(op: Provider) -> dict[str, Any]:
             "auth_time",
             "nonce",
             "at_hash",
+            "sid",
         ],
         "revocation_endpoint": op.url("/revoke"),
         "revocation_endpoint_auth_methods_supported": [
@@ -55,6 +56,8 @@ def metadata(op: Provider) -> dict[str, Any]:
             "none",
         ],
         "end_session_endpoint": op.url("/end_session"),
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "introspection_endpoint": op.url("/introspect"),
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_basic",

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from .. import responses
+from .. import backchannel, responses
 from ..errors import PageError
 from ..interactions.browser import csrf_token, csrf_valid
 from ..interactions.hint import INVALID, hint_claims
@@ -99,7 +99,10 @@ def _hint_is_user(op: Provider, logout: LogoutRequest, session: BrowserSession) 
 
 def _sign_out(op: Provider, logout: LogoutRequest, session: BrowserSession | None) -> Response:
     if session is not None:
-        op.browser.end(session)
+        tokens = backchannel.logout_tokens(op, session)
+        op.browser.end(session, tokens)
+        if tokens:
+            op.backchannel.wake()  # delivered by its thread, never within this request
     if logout.redirect_uri is not None:
         response = responses.redirect(
             responses.append_params(logout.redirect_uri, [("state", logout.state)]), 303

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from webob import Request, Response
@@ -47,9 +48,15 @@ class BrowserSessions:
             raise RuntimeError("a session just signed in is gone")
         return key, signed_in
 
-    def end(self, session: BrowserSession) -> None:
-        """Sign out: the session (and any request waiting in it) is deleted."""
-        self._storage.sessions.end(session.id)
+    def sid(self, key: str) -> str | None:
+        """The ``sid`` of the session with cookie value ``key`` (just after login)."""
+        session = self._storage.sessions.by_key(key)
+        return session.sid if session else None
+
+    def end(self, session: BrowserSession, logout_tokens: Sequence[tuple[int, str]] = ()) -> None:
+        """Sign out: the session (and any request waiting in it) is deleted; the
+        back-channel ``logout_tokens`` (client pk, JWT) are queued with it."""
+        self._storage.sessions.end(session.id, logout_tokens)
 
     def clear_cookie(self, response: Response) -> None:
         response.delete_cookie(self._settings.session_cookie_name, path=self._cookie_path)

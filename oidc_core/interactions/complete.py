@@ -143,10 +143,15 @@ def issue_code(
     pending_id: int | None,
     remember_consent: bool,
     via_post: bool,
+    sid: str | None = None,
 ) -> Response:
     """Have oauthlib re-validate the request and store a code; redirect back with it."""
     issue = CodeIssue(
-        user=user, auth_time=auth_time, pending_id=pending_id, remember_consent=remember_consent
+        user=user,
+        auth_time=auth_time,
+        pending_id=pending_id,
+        remember_consent=remember_consent,
+        sid=sid,
     )
     try:
         headers, _, _ = op.server.authorization.create_authorization_response(

@@ -57,6 +57,7 @@ def consent(op: Provider, request: Request) -> Response:
             pending_id=interaction.pending.id,
             remember_consent=True,
             via_post=True,
+            sid=interaction.session.sid,
         )
     if decision == "deny":
         if not op.storage.sessions.finish_pending(interaction.pending.id):

@@ -80,6 +80,7 @@ def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Re
             pending_id=interaction.pending.id,
             remember_consent=False,
             via_post=True,
+            sid=op.browser.sid(key),
         )
     op.browser.set_cookie(response, key)
     return response

@@ -57,6 +57,7 @@ class CodeIssue:
     auth_time: int
     pending_id: int | None
     remember_consent: bool
+    sid: str | None = None  # the browser session's (Back-Channel Logout 1.0)
     code: str = ""
 
 
@@ -257,6 +258,7 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
                 code_challenge_method=request.code_challenge_method,
                 auth_time=issue.auth_time,
                 ttl=self.settings.code_ttl,
+                sid=issue.sid,
             ),
             remember_scopes=issue.remember_consent,
         )
@@ -377,6 +379,9 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
             exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
             auth_time=code.auth_time,
         )
+        sid = getattr(code, "sid", None)  # Back-Channel Logout 1.0 section 2.1
+        if sid:
+            id_token["sid"] = sid
         return self.keys.sign(id_token, request.oidc_client.id_token_signed_response_alg)
 
     # -- userinfo --------------------------------------------------------------------

@@ -12,6 +12,7 @@ import peewee
 from ..records import ClientFields
 from . import migrations
 from .admin import AdminTokenStore, AuditLog
+from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
 from .db import database_proxy, open_database
 from .grants import GrantStore, NewCode, NewRefresh
@@ -42,6 +43,7 @@ class Storage:
         self.keys = KeyStore()
         self.audit = AuditLog()
         self.admin_tokens = AdminTokenStore()
+        self.deliveries = DeliveryStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

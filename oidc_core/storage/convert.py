@@ -52,6 +52,8 @@ def client(row: models.Client) -> records.Client:
             uri for uri in (row.post_logout_redirect_uris or "").split("\n") if uri
         ),
         access_token_format=row.access_token_format,
+        backchannel_logout_uri=row.backchannel_logout_uri,
+        backchannel_logout_session_required=bool(row.backchannel_logout_session_required),
     )
 
 
@@ -69,4 +71,5 @@ def code(row: models.AuthorizationCode) -> records.CodeGrant:
         auth_time=row.auth_time,
         expires_at=row.expires_at,
         used=row.used_at is not None,
+        sid=row.sid,
     )

@@ -49,6 +49,7 @@ class NewCode:
     code_challenge_method: str | None
     auth_time: int
     ttl: int
+    sid: str | None = None
 
 
 class GrantStore:
@@ -89,6 +90,7 @@ class GrantStore:
                 auth_time=new.auth_time,
                 created_at=now,
                 expires_at=now + new.ttl,
+                sid=new.sid,
             )
             if remember_scopes:
                 self._remember(new.user_id, new.client_pk, new.scopes, now)

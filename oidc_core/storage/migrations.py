@@ -167,6 +167,48 @@ def _v7_access_token_format(db: peewee.Database) -> None:
     )
 
 
+def _v8_backchannel_logout(db: peewee.Database) -> None:
+    """0.4.0: Back-Channel Logout 1.0; client metadata, the session's ``sid`` (also on the
+    codes issued in it) and the deliveries of logout tokens."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.add_column(
+            "oidc_client", "backchannel_logout_uri", peewee.CharField(max_length=2048, default="")
+        ),
+        migrator.add_column(
+            "oidc_client",
+            "backchannel_logout_session_required",
+            peewee.BooleanField(default=False),
+        ),
+        migrator.add_column(
+            "oidc_browser_session", "sid", peewee.CharField(max_length=64, null=True)
+        ),
+        migrator.add_column(
+            "oidc_authorization_code", "sid", peewee.CharField(max_length=64, null=True)
+        ),
+        migrator.add_index("oidc_authorization_code", ("sid",), False),
+    )
+
+    class Client(peewee.Model):
+        class Meta:
+            database = db
+            table_name = "oidc_client"
+
+    class BackchannelDelivery(peewee.Model):
+        client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+        logout_token = peewee.TextField()
+        attempts = peewee.IntegerField(default=0)
+        next_attempt_at = peewee.BigIntegerField(null=True, index=True)
+        delivered_at = peewee.BigIntegerField(null=True)
+        created_at = peewee.BigIntegerField()
+
+        class Meta:
+            database = db
+            table_name = "oidc_backchannel_delivery"
+
+    db.create_tables([BackchannelDelivery])
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -175,6 +217,7 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v5_refresh_tokens_grant_types,
     _v6_post_logout_redirect_uris,
     _v7_access_token_format,
+    _v8_backchannel_logout,
 )
 LATEST = len(MIGRATIONS)
 

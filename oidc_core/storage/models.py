@@ -73,6 +73,9 @@ class Client(BaseModel):
     post_logout_redirect_uris = peewee.TextField(default="")
     # schema version 7: opaque | jwt (RFC 9068)
     access_token_format = peewee.CharField(max_length=16, default="opaque")
+    # schema version 8: OpenID Connect Back-Channel Logout 1.0
+    backchannel_logout_uri = peewee.CharField(max_length=2048, default="")
+    backchannel_logout_session_required = peewee.BooleanField(default=False)
 
     class Meta:
         table_name = "oidc_client"
@@ -86,6 +89,8 @@ class BrowserSession(BaseModel):
     auth_time = peewee.BigIntegerField(null=True)
     created_at = peewee.BigIntegerField()
     expires_at = peewee.BigIntegerField(index=True)
+    # schema version 8: the session's public identifier (``sid``), random, not the key
+    sid = peewee.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "oidc_browser_session"
@@ -132,6 +137,8 @@ class AuthorizationCode(BaseModel):
     created_at = peewee.BigIntegerField()
     expires_at = peewee.BigIntegerField(index=True)
     used_at = peewee.BigIntegerField(null=True)
+    # schema version 8: the browser session's sid the code was issued in
+    sid = peewee.CharField(max_length=64, null=True, index=True)
 
     class Meta:
         table_name = "oidc_authorization_code"
@@ -223,6 +230,24 @@ class AdminToken(BaseModel):
         table_name = "oidc_admin_token"
 
 
+class BackchannelDelivery(BaseModel):
+    """A logout token to POST to a client's ``backchannel_logout_uri`` (schema version 8).
+
+    Due while ``delivered_at`` is null and ``next_attempt_at`` is set and past; null
+    ``next_attempt_at`` without ``delivered_at``: given up."""
+
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    client_id: int
+    logout_token = peewee.TextField()
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = peewee.BigIntegerField(null=True, index=True)
+    delivered_at = peewee.BigIntegerField(null=True)
+    created_at = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "oidc_backchannel_delivery"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -236,4 +261,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     SigningKey,
     AuditEntry,
     AdminToken,
+    BackchannelDelivery,
 )

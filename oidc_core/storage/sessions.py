@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Sequence
+
+import peewee
 
 from .. import credentials, records
-from . import models
+from . import convert, models
 from .db import database_proxy, write_transaction
 
 
@@ -18,6 +21,7 @@ def _session(row: models.BrowserSession) -> records.BrowserSession:
         user_id=row.user_id,
         auth_time=row.auth_time,
         expires_at=row.expires_at,
+        sid=row.sid,
     )
 
 
@@ -32,6 +36,7 @@ class SessionStore:
                 csrf_secret=secrets.token_hex(32),
                 created_at=now,
                 expires_at=now + ttl,
+                sid=secrets.token_urlsafe(24),
             )
         return key, _session(row)
 
@@ -43,10 +48,15 @@ class SessionStore:
         return _session(row) if row else None
 
     def log_in(self, session_id: int, user_id: int, ttl: int) -> str:
-        """Bind the session to a user under a new key and CSRF secret (fixation defence)."""
+        """Bind the session to a user under a new key and CSRF secret (fixation defence);
+        another user than before gets a new ``sid`` too."""
         key = credentials.new_token()
         now = int(time.time())
+        same_user = models.BrowserSession.user == user_id
         models.BrowserSession.update(
+            sid=peewee.Case(
+                None, [(same_user, models.BrowserSession.sid)], secrets.token_urlsafe(24)
+            ),
             key_digest=credentials.digest(key),
             csrf_secret=secrets.token_hex(32),
             user=user_id,
@@ -55,13 +65,30 @@ class SessionStore:
         ).where(models.BrowserSession.id == session_id).execute()
         return key
 
-    def end(self, session_id: int) -> None:
-        """Delete a session (sign-out) with the authorization requests waiting in it."""
+    def end(self, session_id: int, logout_tokens: Sequence[tuple[int, str]] = ()) -> None:
+        """Delete a session (sign-out) with the authorization requests waiting in it; in
+        the same transaction, queue ``logout_tokens`` (client pk, JWT) for delivery."""
+        now = int(time.time())
         with write_transaction(database_proxy):
+            for client_pk, token in logout_tokens:
+                models.BackchannelDelivery.create(
+                    client=client_pk, logout_token=token, next_attempt_at=now, created_at=now
+                )
             models.PendingAuthorization.delete().where(
                 models.PendingAuthorization.session == session_id
             ).execute()
             models.BrowserSession.delete().where(models.BrowserSession.id == session_id).execute()
+
+    def signed_in_clients(self, sid: str) -> list[records.Client]:
+        """The clients with a ``backchannel_logout_uri`` that were issued a code in the
+        browser session ``sid``."""
+        codes = models.AuthorizationCode.select(models.AuthorizationCode.client).where(
+            models.AuthorizationCode.sid == sid
+        )
+        rows = models.Client.select().where(
+            (models.Client.id.in_(codes)) & (models.Client.backchannel_logout_uri != "")
+        )
+        return [convert.client(row) for row in rows]
 
     def create_pending(
         self, session_id: int, client_id: str, params: list[tuple[str, str]], ttl: int

@@ -62,7 +62,11 @@ REGISTERED_METADATA = {
     "introspection_endpoint",
     "introspection_endpoint_auth_methods_supported",
     "end_session_endpoint",
+    # OpenID Connect Back-Channel Logout 1.0 section 2.1
+    "backchannel_logout_supported",
+    "backchannel_logout_session_supported",
 }
+BOOLEAN_METADATA = {"backchannel_logout_supported", "backchannel_logout_session_supported"}
 
 
 @pytest.fixture
@@ -204,7 +208,7 @@ def test_t74_unsupported_request_features_are_advertised_as_false(
 def test_t74_metadata_names_are_registered_and_well_typed(metadata: dict[str, Any]) -> None:
     assert set(metadata) <= REGISTERED_METADATA, set(metadata) - REGISTERED_METADATA
     for name, value in metadata.items():
-        if name.endswith("parameter_supported"):
+        if name.endswith("parameter_supported") or name in BOOLEAN_METADATA:
             assert isinstance(value, bool), name
         elif name.endswith("_supported"):
             assert isinstance(value, list), name

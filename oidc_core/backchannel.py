@@ -1,0 +1,137 @@
+"""OpenID Connect Back-Channel Logout 1.0: logout tokens and their delivery.
+
+On sign-out, every client with a ``backchannel_logout_uri`` that was issued a code in the
+browser session gets a logout token (section 2.4), queued in the same transaction that
+ends the session.  A :class:`Sender` (a daemon thread per provider, started by the first
+sign-out) POSTs ``logout_token=<JWT>`` to each (section 2.5), off the user's request; a
+2xx answer delivers it, anything else (or no answer within :data:`TIMEOUT`) is tried again
+after :data:`RETRY_DELAY` seconds, doubled each time, up to :data:`MAX_ATTEMPTS` attempts.
+The sender also polls the table, so deliveries queued by other processes are sent too.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from .records import BrowserSession, Client, LogoutDelivery
+
+if TYPE_CHECKING:
+    from .provider import Provider
+    from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+TOKEN_TTL = 120  # seconds a logout token is valid
+TIMEOUT = 5.0  # seconds to wait for a client's answer
+MAX_ATTEMPTS = 5
+RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each failure
+POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
+
+
+def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]]:
+    """(client pk, logout token) for each client to notify when ``session`` ends."""
+    if not session.sid or session.user_id is None:
+        return []
+    user = op.storage.users.by_id(session.user_id)
+    if user is None:
+        return []
+    clients = op.storage.sessions.signed_in_clients(session.sid)
+    return [(client.id, logout_token(op, client, user.subject, session.sid)) for client in clients]
+
+
+def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:
+    """Section 2.4: typ logout+jwt; iss, aud, iat, exp, jti, events, sub, and sid when the
+    client asked for it; never a nonce."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": op.settings.issuer,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + TOKEN_TTL,
+        "jti": secrets.token_urlsafe(16),
+        "events": {EVENT: {}},
+        "sub": subject,
+    }
+    if client.backchannel_logout_session_required:
+        claims["sid"] = sid
+    return op.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
+
+
+def post(uri: str, token: str) -> bool:
+    """Section 2.5: POST the token form-encoded; True on a 2xx answer."""
+    request = urllib.request.Request(  # noqa: S310 - the URI is a registered http(s) URI
+        uri,
+        data=urlencode({"logout_token": token}).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            return 200 <= int(response.status) < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Sender:
+    """Delivers due logout tokens in a daemon thread, started by the first :meth:`wake`."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._wakeup = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Start the thread if needed and have it look for due deliveries now."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="oidc-backchannel-logout", daemon=True
+                )
+                self._thread.start()
+        self._wakeup.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait(POLL_INTERVAL)
+            self._wakeup.clear()
+            try:
+                self.send_due()
+            except Exception:  # the database may be away for a while: try again later
+                log.warning("back-channel logout: deliveries not sent", exc_info=True)
+            finally:
+                self._storage.release()
+
+    def send_due(self) -> int:
+        """One round: attempt every due delivery; returns how many were delivered."""
+        sent = 0
+        while True:
+            due = self._storage.deliveries.due()
+            claimed = [d for d in due if self._storage.deliveries.claim(d, _lease())]
+            if not claimed:
+                return sent
+            sent += sum(self._attempt(delivery) for delivery in claimed)
+
+    def _attempt(self, delivery: LogoutDelivery) -> bool:
+        if post(delivery.uri, delivery.logout_token):
+            self._storage.deliveries.delivered(delivery.id)
+            return True
+        attempts = delivery.attempts + 1
+        next_at = None
+        if attempts < MAX_ATTEMPTS:
+            next_at = int(time.time() + RETRY_DELAY * 2 ** (attempts - 1))
+        log.info("back-channel logout to %s failed (attempt %d)", delivery.uri, attempts)
+        self._storage.deliveries.reschedule(delivery.id, next_at)
+        return False
+
+
+def _lease() -> int:
+    return int(TIMEOUT) + 30

@@ -1,0 +1,282 @@
+"""Back-channel logout (OpenID Connect Back-Channel Logout 1.0).
+
+Certification modules of the Back-Channel OP plan: oidcc-backchannel-rp-initiated-logout
+(a logout token to every client signed in in the session, sid included when the client
+asks for it), and the logout token checks of section 2.4 / 2.6 (typ logout+jwt, iss, aud,
+iat, exp, jti, events, sub, sid, no nonce) verified with PyJWT; delivery off the user's
+request, retried with back-off.  A real HTTP server on 127.0.0.1 receives the POSTs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+import pytest
+import webtest
+
+from oidc_core import Provider, backchannel
+from tests.conftest import make_client, new_app
+from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
+from tests.flows.test_conformance_basic_op import id_token_of
+from tests.flows.test_logout import confirm, end_session, still_signed_in
+from tests.support.flow import RP, Account, Flow, issuer_of
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+@dataclass
+class Receiver:
+    """An RP's back-channel logout endpoint: records each POST, answers from ``statuses``
+    (then 204), after ``delay`` seconds."""
+
+    port: int = 0
+    statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0
+    received: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+
+    def uri(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.received) >= count, self.received
+
+    def tokens(self, path: str) -> list[str]:
+        return [form["logout_token"][0] for p, _, form in self.received if p == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            state.received.append((self.path, self.headers.get("Content-Type", ""), parse_qs(body)))
+            time.sleep(state.delay)
+            self.send_response(state.statuses.pop(0) if state.statuses else 204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backchannel, "RETRY_DELAY", 0.05)
+    monkeypatch.setattr(backchannel, "POLL_INTERVAL", 0.05)
+
+
+def bc_client(storage: Any, receiver: Receiver, path: str, *, sid: bool = True) -> RP:
+    return make_client(
+        storage,
+        f"BC {path}",
+        ["https://rp.example/cb"],
+        backchannel_logout_uri=receiver.uri(path),
+        backchannel_logout_session_required=sid,
+    )
+
+
+def verify_logout_token(app: webtest.TestApp, token: str, audience: str) -> dict[str, Any]:
+    header = jwt.get_unverified_header(token)
+    assert header["typ"] == "logout+jwt" and header["alg"] == "RS256", header
+    jwks = app.get("/jwks").json
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=issuer_of(app),
+        options={"require": ["iss", "aud", "iat", "exp", "jti", "events", "sub"]},
+    )
+    assert claims["events"] == {EVENT: {}}
+    assert "nonce" not in claims
+    assert 0 < claims["exp"] - claims["iat"] <= 120
+    assert abs(claims["iat"] - time.time()) < 30
+    return claims
+
+
+def test_discovery_advertises_backchannel_logout(app: webtest.TestApp) -> None:
+    document = app.get("/.well-known/openid-configuration").json
+    assert document["backchannel_logout_supported"] is True
+    assert document["backchannel_logout_session_supported"] is True
+    assert "sid" in document["claims_supported"]
+
+
+def test_id_tokens_carry_the_sessions_sid(
+    app: webtest.TestApp, client_a: RP, alice: Account, provider: Provider
+) -> None:
+    flow = Flow(app, client_a, alice)
+    first = id_token_of(flow, flow.authorize())
+    again = id_token_of(flow, flow.authorize())
+    assert isinstance(first["sid"], str) and len(first["sid"]) >= 22
+    assert again["sid"] == first["sid"]  # one browser session
+    other = Flow(new_app(provider), client_a, alice)
+    assert id_token_of(other, other.authorize())["sid"] != first["sid"]
+
+
+def test_logout_posts_a_logout_token_to_the_clients_of_the_session(
+    app: webtest.TestApp,
+    storage: Any,
+    receiver: Receiver,
+    alice: Account,
+    bob: Account,
+    provider: Provider,
+) -> None:
+    signed_in = bc_client(storage, receiver, "/bc")
+    no_sid = bc_client(storage, receiver, "/no-sid", sid=False)
+    bc_client(storage, receiver, "/never")  # alice never signs in here
+    elsewhere = bc_client(storage, receiver, "/elsewhere")  # only bob, in his browser
+    flow = Flow(app, signed_in, alice)
+    token = id_token_of(flow, flow.authorize())
+    Flow(app, no_sid, alice).authorize()
+    bobs = Flow(new_app(provider), elsewhere, bob)
+    bobs.authorize()
+
+    response = end_session(flow, id_token_hint=token["_raw"])
+    assert response.status_int == 200 and "signed out" in response.text
+    assert not still_signed_in(flow)
+    receiver.wait_for(2)
+    time.sleep(0.5)  # nothing else arrives
+    assert sorted(path for path, _, _ in receiver.received) == ["/bc", "/no-sid"]
+    for _, content_type, form in receiver.received:
+        assert content_type == "application/x-www-form-urlencoded"
+        assert set(form) == {"logout_token"} and len(form["logout_token"]) == 1
+
+    [raw] = receiver.tokens("/bc")
+    claims = verify_logout_token(app, raw, signed_in.client_id)
+    assert set(claims) == {"iss", "aud", "iat", "exp", "jti", "events", "sub", "sid"}
+    assert claims["sub"] == alice.subject == token["sub"]
+    assert claims["sid"] == token["sid"]
+    [raw_no_sid] = receiver.tokens("/no-sid")
+    other = verify_logout_token(app, raw_no_sid, no_sid.client_id)
+    assert "sid" not in other and other["sub"] == alice.subject
+    assert other["jti"] != claims["jti"]
+    assert still_signed_in(bobs)
+
+
+def test_the_confirmed_logout_notifies_too(
+    app: webtest.TestApp, storage: Any, receiver: Receiver, alice: Account
+) -> None:
+    client = bc_client(storage, receiver, "/bc")
+    flow = Flow(app, client, alice)
+    token = id_token_of(flow, flow.authorize())
+    page = end_session(flow, client_id=client.client_id)
+    assert page.status_int == 200 and "Sign out of" in page.text
+    stayed = confirm(flow, page, decision="stay")
+    assert stayed.status_int == 200
+    time.sleep(0.3)
+    assert receiver.received == []
+    done = confirm(flow, page)
+    assert done.status_int == 200 and "You are signed out" in done.text
+    receiver.wait_for(1)
+    [raw] = receiver.tokens("/bc")
+    assert verify_logout_token(app, raw, client.client_id)["sid"] == token["sid"]
+
+
+def test_a_failing_client_is_retried_until_it_answers(
+    app: webtest.TestApp, storage: Any, receiver: Receiver, alice: Account, fast_retries: None
+) -> None:
+    receiver.statuses = [500, 500]
+    client = bc_client(storage, receiver, "/bc")
+    flow = Flow(app, client, alice)
+    token = id_token_of(flow, flow.authorize())
+    end_session(flow, id_token_hint=token["_raw"])
+    receiver.wait_for(3)
+    time.sleep(0.5)  # delivered: no fourth attempt
+    tokens = receiver.tokens("/bc")
+    assert len(tokens) == 3 and len(set(tokens)) == 1
+
+
+def test_retries_stop_after_the_last_attempt(
+    app: webtest.TestApp,
+    storage: Any,
+    receiver: Receiver,
+    alice: Account,
+    fast_retries: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(backchannel, "MAX_ATTEMPTS", 3)
+    receiver.statuses = [503] * 10
+    client = bc_client(storage, receiver, "/bc")
+    flow = Flow(app, client, alice)
+    end_session(flow, id_token_hint=id_token_of(flow, flow.authorize())["_raw"])
+    receiver.wait_for(3)
+    time.sleep(0.5)
+    assert len(receiver.tokens("/bc")) == 3
+
+
+def test_a_slow_client_does_not_delay_the_logout(
+    app: webtest.TestApp, storage: Any, receiver: Receiver, alice: Account
+) -> None:
+    receiver.delay = 5.0
+    client = bc_client(storage, receiver, "/slow")
+    flow = Flow(app, client, alice)
+    token = id_token_of(flow, flow.authorize())
+    started = time.monotonic()
+    response = end_session(flow, id_token_hint=token["_raw"])
+    elapsed = time.monotonic() - started
+    assert response.status_int == 200 and elapsed < 1.0, elapsed
+    receiver.wait_for(1)  # it is sent all the same
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "https://rp.example/bc#x",
+        "http://rp.example/bc",
+        "rp.example/bc",
+        "javascript:alert(1)",
+        "https://rp.example/ bc",
+        "https://" + "a" * 2100,
+        1,
+        ["https://rp.example/bc"],
+    ],
+)
+def test_a_bad_backchannel_logout_uri_names_the_field(
+    app: webtest.TestApp, provider: Provider, bad: Any
+) -> None:
+    admin = Api(app, new_token(provider)[1])
+    response = admin.call("POST", CLIENTS, {**METADATA, "backchannel_logout_uri": bad}, status=400)
+    assert response.json["field"] == "backchannel_logout_uri", bad
+    assert admin.call("GET", CLIENTS, status=200).json["clients"] == []
+
+
+def test_backchannel_metadata_through_the_management_api(
+    app: webtest.TestApp, provider: Provider
+) -> None:
+    admin = Api(app, new_token(provider)[1])
+    response = admin.call(
+        "POST", CLIENTS, {**METADATA, "backchannel_logout_session_required": "yes"}, status=400
+    )
+    assert response.json["field"] == "backchannel_logout_session_required"
+    created = admin.create(
+        backchannel_logout_uri="https://panel.example/bc?x=1",
+        backchannel_logout_session_required=True,
+    )
+    fetched = admin.get(created["client_id"])
+    assert fetched["backchannel_logout_uri"] == "https://panel.example/bc?x=1"
+    assert fetched["backchannel_logout_session_required"] is True
+    plain = admin.create()
+    assert plain["backchannel_logout_uri"] == ""
+    assert plain["backchannel_logout_session_required"] is False
