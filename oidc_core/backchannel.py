@@ -36,6 +36,15 @@ RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each fail
 POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
 
 
+def sign_out(op: Provider, session: BrowserSession) -> None:
+    """End ``session``, queueing the logout tokens in the same transaction; they are sent
+    by the provider's sender thread, never within the caller's request."""
+    tokens = logout_tokens(op, session)
+    op.browser.end(session, tokens)
+    if tokens:
+        op.backchannel.wake()
+
+
 def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]]:
     """(client pk, logout token) for each client to notify when ``session`` ends."""
     if not session.sid or session.user_id is None:
@@ -122,14 +131,14 @@ class Sender:
 
     def _attempt(self, delivery: LogoutDelivery) -> bool:
         if post(delivery.uri, delivery.logout_token):
-            self._storage.deliveries.delivered(delivery.id)
+            self._storage.deliveries.delivered(delivery)
             return True
         attempts = delivery.attempts + 1
         next_at = None
         if attempts < MAX_ATTEMPTS:
             next_at = int(time.time() + RETRY_DELAY * 2 ** (attempts - 1))
         log.info("back-channel logout to %s failed (attempt %d)", delivery.uri, attempts)
-        self._storage.deliveries.reschedule(delivery.id, next_at)
+        self._storage.deliveries.reschedule(delivery, next_at)
         return False
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import responses
+from .. import backchannel, responses
 from ..interactions.browser import csrf_token, csrf_valid
 from ..params import form_params
 from ..records import BrowserSession, User
@@ -109,7 +109,7 @@ def logout(op: Provider, request: Request) -> Response:
         form = _posted(op, request)
         if not csrf_valid(session, CSRF_PURPOSE, _first(form, "csrf_token")):
             return op.error_page(EXPIRED_FORM, 403)
-        op.browser.end(session)
+        backchannel.sign_out(op, session)
     response = responses.redirect(op.url("/admin/login"), 303)
     op.browser.clear_cookie(response)
     return response

@@ -99,10 +99,7 @@ def _hint_is_user(op: Provider, logout: LogoutRequest, session: BrowserSession) 
 
 def _sign_out(op: Provider, logout: LogoutRequest, session: BrowserSession | None) -> Response:
     if session is not None:
-        tokens = backchannel.logout_tokens(op, session)
-        op.browser.end(session, tokens)
-        if tokens:
-            op.backchannel.wake()  # delivered by its thread, never within this request
+        backchannel.sign_out(op, session)
     if logout.redirect_uri is not None:
         response = responses.redirect(
             responses.append_params(logout.redirect_uri, [("state", logout.state)]), 303

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+import peewee
+
 from .. import records
 from . import models
 from .db import database_proxy, write_transaction
@@ -48,19 +50,32 @@ class DeliveryStore:
                 .where(
                     (table.id == delivery.id)
                     & (table.next_attempt_at == delivery.next_attempt_at)
+                    & (table.logout_token == delivery.logout_token)
                     & table.delivered_at.is_null()
                 )
                 .execute()
             )
         return bool(updated == 1)
 
-    def delivered(self, delivery_id: int) -> None:
+    def delivered(self, delivery: records.LogoutDelivery) -> None:
+        """After the claimed attempt of ``delivery`` succeeded."""
         models.BackchannelDelivery.update(
             delivered_at=int(time.time()), next_attempt_at=None
-        ).where(models.BackchannelDelivery.id == delivery_id).execute()
+        ).where(_claimed(delivery)).execute()
 
-    def reschedule(self, delivery_id: int, next_attempt_at: int | None) -> None:
-        """Try again at ``next_attempt_at``; None: give up."""
+    def reschedule(self, delivery: records.LogoutDelivery, next_attempt_at: int | None) -> None:
+        """After the claimed attempt failed: try again at ``next_attempt_at``; None: give up."""
         models.BackchannelDelivery.update(next_attempt_at=next_attempt_at).where(
-            models.BackchannelDelivery.id == delivery_id
+            _claimed(delivery)
         ).execute()
+
+
+def _claimed(delivery: records.LogoutDelivery) -> peewee.Expression:
+    """The row of ``delivery`` as its claim left it (not a later row under a reused id)."""
+    table = models.BackchannelDelivery
+    return (
+        (table.id == delivery.id)
+        & (table.attempts == delivery.attempts + 1)
+        & (table.logout_token == delivery.logout_token)
+        & table.delivered_at.is_null()
+    )

@@ -22,8 +22,17 @@ import pytest
 import webtest
 
 from oidc_core import Provider, backchannel
-from tests.conftest import make_client, new_app
+from tests.conftest import make_client, make_user, new_app
 from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
+from tests.flows.test_admin_console import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    client_form,
+    create,
+    post,
+    sign_in,
+    stored,
+)
 from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import confirm, end_session, still_signed_in
 from tests.support.flow import RP, Account, Flow, issuer_of
@@ -280,3 +289,41 @@ def test_backchannel_metadata_through_the_management_api(
     plain = admin.create()
     assert plain["backchannel_logout_uri"] == ""
     assert plain["backchannel_logout_session_required"] is False
+
+
+def test_signing_out_of_the_console_notifies_too(
+    storage: Any, receiver: Receiver, provider: Provider
+) -> None:
+    admin = make_user(provider, ADMIN_EMAIL, ADMIN_PASSWORD, is_admin=True)
+    browser = new_app(provider)
+    assert sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD).status_int == 303
+    client = bc_client(storage, receiver, "/bc")
+    flow = Flow(browser, client, admin)
+    token = id_token_of(flow, flow.authorize())
+    assert post(browser, "/admin/logout", []).status_int == 303
+    receiver.wait_for(1)
+    [raw] = receiver.tokens("/bc")
+    claims = verify_logout_token(browser, raw, client.client_id)
+    assert claims["sid"] == token["sid"] and claims["sub"] == admin.subject
+
+
+def test_the_console_sets_the_backchannel_metadata(
+    storage: Any, provider: Provider, receiver: Receiver
+) -> None:
+    make_user(provider, ADMIN_EMAIL, ADMIN_PASSWORD, is_admin=True)
+    browser = new_app(provider)
+    assert sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD).status_int == 303
+    page = post(
+        browser, "/admin/clients/new", client_form(backchannel_logout_uri="http://rp.example/bc")
+    )
+    assert page.status_int in (200, 400) and "backchannel_logout_uri-error" in page.text
+    client_id, _ = create(
+        browser,
+        backchannel_logout_uri="https://app.example/bc",
+        backchannel_logout_session_required="1",
+    )
+    client = stored(provider, client_id)
+    assert client.backchannel_logout_uri == "https://app.example/bc"
+    assert client.backchannel_logout_session_required is True
+    form = browser.get(f"/admin/clients/{client_id}")
+    assert 'value="https://app.example/bc"' in form.text
