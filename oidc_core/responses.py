@@ -8,9 +8,10 @@ referrer and content-security headers of RFC 9700 section 4.16 and 4.2.4.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from webob import Response
 
@@ -26,6 +27,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def json_response(
@@ -66,12 +68,32 @@ def error_json(error: ProviderError, headers: dict[str, str] | None = None) -> R
     return response
 
 
-def html_page(body: str, status: int = 200, *, no_store: bool = True) -> Response:
+def html_page(
+    body: str, status: int = 200, *, no_store: bool = True, form_redirects_to: str = ""
+) -> Response:
+    """A page with the security headers.  ``form_redirects_to``: the URI a form of the page
+    may end up at through redirects (the client's redirect URI after login or consent):
+    CSP ``form-action`` covers the redirects after a submission, so its origin is allowed
+    besides ours, or browsers block the way back to the client."""
     response = Response(body=body.encode("utf-8"), status=status, content_type="text/html")
     response.headers.update(SECURITY_HEADERS)
+    origin = _origin(form_redirects_to)
+    if origin:
+        policy = SECURITY_HEADERS["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
     if no_store:
         response.headers.update(NO_STORE)
     return response
+
+
+def _origin(uri: str) -> str:
+    """``scheme://host[:port]`` of an absolute http(s) URI, or "" (nothing to allow)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not _NETLOC.fullmatch(parts.netloc):
+        return ""  # nothing that could break out of the header's syntax
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def redirect(location: str, status: int = 303) -> Response:

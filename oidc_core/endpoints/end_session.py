@@ -150,4 +150,5 @@ def _page(
             **extra,
         ),
         status,
+        form_redirects_to=logout.redirect_uri or "",
     )

@@ -37,7 +37,8 @@ def consent(op: Provider, request: Request) -> Response:
                 interaction=interaction.pending.handle,
                 csrf_token=csrf_token(interaction.session, interaction.pending.handle),
                 action=op.url("/consent"),
-            )
+            ),
+            form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
         )
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405)

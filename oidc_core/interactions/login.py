@@ -105,6 +105,7 @@ def _form(
             error=error,
         ),
         status,
+        form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
     )
 
 

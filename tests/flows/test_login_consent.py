@@ -569,3 +569,31 @@ def test_first_consents_of_one_user_in_two_browsers_at_once_both_succeed(
         assert "code" in assert_rp_redirect(response)
     assert code_rows(provider) == 2
     assert count(provider, "SELECT COUNT(*) FROM oidc_consent") == 1
+
+
+def _form_action(response: webtest.TestResponse) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    directive = next(d.strip() for d in policy.split(";") if d.strip().startswith("form-action"))
+    return directive.split()[1:]
+
+
+def test_login_and_consent_forms_may_end_at_the_clients_redirect_uri(
+    flow: Flow, provider: Provider
+) -> None:
+    """CSP form-action also governs the redirects after a submission: the login POST (with
+    consent remembered) and the consent POST end at the client, so its origin is allowed;
+    without it Chromium stops the browser on our page (found with a real browser)."""
+    login = login_page(flow)
+    assert _form_action(login) == ["'self'", "https://rp.example"]
+    consent = consent_page(flow)
+    assert _form_action(consent) == ["'self'", "https://rp.example"]
+    error = flow.app.get("/login?interaction=nope", expect_errors=True)
+    assert _form_action(error) == ["'self'"]  # other pages: ours only
+
+
+def test_a_redirect_origin_cannot_break_out_of_the_policy() -> None:
+    from oidc_core import responses
+
+    for uri in ("https://a.example;script-src *", "https://a.example:443/cb", "javascript:x"):
+        policy = responses.html_page("", form_redirects_to=uri).headers["Content-Security-Policy"]
+        assert "script-src *" not in policy and policy.count(";") == 5

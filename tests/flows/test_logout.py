@@ -188,6 +188,8 @@ def test_no_hint_asks_for_confirmation(signed_in: tuple[Flow, dict[str, Any]]) -
     )
     assert page.status_int == 200 and "Sign out of op.example?" in page.text
     assert "Logout RP" in page.text and page.headers["X-Frame-Options"] == "DENY"
+    # the confirmation's POST ends at the relying party: CSP form-action must allow it
+    assert "form-action 'self' https://rp.example;" in page.headers["Content-Security-Policy"]
     assert still_signed_in(flow)
     signed_out_to(confirm(flow, page), BYE, "c")
     assert not still_signed_in(flow)
