@@ -343,51 +343,39 @@ class GrantStore:
 
 def _live_access(digest: str, now: int) -> records.TokenInfo | None:
     token = models.AccessToken
-    row = (
-        token.select(token, models.Client.client_id.alias("client_key"), models.User.subject)
-        .join(models.Client)
-        .switch(token)
-        .join(models.User, peewee.JOIN.LEFT_OUTER)
-        .where(
-            (token.token_digest == digest) & token.revoked_at.is_null() & (token.expires_at > now)
-        )
-        .objects()
-        .first()
-    )
-    if row is None:
-        return None
-    return records.TokenInfo(
-        kind="access_token",
-        client_pk=row.client_id,
-        client_id=row.client_key,
-        subject=row.subject,
-        scopes=tuple(row.scopes.split()),
-        issued_at=row.created_at,
-        expires_at=row.expires_at,
-    )
+    # LEFT JOIN: a client credentials token has no user
+    return _live(token, "access_token", token.token_digest == digest, now, peewee.JOIN.LEFT_OUTER)
 
 
 def _live_refresh(digest: str, now: int) -> records.TokenInfo | None:
     token = models.RefreshToken
+    live = (
+        (token.token_digest == digest) & token.used_at.is_null() & (token.absolute_expires_at > now)
+    )
+    return _live(token, "refresh_token", live, now, peewee.JOIN.INNER)
+
+
+def _live(
+    token: type[models.AccessToken] | type[models.RefreshToken],
+    kind: str,
+    condition: peewee.Expression,
+    now: int,
+    user_join: str,
+) -> records.TokenInfo | None:
+    """The unrevoked, unexpired token matching ``condition``, with its client and subject."""
     row = (
         token.select(token, models.Client.client_id.alias("client_key"), models.User.subject)
         .join(models.Client)
         .switch(token)
-        .join(models.User)
-        .where(
-            (token.token_digest == digest)
-            & token.used_at.is_null()
-            & token.revoked_at.is_null()
-            & (token.expires_at > now)
-            & (token.absolute_expires_at > now)
-        )
+        .join(models.User, user_join)
+        .where(condition & token.revoked_at.is_null() & (token.expires_at > now))
         .objects()
         .first()
     )
     if row is None:
         return None
     return records.TokenInfo(
-        kind="refresh_token",
+        kind=kind,
         client_pk=row.client_id,
         client_id=row.client_key,
         subject=row.subject,
