@@ -313,9 +313,11 @@ def test_list_shows_name_id_and_redirect_uris_and_never_a_secret(
         assert text in page.text
     assert first_secret not in page.text and second_secret not in page.text
     assert "never" in page.text  # last used
-    found = admin.get("/admin/?q=webm")
+    # A random client ID (22 letters and digits) may hold any short string, but not a space
+    # nor, in practice, seven given letters: these queries can only match names.
+    found = admin.get("/admin/?q=webmail")
     assert second in found.text and first not in found.text
-    assert "No client matches" in admin.get("/admin/?q=zzz").text
+    assert "No client matches" in admin.get("/admin/?q=no+such+client").text
 
 
 # -- editing ----------------------------------------------------------------------------------
