@@ -107,6 +107,50 @@ class Settings:
         "Longest single parameter value accepted at the protocol endpoints, in characters.",
         4096,
     )
+    consent_ttl: int = _doc(
+        "How long a user's consent to an app is remembered, in seconds; after it the consent "
+        "page asks again. 0: until the user revokes it.",
+        31536000,
+    )
+    login_lock_threshold: int = _doc(
+        "Failed sign-ins for one account (from anywhere) before it is locked for a while.",
+        20,
+    )
+    login_pair_lock_threshold: int = _doc(
+        "Failed sign-ins for one account from one IP address before that address is locked "
+        "out of that account for a while (so an attacker is stopped before the account is).",
+        5,
+    )
+    login_ip_lock_threshold: int = _doc(
+        "Failed sign-ins from one IP address (any accounts) before that address is locked "
+        "for a while.",
+        50,
+    )
+    login_lock_seconds: int = _doc(
+        "The first lock's duration in seconds; each further failure doubles it, up to "
+        "`login_lock_max_seconds`. Locks are always temporary.",
+        30,
+    )
+    login_lock_max_seconds: int = _doc("The longest lock, in seconds.", 900)
+    login_failure_window: int = _doc(
+        "Failures older than this many seconds (with none since) are forgotten.", 3600
+    )
+    password_change_revokes_refresh_tokens: bool = _doc(
+        "When a user changes their password on the account pages, revoke every refresh token "
+        "(and access token) issued to them, and end their other browser sessions.",
+        True,
+    )
+    profile_editable_claims: tuple[str, ...] = _doc(
+        "Claims users may edit on their profile page (built-in accounts only; a host's own "
+        "account source keeps its data). Comma-separated in the environment.",
+        ("name", "given_name", "family_name", "preferred_username", "locale"),
+    )
+    max_header_bytes: int = _doc(
+        "Largest total size of the request headers, in bytes (431 beyond).", 16384
+    )
+    max_url_length: int = _doc(
+        "Longest request target (path and query), in bytes (414 beyond).", 8192
+    )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
 
     def __post_init__(self) -> None:
@@ -126,9 +170,21 @@ class Settings:
             "password_hash_concurrency",
             "max_body_bytes",
             "max_param_length",
+            "max_header_bytes",
+            "max_url_length",
+            "login_lock_threshold",
+            "login_pair_lock_threshold",
+            "login_ip_lock_threshold",
+            "login_lock_seconds",
+            "login_lock_max_seconds",
+            "login_failure_window",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name}: must be a positive integer")
+        if self.consent_ttl < 0:
+            raise ConfigurationError("consent_ttl: must not be negative")
+        if self.login_lock_max_seconds < self.login_lock_seconds:
+            raise ConfigurationError("login_lock_max_seconds: must be at least login_lock_seconds")
         if self.key_cache_seconds < 0:
             raise ConfigurationError("key_cache_seconds: must not be negative")
         if self.key_rotation_days < 0:

@@ -209,6 +209,35 @@ def _v8_backchannel_logout(db: peewee.Database) -> None:
     db.create_tables([BackchannelDelivery])
 
 
+def _v9_end_users(db: peewee.Database) -> None:
+    """0.5.0: end users' pages and account protection: consent expiry and first grant,
+    the browser and address of each session, and the sign-in failure counters."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+    migrate.migrate(
+        migrator.add_column("oidc_consent", "first_granted_at", peewee.BigIntegerField(null=True)),
+        migrator.add_column("oidc_consent", "expires_at", peewee.BigIntegerField(null=True)),
+        migrator.add_column(
+            "oidc_browser_session", "user_agent", peewee.CharField(max_length=512, default="")
+        ),
+        migrator.add_column(
+            "oidc_browser_session", "ip_address", peewee.CharField(max_length=64, default="")
+        ),
+    )
+    db.execute_sql("UPDATE oidc_consent SET first_granted_at = granted_at")
+
+    class LoginThrottle(peewee.Model):
+        key = peewee.CharField(max_length=128, unique=True)
+        failures = peewee.IntegerField(default=0)
+        last_failure_at = peewee.BigIntegerField()
+        locked_until = peewee.BigIntegerField(default=0, index=True)
+
+        class Meta:
+            database = db
+            table_name = "oidc_login_throttle"
+
+    db.create_tables([LoginThrottle])
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -218,6 +247,7 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v6_post_logout_redirect_uris,
     _v7_access_token_format,
     _v8_backchannel_logout,
+    _v9_end_users,
 )
 LATEST = len(MIGRATIONS)
 

@@ -91,6 +91,9 @@ class BrowserSession(BaseModel):
     expires_at = peewee.BigIntegerField(index=True)
     # schema version 8: the session's public identifier (``sid``), random, not the key
     sid = peewee.CharField(max_length=64, null=True)
+    # schema version 9: shown on the user's sessions page
+    user_agent = peewee.CharField(max_length=512, default="")
+    ip_address = peewee.CharField(max_length=64, default="")
 
     class Meta:
         table_name = "oidc_browser_session"
@@ -114,7 +117,10 @@ class Consent(BaseModel):
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
     scopes = peewee.CharField(max_length=1024)
-    granted_at = peewee.BigIntegerField()
+    granted_at = peewee.BigIntegerField()  # the last time scopes were granted
+    # schema version 9: the first authorization, and when the consent lapses (null: never)
+    first_granted_at = peewee.BigIntegerField(null=True)
+    expires_at = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_consent"
@@ -248,6 +254,21 @@ class BackchannelDelivery(BaseModel):
         table_name = "oidc_backchannel_delivery"
 
 
+class LoginThrottle(BaseModel):
+    """Failed sign-ins counted per key (schema version 9), shared by every process.
+
+    ``key`` names what is counted, never in the clear: ``account:<digest of the login>``,
+    ``pair:<digest of login and IP>``, ``ip:<address or network>``."""
+
+    key = peewee.CharField(max_length=128, unique=True)
+    failures = peewee.IntegerField(default=0)
+    last_failure_at = peewee.BigIntegerField()
+    locked_until = peewee.BigIntegerField(default=0, index=True)
+
+    class Meta:
+        table_name = "oidc_login_throttle"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -262,4 +283,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     AuditEntry,
     AdminToken,
     BackchannelDelivery,
+    LoginThrottle,
 )

@@ -15,7 +15,10 @@ _environment = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# English until translations are installed: ``{{ _("text") }}`` and ``{% trans %}`` work.
+_environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def render(template: str, **context: Any) -> str:
