@@ -26,6 +26,7 @@ from .claims import released, user_claims
 from .passwords import PasswordService, PasswordTooLong
 from .records import User
 from .storage import Storage
+from .throttle import Throttle
 
 MAX_LOGIN_LENGTH = 320
 
@@ -100,20 +101,37 @@ class Accounts:
     """The provider's side: people as ``oidc_user`` rows, whatever the source."""
 
     def __init__(
-        self, storage: Storage, source: AccountSource, host_login: HostLogin | None = None
+        self,
+        storage: Storage,
+        source: AccountSource,
+        host_login: HostLogin | None = None,
+        *,
+        throttle: Throttle,
     ) -> None:
         self._storage = storage
         self.source = source
         self.host_login = host_login
+        self.throttle = throttle
         self._builtin = isinstance(source, DatabaseAccounts)
 
-    def authenticate(self, login: str, password: str) -> User | None:
-        """The user whose login and password these are (same work when they are not)."""
+    def authenticate(self, login: str, password: str, *, address: str) -> User | None:
+        """The user whose login and password these are, or None (same answer and work for
+        an unknown login).  Every password check goes through here.
+
+        ``address`` is the client's IP address (``Provider.client_address(request)``):
+        failures are counted per address, per account and per both, and while one of them
+        is locked this raises :class:`~oidc_core.throttle.Throttled` (``retry_after``
+        seconds) without checking the password, even a right one.  Show it as the same
+        failure as a wrong password, with status 429 and ``Retry-After``."""
         login = login.strip()
-        account = self.source.by_login(login) if 0 < len(login) <= MAX_LOGIN_LENGTH else None
-        if not self.source.verify_password(account, password) or account is None:
-            return None
-        return self.user_for(account)
+
+        def check() -> User | None:
+            account = self.source.by_login(login) if 0 < len(login) <= MAX_LOGIN_LENGTH else None
+            if not self.source.verify_password(account, password) or account is None:
+                return None
+            return self.user_for(account)
+
+        return self.throttle.password_attempt(login, address, check)
 
     def host_user(self, request: Request) -> User | None:
         """The host application's signed-in user (``host_login``), if any."""

@@ -33,6 +33,7 @@ from .params import check_body_size
 from .passwords import PasswordService
 from .settings import Settings
 from .storage import Storage, StorageError
+from .throttle import Throttle, Throttled
 from .ui import render
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,12 @@ class Provider:
         self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
         self.keys = KeyRing(self.storage, settings)
         self.passwords = PasswordService(settings)
+        self.throttle = Throttle(settings, self.storage)
         self.accounts = Accounts(
-            self.storage, accounts or DatabaseAccounts(self.storage, self.passwords), host_login
+            self.storage,
+            accounts or DatabaseAccounts(self.storage, self.passwords),
+            host_login,
+            throttle=self.throttle,
         )
         self.browser = BrowserSessions(settings, self.storage)
         self.clients = ClientAdmin(self.storage)
@@ -133,6 +138,7 @@ class Provider:
             404: "Not found",
             405: "Method not allowed",
             413: "Request too large",
+            429: "Too many attempts",
             414: "Request too long",
             503: "Temporarily unavailable",
         }
@@ -199,8 +205,12 @@ class Provider:
             return self.error_page(error.description, error.status, error.error)
         except ProviderError as error:
             if html:
-                return self.error_page(error.description, error.status, error.error)
-            return responses.error_json(error)
+                response = self.error_page(error.description, error.status, error.error)
+            else:
+                response = responses.error_json(error)
+            if isinstance(error, Throttled):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
         except StorageError as exc:
             # Drop the connection: a broken one (server restarted, network cut) would fail
             # every later request of this worker; the next request opens a new one.

@@ -2,7 +2,8 @@
 
 Every request is checked here before a page runs: without a signed-in browser session the
 answer is a 303 to the sign-in page; a user without the admin flag gets 403; a POST without
-this session's CSRF token gets 403 and changes nothing.  Signing in replaces the session
+this session's CSRF token gets 403 and changes nothing.  Sign-in failures count on the
+same counters as the login page's (:mod:`oidc_core.throttle`).  Signing in replaces the session
 key (session fixation) and always continues at ``/admin/``, never at an address taken from
 the request.  The pages themselves are in :mod:`oidc_core.admin.console_pages`.
 """
@@ -20,6 +21,7 @@ from .. import backchannel, responses
 from ..interactions.browser import csrf_token, csrf_valid
 from ..params import form_params
 from ..records import BrowserSession, User
+from ..throttle import Throttled
 from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
@@ -90,9 +92,15 @@ def login(op: Provider, request: Request) -> Response:
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, _first(fields, "csrf_token")):
         return _login_form(op, None, error=EXPIRED_FORM, status=403)
     email = _first(fields, "email").strip()
-    user = op.accounts.authenticate(email, _first(fields, "password"))
+    address = op.client_address(request)
+    try:
+        user = op.accounts.authenticate(email, _first(fields, "password"), address=address)
+    except Throttled as locked:
+        response = _login_form(op, session, email=email, error=GENERIC_FAILURE, status=429)
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
     if user is None:
-        log.info("admin console sign-in failed from %s", op.client_address(request))
+        log.info("admin console sign-in failed from %s", address)
         return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
     key = op.browser.log_in(session, user.id)
     response = responses.redirect(op.url("/admin/"), 303)

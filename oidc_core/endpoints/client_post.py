@@ -1,18 +1,29 @@
 """The shape shared by the endpoints a client POSTs to with its credentials (RFC 7009,
 RFC 7662): POST only, form-encoded body, no query string, every parameter at most once;
 an oauthlib ``(headers, body, status)`` answer becomes JSON with ``Cache-Control:
-no-store`` and, on 401, a ``Basic`` challenge (RFC 6749 section 5.2)."""
+no-store`` and, on 401, a ``Basic`` challenge (RFC 6749 section 5.2).
+
+Failed client authentication (``invalid_client``, here and at the token endpoint) is
+counted per client_id and address (:mod:`oidc_core.throttle`); while locked, the answer is
+429 with ``Retry-After`` and ``{"error": "invalid_client", "error_description": "too many
+failed attempts; try again later"}``, without checking the credentials.  RFC 6749 has no
+error code for rate limiting at the token endpoint (``slow_down`` belongs to the device
+grant, ``temporarily_unavailable`` to the authorization endpoint); ``invalid_client``
+keeps a client's handling of an authentication failure, the status and ``Retry-After``
+say when to try again."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
-from ..errors import InvalidRequest
+from ..errors import InvalidClient, InvalidRequest
 from ..params import FORM_TYPE, duplicated, form_params
 
 if TYPE_CHECKING:
@@ -35,6 +46,22 @@ def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> R
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
+    return oauth_answer(op, request, path, call, dict(pairs).get("client_id", ""))
+
+
+def oauth_answer(
+    op: Provider, request: Request, path: str, call: OAuthCall, form_client_id: str
+) -> Response:
+    """oauthlib's answer to a checked client request, with failed client authentication
+    counted and locked per client_id (the one it claims) and address."""
+    client_id = _basic_client_id(request) or form_client_id
+    address = op.client_address(request)
+    locked_for, has_failures = op.throttle.client_lock(client_id, address)
+    if locked_for:
+        return responses.error_json(
+            InvalidClient("too many failed attempts; try again later", status=429),
+            headers={"Retry-After": str(locked_for)},
+        )
     headers = {"Content-Type": FORM_TYPE}
     if "Authorization" in request.headers:
         headers["Authorization"] = request.headers["Authorization"]
@@ -49,4 +76,20 @@ def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> R
     )
     if status == 401:
         response.headers.update(BASIC_CHALLENGE)
+        op.throttle.client_failed(client_id, address)
+    elif has_failures:
+        op.throttle.client_succeeded(client_id, address)
     return response
+
+
+def _basic_client_id(request: Request) -> str:
+    """The client_id of an HTTP Basic ``Authorization`` header (RFC 6749 2.3.1), or "";
+    only to name the counter: the validator checks the header."""
+    scheme, _, value = str(request.headers.get("Authorization", "")).partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return unquote_plus(decoded.partition(":")[0])

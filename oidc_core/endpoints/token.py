@@ -3,25 +3,24 @@ and OpenID Connect Core 1.0 sections 3.1.3 and 12.
 
 POST only, form-encoded, every parameter at most once (RFC 6749 3.2).  Client
 authentication is ``client_secret_basic`` or ``client_secret_post``; a failure is 401
-``invalid_client`` with ``WWW-Authenticate: Basic``.  Every answer is JSON with
-``Cache-Control: no-store``.
+``invalid_client`` with ``WWW-Authenticate: Basic``, counted per client and address: too
+many get 429 with ``Retry-After`` (:mod:`oidc_core.endpoints.client_post`).  Every answer
+is JSON with ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidRequest, ProviderError
-from ..params import FORM_TYPE, duplicated, form_params
+from ..params import duplicated, form_params
+from .client_post import oauth_answer
 
 if TYPE_CHECKING:
     from ..provider import Provider
-
-BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="oidc-core", charset="UTF-8"'}
 
 
 def token(op: Provider, request: Request) -> Response:
@@ -46,19 +45,10 @@ def token(op: Provider, request: Request) -> Response:
             "supported grants: authorization_code, refresh_token, client_credentials",
             error="unsupported_grant_type",
         )
-    headers = {"Content-Type": FORM_TYPE}
-    if "Authorization" in request.headers:
-        headers["Authorization"] = request.headers["Authorization"]
-    try:
-        result = op.server.token.create_token_response(
-            op.url("/token"), "POST", request.body.decode("utf-8"), headers
-        )
-    except errors.OAuth2Error as error:
-        result = ({}, error.json, error.status_code)
-    out_headers, body, status = result
-    response = responses.oauth_json(
-        {k: v for k, v in out_headers.items() if k != "WWW-Authenticate"}, body, status
+    return oauth_answer(
+        op,
+        request,
+        "/token",
+        op.server.token.create_token_response,
+        dict(pairs).get("client_id", ""),
     )
-    if status == 401:
-        response.headers.update(BASIC_CHALLENGE)
-    return response

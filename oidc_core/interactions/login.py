@@ -1,7 +1,9 @@
 """The bundled login page: email and password (form fields ``email``, ``password``).
 
 Unknown email and wrong password get the same answer after the same amount of work.
-The session key and CSRF secret are replaced at login.
+Failed attempts are counted (:mod:`oidc_core.throttle`); a locked attempt gets the same
+message with status 429 and ``Retry-After``.  The session key and CSRF secret are
+replaced at login.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from webob import Request, Response
 from .. import responses
 from ..params import form_params
 from ..records import User
+from ..throttle import Throttled
 from . import complete, pending, policy
 from .browser import csrf_token
 
@@ -47,9 +50,15 @@ def login(op: Provider, request: Request) -> Response:
         op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
     )
     email = fields.get("email", "").strip()
-    user = op.accounts.authenticate(email, fields.get("password", ""))
+    address = op.client_address(request)
+    try:
+        user = op.accounts.authenticate(email, fields.get("password", ""), address=address)
+    except Throttled as locked:
+        response = _form(op, interaction, email=email, error=GENERIC_FAILURE, status=429)
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
     if user is None:
-        log.info("login failed from %s", op.client_address(request))
+        log.info("login failed from %s", address)
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
     return _logged_in(op, interaction, user)
 

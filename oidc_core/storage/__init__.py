@@ -19,6 +19,7 @@ from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
 from .sessions import SessionStore
+from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
 
 StorageError: tuple[type[BaseException], ...] = (
@@ -44,6 +45,7 @@ class Storage:
         self.audit = AuditLog()
         self.admin_tokens = AdminTokenStore()
         self.deliveries = DeliveryStore()
+        self.throttle = ThrottleStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

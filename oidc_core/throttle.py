@@ -1,0 +1,198 @@
+"""Brute-force protection: failed sign-ins counted and locked (``docs/security.md``).
+
+A password attempt is counted on three keys, checked in this order:
+
+* ``ip:<address>`` (an IPv6 address counts as its /64): ``login_ip_lock_threshold``;
+* ``pair:<login digest>:<address digest>``, one account from one address:
+  ``login_pair_lock_threshold``, so an attacker's address is stopped before the account;
+* ``account:<login digest>``, the account from anywhere: ``login_lock_threshold``.
+
+The attempt is counted *before* the password is checked (in one write transaction, see
+:mod:`oidc_core.storage.throttle`), so parallel attempts cannot all slip in before the
+first failure is recorded, and a locked attempt costs no password hash: it is refused
+with :class:`Throttled` and answered like a wrong password (status 429).  A success takes
+back what was counted ahead: the pair and account counters are reset, the address's is
+decremented.  Unknown logins are counted exactly like existing ones.
+
+A key that reaches its threshold is locked for ``login_lock_seconds``, doubled with every
+further failure up to ``login_lock_max_seconds``; a counter without a failure for
+``login_failure_window`` seconds starts again from zero.
+
+Client authentication at the token, revocation and introspection endpoints is counted on
+``ip:`` (the same counter) and ``client-pair:`` (one client_id from one address).  A client
+secret is a 256-bit random string checked with one SHA-256, so there is no hashing to
+spare: the lock is read before the request and a failure counted after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from .errors import ProviderError
+from .settings import Settings
+from .storage import Storage
+from .storage.throttle import Counted, Limit
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Throttled(ProviderError):
+    """Too many failed attempts: refused without checking the credentials.
+
+    Sign-in pages answer it like a wrong password, with status 429 and ``Retry-After``;
+    uncaught, it becomes a 429 error page or JSON error with ``Retry-After``."""
+
+    error = "temporarily_unavailable"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed attempts; try again later")
+        self.retry_after = max(1, retry_after)
+
+
+def login_digest(login: str) -> str:
+    """The digest that names a login in counters and logs (case and spaces ignored)."""
+    return _digest(login.strip().lower())
+
+
+def address_key(address: str) -> str:
+    """``ip:`` and the address; an IPv6 address as its /64 (one subscriber's network)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "ip:?" + _digest(address)[:32]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"ip:{ip.ipv4_mapped}"
+        return f"ip:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"ip:{ip}"
+
+
+def account_keys(login: str) -> tuple[str, str]:
+    """The account key of a login and the prefix of its pair keys (to clear them)."""
+    digest = login_digest(login)
+    return f"account:{digest}", f"pair:{digest[:32]}:"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Throttle:
+    """The policy, applied to password sign-ins and to client authentication."""
+
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self._settings = settings
+        self._store = storage.throttle
+
+    def lock_seconds(self, failures: int, threshold: int) -> int:
+        """``login_lock_seconds`` doubled per failure beyond the threshold, capped."""
+        doublings = min(max(failures - threshold, 0), 32)
+        return min(self._settings.login_lock_seconds << doublings, self._max_lock)
+
+    @property
+    def _max_lock(self) -> int:
+        return self._settings.login_lock_max_seconds
+
+    # -- passwords -----------------------------------------------------------------------
+
+    def password_attempt(self, login: str, address: str, check: Callable[[], T | None]) -> T | None:
+        """Run ``check`` (the password verification) unless a lock refuses the attempt.
+
+        Raises :class:`Throttled` when the address, the pair or the account is locked;
+        otherwise returns what ``check`` returns, None meaning a failure."""
+        ip, pair, account = self._password_limits(login, address)
+        counted = self._count((ip, pair, account))
+        name = login_digest(login)[:12]
+        if counted.refused_by:
+            self._refused("sign-in", counted, name, address)
+        result = check()
+        if result is None:
+            self._failed("sign-in", counted, name, address)
+        else:
+            locked_ip = dict(counted.locks_set).get(ip.key, 0)
+            self._store.succeeded((pair.key, account.key), ip.key, locked_ip)
+        return result
+
+    def _password_limits(self, login: str, address: str) -> tuple[Limit, Limit, Limit]:
+        ip = address_key(address)
+        account, pair_prefix = account_keys(login)
+        settings = self._settings
+        return (
+            Limit(ip, settings.login_ip_lock_threshold),
+            Limit(pair_prefix + _digest(ip)[:32], settings.login_pair_lock_threshold),
+            Limit(account, settings.login_lock_threshold),
+        )
+
+    # -- clients -------------------------------------------------------------------------
+
+    def client_lock(self, client_id: str, address: str) -> tuple[int, bool]:
+        """Before a client authenticates: seconds until its lock ends (0: not locked),
+        and whether it has failures on record (so a success must reset them)."""
+        keys = [limit.key for limit in self._client_limits(client_id, address)]
+        found = self._store.counters(keys)
+        now = int(time.time())
+        retry_after = max((until - now for _, until in found.values()), default=0)
+        pair_failures = found.get(keys[-1], (0, 0))[0]
+        return max(retry_after, 0), pair_failures > 0
+
+    def client_failed(self, client_id: str, address: str) -> None:
+        """A client failed to authenticate (wrong secret, unknown client_id, ...)."""
+        counted = self._count(self._client_limits(client_id, address))
+        name = _digest(client_id)[:12]
+        if counted.refused_by:  # locked in the meantime by another request: counted all the same
+            log.info("client authentication failed during a lock (from %s)", address)
+            return
+        self._failed("client authentication", counted, name, address)
+
+    def client_succeeded(self, client_id: str, address: str) -> None:
+        self._store.succeeded((self._client_limits(client_id, address)[-1].key,))
+
+    def _client_limits(self, client_id: str, address: str) -> tuple[Limit, ...]:
+        ip = address_key(address)
+        pair = f"client-pair:{_digest(client_id)[:32]}:{_digest(ip)[:32]}"
+        settings = self._settings
+        return (
+            Limit(ip, settings.login_ip_lock_threshold),
+            Limit(pair, settings.login_pair_lock_threshold),
+        )
+
+    # -- shared --------------------------------------------------------------------------
+
+    def _count(self, limits: tuple[Limit, ...]) -> Counted:
+        return self._store.count(
+            limits,
+            int(time.time()),
+            window=self._settings.login_failure_window,
+            lock_seconds=self.lock_seconds,
+        )
+
+    def _refused(self, what: str, counted: Counted, name: str, address: str) -> None:
+        retry_after = counted.locked_until - int(time.time())
+        log.info(
+            "%s refused: %s locked for %d s more (%s, from %s)",
+            what,
+            _kind(counted.refused_by),
+            retry_after,
+            name,
+            address,
+        )
+        raise Throttled(retry_after)
+
+    def _failed(self, what: str, counted: Counted, name: str, address: str) -> None:
+        failures = ", ".join(f"{_kind(k)} {n}" for k, n in counted.failures.items())
+        log.info("%s failed (%s, from %s; failures: %s)", what, name, address, failures)
+        now = int(time.time())
+        for key, until in counted.locks_set:
+            log.info("%s locked for %d s (%s, from %s)", _kind(key), until - now, name, address)
+
+
+def _kind(key: str) -> str:
+    return key.split(":", 1)[0]
