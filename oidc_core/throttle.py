@@ -75,10 +75,18 @@ def address_key(address: str) -> str:
     return f"ip:{ip}"
 
 
-def account_keys(login: str) -> tuple[str, str]:
-    """The account key of a login and the prefix of its pair keys (to clear them)."""
-    digest = login_digest(login)
-    return f"account:{digest}", f"pair:{digest[:32]}:"
+def account_key(login: str) -> str:
+    return f"account:{login_digest(login)}"
+
+
+def pair_key(login: str, address: str) -> str:
+    """One login from one address: ``pair:<login digest>:<address digest>`` (128 bits each;
+    the login's part first, so that :func:`pair_prefix` finds all of a login's pairs)."""
+    return pair_prefix(login) + _digest(address_key(address))[:32]
+
+
+def pair_prefix(login: str) -> str:
+    return f"pair:{login_digest(login)[:32]}:"
 
 
 def _digest(text: str) -> str:
@@ -95,11 +103,9 @@ class Throttle:
     def lock_seconds(self, failures: int, threshold: int) -> int:
         """``login_lock_seconds`` doubled per failure beyond the threshold, capped."""
         doublings = min(max(failures - threshold, 0), 32)
-        return min(self._settings.login_lock_seconds << doublings, self._max_lock)
-
-    @property
-    def _max_lock(self) -> int:
-        return self._settings.login_lock_max_seconds
+        return min(
+            self._settings.login_lock_seconds << doublings, self._settings.login_lock_max_seconds
+        )
 
     # -- passwords -----------------------------------------------------------------------
 
@@ -122,13 +128,11 @@ class Throttle:
         return result
 
     def _password_limits(self, login: str, address: str) -> tuple[Limit, Limit, Limit]:
-        ip = address_key(address)
-        account, pair_prefix = account_keys(login)
         settings = self._settings
         return (
-            Limit(ip, settings.login_ip_lock_threshold),
-            Limit(pair_prefix + _digest(ip)[:32], settings.login_pair_lock_threshold),
-            Limit(account, settings.login_lock_threshold),
+            Limit(address_key(address), settings.login_ip_lock_threshold),
+            Limit(pair_key(login, address), settings.login_pair_lock_threshold),
+            Limit(account_key(login), settings.login_lock_threshold),
         )
 
     # -- clients -------------------------------------------------------------------------
@@ -144,11 +148,17 @@ class Throttle:
         return max(retry_after, 0), pair_failures > 0
 
     def client_failed(self, client_id: str, address: str) -> None:
-        """A client failed to authenticate (wrong secret, unknown client_id, ...)."""
+        """A client failed to authenticate (wrong secret, unknown client_id, ...), or was
+        refused by a lock: counted either way, like a password attempt."""
         counted = self._count(self._client_limits(client_id, address))
         name = _digest(client_id)[:12]
-        if counted.refused_by:  # locked in the meantime by another request: counted all the same
-            log.info("client authentication failed during a lock (from %s)", address)
+        if counted.refused_by:
+            log.info(
+                "client authentication refused: %s locked (%s, from %s)",
+                _kind(counted.refused_by),
+                name,
+                address,
+            )
             return
         self._failed("client authentication", counted, name, address)
 

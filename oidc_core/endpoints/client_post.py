@@ -58,6 +58,7 @@ def oauth_answer(
     address = op.client_address(request)
     locked_for, has_failures = op.throttle.client_lock(client_id, address)
     if locked_for:
+        op.throttle.client_failed(client_id, address)
         return responses.error_json(
             InvalidClient("too many failed attempts; try again later", status=429),
             headers={"Retry-After": str(locked_for)},
