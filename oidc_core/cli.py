@@ -13,7 +13,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from . import cli_admin, cli_keys
+from . import cli_admin, cli_keys, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -120,6 +120,31 @@ def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    """Clear the failed sign-in counters, and so the locks, of an email or an address."""
+    if not (args.email or args.address):
+        raise SystemExit("give --email, --address or both")
+    if args.address and throttle.address_key(args.address).startswith("ip:?"):
+        raise SystemExit(f"{args.address!r} is not an IP address")
+    storage = _open(settings)
+    actor = cli_admin._actor()
+    if args.email:
+        cleared = storage.throttle.clear(
+            [throttle.account_key(args.email)],
+            [throttle.pair_prefix(args.email)],
+            audit=Audit(actor, "user.unlock"),
+            target=args.email.strip().lower(),
+        )
+        print(f"{args.email}: {cleared} counter(s) cleared")
+    if args.address:
+        key = throttle.address_key(args.address)
+        cleared = storage.throttle.clear(
+            [key], audit=Audit(actor, "address.unlock"), target=key.removeprefix("ip:")
+        )
+        print(f"{key.removeprefix('ip:')}: {cleared} counter(s) cleared")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
         "gunicorn"
@@ -173,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--email", required=True)
     promote.add_argument("--demote", action="store_true", help="withdraw the flag instead")
     promote.set_defaults(func=cmd_user_promote)
+
+    unlock = user.add_parser(
+        "unlock", help="clear the failed sign-in counters and locks of an email or address"
+    )
+    unlock.add_argument("--email", help="the account, from every address")
+    unlock.add_argument("--address", help="an IP address (IPv6: its /64), for every account")
+    unlock.set_defaults(func=cmd_user_unlock)
 
     cli_admin.add_commands(sub, _open)
     cli_keys.add_commands(sub, _open)

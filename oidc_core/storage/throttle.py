@@ -9,12 +9,14 @@ the caller's; this module only applies it inside the transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import peewee
 
 from . import models
+from .clients import Audit, _record
 from .db import database_proxy, write_transaction
 
 Row = models.LoginThrottle
@@ -104,11 +106,19 @@ class ThrottleStore:
             for key in forget:  # one by one, in the order ``count`` takes them
                 Row.delete().where(Row.key == key).execute()
 
-    def clear(self, keys: Sequence[str] = (), prefixes: Sequence[str] = ()) -> int:
+    def clear(
+        self,
+        keys: Sequence[str] = (),
+        prefixes: Sequence[str] = (),
+        *,
+        audit: Audit | None = None,
+        target: str = "",
+    ) -> int:
         """Delete the counters (and so the locks) of ``keys`` and of every key starting
-        with one of ``prefixes``; how many there were."""
+        with one of ``prefixes``, with an audit entry for ``target``; how many there were."""
         condition = Row.key.in_(list(keys))
         for prefix in prefixes:
             condition |= Row.key.startswith(prefix)
         with write_transaction(database_proxy):
+            _record(audit, target, int(time.time()))
             return int(Row.delete().where(condition).execute())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from oidc_core import cli
+from oidc_core import cli, throttle
 from oidc_core.storage.db import database_proxy
 from oidc_core.storage.migrations import LATEST
 
@@ -216,6 +216,48 @@ def test_user_create_rejects_an_overlong_password(
     )  # fmt: skip
     assert result.code == "passwords are at most 1024 bytes"
     assert initialised.rows("SELECT COUNT(*) FROM oidc_user") == [(0,)]
+
+
+def test_user_unlock_clears_the_counters_of_an_email_and_audits_it(
+    initialised: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The counters are written as the provider writes them (its key functions)."""
+    rows = [
+        (throttle.account_key("Ann@Example.com"), 20),
+        (throttle.pair_key("ann@example.com", "192.0.2.1"), 5),
+        (throttle.pair_key("ann@example.com", "192.0.2.2"), 5),
+        (throttle.account_key("bob@example.com"), 20),
+        (throttle.address_key("192.0.2.1"), 30),
+    ]
+    with sqlite3.connect(initialised.path) as db:
+        db.executemany(
+            "INSERT INTO oidc_login_throttle (key, failures, last_failure_at, locked_until) "
+            "VALUES (?, ?, 1, 4000000000)",
+            rows,
+        )
+    result = initialised("user", "unlock", "--email", " ann@example.com", capsys=capsys)
+    assert result.code == 0
+    assert "3 counter(s) cleared" in result.out
+    left = initialised.rows("SELECT key FROM oidc_login_throttle ORDER BY key")
+    assert left == sorted([(rows[3][0],), (rows[4][0],)])
+    result = initialised("user", "unlock", "--address", "192.0.2.1", capsys=capsys)
+    assert "192.0.2.1: 1 counter(s) cleared" in result.out
+    assert initialised.rows("SELECT key FROM oidc_login_throttle") == [(rows[3][0],)]
+    audit = initialised.rows("SELECT action, target FROM oidc_audit_log ORDER BY id")
+    assert audit[-2:] == [("user.unlock", "ann@example.com"), ("address.unlock", "192.0.2.1")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "give --email, --address or both"),
+        (("--address", "not-an-ip"), "'not-an-ip' is not an IP address"),
+    ],
+)
+def test_user_unlock_needs_an_email_or_an_address(
+    initialised: Cli, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    assert initialised("user", "unlock", *argv, capsys=capsys).code == message
 
 
 def test_commands_before_init_say_so(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:

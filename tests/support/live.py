@@ -134,12 +134,15 @@ def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
 
 @contextmanager
 def provider_at(
-    tmp: Path, request: pytest.FixtureRequest, prefix: str = ""
+    tmp: Path,
+    request: pytest.FixtureRequest,
+    prefix: str = "",
+    settings: dict[str, str] | None = None,
 ) -> Iterator[LiveProvider]:
     """``oidc-core init`` then ``oidc-core serve`` (two workers); its log is shown on failure.
 
     With a ``prefix`` (``/oidc``) the issuer has that path, and gunicorn serves the provider
-    under it (``SCRIPT_NAME``).
+    under it (``SCRIPT_NAME``).  ``settings``: more ``OIDC_*`` variables.
     """
     port = free_port()
     issuer = f"http://127.0.0.1:{port}{prefix}"
@@ -149,6 +152,7 @@ def provider_at(
         "OIDC_DATABASE_URL": database_url(tmp),
         "OIDC_PASSWORD_TIME_COST": "1",
         "OIDC_PASSWORD_MEMORY_COST": "1024",
+        **(settings or {}),
     }
     env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # the server must not need it
     if prefix:
