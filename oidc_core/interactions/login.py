@@ -16,7 +16,7 @@ from webob import Request, Response
 from .. import responses
 from ..params import form_params
 from ..records import User
-from . import complete, pending, policy
+from . import complete, consent, pending, policy
 from .browser import csrf_token
 
 if TYPE_CHECKING:
@@ -61,9 +61,7 @@ def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Re
     situation = policy.Situation(
         logged_in=True,
         auth_time=now,
-        consented=interaction.client.skip_consent
-        or set(interaction.scopes)
-        <= op.storage.grants.consented_scopes(user.id, interaction.client.id),
+        consented=consent.covered(op, user.id, interaction.client, interaction.scopes),
         prompt=interaction.prompt - {"login"},
         max_age=None,
     )
