@@ -21,15 +21,11 @@ from ..records import BrowserSession, User
 if TYPE_CHECKING:
     from ..provider import Provider
 
-MAX_QUERY_LENGTH = 16384  # bytes of URL query; browsers and proxies cap URLs near here
-
 
 def authorize(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return op.error_page("Use GET or POST.", 405)
     via_post = request.method == "POST"
-    if len(request.query_string) > MAX_QUERY_LENGTH:
-        return op.error_page("The request is too long.", 414)
     params = complete.known_parameters(
         form_params(request, op.settings.max_param_length, body=via_post, page=True)
     )
