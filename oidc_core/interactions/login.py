@@ -37,7 +37,10 @@ def login(op: Provider, request: Request) -> Response:
                 return _logged_in(op, interaction, host_user)
             if op.settings.host_login_url:
                 back = op.url("/login") + "?" + urlencode({"interaction": handle})
-                return responses.redirect(_with_next(op.settings.host_login_url, back), 303)
+                # A path is made absolute against the issuer, never left for WebOb to
+                # complete from the request's Host header.
+                host_login = op.site_url(op.settings.host_login_url)
+                return responses.redirect(_with_next(host_login, back), 303)
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
