@@ -49,9 +49,8 @@ def check_body_size(request: Request, limit: int) -> None:
     """The body is at most ``limit`` bytes (413 beyond), read no further than that.
 
     A declared Content-Length is checked before anything is read.  A body without one
-    (``Transfer-Encoding: chunked``) is read up to ``limit + 1`` bytes and kept in memory;
-    beyond the limit it is dropped unread.  Either way the request is left with an empty
-    body, so nothing later reads what was refused.
+    (``Transfer-Encoding: chunked``) is read up to ``limit + 1`` bytes and kept in memory.
+    A refused body is replaced by an empty one, so nothing later reads the rest of it.
     """
     length = request.content_length
     if length is None and request.is_body_readable:
