@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 from webob import Request
@@ -10,11 +11,56 @@ from .errors import InvalidRequest, PageError, RequestTooLarge
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_PARAMS = 100
+# Request headers that a WSGI server passes outside HTTP_*.
+_UNPREFIXED_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length"))
+
+
+def check_url_length(environ: dict[str, Any], limit: int) -> None:
+    """The request target (path and query) is at most ``limit`` bytes (414 beyond)."""
+    target = (
+        len(environ.get("SCRIPT_NAME", ""))
+        + len(environ.get("PATH_INFO", ""))
+        + len(environ.get("QUERY_STRING", ""))
+    )
+    if target > limit:
+        raise RequestTooLarge(f"the request URL is too long (over {limit} bytes)", status=414)
+
+
+def header_bytes(environ: dict[str, Any]) -> int:
+    """The size of the request's header names and values, as the WSGI server passed them."""
+    total = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and isinstance(value, str):
+            total += len(key) - len("HTTP_") + len(value)
+    for key, name in _UNPREFIXED_HEADERS:
+        value = environ.get(key)
+        if isinstance(value, str) and value:
+            total += len(name) + len(value)
+    return total
+
+
+def check_header_size(environ: dict[str, Any], limit: int) -> None:
+    """The headers total at most ``limit`` bytes (431 Request Header Fields Too Large)."""
+    if header_bytes(environ) > limit:
+        raise RequestTooLarge(f"the request headers are too large (over {limit} bytes)", status=431)
 
 
 def check_body_size(request: Request, limit: int) -> None:
+    """The body is at most ``limit`` bytes (413 beyond), read no further than that.
+
+    A declared Content-Length is checked before anything is read.  A body without one
+    (``Transfer-Encoding: chunked``) is read up to ``limit + 1`` bytes and kept in memory.
+    A refused body is replaced by an empty one, so nothing later reads the rest of it.
+    """
     length = request.content_length
+    if length is None and request.is_body_readable:
+        head = request.body_file_raw.read(limit + 1)
+        if len(head) <= limit:
+            request.body = head  # now with a Content-Length, in memory
+            return
+        length = len(head)
     if length is not None and length > limit:
+        request.body = b""
         raise RequestTooLarge(f"request body larger than {limit} bytes")
 
 
@@ -23,6 +69,8 @@ def _pairs(request: Request, *, body: bool) -> list[tuple[str, str]]:
         if body:
             # Not request.POST: WebOb decodes a form body with errors="replace".
             text = request.body.decode("utf-8")
+            if text.count("&") >= MAX_PARAMS:  # before parsing thousands of them
+                raise InvalidRequest("too many parameters")
             return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
         return [(str(k), str(v)) for k, v in request.GET.items()]
     except (UnicodeDecodeError, ValueError):

@@ -23,13 +23,13 @@ from .admin.service import ClientAdmin
 from .backchannel import Sender
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .endpoints.end_session import end_session
-from .errors import PageError, ProviderError, StorageUnavailable
+from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
 from .interactions import consent, login
 from .interactions.browser import BrowserSessions
 from .keys import KeyRing
 from .oauth.server import OAuthServer
 from .oauth.validator import Validator
-from .params import check_body_size
+from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
 from .settings import Settings
 from .storage import Storage, StorageError
@@ -140,6 +140,7 @@ class Provider:
             413: "Request too large",
             429: "Too many attempts",
             414: "Request too long",
+            431: "Request headers too large",
             503: "Temporarily unavailable",
         }
         page = self.render(
@@ -171,10 +172,18 @@ class Provider:
 
     def handle(self, request: Request) -> Response:
         try:
-            path = request.path_info or "/"  # the bare mount prefix (/oidc) is our root
+            path: str | None = request.path_info or "/"  # the bare mount prefix is our root
         except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
+            path = None
+        route = (ROUTES.get(path) or _prefix_route(path)) if path is not None else None
+        try:
+            self._check_size(request)
+        except RequestTooLarge as error:
+            if route is None or route[1]:
+                return self.error_page(error.description, error.status, error.error)
+            return responses.error_json(error)
+        if path is None:
             return self.error_page("There is nothing at this address.", 404)
-        route = ROUTES.get(path) or _prefix_route(path)
         if route is None:
             return self._other(request, path)
         handler, html = route
@@ -187,6 +196,13 @@ class Provider:
         finally:
             self.storage.release()
 
+    def _check_size(self, request: Request) -> None:
+        """The configured limits, before anything of the request is used: headers (431),
+        path and query (414), body (413, read no further than the limit)."""
+        check_header_size(request.environ, self.settings.max_header_bytes)
+        check_url_length(request.environ, self.settings.max_url_length)
+        check_body_size(request, self.settings.max_body_bytes)
+
     def _respond(
         self,
         request: Request,
@@ -195,7 +211,6 @@ class Provider:
         endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
     ) -> Response:
         try:
-            check_body_size(request, self.settings.max_body_bytes)
             if endpoint is not None and request.method == "OPTIONS":
                 answer = cors.preflight(self, request, *endpoint)
                 if answer is not None:

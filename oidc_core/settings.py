@@ -149,7 +149,10 @@ class Settings:
         "Largest total size of the request headers, in bytes (431 beyond).", 16384
     )
     max_url_length: int = _doc(
-        "Longest request target (path and query), in bytes (414 beyond).", 8192
+        "Longest request target (path and query), in bytes (414 beyond). The default leaves "
+        "room for a 2048-character state of percent-encoded Unicode in an authorization "
+        "request.",
+        16384,
     )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
 

@@ -90,7 +90,8 @@ def login(op: Provider, request: Request) -> Response:
         return op.error_page("Use GET or POST.", 405)
     fields = _posted(op, request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, _first(fields, "csrf_token")):
-        return _login_form(op, None, error=EXPIRED_FORM, status=403)
+        # The browser keeps its session: a forged sign-in must not sign an administrator out.
+        return _login_form(op, session, error=EXPIRED_FORM, status=403)
     email = _first(fields, "email").strip()
     address = op.client_address(request)
     try:

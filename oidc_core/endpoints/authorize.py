@@ -14,22 +14,18 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
-from ..interactions import complete, hint, policy
+from ..interactions import complete, consent, hint, policy
 from ..params import form_params
 from ..records import BrowserSession, User
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
-MAX_QUERY_LENGTH = 16384  # bytes of URL query; browsers and proxies cap URLs near here
-
 
 def authorize(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return op.error_page("Use GET or POST.", 405)
     via_post = request.method == "POST"
-    if len(request.query_string) > MAX_QUERY_LENGTH:
-        return op.error_page("The request is too long.", 414)
     params = complete.known_parameters(
         form_params(request, op.settings.max_param_length, body=via_post, page=True)
     )
@@ -49,9 +45,7 @@ def authorize(op: Provider, request: Request) -> Response:
     client = oauth_request.oidc_client
     redirect_uri, state = info["redirect_uri"], info.get("state")
     session, user, new_key = _signed_in(op, request)
-    consented = bool(user) and (
-        client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(user.id, client.id)  # type: ignore[union-attr]
-    )
+    consented = user is not None and consent.covered(op, user.id, client, scopes)
     try:  # errors from here on are redirected: client_id and redirect_uri are valid
         hinted = hint.hinted_subject(op, dict(params).get("id_token_hint"), client.client_id)
         situation = policy.Situation(

@@ -6,6 +6,7 @@ authorized: client, redirect URI and scopes come from storage, never from the fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from webob import Request, Response
@@ -14,12 +15,20 @@ from .. import responses
 from ..claims import SCOPE_DESCRIPTIONS
 from ..errors import PageError
 from ..params import form_params
-from ..records import User
+from ..records import Client, User
 from . import complete, pending
 from .browser import csrf_token
 
 if TYPE_CHECKING:
     from ..provider import Provider
+
+
+def covered(op: Provider, user_id: int, client: Client, scopes: Iterable[str]) -> bool:
+    """The client needs no consent page (``skip_consent``, an administrator's choice) or
+    the user's live (unexpired) consent covers every scope requested."""
+    return client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(
+        user_id, client.id
+    )
 
 
 def consent(op: Provider, request: Request) -> Response:

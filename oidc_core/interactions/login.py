@@ -19,7 +19,7 @@ from .. import responses
 from ..params import form_params
 from ..records import User
 from ..throttle import Throttled
-from . import complete, pending, policy
+from . import complete, consent, pending, policy
 from .browser import csrf_token
 
 if TYPE_CHECKING:
@@ -40,7 +40,10 @@ def login(op: Provider, request: Request) -> Response:
                 return _logged_in(op, interaction, host_user)
             if op.settings.host_login_url:
                 back = op.url("/login") + "?" + urlencode({"interaction": handle})
-                return responses.redirect(_with_next(op.settings.host_login_url, back), 303)
+                # A path is made absolute against the issuer, never left for WebOb to
+                # complete from the request's Host header.
+                host_login = op.site_url(op.settings.host_login_url)
+                return responses.redirect(_with_next(host_login, back), 303)
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
@@ -70,9 +73,7 @@ def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Re
     situation = policy.Situation(
         logged_in=True,
         auth_time=now,
-        consented=interaction.client.skip_consent
-        or set(interaction.scopes)
-        <= op.storage.grants.consented_scopes(user.id, interaction.client.id),
+        consented=consent.covered(op, user.id, interaction.client, interaction.scopes),
         prompt=interaction.prompt - {"login"},
         max_age=None,
     )

@@ -261,6 +261,7 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
                 sid=issue.sid,
             ),
             remember_scopes=issue.remember_consent,
+            consent_ttl=self.settings.consent_ttl,
         )
         if not issued:
             raise CodeAlreadyIssued()

@@ -56,14 +56,23 @@ class GrantStore:
     def __init__(self, hot: HotPath) -> None:
         self._hot = hot
 
-    def consented_scopes(self, user_id: int, client_pk: int) -> frozenset[str]:
+    def consented_scopes(
+        self, user_id: int, client_pk: int, now: int | None = None
+    ) -> frozenset[str]:
+        """The scopes the user's consent to the client covers; none once it has expired."""
+        moment = int(time.time()) if now is None else now
         row = models.Consent.get_or_none(
-            (models.Consent.user == user_id) & (models.Consent.client == client_pk)
+            (models.Consent.user == user_id)
+            & (models.Consent.client == client_pk)
+            & (models.Consent.expires_at.is_null() | (models.Consent.expires_at > moment))
         )
         return frozenset(row.scopes.split()) if row else frozenset()
 
-    def issue_code(self, pending_id: int | None, new: NewCode, remember_scopes: bool) -> bool:
-        """Store a code (and the consent) once per pending request; False if done already."""
+    def issue_code(
+        self, pending_id: int | None, new: NewCode, remember_scopes: bool, consent_ttl: int = 0
+    ) -> bool:
+        """Store a code (and the consent, for ``consent_ttl`` seconds, 0: no end) once per
+        pending request; False if done already."""
         now = int(time.time())
         with write_transaction(database_proxy):
             if pending_id is not None:
@@ -93,29 +102,39 @@ class GrantStore:
                 sid=new.sid,
             )
             if remember_scopes:
-                self._remember(new.user_id, new.client_pk, new.scopes, now)
+                self._remember(new.user_id, new.client_pk, new.scopes, now, consent_ttl)
         return True
 
-    def _remember(self, user_id: int, client_pk: int, scopes: tuple[str, ...], now: int) -> None:
-        """Add ``scopes`` to the user's consent for the client (a row per user and client).
+    def _remember(
+        self, user_id: int, client_pk: int, scopes: tuple[str, ...], now: int, ttl: int
+    ) -> None:
+        """Add ``scopes`` to the user's live consent for the client (a row per user and
+        client; an expired consent's scopes are dropped).  ``first_granted_at`` stays as the
+        first grant set it; ``expires_at`` moves to ``now + ttl`` (null: ``ttl`` is 0).
 
-        Two first consents at once both find no row; the second insert then violates the
-        unique index: it is undone (a savepoint) and the row the first one made is updated.
+        The row is locked by an UPDATE before its scopes are read, so two consents at once
+        with different scopes both end up in it (on PostgreSQL the second waits for the
+        first to commit, then reads its scopes; SQLite's ``BEGIN IMMEDIATE`` serialises
+        them anyway).  Two first consents at once both find no row; the second insert then
+        violates the unique index: it is undone (a savepoint) and the row is updated.
         """
+        mine = (models.Consent.user == user_id) & (models.Consent.client == client_pk)
+        expires_at = now + ttl if ttl else None
         for _ in range(2):
-            existing = self.consented_scopes(user_id, client_pk)
-            merged = " ".join(sorted(existing | set(scopes)))
-            updated = (
-                models.Consent.update(scopes=merged, granted_at=now)
-                .where((models.Consent.user == user_id) & (models.Consent.client == client_pk))
-                .execute()
-            )
-            if updated:
+            if models.Consent.update(granted_at=now).where(mine).execute():
+                live = self.consented_scopes(user_id, client_pk, now)
+                merged = " ".join(sorted(live | set(scopes)))
+                models.Consent.update(scopes=merged, expires_at=expires_at).where(mine).execute()
                 return
             try:
                 with database_proxy.atomic():
                     models.Consent.create(
-                        user=user_id, client=client_pk, scopes=merged, granted_at=now
+                        user=user_id,
+                        client=client_pk,
+                        scopes=" ".join(sorted(set(scopes))),
+                        granted_at=now,
+                        first_granted_at=now,
+                        expires_at=expires_at,
                     )
                 return
             except peewee.IntegrityError:

@@ -256,6 +256,19 @@ def test_sign_in_form_needs_its_csrf_token(app: webtest.TestApp, provider: Provi
     assert app.get("/admin/", expect_errors=True).status_int == 303
 
 
+def test_a_forged_sign_in_does_not_sign_the_administrator_out(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    """A sign-in POST without the form's token is refused and leaves the browser's
+    console session as it was (no new session cookie replacing it)."""
+    key = admin.cookies[COOKIE]
+    response = post(admin, "/admin/login", [("email", "x@example.com"), ("password", "x")], None)
+    assert response.status_int == 403
+    assert "Set-Cookie" not in response.headers
+    assert admin.cookies[COOKIE] == key
+    assert admin.get("/admin/").status_int == 200
+
+
 def test_sign_out_ends_the_session(admin: webtest.TestApp, provider: Provider) -> None:
     key = admin.cookies[COOKIE]
     response = post(admin, "/admin/logout", [])

@@ -207,6 +207,19 @@ def test_no_params_at_all_asks_for_confirmation(signed_in: tuple[Flow, dict[str,
     assert not still_signed_in(flow)
 
 
+def test_signing_out_on_the_confirmation_page_deletes_the_cookie_and_voids_it(
+    signed_in: tuple[Flow, dict[str, Any]],
+) -> None:
+    """T-20: the cookie is deleted and its value no longer signs anyone in."""
+    flow, _ = signed_in
+    cookie = flow.app.cookies["oidc_session"]
+    done = confirm(flow, end_session(flow))
+    deleted = " ".join(done.headers.getall("Set-Cookie"))
+    assert "oidc_session=;" in deleted or "Max-Age=0" in deleted, deleted
+    assert "oidc_session" not in flow.app.cookies
+    assert not still_signed_in(new_app_with_cookie(flow, cookie))
+
+
 def test_hint_of_another_user_asks_for_confirmation(
     signed_in: tuple[Flow, dict[str, Any]], bob: Account, provider: Provider
 ) -> None:
