@@ -90,6 +90,17 @@ class UserStore:
             models.User.id == user_id
         ).execute()
 
+    def update_profile(self, user_id: int, claims: dict[str, str]) -> records.User | None:
+        """Set the given profile claims (already validated) of a built-in account."""
+        allowed = {"name", "given_name", "family_name", "preferred_username", "locale"}
+        if not set(claims) <= allowed:
+            raise ValueError(f"not a profile claim: {sorted(set(claims) - allowed)}")
+        if claims:
+            models.User.update(**claims, updated_at=int(time.time())).where(
+                models.User.id == user_id
+            ).execute()
+        return self.by_id(user_id)
+
     def set_admin(
         self, email: str, is_admin: bool, audit: Audit | None = None
     ) -> records.User | None:
