@@ -14,9 +14,10 @@ from typing import Any
 
 from webob import Response
 
-from .. import backchannel
+from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
 from .request import AccountRequest
+from .sessions import sign_out_everywhere
 
 # The claims shown, in order, with their labels.
 CLAIMS = (
@@ -27,7 +28,6 @@ CLAIMS = (
     ("email", "Email"),
     ("locale", "Language"),
 )
-EDITABLE = frozenset({"name", "given_name", "family_name", "preferred_username", "locale"})
 MAX_LENGTHS = {"locale": 35}
 MAX_LENGTH = 255  # characters, the columns' length
 MIN_PASSWORD = 8  # characters
@@ -43,17 +43,23 @@ BCP47 = re.compile(
 )
 
 SAVED = "Your profile was saved."
-CHANGED_NOTICE = "Your password was changed."
-CHANGED_EVERYWHERE_NOTICE = (
-    "Your password was changed. Apps must ask you to sign in again, "
-    "and your other sessions were signed out."
-)
+NOTICES = {
+    "password-changed": "Your password was changed.",
+    "password-changed-everywhere": (
+        "Your password was changed. Apps must ask you to sign in again, "
+        "and your other sessions were signed out."
+    ),
+}
 HOST_OWNED = "Your account is managed by the site you signed in with; change it there."
 
 
 def profile(account: AccountRequest) -> Response:
     if account.request.method == "GET":
-        return _page(account)
+        try:
+            notice = NOTICES.get(account.request.GET.get("notice", ""), "")
+        except UnicodeDecodeError:
+            notice = ""
+        return _page(account, notice=notice)
     if not account.op.accounts.builtin:
         raise PageError(HOST_OWNED, status=403)
     editable = _editable(account)
@@ -78,23 +84,15 @@ def change_password(account: AccountRequest) -> Response:
     if errors:
         return _page(account, password_errors=errors, status=400)
     op.storage.users.set_password_hash(user.id, op.passwords.hash(new))
-    notice = CHANGED_NOTICE
+    notice = "password-changed"
     if op.settings.password_change_revokes_refresh_tokens:
         op.storage.account.revoke(user.id, None)
-        for listed in op.storage.sessions.of_user(user.id):
-            other = op.storage.sessions.of_user_by_id(user.id, listed.id)
-            if other is not None and other.id != account.session.id:
-                backchannel.sign_out(op, other)
-        notice = CHANGED_EVERYWHERE_NOTICE
+        sign_out_everywhere(op, user.id, keep=account.session.id)
+        notice = "password-changed-everywhere"
     key = op.browser.log_in(
         account.session, user.id, account.request, op.client_address(account.request)
     )
-    current_session = op.storage.sessions.by_key(key)
-    if current_session is None:
-        raise RuntimeError("a session just signed in is gone")
-    response = AccountRequest(op, account.request, current_session, user, {}).page(
-        "account_profile.html", **_context(account, notice=notice)
-    )
+    response = account.redirect("/profile?notice=" + notice)
     op.browser.set_cookie(response, key)
     return response
 
@@ -120,7 +118,7 @@ def _editable(account: AccountRequest) -> tuple[str, ...]:
     if not account.op.accounts.builtin:
         return ()
     allowed = account.op.settings.profile_editable_claims
-    return tuple(name for name, _ in CLAIMS if name in EDITABLE and name in allowed)
+    return tuple(name for name, _ in CLAIMS if name in EDITABLE_CLAIMS and name in allowed)
 
 
 def _check(name: str, value: str) -> str:

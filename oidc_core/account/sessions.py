@@ -8,12 +8,16 @@ session of the user, this one included.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from webob import Response
 
 from .. import backchannel, responses
 from ..errors import PageError
 from .request import AccountRequest
+
+if TYPE_CHECKING:
+    from ..provider import Provider
 
 NOTICES = {"ended": "The session was signed out."}
 NO_SUCH_SESSION = "This session does not exist or has already ended."
@@ -76,11 +80,16 @@ def end_one(account: AccountRequest, session_id: str) -> Response:
 
 def end_all(account: AccountRequest) -> Response:
     """POST: sign out every session of the user, this one included."""
-    for listed in account.op.storage.sessions.of_user(account.user.id):
-        session = account.op.storage.sessions.of_user_by_id(account.user.id, listed.id)
-        if session is not None:
-            backchannel.sign_out(account.op, session)
+    sign_out_everywhere(account.op, account.user.id)
     return _signed_out(account)
+
+
+def sign_out_everywhere(op: Provider, user_id: int, keep: int | None = None) -> None:
+    """End every session of the user but ``keep`` (a session id), each with its
+    back-channel logout tokens."""
+    for session in op.storage.sessions.signed_in(user_id):
+        if session.id != keep:
+            backchannel.sign_out(op, session)
 
 
 def _signed_out(account: AccountRequest) -> Response:

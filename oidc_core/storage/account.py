@@ -32,11 +32,15 @@ class RevocationRace(RuntimeError):
 
 class AccountStore:
     def connected_apps(self, user_id: int) -> list[records.ConnectedApp]:
-        """Every client with the user's consent or live tokens, by name."""
+        """Every client with the user's consent (unexpired) or live tokens, by name."""
         now = int(time.time())
+        consent = models.Consent
         consents = {
             row.client_id: row
-            for row in models.Consent.select().where(models.Consent.user == user_id)
+            for row in consent.select().where(
+                (consent.user == user_id)
+                & (consent.expires_at.is_null() | (consent.expires_at > now))
+            )
         }
         live = _live_token_clients(user_id, now)
         client_pks = set(consents) | set(live)
@@ -45,11 +49,11 @@ class AccountStore:
         clients = models.Client.select().where(models.Client.id.in_(client_pks))
         apps = []
         for row in clients:
-            consent = consents.get(row.id)
+            granted = consents.get(row.id)
             scopes, first_token, last_used = live.get(row.id, (set(), None, None))
-            if consent is not None:
-                scopes = set(consent.scopes.split())
-            first = consent.first_granted_at or consent.granted_at if consent else first_token
+            if granted is not None:
+                scopes = set(granted.scopes.split())
+            first = granted.first_granted_at or granted.granted_at if granted else first_token
             apps.append(
                 records.ConnectedApp(
                     client=convert.client(row),

@@ -92,6 +92,12 @@ class SessionStore:
             for row in rows
         ]
 
+    def signed_in(self, user_id: int) -> list[records.BrowserSession]:
+        """Every live session of the user (to sign them out)."""
+        table = models.BrowserSession
+        rows = table.select().where((table.user == user_id) & (table.expires_at > int(time.time())))
+        return [_session(row) for row in rows]
+
     def of_user_by_id(self, user_id: int, session_id: int) -> records.BrowserSession | None:
         """The user's live session ``session_id``; None if it is not theirs or has ended."""
         row = models.BrowserSession.get_or_none(

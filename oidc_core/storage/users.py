@@ -7,6 +7,7 @@ import time
 import peewee
 
 from .. import credentials, records
+from ..claims import EDITABLE_CLAIMS
 from . import convert, models
 from .clients import Audit, _record
 from .db import database_proxy, write_transaction
@@ -92,9 +93,8 @@ class UserStore:
 
     def update_profile(self, user_id: int, claims: dict[str, str]) -> records.User | None:
         """Set the given profile claims (already validated) of a built-in account."""
-        allowed = {"name", "given_name", "family_name", "preferred_username", "locale"}
-        if not set(claims) <= allowed:
-            raise ValueError(f"not a profile claim: {sorted(set(claims) - allowed)}")
+        if not set(claims) <= set(EDITABLE_CLAIMS):
+            raise ValueError(f"not an editable claim: {sorted(set(claims) - set(EDITABLE_CLAIMS))}")
         if claims:
             models.User.update(**claims, updated_at=int(time.time())).where(
                 models.User.id == user_id

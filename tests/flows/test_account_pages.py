@@ -6,6 +6,7 @@ sessions and signing out, profile editing and the password change.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,13 +15,15 @@ import jwt
 import pytest
 import webtest
 
-from oidc_core import Provider
+from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
+from oidc_core.ui.render import iso
 from tests.conftest import make_client, new_app
 from tests.flows.test_admin_console import session_key
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of
 from tests.support.tokens import OFFLINE_SCOPES, WITH_REFRESH, post_as, refresh, userinfo_status
 
+ROOT = "https://op.example"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 PHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
@@ -540,13 +543,98 @@ def test_a_password_change_revokes_tokens_and_ends_other_sessions(
     app = new_app(provider)
     body = tokens(app, rp, alice)
     phone = browser(provider, alice, PHONE)
+    before = app.cookies["oidc_session"]
     response = change_password(app, alice.password, "a brand new password")
-    assert response.status_int == 200, response.text[:500]
-    assert "Your password was changed." in response.text
-    assert "Set-Cookie" in response.headers  # this session got a new key
+    assert response.status_int == 303, response.text[:500]
+    assert response.headers["Location"] == (
+        issuer_of(app) + "/account/profile?notice=password-changed-everywhere"
+    )
+    assert session_key(response) != before  # this session got a new key
+    page = app.get(response.headers["Location"])
+    assert "Your password was changed. Apps must ask you to sign in again" in page.text
     assert app.get("/account/").status_int == 200
     assert phone.get("/account/").status_int == 303
     assert not any(alive(app, rp, body).values())
     assert app_names(app.get("/account/")) == ["App A"]  # the consent stays
     assert sign_in(new_app(provider), alice.email, alice.password).status_int == 401
     assert sign_in(new_app(provider), alice.email, "a brand new password").status_int == 303
+
+
+# -- policies and records -------------------------------------------------------------------
+
+
+def provider_with(settings: Settings, storage: Storage, **changes: Any) -> webtest.TestApp:
+    """A browser on a provider at the root with ``changes`` to the settings."""
+    provider = Provider(dataclasses.replace(settings, issuer=ROOT, **changes), storage=storage)
+    return webtest.TestApp(
+        provider, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+    )
+
+
+def test_only_the_configured_claims_are_editable(
+    settings: Settings, storage: Storage, alice: Account
+) -> None:
+    app = provider_with(settings, storage, profile_editable_claims=("locale",))
+    assert sign_in(app, alice.email, alice.password).status_int == 303
+    page = app.get("/account/profile")
+    assert 'name="locale"' in page.text
+    assert '<input id="name" type="text" value="Alice Liddell" readonly>' in page.text
+    fields = {"locale": "de", "name": "Mallory"}
+    assert post(app, "/account/profile", fields, token=csrf(app)).status_int == 200
+    user = storage.users.by_email(alice.email)
+    assert user is not None and (user.locale, user.name) == ("de", "Alice Liddell")
+
+
+def test_without_the_revocation_policy_a_password_change_keeps_tokens_and_sessions(
+    settings: Settings, storage: Storage, alice: Account
+) -> None:
+    app = provider_with(settings, storage, password_change_revokes_refresh_tokens=False)
+    rp = offline_rp(storage, "App A", "a.example")
+    body = tokens(app, rp, alice)
+    other = webtest.TestApp(app.app, extra_environ=app.extra_environ)
+    assert sign_in(other, alice.email, alice.password).status_int == 303
+    response = change_password(app, alice.password, "a brand new password")
+    assert response.headers["Location"].endswith("/account/profile?notice=password-changed")
+    assert "Your password was changed." in app.get(response.headers["Location"]).text
+    assert all(alive(app, rp, body).values())
+    assert other.get("/account/").status_int == 200
+
+
+def test_a_session_records_its_browser_and_address_at_every_sign_in(
+    app: webtest.TestApp, provider: Provider, client_a: RP, alice: Account
+) -> None:
+    app.extra_environ.update(HTTP_USER_AGENT="x" * 600, REMOTE_ADDR="198.51.100.4")
+    Flow(app, client_a, alice).authorize()
+    rows = provider.storage.database.execute_sql(
+        "SELECT user_agent, ip_address FROM oidc_browser_session WHERE user_id IS NOT NULL"
+    ).fetchall()
+    assert [tuple(row) for row in rows] == [("x" * 512, "198.51.100.4")]
+    page = app.get("/account/sessions")
+    assert "This browser" in page.text and "x" * 59 + "…" in page.text
+
+
+def test_first_authorized_and_last_used_come_from_the_grant_and_the_latest_token(
+    app: webtest.TestApp, provider: Provider, client_a: RP, alice: Account
+) -> None:
+    flow = Flow(app, client_a, alice)
+    for _ in range(2):
+        assert flow.token(flow.authorize()["code"]).status_int == 200
+    db = provider.storage.database
+    db.execute_sql("UPDATE oidc_consent SET first_granted_at = 1000000000")
+    db.execute_sql(
+        "UPDATE oidc_access_token SET created_at = 1500000000 WHERE id = "
+        "(SELECT MIN(id) FROM oidc_access_token)"
+    )
+    latest = db.execute_sql("SELECT MAX(created_at) FROM oidc_access_token").fetchone()[0]
+    page = app.get("/account/")
+    times = re.findall(r'<time datetime="([^"]+)"', page.text)
+    assert times == ["2001-09-09T01:46:40Z", iso(latest)]
+
+
+def test_an_expired_consent_without_live_tokens_is_not_listed(
+    app: webtest.TestApp, provider: Provider, client_a: RP, alice: Account
+) -> None:
+    assert "code" in Flow(app, client_a, alice).authorize()  # a consent, no token yet
+    assert app_names(app.get("/account/")) == ["Client A"]
+    provider.storage.database.execute_sql("UPDATE oidc_consent SET expires_at = 1")
+    assert app_names(app.get("/account/")) == []
