@@ -14,7 +14,7 @@ from urllib.parse import quote
 from webob import Response
 
 from .. import backchannel
-from ..claims import SCOPE_DESCRIPTIONS
+from ..claims import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES
 from ..errors import PageError
 from ..records import Client, ConnectedApp
 from .request import AccountRequest
@@ -30,9 +30,15 @@ def connected_apps(account: AccountRequest) -> Response:
         apps=found,
         revoked=_revoked_name(account, found),
         logo_url=account.op.site_url,
-        scope_descriptions=SCOPE_DESCRIPTIONS,
+        described=described,
         revoke_path=lambda client_id: "/apps/" + quote(client_id, safe="") + "/revoke",
     )
+
+
+def described(scopes: tuple[str, ...]) -> list[str]:
+    """What the scopes let an app do, in plain words, in the order of the consent page
+    (clients are only ever granted supported scopes: ``registration``)."""
+    return [SCOPE_DESCRIPTIONS[scope] for scope in SUPPORTED_SCOPES if scope in scopes]
 
 
 def revoke(account: AccountRequest, client_id: str) -> Response:
