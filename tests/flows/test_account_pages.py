@@ -639,3 +639,27 @@ def test_an_expired_consent_without_live_tokens_is_not_listed(
     assert app_names(app.get("/account/")) == ["Client A"]
     provider.storage.database.execute_sql("UPDATE oidc_consent SET expires_at = 1")
     assert app_names(app.get("/account/")) == []
+
+
+def test_revoking_an_app_that_requires_sid_sends_one_token_per_session(
+    provider: Provider, storage: Storage, alice: Account
+) -> None:
+    rp = offline_rp(
+        storage,
+        "App A",
+        "a.example",
+        backchannel_logout_uri="https://a.example/bc-logout",
+        backchannel_logout_session_required=True,
+    )
+    sids = set()
+    for _ in range(2):  # two browsers: two sessions
+        body = tokens(new_app(provider), rp, alice)
+        sids.add(jwt.decode(body["id_token"], options={"verify_signature": False})["sid"])
+    app = browser(provider, alice)
+    assert revoke(app, rp.client_id).status_int == 303
+    rows = storage.database.execute_sql(
+        "SELECT logout_token FROM oidc_backchannel_delivery"
+    ).fetchall()
+    claims = [jwt.decode(row[0], options={"verify_signature": False}) for row in rows]
+    assert {c["sid"] for c in claims} == sids and len(claims) == 2
+    assert {c["sub"] for c in claims} == {alice.subject}
