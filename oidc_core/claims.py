@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .records import User
+from .ui.translations import N_
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": ("sub",),
@@ -23,11 +24,11 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
 SUPPORTED_CLAIMS = tuple(dict.fromkeys(claim for names in SCOPE_CLAIMS.values() for claim in names))
 
-SCOPE_DESCRIPTIONS = {
-    "openid": "Sign you in and know it is you",
-    "profile": "Your name, username and language",
-    "email": "Your email address",
-    "offline_access": "Stay connected to your account when you are not using it",
+SCOPE_DESCRIPTIONS = {  # English; the consent page shows them translated
+    "openid": N_("Sign you in and know it is you"),
+    "profile": N_("Your name, username and language"),
+    "email": N_("Your email address"),
+    "offline_access": N_("Stay connected to your account when you are not using it"),
 }
 
 

@@ -16,6 +16,7 @@ from webob import Request, Response
 from .. import responses
 from ..params import form_params
 from ..records import User
+from ..ui.translations import N_
 from . import complete, pending, policy
 from .browser import csrf_token
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "The email address or password is not correct."
+GENERIC_FAILURE = N_("The email address or password is not correct.")
 
 
 def login(op: Provider, request: Request) -> Response:
@@ -41,7 +42,7 @@ def login(op: Provider, request: Request) -> Response:
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     fields = dict(form_params(request, op.settings.password_max_length + 64, body=True, page=True))
     interaction = pending.load(
         op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
@@ -81,6 +82,7 @@ def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Re
             remember_consent=False,
             via_post=True,
             sid=op.browser.sid(key),
+            locale=interaction.locale,
         )
     op.browser.set_cookie(response, key)
     return response
@@ -97,6 +99,7 @@ def _form(
     return responses.html_page(
         op.render(
             "login.html",
+            locale=interaction.locale,
             client=interaction.client,
             interaction=interaction.pending.handle,
             csrf_token=csrf_token(interaction.session, interaction.pending.handle),
