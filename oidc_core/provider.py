@@ -69,6 +69,11 @@ ERROR_TITLES = {
     503: N_("Temporarily unavailable"),
 }
 ERROR_TITLE = N_("Something went wrong")
+# What a page says about a failure of ours (the JSON answer keeps the error's description).
+FAILURE_MESSAGES = {
+    500: N_("An unexpected error occurred on our side. Try again later."),
+    503: N_("The service is temporarily unavailable. Try again in a moment."),
+}
 
 
 def _prefix_route(path: str) -> tuple[Handler, bool] | None:
@@ -158,6 +163,7 @@ class Provider:
         *,
         locale: str | None = None,
         request: Request | None = None,
+        correlation_id: str = "",
     ) -> Response:
         """An error page; ``message`` is English, translated if the catalogs have it."""
         page = self.render(
@@ -167,6 +173,7 @@ class Provider:
             title=ERROR_TITLES.get(status, ERROR_TITLE),
             message=message,
             error_code=error_code,
+            correlation_id=correlation_id,
         )
         response = responses.html_page(page, status)
         if status == 503:
@@ -244,9 +251,12 @@ class Provider:
         """A 5xx with a correlation id shared by the response and the log line."""
         correlation = secrets.token_hex(8)
         log.error("%s (correlation id %s)", error.description, correlation, exc_info=exc)
-        error.description = f"{error.description} (correlation id {correlation})"
         if html:
-            return self.error_page(error.description, error.status, error.error, request=request)
+            message = FAILURE_MESSAGES.get(error.status, error.description)
+            return self.error_page(
+                message, error.status, error.error, request=request, correlation_id=correlation
+            )
+        error.description = f"{error.description} (correlation id {correlation})"
         return responses.error_json(error)
 
     def _other(self, request: Request, path: str) -> Response:

@@ -8,6 +8,7 @@ name the language used.
 
 from __future__ import annotations
 
+import logging
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -16,7 +17,9 @@ import pytest
 import webtest
 
 from oidc_core import Provider
+from oidc_core import provider as provider_module
 from tests.conftest import make_client, make_user, new_app
+from tests.flows.test_faults import _broken_handler
 from tests.flows.test_login_consent import consent_page, login_page
 from tests.support.flow import RP, Account, Flow, hidden
 
@@ -290,3 +293,20 @@ def test_english_without_any_preference(app: webtest.TestApp, client_a: RP, alic
     page = login_page(Flow(app, client_a, alice))
     assert language_of(page) == "en"
     assert '<label for="email">Email address</label>' in page.text
+
+
+def test_discovery_advertises_the_page_languages(app: webtest.TestApp) -> None:
+    metadata = app.get("/.well-known/openid-configuration").json
+    assert metadata["ui_locales_supported"] == ["en", "de", "fr", "es"]
+
+
+def test_a_failure_page_is_translated_and_keeps_its_correlation_id(
+    app: webtest.TestApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(provider_module.ROUTES, "/broken", (_broken_handler, True))
+    with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
+        page = app.get("/broken", headers={"Accept-Language": "de"}, status=500)
+    assert language_of(page) == "de"
+    assert "Bei uns ist ein unerwarteter Fehler aufgetreten." in page.text
+    correlation = re.search(r"Korrelations-ID ([0-9a-f]{16}) an\.", page.text)
+    assert correlation and f"correlation id {correlation.group(1)}" in caplog.text
