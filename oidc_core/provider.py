@@ -150,9 +150,7 @@ class Provider:
     ) -> str:
         """A page in ``locale``, or else in the language of ``request``'s Accept-Language,
         or else in English (``docs/translations.md``)."""
-        language = locale or locales.negotiate(
-            accept_language=request.headers.get("Accept-Language") if request else None
-        )
+        language = locale or locales.for_request(request)
         return render.render(template, language, static_url=self.url("/static"), **context)
 
     def error_page(

@@ -60,7 +60,5 @@ def load(
     client = op.storage.clients.by_client_id(pending.client_id)
     if client is None:
         raise PageError("The application is no longer registered.", status=400)
-    locale = locales.negotiate(
-        dict(pending.params).get("ui_locales"), request.headers.get("Accept-Language")
-    )
+    locale = locales.for_request(request, dict(pending.params).get("ui_locales"))
     return Interaction(session=session, pending=pending, client=client, locale=locale)

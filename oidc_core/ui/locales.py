@@ -8,6 +8,11 @@ the pages of an authorization request; otherwise the browser's ``Accept-Language
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from webob import Request
+
 DEFAULT = "en"
 # English is the source language of every message; the others have catalogs in locale/.
 SUPPORTED = ("en", "de", "fr", "es")
@@ -26,6 +31,12 @@ def negotiate(ui_locales: str | None = None, accept_language: str | None = None)
         if language:
             return language
     return DEFAULT
+
+
+def for_request(request: Request | None, ui_locales: str | None = None) -> str:
+    """The language for a page answering ``request`` (its ``Accept-Language``)."""
+    accept_language = request.headers.get("Accept-Language") if request is not None else None
+    return negotiate(ui_locales, accept_language)
 
 
 def supported(tag: str) -> str | None:
