@@ -4,11 +4,11 @@ One environment per language, each with ``_()`` / ``gettext`` / ``ngettext`` bou
 language's catalog (``translations.py``), so templates, their includes and macros all see
 the same language.  ``lang`` (for ``<html lang>``) is the language the page is rendered in.
 
-``{{ _("text %(name)s", name=value) }}``: the translation is treated as text, not HTML, so
-it is escaped like any other value, and so are the values put into it (unless they are
-already markup, such as a ``{% set %}`` block).  Text built in Python goes through the same
-function (``{{ _(message) }}``): a message that is not in the catalog is shown as it is,
-escaped, and never used as a format string.
+``{{ _("text %(name)s", name=value) }}`` (or a ``{% trans %}`` block): the translation is
+treated as text, not HTML, so it is escaped like any other value, and so are the values put
+into it (unless they are already markup, such as a ``{% set %}`` block).  Text built in
+Python goes through the same function (``{{ _(message) }}``): a message that is not in the
+catalog is shown as it is, escaped, and never used as a format string.
 """
 
 from __future__ import annotations
@@ -44,13 +44,15 @@ def _environment(language: str) -> Environment:
     catalog = translations(language)
 
     @pass_context
-    def gettext(context: Context, message: str, **values: Any) -> str:
+    def gettext(context: Context, message: str, /, **values: Any) -> str:
         return _fill(context, catalog.gettext(message), values)
 
     @pass_context
-    def ngettext(context: Context, singular: str, plural: str, count: int, **values: Any) -> str:
-        values.setdefault("num", count)
-        return _fill(context, catalog.ngettext(singular, plural, count), values)
+    def ngettext(
+        context: Context, singular: str, plural: str, number: int, /, **values: Any
+    ) -> str:
+        values.setdefault("num", number)
+        return _fill(context, catalog.ngettext(singular, plural, number), values)
 
     # The i18n extension's own "newstyle" wrappers would trust the translated text as
     # markup (and format any message): install these instead, newstyle for {% trans %}.
@@ -60,10 +62,14 @@ def _environment(language: str) -> Environment:
 
 
 def _fill(context: Context, text: str, values: dict[str, Any]) -> str:
-    """``text`` escaped (when autoescaping), then ``%(name)s`` filled with escaped values."""
+    """``text`` escaped (when autoescaping), then ``%(name)s`` filled with escaped values.
+
+    Without values the text is not a format string (it may be a message from Python with
+    request data in it); only ``%%``, which ``{% trans %}`` blocks write for ``%``, is undone.
+    """
     if context.eval_ctx.autoescape:
         text = escape(text)
-    return text % values if values else text
+    return text % values if values else text.replace("%%", "%")
 
 
 def static_file(name: str) -> bytes | None:
