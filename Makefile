@@ -3,6 +3,8 @@
 #                then the provider on http://127.0.0.1:8000 under gunicorn
 #   make test    virtualenv + test dependencies, then the test suite (SQLite by default;
 #                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+#   make messages  re-extract the pages' messages into the translation catalogs
+#                  (oidc_core/ui/locale, docs/translations.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +12,12 @@ BIN := $(VENV)/bin
 DEMO_DATABASE_URL ?= sqlite:///var/oidc-core.db
 BIND ?= 127.0.0.1:8000
 
-.PHONY: serve test lint bench clean
+LOCALE_DIR := oidc_core/ui/locale
+# Besides _(), gettext() and N_(): the messages of PageError and error_page are shown on pages
+# (tests/core/test_catalogs.py extracts with the same keywords).
+MESSAGE_KEYWORDS := -k PageError -k error_page
+
+.PHONY: serve test lint bench clean messages
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +37,12 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check oidc_core adapters tests bench examples
 	$(BIN)/ruff format --check oidc_core adapters tests bench examples
 	$(BIN)/mypy
+
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) --add-location=file --sort-by-file \
+		--no-wrap --project=oidc-core --copyright-holder="oidc-core contributors" \
+		-o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --no-wrap
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .records import User
+from .ui.translations import N_
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": ("sub",),
@@ -26,11 +27,11 @@ SUPPORTED_CLAIMS = tuple(dict.fromkeys(claim for names in SCOPE_CLAIMS.values() 
 # The claims a user may change on the account pages (built-in accounts only).
 EDITABLE_CLAIMS = ("name", "given_name", "family_name", "preferred_username", "locale")
 
-SCOPE_DESCRIPTIONS = {
-    "openid": "Sign you in and know it is you",
-    "profile": "Your name, username and language",
-    "email": "Your email address",
-    "offline_access": "Stay connected to your account when you are not using it",
+SCOPE_DESCRIPTIONS = {  # English; the consent page shows them translated
+    "openid": N_("Sign you in and know it is you"),
+    "profile": N_("Your name, username and language"),
+    "email": N_("Your email address"),
+    "offline_access": N_("Stay connected to your account when you are not using it"),
 }
 
 

@@ -35,7 +35,8 @@ from .passwords import PasswordService
 from .settings import Settings
 from .storage import Storage, StorageError
 from .throttle import Throttle, Throttled
-from .ui import render
+from .ui import locales, render
+from .ui.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,23 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
     "/login": (login.login, True),
     "/consent": (consent.consent, True),
     "/end_session": (end_session, True),
+}
+
+ERROR_TITLES = {
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    413: N_("Request too large"),
+    414: N_("Request too long"),
+    429: N_("Too many attempts"),
+    431: N_("Request headers too large"),
+    503: N_("Temporarily unavailable"),
+}
+ERROR_TITLE = N_("Something went wrong")
+# What a page says about a failure of ours (the JSON answer keeps the error's description).
+FAILURE_MESSAGES = {
+    500: N_("An unexpected error occurred on our side. Try again later."),
+    503: N_("The service is temporarily unavailable. Try again in a moment."),
 }
 
 
@@ -132,25 +150,38 @@ class Provider:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
         return network.client_address(request, self._trusted_proxies)
 
-    def render(self, template: str, **context: Any) -> str:
-        return render.render(template, static_url=self.url("/static"), **context)
+    def render(
+        self,
+        template: str,
+        *,
+        locale: str | None = None,
+        request: Request | None = None,
+        **context: Any,
+    ) -> str:
+        """A page in ``locale``, or else in the language of ``request``'s Accept-Language,
+        or else in English (``docs/translations.md``)."""
+        language = locale or locales.for_request(request)
+        return render.render(template, language, static_url=self.url("/static"), **context)
 
-    def error_page(self, message: str, status: int = 400, error_code: str = "") -> Response:
-        titles = {
-            403: "Not allowed",
-            404: "Not found",
-            405: "Method not allowed",
-            413: "Request too large",
-            429: "Too many attempts",
-            414: "Request too long",
-            431: "Request headers too large",
-            503: "Temporarily unavailable",
-        }
+    def error_page(
+        self,
+        message: str,
+        status: int = 400,
+        error_code: str = "",
+        *,
+        locale: str | None = None,
+        request: Request | None = None,
+        correlation_id: str = "",
+    ) -> Response:
+        """An error page; ``message`` is English, translated if the catalogs have it."""
         page = self.render(
             "error.html",
-            title=titles.get(status, "Something went wrong"),
+            locale=locale,
+            request=request,
+            title=ERROR_TITLES.get(status, ERROR_TITLE),
             message=message,
             error_code=error_code,
+            correlation_id=correlation_id,
         )
         response = responses.html_page(page, status)
         if status == 503:
@@ -183,10 +214,12 @@ class Provider:
             self._check_size(request)
         except RequestTooLarge as error:
             if route is None or route[1]:
-                return self.error_page(error.description, error.status, error.error)
+                return self.error_page(
+                    error.description, error.status, error.error, request=request
+                )
             return responses.error_json(error)
         if path is None:
-            return self.error_page("There is nothing at this address.", 404)
+            return self.error_page("There is nothing at this address.", 404, request=request)
         if route is None:
             return self._other(request, path)
         handler, html = route
@@ -213,6 +246,8 @@ class Provider:
         html: bool,
         endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
     ) -> Response:
+        # Error pages in the browser's language; the admin console is English only.
+        reader = None if handler is console.dispatch else request
         try:
             if endpoint is not None and request.method == "OPTIONS":
                 answer = cors.preflight(self, request, *endpoint)
@@ -220,10 +255,12 @@ class Provider:
                     return answer
             return handler(self, request)
         except PageError as error:
-            return self.error_page(error.description, error.status, error.error)
+            return self.error_page(error.description, error.status, error.error, request=reader)
         except ProviderError as error:
             if html:
-                response = self.error_page(error.description, error.status, error.error)
+                response = self.error_page(
+                    error.description, error.status, error.error, request=reader
+                )
             else:
                 response = responses.error_json(error)
             if isinstance(error, Throttled):
@@ -233,19 +270,23 @@ class Provider:
             # Drop the connection: a broken one (server restarted, network cut) would fail
             # every later request of this worker; the next request opens a new one.
             self.storage.close()
-            return self._failure(
-                exc, html, StorageUnavailable("the service is temporarily unavailable")
-            )
+            unavailable = StorageUnavailable("the service is temporarily unavailable")
+            return self._failure(exc, html, unavailable, reader)
         except Exception as exc:  # a bug: log it, never show a traceback
-            return self._failure(exc, html, ProviderError("internal error", status=500))
+            return self._failure(exc, html, ProviderError("internal error", status=500), reader)
 
-    def _failure(self, exc: BaseException, html: bool, error: ProviderError) -> Response:
+    def _failure(
+        self, exc: BaseException, html: bool, error: ProviderError, request: Request | None
+    ) -> Response:
         """A 5xx with a correlation id shared by the response and the log line."""
         correlation = secrets.token_hex(8)
         log.error("%s (correlation id %s)", error.description, correlation, exc_info=exc)
-        error.description = f"{error.description} (correlation id {correlation})"
         if html:
-            return self.error_page(error.description, error.status, error.error)
+            message = FAILURE_MESSAGES.get(error.status, error.description)
+            return self.error_page(
+                message, error.status, error.error, request=request, correlation_id=correlation
+            )
+        error.description = f"{error.description} (correlation id {correlation})"
         return responses.error_json(error)
 
     def _other(self, request: Request, path: str) -> Response:
@@ -263,4 +304,4 @@ class Provider:
                 },
                 cache="no-cache",
             )
-        return self.error_page("There is nothing at this address.", 404)
+        return self.error_page("There is nothing at this address.", 404, request=request)

@@ -27,6 +27,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_HTML_LANG = re.compile(
+    r'\s*<!doctype html>\s*<html lang="([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)"', re.IGNORECASE
+)
 _NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -74,9 +77,13 @@ def html_page(
     """A page with the security headers.  ``form_redirects_to``: the URI a form of the page
     may end up at through redirects (the client's redirect URI after login or consent):
     CSP ``form-action`` covers the redirects after a submission, so its origin is allowed
-    besides ours, or browsers block the way back to the client."""
+    besides ours, or browsers block the way back to the client.  ``Content-Language`` is the
+    language the page declares in its ``<html lang>`` (the language it was rendered in)."""
     response = Response(body=body.encode("utf-8"), status=status, content_type="text/html")
     response.headers.update(SECURITY_HEADERS)
+    language = _HTML_LANG.match(body)
+    if language:
+        response.headers["Content-Language"] = language.group(1)
     origin = _origin(form_redirects_to)
     if origin:
         policy = SECURITY_HEADERS["Content-Security-Policy"]

@@ -17,6 +17,8 @@ from .. import responses
 from ..interactions import complete, consent, hint, policy
 from ..params import form_params
 from ..records import BrowserSession, User
+from ..ui import locales
+from ..ui.translations import N_
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -24,22 +26,25 @@ if TYPE_CHECKING:
 
 def authorize(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     via_post = request.method == "POST"
     params = complete.known_parameters(
         form_params(request, op.settings.max_param_length, body=via_post, page=True)
     )
     form_post = complete.wants_form_post(params)
+    locale = locales.for_request(request, dict(params).get("ui_locales"))
     try:
         scopes, info = op.server.authorization.validate_authorization_request(
             complete.authorization_uri(op, params)
         )
     except errors.FatalClientError as error:
-        return op.error_page(_fatal_message(error), 400, error.error)
+        return op.error_page(_fatal_message(error), 400, error.error, locale=locale)
     except errors.OAuth2Error as error:
         if not error.redirect_uri:
-            return op.error_page(error.description, 400, error.error)
-        return complete.oauth_error_redirect(op, error, via_post, form_post=form_post)
+            return op.error_page(error.description, 400, error.error, locale=locale)
+        return complete.oauth_error_redirect(
+            op, error, via_post, form_post=form_post, locale=locale
+        )
 
     oauth_request = info["request"]
     client = oauth_request.oidc_client
@@ -66,6 +71,7 @@ def authorize(op: Provider, request: Request) -> Response:
             state,
             via_post,
             form_post=form_post,
+            locale=locale,
         )
     if step == policy.ISSUE and user is not None and session is not None:
         response = complete.issue_code(
@@ -77,6 +83,7 @@ def authorize(op: Provider, request: Request) -> Response:
             remember_consent=False,
             via_post=via_post,
             sid=session.sid,
+            locale=locale,
         )
     else:
         response = _interaction(op, session, client.client_id, params, step)
@@ -129,9 +136,9 @@ def _interaction(
 
 def _fatal_message(error: errors.FatalClientError) -> str:
     if isinstance(error, errors.MissingClientIdError | errors.InvalidClientIdError):
-        return "The application that sent you here is not registered with this provider."
+        return N_("The application that sent you here is not registered with this provider.")
     if isinstance(error, errors.MissingRedirectURIError):
-        return "The application did not say where to send you back (redirect_uri is missing)."
+        return N_("The application did not say where to send you back (redirect_uri is missing).")
     if isinstance(error, errors.InvalidRedirectURIError | errors.MismatchingRedirectURIError):
-        return "The application asked to send you to an address it has not registered."
-    return error.description or "The request is invalid."
+        return N_("The application asked to send you to an address it has not registered.")
+    return error.description or N_("The request is invalid.")

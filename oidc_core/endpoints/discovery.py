@@ -13,6 +13,7 @@ from webob import Request, Response
 
 from .. import responses
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from ..ui import locales
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -68,6 +69,7 @@ def metadata(op: Provider) -> dict[str, Any]:
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
+        "ui_locales_supported": list(locales.SUPPORTED),
     }
 
 

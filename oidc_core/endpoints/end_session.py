@@ -1,10 +1,11 @@
 """RP-initiated logout: OpenID Connect RP-Initiated Logout 1.0, the end-session endpoint.
 
 ``GET`` or ``POST /end_session`` with ``id_token_hint`` (expired accepted), ``client_id``,
-``post_logout_redirect_uri``, ``state``; ``logout_hint`` and ``ui_locales`` are accepted
-and ignored.  The redirect URI must be one the client registered (exact match), the client
-being named by ``client_id`` or the hint's ``aud`` (both: they must agree); anything else
-is an error page, never a redirect (RFC 9700 section 4.11).
+``post_logout_redirect_uri``, ``state``, ``ui_locales`` (the pages' language);
+``logout_hint`` is accepted and ignored.  The redirect URI must be one the client
+registered (exact match), the client being named by ``client_id`` or the hint's ``aud``
+(both: they must agree); anything else is an error page, never a redirect (RFC 9700
+section 4.11).
 
 A request is trusted when its hint names the signed-in user (or nobody is signed in): the
 session ends at once.  Otherwise (no hint, another user's hint) the user confirms on a page
@@ -26,11 +27,13 @@ from ..interactions.browser import csrf_token, csrf_valid
 from ..interactions.hint import INVALID, hint_claims
 from ..params import duplicated, form_params
 from ..records import BrowserSession, Client
+from ..ui import locales
+from ..ui.translations import N_
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
-UNREGISTERED = "The application asked to return to an address it has not registered."
+UNREGISTERED = N_("The application asked to return to an address it has not registered.")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class LogoutRequest:
     hinted_subject: str | None
     redirect_uri: str | None
     state: str | None
+    locale: str = locales.DEFAULT
 
     def csrf_handle(self) -> str:
         client_id = self.client.client_id if self.client else ""
@@ -47,14 +51,15 @@ class LogoutRequest:
 
 def end_session(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     pairs = form_params(
         request, op.settings.max_param_length, body=request.method == "POST", page=True
     )
     if duplicated(pairs):
         raise PageError(f"parameter {sorted(duplicated(pairs))[0][:64]!r} is repeated")
     params = dict(pairs)
-    logout = _parse(op, params)
+    locale = locales.for_request(request, params.get("ui_locales"))
+    logout = _parse(op, params, locale)
     session = op.browser.current(request)
     if "decision" in params:  # the confirmation page's form
         return _confirmed(op, request, logout, session, params)
@@ -63,7 +68,7 @@ def end_session(op: Provider, request: Request) -> Response:
     return _confirmation_page(op, logout, session)
 
 
-def _parse(op: Provider, params: dict[str, str]) -> LogoutRequest:
+def _parse(op: Provider, params: dict[str, str], locale: str) -> LogoutRequest:
     """Section 2: the client from ``client_id`` or the hint's ``aud``; the redirect URI
     only if that client registered it."""
     client_id = params.get("client_id") or None
@@ -87,7 +92,7 @@ def _parse(op: Provider, params: dict[str, str]) -> LogoutRequest:
             raise PageError("post_logout_redirect_uri needs client_id or id_token_hint.")
         if redirect_uri not in client.post_logout_redirect_uris:
             raise PageError(UNREGISTERED)
-    return LogoutRequest(client, subject, redirect_uri, params.get("state") or None)
+    return LogoutRequest(client, subject, redirect_uri, params.get("state") or None, locale)
 
 
 def _hint_is_user(op: Provider, logout: LogoutRequest, session: BrowserSession) -> bool:
@@ -140,6 +145,7 @@ def _page(
     return responses.html_page(
         op.render(
             "logout.html",
+            locale=logout.locale,
             mode=mode,
             provider_name=urlsplit(op.settings.issuer).netloc,
             client=logout.client,

@@ -22,6 +22,7 @@ from webob import Response
 from .. import responses
 from ..oauth.validator import CodeAlreadyIssued, CodeIssue
 from ..records import User
+from ..ui import locales
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -49,14 +50,17 @@ def respond(
     *,
     via_post: bool,
     form_post: bool = False,
+    locale: str = locales.DEFAULT,
 ) -> Response:
-    """Send ``params`` back to the (registered) ``redirect_uri`` in the response mode."""
+    """Send ``params`` back to the (registered) ``redirect_uri`` in the response mode
+    (the form_post page in ``locale``)."""
     if not form_post:
         return responses.redirect(
             responses.append_params(redirect_uri, params), 303 if via_post else 302
         )
     page = op.render(
         "form_post.html",
+        locale=locale,
         action=redirect_uri,
         fields=[(k, v) for k, v in params if v is not None],
         script=SUBMIT_SCRIPT,
@@ -75,16 +79,22 @@ def error_redirect(
     via_post: bool,
     *,
     form_post: bool = False,
+    locale: str = locales.DEFAULT,
 ) -> Response:
     params: list[tuple[str, str | None]] = [("error", error)]
     if description:
         params.append(("error_description", description))
     params += [("state", state), ("iss", op.settings.issuer)]
-    return respond(op, redirect_uri, params, via_post=via_post, form_post=form_post)
+    return respond(op, redirect_uri, params, via_post=via_post, form_post=form_post, locale=locale)
 
 
 def oauth_error_redirect(
-    op: Provider, error: errors.OAuth2Error, via_post: bool, *, form_post: bool = False
+    op: Provider,
+    error: errors.OAuth2Error,
+    via_post: bool,
+    *,
+    form_post: bool = False,
+    locale: str = locales.DEFAULT,
 ) -> Response:
     """An oauthlib error raised after client_id and redirect_uri were validated."""
     return error_redirect(
@@ -95,6 +105,7 @@ def oauth_error_redirect(
         error.state,
         via_post,
         form_post=form_post,
+        locale=locale,
     )
 
 
@@ -144,8 +155,10 @@ def issue_code(
     remember_consent: bool,
     via_post: bool,
     sid: str | None = None,
+    locale: str = locales.DEFAULT,
 ) -> Response:
-    """Have oauthlib re-validate the request and store a code; redirect back with it."""
+    """Have oauthlib re-validate the request and store a code; redirect back with it
+    (``locale``: the language of a form_post or error page on the way)."""
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,
@@ -158,12 +171,13 @@ def issue_code(
             authorization_uri(op, params), credentials={"oidc_issue": issue}
         )
     except errors.FatalClientError as error:
-        return op.error_page(error.description, 400, error.error)
+        return op.error_page(error.description, 400, error.error, locale=locale)
     except CodeAlreadyIssued:
         return op.error_page(
             "This sign-in request has already been completed. Go back to the application "
             "and start again.",
             400,
+            locale=locale,
         )
     redirect_uri = dict(params)["redirect_uri"]
     state = dict(params).get("state")
@@ -180,6 +194,7 @@ def issue_code(
             state,
             via_post,
             form_post=form_post,
+            locale=locale,
         )
     return respond(
         op,
@@ -187,4 +202,5 @@ def issue_code(
         [("code", issue.code), ("state", state), ("iss", op.settings.issuer)],
         via_post=via_post,
         form_post=form_post,
+        locale=locale,
     )

@@ -38,6 +38,7 @@ def consent(op: Provider, request: Request) -> Response:
         return responses.html_page(
             op.render(
                 "consent.html",
+                locale=interaction.locale,
                 client=interaction.client,
                 signed_in_as=op.accounts.actor(user),
                 logo_url=op.site_url(interaction.client.logo_uri),
@@ -50,7 +51,7 @@ def consent(op: Provider, request: Request) -> Response:
             form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
         )
     if request.method != "POST":
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     fields = dict(form_params(request, op.settings.max_param_length, body=True, page=True))
     interaction = pending.load(
         op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
@@ -68,6 +69,7 @@ def consent(op: Provider, request: Request) -> Response:
             remember_consent=True,
             via_post=True,
             sid=interaction.session.sid,
+            locale=interaction.locale,
         )
     if decision == "deny":
         if not op.storage.sessions.finish_pending(interaction.pending.id):
@@ -80,6 +82,7 @@ def consent(op: Provider, request: Request) -> Response:
             params.get("state"),
             via_post=True,
             form_post=complete.wants_form_post(interaction.pending.params),
+            locale=interaction.locale,
         )
     raise PageError("Choose Allow or Deny.")
 

@@ -19,6 +19,7 @@ from .. import responses
 from ..params import form_params
 from ..records import User
 from ..throttle import Throttled
+from ..ui.translations import N_
 from . import complete, consent, pending, policy
 from .browser import csrf_token
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "The email address or password is not correct."
+GENERIC_FAILURE = N_("The email address or password is not correct.")
 
 
 def login(op: Provider, request: Request) -> Response:
@@ -47,7 +48,7 @@ def login(op: Provider, request: Request) -> Response:
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     fields = dict(form_params(request, op.settings.password_max_length + 64, body=True, page=True))
     interaction = pending.load(
         op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
@@ -93,6 +94,7 @@ def _logged_in(
             remember_consent=False,
             via_post=True,
             sid=op.browser.sid(key),
+            locale=interaction.locale,
         )
     op.browser.set_cookie(response, key)
     return response
@@ -109,6 +111,7 @@ def _form(
     return responses.html_page(
         op.render(
             "login.html",
+            locale=interaction.locale,
             client=interaction.client,
             interaction=interaction.pending.handle,
             csrf_token=csrf_token(interaction.session, interaction.pending.handle),

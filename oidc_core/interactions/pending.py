@@ -9,12 +9,14 @@ from webob import Request
 
 from ..errors import PageError
 from ..records import BrowserSession, Client, PendingAuthorization
+from ..ui import locales
+from ..ui.translations import N_
 from .browser import csrf_valid
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
-EXPIRED = (
+EXPIRED = N_(
     "This sign-in request has expired or was opened in another browser. "
     "Go back to the application and start again."
 )
@@ -25,6 +27,7 @@ class Interaction:
     session: BrowserSession
     pending: PendingAuthorization
     client: Client
+    locale: str = locales.DEFAULT  # the pages' language (ui_locales, else Accept-Language)
 
     @property
     def scopes(self) -> list[str]:
@@ -57,4 +60,5 @@ def load(
     client = op.storage.clients.by_client_id(pending.client_id)
     if client is None:
         raise PageError("The application is no longer registered.", status=400)
-    return Interaction(session=session, pending=pending, client=client)
+    locale = locales.for_request(request, dict(pending.params).get("ui_locales"))
+    return Interaction(session=session, pending=pending, client=client, locale=locale)

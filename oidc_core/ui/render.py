@@ -1,29 +1,76 @@
-"""The bundled pages: Jinja2 templates with autoescaping, rendered to strings."""
+"""The bundled pages: Jinja2 templates with autoescaping, rendered to strings.
+
+One environment per language, each with ``_()`` / ``gettext`` / ``ngettext`` bound to that
+language's catalog (``translations.py``), so templates, their includes and macros all see
+the same language.  ``lang`` (for ``<html lang>``) is the language the page is rendered in.
+
+``{{ _("text %(name)s", name=value) }}`` (or a ``{% trans %}`` block): the translation is
+treated as text, not HTML, so it is escaped like any other value, and so are the values put
+into it (unless they are already markup, such as a ``{% set %}`` block).  Text built in
+Python goes through the same function (``{{ _(message) }}``): a message that is not in the
+catalog is shown as it is, escaped, and never used as a format string.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import escape
+
+from . import locales
+from .translations import translations
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 
-_environment = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    extensions=["jinja2.ext.i18n"],
-)
-# English until translations are installed: ``{{ _("text") }}`` and ``{% trans %}`` work.
-_environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+def render(template: str, language: str = locales.DEFAULT, **context: Any) -> str:
+    return _environment(language).get_template(template).render(**context)
 
 
-def render(template: str, **context: Any) -> str:
-    return _environment.get_template(template).render(**context)
+@cache
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    catalog = translations(language)
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **values: Any) -> str:
+        return _fill(context, catalog.gettext(message), values)
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, number: int, /, **values: Any
+    ) -> str:
+        values.setdefault("num", number)
+        return _fill(context, catalog.ngettext(singular, plural, number), values)
+
+    # The i18n extension's own "newstyle" wrappers would trust the translated text as
+    # markup (and format any message): install these instead, newstyle for {% trans %}.
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(gettext=gettext, ngettext=ngettext, lang=language)
+    return environment
+
+
+def _fill(context: Context, text: str, values: dict[str, Any]) -> str:
+    """``text`` escaped (when autoescaping), then ``%(name)s`` filled with escaped values.
+
+    Without values the text is not a format string (it may be a message from Python with
+    request data in it); only ``%%``, which ``{% trans %}`` blocks write for ``%``, is undone.
+    """
+    if context.eval_ctx.autoescape:
+        text = escape(text)
+    return text % values if values else text.replace("%%", "%")
 
 
 def static_file(name: str) -> bytes | None:

@@ -1,0 +1,64 @@
+"""Choosing the language of a page (OpenID Connect Core 1.0 section 3.1.2.1, ``ui_locales``).
+
+The request's ``ui_locales`` (space-separated BCP 47 tags, most preferred first) decides on
+the pages of an authorization request; otherwise the browser's ``Accept-Language``
+(RFC 9110 section 12.5.4); otherwise English.  A regional tag falls back to its language
+(``de-CH`` -> ``de``).  Tags are matched case-insensitively; unknown ones are skipped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from webob import Request
+
+DEFAULT = "en"
+# English is the source language of every message; the others have catalogs in locale/.
+SUPPORTED = ("en", "de", "fr", "es")
+
+_MAX_TAGS = 20  # a header or parameter longer than this gains nothing
+
+
+def negotiate(ui_locales: str | None = None, accept_language: str | None = None) -> str:
+    """The supported language to use: ``ui_locales`` first, then ``Accept-Language``."""
+    for tag in (ui_locales or "").split()[:_MAX_TAGS]:
+        language = supported(tag)
+        if language:
+            return language
+    for tag in _by_preference(accept_language or ""):
+        language = supported(tag)
+        if language:
+            return language
+    return DEFAULT
+
+
+def for_request(request: Request | None, ui_locales: str | None = None) -> str:
+    """The language for a page answering ``request`` (its ``Accept-Language``)."""
+    accept_language = request.headers.get("Accept-Language") if request is not None else None
+    return negotiate(ui_locales, accept_language)
+
+
+def supported(tag: str) -> str | None:
+    """The supported language for one BCP 47 tag (``de-CH`` -> ``de``), or None."""
+    language = tag.strip().split("-")[0].split("_")[0].lower()
+    return language if language in SUPPORTED else None
+
+
+def _by_preference(header: str) -> list[str]:
+    """The tags of an ``Accept-Language`` header, highest q first (q=0 and ``*`` dropped)."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:_MAX_TAGS]):
+        tag, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        tag = tag.strip()
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]

@@ -1,0 +1,102 @@
+"""The translation catalogs cover every message the end-user pages can show.
+
+Messages are extracted here exactly as ``make messages`` does (babel.cfg, the same
+keywords), from the code as it is now: a new string without a translation in every
+language fails with the list of what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from oidc_core.ui import locales
+from oidc_core.ui.translations import LOCALE_DIR, catalog_path, translations
+
+ROOT = Path(__file__).resolve().parents[2]
+# As MESSAGE_KEYWORDS in the Makefile: these calls' first argument is shown on a page.
+KEYWORDS = {**DEFAULT_KEYWORDS, "PageError": None, "error_page": None}
+TRANSLATED = [language for language in locales.SUPPORTED if language != locales.DEFAULT]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+
+
+def extracted_messages() -> dict[str, list[str]]:
+    """Each message id the pages can show, with the files it comes from."""
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found: dict[str, list[str]] = {}
+    for filename, _, message, _, _ in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        for text in message if isinstance(message, tuple) else (message,):
+            if text:
+                found.setdefault(text, []).append(filename)
+    return found
+
+
+def catalog(language: str) -> Catalog:
+    with catalog_path(language).open("rb") as po:
+        return read_po(po, locale=language)
+
+
+@pytest.fixture(scope="module")
+def messages() -> dict[str, list[str]]:
+    found = extracted_messages()
+    assert len(found) > 40, "the extraction found too little: is babel.cfg right?"
+    return found
+
+
+def test_the_extraction_sees_templates_python_and_page_errors(
+    messages: dict[str, list[str]],
+) -> None:
+    assert "Sign in" in messages  # a template
+    assert "The email address or password is not correct." in messages  # N_() in Python
+    assert "Choose Allow or Deny." in messages  # PageError(...)
+    assert "Use GET or POST." in messages  # op.error_page(...)
+    assert not any("admin" in name for names in messages.values() for name in names)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_has_a_translation(messages: dict[str, list[str]], language: str) -> None:
+    entries = catalog(language)
+    missing = []
+    for message, files in sorted(messages.items()):
+        entry = entries.get(message)
+        if entry is None or not entry.string or entry.fuzzy:
+            missing.append(f"  {message!r} (from {', '.join(sorted(set(files)))})")
+    assert not missing, (
+        f"{len(missing)} message(s) without a {language} translation in "
+        f"{catalog_path(language).relative_to(ROOT)} (run `make messages`, then translate):\n"
+        + "\n".join(missing)
+    )
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_the_placeholders(language: str) -> None:
+    wrong = [
+        f"  {entry.id!r} -> {entry.string!r}"
+        for entry in catalog(language)
+        if entry.id
+        and entry.string
+        and sorted(PLACEHOLDER.findall(str(entry.id))) != sorted(PLACEHOLDER.findall(entry.string))
+    ]
+    assert not wrong, f"{language}: placeholders differ:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_catalogs_load_and_translate(language: str) -> None:
+    entries = catalog(language)
+    assert str(entries.locale) == language
+    assert translations(language).gettext("Sign in") == entries.get("Sign in").string
+
+
+def test_only_the_supported_languages_have_catalogs_and_no_binaries_are_kept() -> None:
+    catalogs = {path.parent.parent.name for path in LOCALE_DIR.glob("*/LC_MESSAGES/*.po")}
+    assert catalogs == set(TRANSLATED)
+    assert not list(LOCALE_DIR.rglob("*.mo")), "catalogs are compiled in memory: no .mo files"
