@@ -223,7 +223,7 @@ def _v9_end_users(db: peewee.Database) -> None:
             "oidc_browser_session", "ip_address", peewee.CharField(max_length=64, default="")
         ),
     )
-    db.execute_sql("UPDATE oidc_consent SET first_granted_at = granted_at")
+    db.execute_sql("UPDATE oidc_consent SET first_granted_at = granted_at")  # type: ignore[no-untyped-call]
 
     class LoginThrottle(peewee.Model):
         key = peewee.CharField(max_length=128, unique=True)
