@@ -8,11 +8,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.browser.relying_party import LiveApp
 
 LOG_LINES = 60
+# axe-core's WCAG 2.1 A and AA rules (its "best-practice" rules are advice, not failures).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 
 
 @dataclass(repr=False)
@@ -50,3 +56,14 @@ class Browsing:
         """No console error, uncaught exception or CSP violation since the last check."""
         problems, self.problems[:] = list(self.problems), []
         assert problems == [], f"{where}: {problems}"
+
+    def assert_accessible(self, where: str) -> None:
+        """axe-core (bundled by axe-playwright-python, evaluated in the page, so our CSP
+        does not stand in its way) finds no WCAG 2.1 A or AA violation."""
+        results = Axe().run(self.page, options=AXE_OPTIONS).response
+        found = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(node["target"]) for node in v["nodes"])
+            for v in results["violations"]
+        ]
+        assert found == [], f"{where}: accessibility violations:\n" + "\n".join(found)

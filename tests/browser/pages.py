@@ -31,10 +31,12 @@ def sign_in_and_allow(browsing: Browsing) -> dict[str, Any]:
         page.goto(request.url)
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         browsing.assert_no_problems("login page")
+        browsing.assert_accessible("login page")
     with browsing.step("sign in"):
         fill_login_form(browsing)
         expect(page.get_by_role("heading", name=live.name)).to_be_visible()
         browsing.assert_no_problems("consent page")
+        browsing.assert_accessible("consent page")
     with browsing.step("allow"):
         page.get_by_role("button", name="Allow").click()
         page.wait_for_url(lambda url: url.startswith(live.redirect_uri + "?"))
