@@ -115,6 +115,12 @@ class Accounts:
             return None
         return self.user_for(account)
 
+    @property
+    def builtin(self) -> bool:
+        """Whether accounts are the provider's own (``oidc_user``): then their profile and
+        password may be changed on the account pages; a host's source owns its data."""
+        return self._builtin
+
     def host_user(self, request: Request) -> User | None:
         """The host application's signed-in user (``host_login``), if any."""
         account = self.host_login(request) if self.host_login else None

@@ -20,7 +20,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .records import BrowserSession, Client, LogoutDelivery
+from .records import BrowserSession, Client, LogoutDelivery, User
 
 if TYPE_CHECKING:
     from .provider import Provider
@@ -54,6 +54,19 @@ def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]
         return []
     clients = op.storage.sessions.signed_in_clients(session.sid)
     return [(client.id, logout_token(op, client, user.subject, session.sid)) for client in clients]
+
+
+def revocation_tokens(op: Provider, client: Client, user: User) -> list[tuple[int, str]]:
+    """(client pk, logout token) to queue when ``user`` revokes ``client``: none when it
+    registered no ``backchannel_logout_uri``; one per browser session it was issued the
+    user's codes in when it requires ``sid``; otherwise one with ``sub`` only (section 2.4:
+    every session of that user at the client)."""
+    if not client.backchannel_logout_uri:
+        return []
+    if not client.backchannel_logout_session_required:
+        return [(client.id, logout_token(op, client, user.subject, ""))]
+    sids = op.storage.account.session_ids(user.id, client.id)
+    return [(client.id, logout_token(op, client, user.subject, sid)) for sid in sids]
 
 
 def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:

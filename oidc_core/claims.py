@@ -23,6 +23,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
 SUPPORTED_CLAIMS = tuple(dict.fromkeys(claim for names in SCOPE_CLAIMS.values() for claim in names))
 
+# The claims a user may change on the account pages (built-in accounts only).
+EDITABLE_CLAIMS = ("name", "given_name", "family_name", "preferred_username", "locale")
+
 SCOPE_DESCRIPTIONS = {
     "openid": "Sign you in and know it is you",
     "profile": "Your name, username and language",

@@ -53,6 +53,21 @@ def form_params(
     return pairs
 
 
+def posted_form(request: Request, max_length: int) -> dict[str, list[str]]:
+    """A page's posted form (``application/x-www-form-urlencoded``) as name -> values;
+    a bad body raises :class:`PageError`."""
+    form: dict[str, list[str]] = {}
+    for key, value in form_params(request, max_length, body=True, page=True):
+        form.setdefault(key, []).append(value)
+    return form
+
+
+def first(form: dict[str, list[str]], name: str) -> str:
+    """The first value of ``name`` in a posted form, "" when absent."""
+    values = form.get(name)
+    return values[0] if values else ""
+
+
 def duplicated(pairs: list[tuple[str, str]]) -> set[str]:
     seen: set[str] = set()
     dupes: set[str] = set()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from webob import Request, Response
 
 from . import cors, network, responses
+from .account import dispatch as account_pages
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
 from .admin.service import ClientAdmin
@@ -61,11 +62,13 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
 
 
 def _prefix_route(path: str) -> tuple[Handler, bool] | None:
-    """The administration areas own everything under their prefix."""
+    """The administration areas and the account pages own everything under their prefix."""
     if path.startswith("/admin/api/"):
         return api.dispatch, False
     if path == "/admin" or path.startswith("/admin/"):
         return console.dispatch, True
+    if path == "/account" or path.startswith("/account/"):
+        return account_pages.dispatch, True
     return None
 
 

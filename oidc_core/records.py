@@ -161,6 +161,27 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
+class ConnectedApp:
+    """A client a user authorized (a consent, or live tokens), as the account pages show it."""
+
+    client: Client
+    scopes: tuple[str, ...]
+    first_authorized_at: int | None
+    last_used_at: int | None
+
+
+@dataclass(frozen=True)
+class UserSession:
+    """One of a user's live browser sessions, as the sessions page shows it."""
+
+    id: int
+    signed_in_at: int | None
+    expires_at: int
+    user_agent: str
+    ip_address: str
+
+
+@dataclass(frozen=True)
 class KeyRecord:
     kid: str
     alg: str

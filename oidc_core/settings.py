@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .claims import EDITABLE_CLAIMS
+
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -181,6 +183,12 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name}: must be a positive integer")
+        fixed = [name for name in self.profile_editable_claims if name not in EDITABLE_CLAIMS]
+        if fixed:
+            raise ConfigurationError(
+                f"profile_editable_claims: {', '.join(fixed)} cannot be edited "
+                f"(only {', '.join(EDITABLE_CLAIMS)})"
+            )
         if self.consent_ttl < 0:
             raise ConfigurationError("consent_ttl: must not be negative")
         if self.login_lock_max_seconds < self.login_lock_seconds:

@@ -18,7 +18,7 @@ from webob import Request, Response
 
 from .. import backchannel, responses
 from ..interactions.browser import csrf_token, csrf_valid
-from ..params import form_params
+from ..params import first, posted_form
 from ..records import BrowserSession, User
 from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
@@ -71,7 +71,7 @@ def dispatch(op: Provider, request: Request) -> Response:
     form: dict[str, list[str]] = {}
     if request.method == "POST":
         form = _posted(op, request)
-        if not csrf_valid(session, CSRF_PURPOSE, _first(form, "csrf_token")):
+        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
             return op.error_page(EXPIRED_FORM, 403)
     return page(AdminRequest(op, request, session, user, form), **match.groupdict())
 
@@ -87,14 +87,14 @@ def login(op: Provider, request: Request) -> Response:
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405)
     fields = _posted(op, request, op.settings.password_max_length + 64)
-    if session is None or not csrf_valid(session, LOGIN_PURPOSE, _first(fields, "csrf_token")):
+    if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
         return _login_form(op, None, error=EXPIRED_FORM, status=403)
-    email = _first(fields, "email").strip()
-    user = op.accounts.authenticate(email, _first(fields, "password"))
+    email = first(fields, "email").strip()
+    user = op.accounts.authenticate(email, first(fields, "password"))
     if user is None:
         log.info("admin console sign-in failed from %s", op.client_address(request))
         return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
-    key = op.browser.log_in(session, user.id)
+    key = op.browser.log_in(session, user.id, request, op.client_address(request))
     response = responses.redirect(op.url("/admin/"), 303)
     op.browser.set_cookie(response, key)
     return response
@@ -107,7 +107,7 @@ def logout(op: Provider, request: Request) -> Response:
     session = op.browser.current(request)
     if session is not None:
         form = _posted(op, request)
-        if not csrf_valid(session, CSRF_PURPOSE, _first(form, "csrf_token")):
+        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
             return op.error_page(EXPIRED_FORM, 403)
         backchannel.sign_out(op, session)
     response = responses.redirect(op.url("/admin/login"), 303)
@@ -130,16 +130,7 @@ def _user(op: Provider, session: BrowserSession | None) -> User | None:
 
 
 def _posted(op: Provider, request: Request, max_length: int = 0) -> dict[str, list[str]]:
-    form: dict[str, list[str]] = {}
-    limit = max_length or op.settings.max_body_bytes
-    for key, value in form_params(request, limit, body=True, page=True):
-        form.setdefault(key, []).append(value)
-    return form
-
-
-def _first(form: dict[str, list[str]], name: str) -> str:
-    values = form.get(name)
-    return values[0] if values else ""
+    return posted_form(request, max_length or op.settings.max_body_bytes)
 
 
 def _login_form(

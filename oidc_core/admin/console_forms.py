@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from .. import registration
@@ -182,19 +181,3 @@ def _text_of(value: int | None) -> str:
 def errors_of(error: InvalidMetadata) -> dict[str, str]:
     """The error keyed by the form field it belongs to."""
     return {FORM_FIELD_OF.get(error.field, error.field): error.message}
-
-
-def when(timestamp: int | None, empty: str = "never") -> str:
-    """A timestamp as readable UTC text."""
-    if not timestamp:
-        return empty
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def iso(timestamp: int | None) -> str:
-    """A timestamp for ``<time datetime=...>``."""
-    if not timestamp:
-        return ""
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,7 +18,8 @@ from ..errors import PageError
 from ..interactions.browser import csrf_token
 from ..records import BrowserSession, Client, User
 from ..registration import InvalidMetadata
-from .console_forms import LABELS, ClientForm, errors_of, iso, when, whole_number
+from ..ui.render import iso, when
+from .console_forms import LABELS, ClientForm, errors_of, whole_number
 from .service import MAX_GRACE_SECONDS, ClientNotFound
 
 if TYPE_CHECKING:

@@ -108,7 +108,7 @@ def _signed_in(
         return session, None, None
     if session is not None and session.user_id == host_user.id:
         return session, host_user, None
-    key, session = op.browser.sign_in(session, host_user.id)
+    key, session = op.browser.sign_in(session, host_user.id, request, op.client_address(request))
     return session, host_user, key
 
 

@@ -35,14 +35,24 @@ class BrowserSessions:
     def start(self) -> tuple[str, BrowserSession]:
         return self._storage.sessions.create(self._settings.session_ttl)
 
-    def log_in(self, session: BrowserSession, user_id: int) -> str:
-        return self._storage.sessions.log_in(session.id, user_id, self._settings.session_ttl)
+    def log_in(self, session: BrowserSession, user_id: int, request: Request, address: str) -> str:
+        """Bind ``session`` to ``user_id`` under a new key, noting the browser (its
+        ``User-Agent``) and its IP ``address`` for the user's sessions page."""
+        return self._storage.sessions.log_in(
+            session.id,
+            user_id,
+            self._settings.session_ttl,
+            user_agent=request.user_agent or "",
+            ip_address=address,
+        )
 
-    def sign_in(self, session: BrowserSession | None, user_id: int) -> tuple[str, BrowserSession]:
+    def sign_in(
+        self, session: BrowserSession | None, user_id: int, request: Request, address: str
+    ) -> tuple[str, BrowserSession]:
         """Bind ``session`` (a new one if None) to ``user_id`` now, under a new key."""
         if session is None:
             _, session = self.start()
-        key = self.log_in(session, user_id)
+        key = self.log_in(session, user_id, request, address)
         signed_in = self._storage.sessions.by_key(key)
         if signed_in is None:
             raise RuntimeError("a session just signed in is gone")

@@ -34,10 +34,10 @@ def login(op: Provider, request: Request) -> Response:
         if op.accounts.host_login is not None:
             host_user = op.accounts.host_user(request)
             if host_user is not None:  # signed in to the host: no second login
-                return _logged_in(op, interaction, host_user)
+                return _logged_in(op, request, interaction, host_user)
             if op.settings.host_login_url:
                 back = op.url("/login") + "?" + urlencode({"interaction": handle})
-                return responses.redirect(_with_next(op.settings.host_login_url, back), 303)
+                return responses.redirect(with_next(op.settings.host_login_url, back), 303)
         hint = dict(interaction.pending.params).get("login_hint", "")
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
@@ -51,12 +51,14 @@ def login(op: Provider, request: Request) -> Response:
     if user is None:
         log.info("login failed from %s", op.client_address(request))
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
-    return _logged_in(op, interaction, user)
+    return _logged_in(op, request, interaction, user)
 
 
-def _logged_in(op: Provider, interaction: pending.Interaction, user: User) -> Response:
+def _logged_in(
+    op: Provider, request: Request, interaction: pending.Interaction, user: User
+) -> Response:
     """Bind the session to ``user`` (a new key) and go on to consent or the code."""
-    key = op.browser.log_in(interaction.session, user.id)
+    key = op.browser.log_in(interaction.session, user.id, request, op.client_address(request))
     now = int(time.time())
     situation = policy.Situation(
         logged_in=True,
@@ -109,6 +111,6 @@ def _form(
     )
 
 
-def _with_next(url: str, back: str) -> str:
+def with_next(url: str, back: str) -> str:
     """The host's login page, told where to send the user back (``next``)."""
     return url + ("&" if "?" in url else "?") + urlencode({"next": back})

@@ -11,6 +11,7 @@ import peewee
 
 from ..records import ClientFields
 from . import migrations
+from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
@@ -44,6 +45,7 @@ class Storage:
         self.audit = AuditLog()
         self.admin_tokens = AdminTokenStore()
         self.deliveries = DeliveryStore()
+        self.account = AccountStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
@@ -79,6 +81,7 @@ __all__ = [
     "DuplicateEmail",
     "NewCode",
     "NewRefresh",
+    "RevocationRace",
     "Storage",
     "StorageError",
 ]

@@ -115,7 +115,11 @@ class GrantStore:
             try:
                 with database_proxy.atomic():
                     models.Consent.create(
-                        user=user_id, client=client_pk, scopes=merged, granted_at=now
+                        user=user_id,
+                        client=client_pk,
+                        scopes=merged,
+                        granted_at=now,
+                        first_granted_at=now,
                     )
                 return
             except peewee.IntegrityError:

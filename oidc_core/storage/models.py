@@ -116,6 +116,7 @@ class PendingAuthorization(BaseModel):
 class Consent(BaseModel):
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    client_id: int
     scopes = peewee.CharField(max_length=1024)
     granted_at = peewee.BigIntegerField()  # the last time scopes were granted
     # schema version 9: the first authorization, and when the consent lapses (null: never)
@@ -153,6 +154,7 @@ class AuthorizationCode(BaseModel):
 class AccessToken(BaseModel):
     token_digest = peewee.CharField(max_length=64, unique=True)
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    client_id: int
     # None for a client credentials token (schema version 5)
     user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
     code = peewee.ForeignKeyField(AuthorizationCode, null=True, on_delete="SET NULL")
@@ -172,6 +174,7 @@ class RefreshToken(BaseModel):
 
     token_digest = peewee.CharField(max_length=64, unique=True)
     client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+    client_id: int
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
     grant_id = peewee.BigIntegerField(index=True)
     scopes = peewee.CharField(max_length=1024)  # the scopes of the whole grant

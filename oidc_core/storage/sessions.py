@@ -13,6 +13,9 @@ from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
 
+MAX_USER_AGENT = 512  # the column's length
+MAX_IP_ADDRESS = 64
+
 
 def _session(row: models.BrowserSession) -> records.BrowserSession:
     return records.BrowserSession(
@@ -47,9 +50,12 @@ class SessionStore:
         )
         return _session(row) if row else None
 
-    def log_in(self, session_id: int, user_id: int, ttl: int) -> str:
+    def log_in(
+        self, session_id: int, user_id: int, ttl: int, *, user_agent: str, ip_address: str
+    ) -> str:
         """Bind the session to a user under a new key and CSRF secret (fixation defence);
-        another user than before gets a new ``sid`` too."""
+        another user than before gets a new ``sid`` too.  The browser's ``user_agent`` and
+        ``ip_address`` are kept for the user's sessions page."""
         key = credentials.new_token()
         now = int(time.time())
         same_user = models.BrowserSession.user == user_id
@@ -62,8 +68,44 @@ class SessionStore:
             user=user_id,
             auth_time=now,
             expires_at=now + ttl,
+            user_agent=user_agent[:MAX_USER_AGENT],
+            ip_address=ip_address[:MAX_IP_ADDRESS],
         ).where(models.BrowserSession.id == session_id).execute()
         return key
+
+    def of_user(self, user_id: int) -> list[records.UserSession]:
+        """The user's live sessions, the latest sign-in first."""
+        table = models.BrowserSession
+        rows = (
+            table.select()
+            .where((table.user == user_id) & (table.expires_at > int(time.time())))
+            .order_by(table.auth_time.desc(), table.id.desc())
+        )
+        return [
+            records.UserSession(
+                id=row.id,
+                signed_in_at=row.auth_time,
+                expires_at=row.expires_at,
+                user_agent=row.user_agent,
+                ip_address=row.ip_address,
+            )
+            for row in rows
+        ]
+
+    def signed_in(self, user_id: int) -> list[records.BrowserSession]:
+        """Every live session of the user (to sign them out)."""
+        table = models.BrowserSession
+        rows = table.select().where((table.user == user_id) & (table.expires_at > int(time.time())))
+        return [_session(row) for row in rows]
+
+    def of_user_by_id(self, user_id: int, session_id: int) -> records.BrowserSession | None:
+        """The user's live session ``session_id``; None if it is not theirs or has ended."""
+        row = models.BrowserSession.get_or_none(
+            (models.BrowserSession.id == session_id)
+            & (models.BrowserSession.user == user_id)
+            & (models.BrowserSession.expires_at > int(time.time()))
+        )
+        return _session(row) if row else None
 
     def end(self, session_id: int, logout_tokens: Sequence[tuple[int, str]] = ()) -> None:
         """Delete a session (sign-out) with the authorization requests waiting in it; in

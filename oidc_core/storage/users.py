@@ -7,6 +7,7 @@ import time
 import peewee
 
 from .. import credentials, records
+from ..claims import EDITABLE_CLAIMS
 from . import convert, models
 from .clients import Audit, _record
 from .db import database_proxy, write_transaction
@@ -89,6 +90,16 @@ class UserStore:
         models.User.update(password_hash=password_hash, updated_at=int(time.time())).where(
             models.User.id == user_id
         ).execute()
+
+    def update_profile(self, user_id: int, claims: dict[str, str]) -> records.User | None:
+        """Set the given profile claims (already validated) of a built-in account."""
+        if not set(claims) <= set(EDITABLE_CLAIMS):
+            raise ValueError(f"not an editable claim: {sorted(set(claims) - set(EDITABLE_CLAIMS))}")
+        if claims:
+            models.User.update(**claims, updated_at=int(time.time())).where(
+                models.User.id == user_id
+            ).execute()
+        return self.by_id(user_id)
 
     def set_admin(
         self, email: str, is_admin: bool, audit: Audit | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,19 @@ def static_file(name: str) -> bytes | None:
         return None
     path = STATIC_DIR / name
     return path.read_bytes() if path.is_file() else None
+
+
+def when(timestamp: int | None, empty: str = "never") -> str:
+    """A timestamp as readable UTC text."""
+    if not timestamp:
+        return empty
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso(timestamp: int | None) -> str:
+    """A timestamp for ``<time datetime=...>``."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

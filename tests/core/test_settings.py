@@ -253,3 +253,10 @@ def test_from_env_warns_about_unknown_variables(caplog: pytest.LogCaptureFixture
         Settings.from_env({"OIDC_ISSUR": "https://op.example", "OIDC_TEST_X": "1"})
     assert "ignoring OIDC_ISSUR" in caplog.text
     assert "OIDC_TEST_X" not in caplog.text
+
+
+def test_only_profile_claims_may_be_made_editable() -> None:
+    settings = Settings.from_mapping({"oidc.profile_editable_claims": "locale, name"})
+    assert settings.profile_editable_claims == ("locale", "name")
+    with pytest.raises(ConfigurationError, match=r"profile_editable_claims: email cannot be"):
+        Settings.from_mapping({"oidc.profile_editable_claims": "name,email"})

@@ -1,0 +1,202 @@
+"""Who may see the account pages under ``/account/`` (``docs/account.md``), and signing in.
+
+Every request is checked here before a page runs: without a signed-in user the answer is
+a 303 to ``/account/login`` (or, with host login and ``host_login_url``, to the host's
+login page with ``next`` set to ``/account/``); a POST without this session's CSRF token
+gets 403 and changes nothing.  Signing in replaces the session key and always continues
+at ``/account/``, never at an address taken from the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from webob import Request, Response
+
+from .. import backchannel, responses
+from ..interactions.browser import csrf_token, csrf_valid
+from ..interactions.login import with_next
+from ..params import first, posted_form
+from ..records import BrowserSession, User
+from . import apps, profile, sessions
+from .request import CSRF_PURPOSE, AccountRequest
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+log = logging.getLogger(__name__)
+
+PageHandler = Callable[..., Response]
+GET = frozenset({"GET"})
+POST = frozenset({"POST"})
+GET_POST = frozenset({"GET", "POST"})
+
+# path pattern -> (methods, page); named groups are passed to the page as arguments.
+ROUTES: tuple[tuple[re.Pattern[str], frozenset[str], PageHandler], ...] = (
+    (re.compile(r"/account/"), GET, apps.connected_apps),
+    (re.compile(r"/account/apps/(?P<client_id>[^/]{1,128})/revoke"), POST, apps.revoke),
+    (re.compile(r"/account/sessions"), GET, sessions.session_list),
+    (re.compile(r"/account/sessions/(?P<session_id>[0-9]{1,18})/end"), POST, sessions.end_one),
+    (re.compile(r"/account/sessions/end-all"), POST, sessions.end_all),
+    (re.compile(r"/account/profile"), GET_POST, profile.profile),
+    (re.compile(r"/account/password"), POST, profile.change_password),
+)
+
+LOGIN_PURPOSE = "account-login"
+GENERIC_FAILURE = "The email address or password is not correct."
+EXPIRED_FORM = "This form has expired or was opened in another browser. Reload it and try again."
+
+
+def dispatch(op: Provider, request: Request) -> Response:
+    path = request.path_info
+    if path == "/account":
+        return responses.redirect(op.url("/account/"), 303)
+    if path == "/account/login":
+        return login(op, request)
+    if path == "/account/logout":
+        return logout(op, request)
+    route = _route(path)
+    if route is None:
+        return op.error_page("There is nothing at this address.", 404)
+    match, methods, page = route
+    session, user, new_key = signed_in(op, request)
+    if session is None or user is None:
+        return _to_sign_in(op)
+    response = _run(op, request, session, user, methods, page, match.groupdict())
+    if new_key is not None:
+        op.browser.set_cookie(response, new_key)
+    return response
+
+
+def _run(
+    op: Provider,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    methods: frozenset[str],
+    page: PageHandler,
+    arguments: dict[str, str],
+) -> Response:
+    if request.method not in methods:
+        return op.error_page("This address does not accept this method.", 405)
+    form: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = posted_form(request, op.settings.max_body_bytes)
+        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
+            return op.error_page(EXPIRED_FORM, 403)
+    return page(AccountRequest(op, request, session, user, form), **arguments)
+
+
+def signed_in(
+    op: Provider, request: Request
+) -> tuple[BrowserSession | None, User | None, str | None]:
+    """The browser session, its signed-in user, and a new session key to set (or None).
+
+    With host login the host's signed-in user counts (the session is bound to them, under
+    a new key, if it is not yet); without a host user, the provider's own sign-in counts
+    unless the host has a login page of its own (``host_login_url``)."""
+    session = op.browser.current(request)
+    if op.accounts.host_login is not None:
+        host_user = op.accounts.host_user(request)
+        if host_user is not None:
+            if session is not None and session.user_id == host_user.id:
+                return session, host_user, None
+            address = op.client_address(request)
+            key, session = op.browser.sign_in(session, host_user.id, request, address)
+            return session, host_user, key
+        if op.settings.host_login_url:
+            return session, None, None
+    if session is None or session.user_id is None:
+        return session, None, None
+    user = op.storage.users.by_id(session.user_id)
+    if user is None or op.accounts.account_of(user) is None:
+        return session, None, None
+    return session, user, None
+
+
+def _to_sign_in(op: Provider) -> Response:
+    if op.accounts.host_login is not None and op.settings.host_login_url:
+        back = op.url("/account/")  # fixed: never an address taken from the request
+        return responses.redirect(with_next(op.settings.host_login_url, back), 303)
+    return responses.redirect(op.url("/account/login"), 303)
+
+
+def login(op: Provider, request: Request) -> Response:
+    """The sign-in form; on success the session is bound to the user under a new key."""
+    if request.method == "GET":
+        session, user, key = signed_in(op, request)
+        if user is not None:
+            response = responses.redirect(op.url("/account/"), 303)
+            if key is not None:
+                op.browser.set_cookie(response, key)
+            return response
+        if op.accounts.host_login is not None and op.settings.host_login_url:
+            return _to_sign_in(op)
+        return _login_form(op, session)
+    if request.method != "POST":
+        return op.error_page("Use GET or POST.", 405)
+    session = op.browser.current(request)
+    fields = posted_form(request, op.settings.password_max_length + 64)
+    if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
+        return _login_form(op, None, error=EXPIRED_FORM, status=403)
+    email = first(fields, "email").strip()
+    user = op.accounts.authenticate(email, first(fields, "password"))
+    if user is None:
+        log.info("account sign-in failed from %s", op.client_address(request))
+        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
+    key = op.browser.log_in(session, user.id, request, op.client_address(request))
+    response = responses.redirect(op.url("/account/"), 303)
+    op.browser.set_cookie(response, key)
+    return response
+
+
+def logout(op: Provider, request: Request) -> Response:
+    """End this browser session (CSRF-checked, with back-channel logout); to sign-in."""
+    if request.method != "POST":
+        return op.error_page("Use the Sign out button.", 405)
+    session = op.browser.current(request)
+    if session is not None:
+        form = posted_form(request, op.settings.max_body_bytes)
+        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
+            return op.error_page(EXPIRED_FORM, 403)
+        backchannel.sign_out(op, session)
+    response = responses.redirect(op.url("/account/login"), 303)
+    op.browser.clear_cookie(response)
+    return response
+
+
+def _route(path: str) -> tuple[re.Match[str], frozenset[str], PageHandler] | None:
+    for pattern, methods, page in ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            return match, methods, page
+    return None
+
+
+def _login_form(
+    op: Provider,
+    session: BrowserSession | None,
+    *,
+    email: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    key = None
+    if session is None:
+        key, session = op.browser.start()
+    response = responses.html_page(
+        op.render(
+            "account_login.html",
+            action=op.url("/account/login"),
+            csrf_token=csrf_token(session, LOGIN_PURPOSE),
+            email=email,
+            error=error,
+        ),
+        status,
+    )
+    if key is not None:
+        op.browser.set_cookie(response, key)
+    return response

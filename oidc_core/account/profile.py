@@ -1,0 +1,161 @@
+"""Profile: the claims apps may receive, editing them, and changing the password.
+
+Only built-in accounts (``oidc_user``) are edited here, and only the claims named in
+``settings.profile_editable_claims``; a host's own account source keeps its data and its
+passwords.  A password change (when ``password_change_revokes_refresh_tokens``, the
+default) revokes every token issued to the user and ends their other sessions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from webob import Response
+
+from ..claims import EDITABLE_CLAIMS
+from ..errors import PageError
+from .request import AccountRequest
+from .sessions import sign_out_everywhere
+
+# The claims shown, in order, with their labels.
+CLAIMS = (
+    ("name", "Full name"),
+    ("given_name", "Given name"),
+    ("family_name", "Family name"),
+    ("preferred_username", "Username"),
+    ("email", "Email"),
+    ("locale", "Language"),
+)
+MAX_LENGTHS = {"locale": 35}
+MAX_LENGTH = 255  # characters, the columns' length
+MIN_PASSWORD = 8  # characters
+
+# RFC 5646 section 2.1 ``langtag`` (no grandfathered tags), e.g. en, en-GB, zh-Hant-TW.
+BCP47 = re.compile(
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"  # language, extlang
+    r"(?:-[A-Za-z]{4})?"  # script
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"  # variants
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?"  # private use
+)
+
+SAVED = "Your profile was saved."
+NOTICES = {
+    "password-changed": "Your password was changed.",
+    "password-changed-everywhere": (
+        "Your password was changed. Apps must ask you to sign in again, "
+        "and your other sessions were signed out."
+    ),
+}
+HOST_OWNED = "Your account is managed by the site you signed in with; change it there."
+
+
+def profile(account: AccountRequest) -> Response:
+    if account.request.method == "GET":
+        try:
+            notice = NOTICES.get(account.request.GET.get("notice", ""), "")
+        except UnicodeDecodeError:
+            notice = ""
+        return _page(account, notice=notice)
+    if not account.op.accounts.builtin:
+        raise PageError(HOST_OWNED, status=403)
+    editable = _editable(account)
+    values = {name: account.field(name).strip() for name in editable if name in account.form}
+    errors = {name: error for name, value in values.items() if (error := _check(name, value))}
+    if errors:
+        return _page(account, values=values, errors=errors, status=400)
+    account.op.storage.users.update_profile(account.user.id, values)
+    return _page(account, notice=SAVED)
+
+
+def change_password(account: AccountRequest) -> Response:
+    """POST: check the current password, store the new one's hash, and (by policy) end
+    every token and every other session of the user."""
+    op, user = account.op, account.user
+    if not op.accounts.builtin or not user.email:
+        raise PageError(HOST_OWNED, status=403)
+    current, new = account.field("current_password"), account.field("new_password")
+    errors = _password_errors(account, new, account.field("new_password_again"))
+    if not errors and not _is_password_of(account, current):
+        errors = {"current_password": "This is not your current password."}
+    if errors:
+        return _page(account, password_errors=errors, status=400)
+    op.storage.users.set_password_hash(user.id, op.passwords.hash(new))
+    notice = "password-changed"
+    if op.settings.password_change_revokes_refresh_tokens:
+        op.storage.account.revoke(user.id, None)
+        sign_out_everywhere(op, user.id, keep=account.session.id)
+        notice = "password-changed-everywhere"
+    key = op.browser.log_in(
+        account.session, user.id, account.request, op.client_address(account.request)
+    )
+    response = account.redirect("/profile?notice=" + notice)
+    op.browser.set_cookie(response, key)
+    return response
+
+
+def _is_password_of(account: AccountRequest, password: str) -> bool:
+    email = account.user.email or ""
+    checked = account.op.accounts.authenticate(email, password)
+    return checked is not None and checked.id == account.user.id
+
+
+def _password_errors(account: AccountRequest, new: str, again: str) -> dict[str, str]:
+    limit = account.op.settings.password_max_length
+    if len(new) < MIN_PASSWORD:
+        return {"new_password": f"Use at least {MIN_PASSWORD} characters."}
+    if len(new.encode("utf-8", "surrogatepass")) > limit:
+        return {"new_password": f"Use at most {limit} bytes."}
+    if new != again:
+        return {"new_password_again": "The two new passwords are not the same."}
+    return {}
+
+
+def _editable(account: AccountRequest) -> tuple[str, ...]:
+    if not account.op.accounts.builtin:
+        return ()
+    allowed = account.op.settings.profile_editable_claims
+    return tuple(name for name, _ in CLAIMS if name in EDITABLE_CLAIMS and name in allowed)
+
+
+def _check(name: str, value: str) -> str:
+    """Why ``value`` cannot be the claim ``name`` ("" when it can)."""
+    limit = MAX_LENGTHS.get(name, MAX_LENGTH)
+    if len(value) > limit:
+        return f"Use at most {limit} characters."
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        return "Remove the control characters."
+    if name == "locale" and value and not BCP47.fullmatch(value):
+        return "Use a language tag such as en, en-GB or pt-BR."
+    return ""
+
+
+def _claims(account: AccountRequest) -> dict[str, Any]:
+    found = account.op.accounts.account_of(account.user)
+    claims = dict(found.claims) if found else {}
+    return {name: claims.get(name) or "" for name, _ in CLAIMS}
+
+
+def _context(account: AccountRequest, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "section": "profile",
+        "claims": CLAIMS,
+        "values": _claims(account),
+        "editable": _editable(account),
+        "builtin": account.op.accounts.builtin and bool(account.user.email),
+        "errors": {},
+        "password_errors": {},
+        "notice": "",
+        "min_password": MIN_PASSWORD,
+    }
+    if "values" in extra:
+        context["values"] = {**context["values"], **extra.pop("values")}
+    context.update(extra)
+    return context
+
+
+def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
+    return account.page("account_profile.html", status, **_context(account, **extra))

@@ -1,0 +1,58 @@
+"""A request from a signed-in user to their account pages, and how its pages render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from webob import Request, Response
+
+from .. import responses
+from ..interactions.browser import csrf_token
+from ..params import first
+from ..records import BrowserSession, User
+from ..ui.render import iso, when
+
+if TYPE_CHECKING:
+    from ..provider import Provider
+
+CSRF_PURPOSE = "account"
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """A request from a signed-in user; its POST form already CSRF-checked."""
+
+    op: Provider
+    request: Request
+    session: BrowserSession
+    user: User
+    form: dict[str, list[str]]
+
+    def field(self, name: str) -> str:
+        return first(self.form, name)
+
+    def url(self, path: str) -> str:
+        return self.op.url("/account" + path)
+
+    @property
+    def display_name(self) -> str:
+        """How the pages name the signed-in person (their login, else their ``sub``)."""
+        return self.op.accounts.actor(self.user)
+
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+        return responses.html_page(
+            self.op.render(
+                template,
+                account_url=self.url,
+                csrf_token=csrf_token(self.session, CSRF_PURPOSE),
+                user_name=self.display_name,
+                when=when,
+                iso=iso,
+                **context,
+            ),
+            status,
+        )
+
+    def redirect(self, path: str) -> Response:
+        return responses.redirect(self.url(path), 303)
