@@ -56,6 +56,8 @@ def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, option, None)
         if value is not None:
             data[key] = value
+    if getattr(args, "grant_type", None) is not None:
+        data["grant_types"] = ["authorization_code", *args.grant_type]
     if getattr(args, "public", None) is not None:
         data["token_endpoint_auth_method"] = "none" if args.public else "client_secret_basic"
     return data
@@ -95,6 +97,13 @@ def add_commands(sub: Any, opener: Opener) -> None:
         parser.add_argument("--url", help="client_uri: the application's home page")
         parser.add_argument("--logo-uri", help="an absolute URL or a path on the provider")
         parser.add_argument("--scope", help='allowed scopes, e.g. "openid profile email"')
+        parser.add_argument(
+            "--grant-type",
+            action="append",
+            choices=list(registration.GRANT_TYPES),
+            help="a grant the client may use (repeat for several; authorization_code is always "
+            "included; replaces the list on update)",
+        )
         flag = argparse.BooleanOptionalAction
         parser.add_argument("--public", action=flag, default=None, help="no secret; PKCE required")
         parser.add_argument("--require-pkce", action=flag, default=None)

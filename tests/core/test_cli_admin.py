@@ -446,3 +446,29 @@ def test_client_access_token_format(cli: Cli, capsys: Capsys) -> None:
     wrong = cli("client", "update", client_id, "--access-token-format", "paseto", capsys=capsys)
     assert wrong.code == 2 and wrong.out == ""  # argparse: not one of the choices
     assert client_row(cli, client_id, "access_token_format") == ("opaque",)
+
+
+def test_client_grant_types_are_set_on_create_and_replaced_on_update(
+    cli: Cli, capsys: Capsys
+) -> None:
+    created = create(
+        cli, capsys, "--grant-type", "refresh_token", "--scope", "openid offline_access"
+    )
+    client_id = created["client_id"]
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["grant_types"] == ["authorization_code", "refresh_token"]
+    assert set(shown["scope"].split()) == {"openid", "offline_access"}
+
+    updated = json.loads(
+        ok(cli("client", "update", client_id, "--grant-type", "authorization_code", "--json",
+               capsys=capsys))
+    )  # fmt: skip
+    assert updated["grant_types"] == ["authorization_code"]
+    refused(
+        cli("client", "update", client_id, "--public", "--grant-type", "client_credentials",
+            capsys=capsys),
+        "invalid grant_types:",
+    )  # fmt: skip
+    unknown = cli("client", "update", client_id, "--grant-type", "password", capsys=capsys)
+    assert unknown.code not in (0, None)
+    assert client_row(cli, client_id, "grant_types") == ("authorization_code",)

@@ -101,8 +101,11 @@ class LiveProvider:
         )
         return str(user["sub"])
 
-    def create_client(self, name: str, redirect_uri: str) -> tuple[str, str]:
-        """A confidential client that must use PKCE; (client_id, client_secret)."""
+    def create_client(self, name: str, redirect_uri: str, *options: str) -> tuple[str, str]:
+        """A confidential client that must use PKCE; (client_id, client_secret).
+
+        ``options`` are more ``oidc-core client create`` options (``--grant-type`` ...).
+        """
         client = json.loads(
             self.cli(
                 "client",
@@ -113,6 +116,7 @@ class LiveProvider:
                 redirect_uri,
                 "--require-pkce",
                 "--json",
+                *options,
             )
         )
         return client["client_id"], client["client_secret"]
