@@ -21,6 +21,7 @@ from ..interactions.browser import csrf_token, csrf_valid
 from ..interactions.login import with_next
 from ..params import first, posted_form
 from ..records import BrowserSession, User
+from ..throttle import Throttled
 from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
@@ -143,11 +144,17 @@ def login(op: Provider, request: Request) -> Response:
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
         return _login_form(op, None, error=EXPIRED_FORM, status=403)
     email = first(fields, "email").strip()
-    user = op.accounts.authenticate(email, first(fields, "password"))
+    address = op.client_address(request)
+    try:
+        user = op.accounts.authenticate(email, first(fields, "password"), address=address)
+    except Throttled as locked:
+        response = _login_form(op, session, email=email, error=GENERIC_FAILURE, status=429)
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
     if user is None:
-        log.info("account sign-in failed from %s", op.client_address(request))
+        log.info("account sign-in failed from %s", address)
         return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
-    key = op.browser.log_in(session, user.id, request, op.client_address(request))
+    key = op.browser.log_in(session, user.id, request, address)
     response = responses.redirect(op.url("/account/"), 303)
     op.browser.set_cookie(response, key)
     return response

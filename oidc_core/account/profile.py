@@ -99,7 +99,9 @@ def change_password(account: AccountRequest) -> Response:
 
 def _is_password_of(account: AccountRequest, password: str) -> bool:
     email = account.user.email or ""
-    checked = account.op.accounts.authenticate(email, password)
+    # Counted like any sign-in; while locked, Throttled becomes a 429 page.
+    address = account.op.client_address(account.request)
+    checked = account.op.accounts.authenticate(email, password, address=address)
     return checked is not None and checked.id == account.user.id
 
 
