@@ -73,6 +73,7 @@ demo client   client_id: {client.client_id}
 try:          {issuer}/.well-known/openid-configuration
               {issuer}/authorize?client_id={client.client_id}&response_type=code&scope=openid%20profile%20email&redirect_uri={DEMO_REDIRECT_URIS[0]}&state=xyz
 admin console {issuer}/admin/
+your account  {issuer}/account/   (connected apps, sessions, profile)
 (the demo password and secret change every time `init --demo` runs)
 """
     )
