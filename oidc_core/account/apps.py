@@ -17,9 +17,10 @@ from .. import backchannel
 from ..claims import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES
 from ..errors import PageError
 from ..records import Client, ConnectedApp
+from ..ui.translations import N_
 from .request import AccountRequest
 
-NO_SUCH_APP = "This app has no access to your account."
+NO_SUCH_APP = N_("This app has no access to your account.")
 
 
 def connected_apps(account: AccountRequest) -> Response:

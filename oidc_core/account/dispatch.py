@@ -18,10 +18,11 @@ from webob import Request, Response
 
 from .. import backchannel, responses
 from ..interactions.browser import csrf_token, csrf_valid
-from ..interactions.login import with_next
+from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import first, posted_form
 from ..records import BrowserSession, User
 from ..throttle import Throttled
+from ..ui.translations import N_
 from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
@@ -47,8 +48,9 @@ ROUTES: tuple[tuple[re.Pattern[str], frozenset[str], PageHandler], ...] = (
 )
 
 LOGIN_PURPOSE = "account-login"
-GENERIC_FAILURE = "The email address or password is not correct."
-EXPIRED_FORM = "This form has expired or was opened in another browser. Reload it and try again."
+EXPIRED_FORM = N_(
+    "This form has expired or was opened in another browser. Reload it and try again."
+)
 
 
 def dispatch(op: Provider, request: Request) -> Response:
@@ -61,7 +63,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return logout(op, request)
     route = _route(path)
     if route is None:
-        return op.error_page("There is nothing at this address.", 404)
+        return op.error_page("There is nothing at this address.", 404, request=request)
     match, methods, page = route
     session, user, new_key = signed_in(op, request)
     if session is None or user is None:
@@ -82,12 +84,12 @@ def _run(
     arguments: dict[str, str],
 ) -> Response:
     if request.method not in methods:
-        return op.error_page("This address does not accept this method.", 405)
+        return op.error_page("This address does not accept this method.", 405, request=request)
     form: dict[str, list[str]] = {}
     if request.method == "POST":
         form = posted_form(request, op.settings.max_body_bytes)
         if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403)
+            return op.error_page(EXPIRED_FORM, 403, request=request)
     return page(AccountRequest(op, request, session, user, form), **arguments)
 
 
@@ -136,24 +138,24 @@ def login(op: Provider, request: Request) -> Response:
             return response
         if op.accounts.host_login is not None and op.settings.host_login_url:
             return _to_sign_in(op)
-        return _login_form(op, session)
+        return _login_form(op, request, session)
     if request.method != "POST":
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     session = op.browser.current(request)
     fields = posted_form(request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
-        return _login_form(op, None, error=EXPIRED_FORM, status=403)
+        return _login_form(op, request, None, error=EXPIRED_FORM, status=403)
     email = first(fields, "email").strip()
     address = op.client_address(request)
     try:
         user = op.accounts.authenticate(email, first(fields, "password"), address=address)
     except Throttled as locked:
-        response = _login_form(op, session, email=email, error=GENERIC_FAILURE, status=429)
+        response = _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=429)
         response.headers["Retry-After"] = str(locked.retry_after)
         return response
     if user is None:
         log.info("account sign-in failed from %s", address)
-        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
+        return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=401)
     key = op.browser.log_in(session, user.id, request, address)
     response = responses.redirect(op.url("/account/"), 303)
     op.browser.set_cookie(response, key)
@@ -163,12 +165,12 @@ def login(op: Provider, request: Request) -> Response:
 def logout(op: Provider, request: Request) -> Response:
     """End this browser session (CSRF-checked, with back-channel logout); to sign-in."""
     if request.method != "POST":
-        return op.error_page("Use the Sign out button.", 405)
+        return op.error_page("Use the Sign out button.", 405, request=request)
     session = op.browser.current(request)
     if session is not None:
         form = posted_form(request, op.settings.max_body_bytes)
         if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403)
+            return op.error_page(EXPIRED_FORM, 403, request=request)
         backchannel.sign_out(op, session)
     response = responses.redirect(op.url("/account/login"), 303)
     op.browser.clear_cookie(response)
@@ -185,6 +187,7 @@ def _route(path: str) -> tuple[re.Match[str], frozenset[str], PageHandler] | Non
 
 def _login_form(
     op: Provider,
+    request: Request,
     session: BrowserSession | None,
     *,
     email: str = "",
@@ -197,6 +200,7 @@ def _login_form(
     response = responses.html_page(
         op.render(
             "account_login.html",
+            request=request,
             action=op.url("/account/login"),
             csrf_token=csrf_token(session, LOGIN_PURPOSE),
             email=email,

@@ -16,17 +16,18 @@ from webob import Response
 
 from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
+from ..ui.translations import N_, Message
 from .request import AccountRequest
 from .sessions import sign_out_everywhere
 
 # The claims shown, in order, with their labels.
 CLAIMS = (
-    ("name", "Full name"),
-    ("given_name", "Given name"),
-    ("family_name", "Family name"),
-    ("preferred_username", "Username"),
-    ("email", "Email"),
-    ("locale", "Language"),
+    ("name", N_("Full name")),
+    ("given_name", N_("Given name")),
+    ("family_name", N_("Family name")),
+    ("preferred_username", N_("Username")),
+    ("email", N_("Email")),
+    ("locale", N_("Language")),
 )
 MAX_LENGTHS = {"locale": 35}
 MAX_LENGTH = 255  # characters, the columns' length
@@ -42,15 +43,15 @@ BCP47 = re.compile(
     r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?"  # private use
 )
 
-SAVED = "Your profile was saved."
+SAVED = N_("Your profile was saved.")
 NOTICES = {
-    "password-changed": "Your password was changed.",
-    "password-changed-everywhere": (
+    "password-changed": N_("Your password was changed."),
+    "password-changed-everywhere": N_(
         "Your password was changed. Apps must ask you to sign in again, "
         "and your other sessions were signed out."
     ),
 }
-HOST_OWNED = "Your account is managed by the site you signed in with; change it there."
+HOST_OWNED = N_("Your account is managed by the site you signed in with; change it there.")
 
 
 def profile(account: AccountRequest) -> Response:
@@ -80,7 +81,7 @@ def change_password(account: AccountRequest) -> Response:
     current, new = account.field("current_password"), account.field("new_password")
     errors = _password_errors(account, new, account.field("new_password_again"))
     if not errors and not _is_password_of(account, current):
-        errors = {"current_password": "This is not your current password."}
+        errors = {"current_password": N_("This is not your current password.")}
     if errors:
         return _page(account, password_errors=errors, status=400)
     op.storage.users.set_password_hash(user.id, op.passwords.hash(new))
@@ -105,14 +106,18 @@ def _is_password_of(account: AccountRequest, password: str) -> bool:
     return checked is not None and checked.id == account.user.id
 
 
-def _password_errors(account: AccountRequest, new: str, again: str) -> dict[str, str]:
+def _password_errors(account: AccountRequest, new: str, again: str) -> dict[str, str | Message]:
     limit = account.op.settings.password_max_length
     if len(new) < MIN_PASSWORD:
-        return {"new_password": f"Use at least {MIN_PASSWORD} characters."}
+        return {
+            "new_password": Message(
+                N_("Use at least %(count)s characters."), {"count": MIN_PASSWORD}
+            )
+        }
     if len(new.encode("utf-8", "surrogatepass")) > limit:
-        return {"new_password": f"Use at most {limit} bytes."}
+        return {"new_password": Message(N_("Use at most %(count)s bytes."), {"count": limit})}
     if new != again:
-        return {"new_password_again": "The two new passwords are not the same."}
+        return {"new_password_again": N_("The two new passwords are not the same.")}
     return {}
 
 
@@ -123,15 +128,15 @@ def _editable(account: AccountRequest) -> tuple[str, ...]:
     return tuple(name for name, _ in CLAIMS if name in EDITABLE_CLAIMS and name in allowed)
 
 
-def _check(name: str, value: str) -> str:
+def _check(name: str, value: str) -> str | Message:
     """Why ``value`` cannot be the claim ``name`` ("" when it can)."""
     limit = MAX_LENGTHS.get(name, MAX_LENGTH)
     if len(value) > limit:
-        return f"Use at most {limit} characters."
+        return Message(N_("Use at most %(count)s characters."), {"count": limit})
     if any(unicodedata.category(ch).startswith("C") for ch in value):
-        return "Remove the control characters."
+        return N_("Remove the control characters.")
     if name == "locale" and value and not BCP47.fullmatch(value):
-        return "Use a language tag such as en, en-GB or pt-BR."
+        return N_("Use a language tag such as en, en-GB or pt-BR.")
     return ""
 
 

@@ -44,6 +44,7 @@ class AccountRequest:
         return responses.html_page(
             self.op.render(
                 template,
+                request=self.request,
                 account_url=self.url,
                 csrf_token=csrf_token(self.session, CSRF_PURPOSE),
                 user_name=self.display_name,

@@ -14,13 +14,14 @@ from webob import Response
 
 from .. import backchannel, responses
 from ..errors import PageError
+from ..ui.translations import N_, Message
 from .request import AccountRequest
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
-NOTICES = {"ended": "The session was signed out."}
-NO_SUCH_SESSION = "This session does not exist or has already ended."
+NOTICES = {"ended": N_("The session was signed out.")}
+NO_SUCH_SESSION = N_("This session does not exist or has already ended.")
 
 # (pattern in the User-Agent, name shown); the first match wins, so order matters.
 BROWSERS = (
@@ -41,12 +42,13 @@ SYSTEMS = (
 SHORT_AGENT = 60
 
 
-def short_browser(user_agent: str) -> str:
-    """ "Firefox on Linux" for a browser we recognise, else the first characters."""
+def short_browser(user_agent: str) -> str | Message:
+    """ "Firefox on Linux" for a browser we recognise (a message the page translates),
+    else the first characters."""
     browser = next((name for pattern, name in BROWSERS if pattern.search(user_agent)), "")
     system = next((name for pattern, name in SYSTEMS if pattern.search(user_agent)), "")
     if browser and system:
-        return f"{browser} on {system}"
+        return Message(N_("%(browser)s on %(system)s"), {"browser": browser, "system": system})
     if len(user_agent) > SHORT_AGENT:
         return user_agent[: SHORT_AGENT - 1] + "…"
     return browser or user_agent

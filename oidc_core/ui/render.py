@@ -8,7 +8,9 @@ the same language.  ``lang`` (for ``<html lang>``) is the language the page is r
 treated as text, not HTML, so it is escaped like any other value, and so are the values put
 into it (unless they are already markup, such as a ``{% set %}`` block).  Text built in
 Python goes through the same function (``{{ _(message) }}``): a message that is not in the
-catalog is shown as it is, escaped, and never used as a format string.
+catalog is shown as it is, escaped, and never used as a format string.  Text from Python
+with values is a :class:`~.translations.Message` (text and values apart), never text
+formatted in Python: formatted text is no longer the message the catalog translates.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from jinja2.runtime import Context
 from markupsafe import escape
 
 from . import locales
-from .translations import translations
+from .translations import Message, translations
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -45,8 +47,13 @@ def _environment(language: str) -> Environment:
     catalog = translations(language)
 
     @pass_context
-    def gettext(context: Context, message: str, /, **values: Any) -> str:
-        return _fill(context, catalog.gettext(message), values)
+    def gettext(context: Context, message: str | Message, /, **values: Any) -> str:
+        if isinstance(message, Message):
+            values = {**message.values, **values}
+            text = message.text
+        else:
+            text = message
+        return _fill(context, catalog.gettext(text), values)
 
     @pass_context
     def ngettext(

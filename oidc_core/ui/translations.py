@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -24,6 +26,15 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 def N_(message: str) -> str:
     """Mark English text that a page translates when it shows it (for the extractor)."""
     return message
+
+
+class Message(NamedTuple):
+    """English text with ``%(name)s`` placeholders and the values that fill them, built in
+    Python and shown by a template as ``{{ _(message) }}``: the text is translated first,
+    then filled (``Message(N_("Use at most %(count)s characters."), {"count": 255})``)."""
+
+    text: str
+    values: Mapping[str, Any]
 
 
 def catalog_path(language: str) -> Path:
