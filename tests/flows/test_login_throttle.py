@@ -111,6 +111,15 @@ def admin_sign_in(browser: webtest.TestApp, email: str, password: str) -> webtes
     )
 
 
+def account_sign_in(browser: webtest.TestApp, email: str, password: str) -> webtest.TestResponse:
+    page = browser.get("/account/login")
+    return browser.post(
+        "/account/login",
+        {"csrf_token": hidden(page, "csrf_token"), "email": email, "password": password},
+        expect_errors=True,
+    )
+
+
 def assert_refused(response: webtest.TestResponse, max_seconds: int) -> int:
     """The generic failure, answered 429 with a Retry-After within the longest lock."""
     assert response.status_int == 429, response.status
@@ -296,22 +305,28 @@ def _creds(user: Account) -> tuple[str, str]:
 def test_the_login_page_and_the_admin_console_share_the_counters(
     mount_name: str, storage: Storage, database_url: str, client_a: RP, provider: Provider
 ) -> None:
-    """T-27: failures on one path lock the other, in both directions."""
+    """T-27: failures on one path lock the others (login page, admin console, account
+    pages), in every direction."""
     admin = make_user(provider, "root@example.com", "admin's long password", is_admin=True)
-    mount = throttled_mount(mount_name, storage, database_url, login_pair_lock_threshold=4)
+    mount = throttled_mount(mount_name, storage, database_url, login_pair_lock_threshold=6)
     browser = browser_at(mount, ATTACKER)
     page = login_page(browser, client_a, admin)
     assert log_in(browser, page, admin.email, "wrong").status_int == 401
     assert log_in(browser, page, admin.email, "wrong").status_int == 401
     assert admin_sign_in(browser, admin.email, "wrong").status_int == 401
     assert admin_sign_in(browser, admin.email, "wrong").status_int == 401
+    assert account_sign_in(browser, admin.email, "wrong").status_int == 401
+    assert account_sign_in(browser, admin.email, "wrong").status_int == 401
     assert_refused(admin_sign_in(browser, admin.email, admin.password), 30)
     assert_refused(log_in(browser, page, admin.email, admin.password), 30)
+    assert_refused(account_sign_in(browser, admin.email, admin.password), 30)
     other = browser_at(mount, VICTIM)
     assert admin_sign_in(other, admin.email, "wrong").status_int == 401
-    for _ in range(3):
+    assert account_sign_in(other, admin.email, "wrong").status_int == 401
+    for _ in range(4):
         log_in(other, login_page(other, client_a, admin), admin.email, "wrong")
     assert_refused(admin_sign_in(other, admin.email, admin.password), 30)
+    assert_refused(account_sign_in(other, admin.email, admin.password), 30)
 
 
 # -- clients: the token, revocation and introspection endpoints --------------------------
