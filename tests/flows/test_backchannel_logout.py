@@ -245,7 +245,7 @@ def test_a_slow_client_does_not_delay_the_logout(
     started = time.monotonic()
     response = end_session(flow, id_token_hint=token["_raw"])
     elapsed = time.monotonic() - started
-    assert response.status_int == 200 and elapsed < 1.0, elapsed
+    assert response.status_int == 200 and elapsed < 3.0, elapsed  # the client takes 5 s
     receiver.wait_for(1)  # it is sent all the same
 
 

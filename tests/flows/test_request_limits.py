@@ -10,7 +10,6 @@ never a stack trace, never a redirect.
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from webob import Request
 
 from oidc_core import Provider
 from tests.support.flow import Flow
+from tests.support.timing import fastest_of
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -182,9 +182,9 @@ def test_ten_thousand_form_fields_are_400_quickly(app: webtest.TestApp, path: st
     """T-78: 10 000 fields (30 KB, under the body limit) are refused without parsing them
     all; generously fast on a loaded machine."""
     body = "a=&" * 10_000
-    started = time.perf_counter()
-    response = app.post(path, body, content_type=FORM, expect_errors=True)
-    elapsed = time.perf_counter() - started
+    elapsed, response = fastest_of(
+        3, lambda: app.post(path, body, content_type=FORM, expect_errors=True)
+    )
     assert response.status_int == 400, (path, response.status, response.text[:300])
     assert "Traceback" not in response.text
     assert "too many parameters" in response.text
@@ -213,11 +213,13 @@ def test_admin_api_with_thousands_of_json_members_is_refused(app: webtest.TestAp
     """The JSON API: 6 000 members in an object (under the body limit) is a 4xx JSON
     error, quickly, without a stack trace."""
     body = "{" + ",".join(f'"k{i}":0' for i in range(6000)) + "}"
-    started = time.perf_counter()
-    response = app.post(
-        "/admin/api/clients", body, content_type="application/json", expect_errors=True
+    elapsed, response = fastest_of(
+        3,
+        lambda: app.post(
+            "/admin/api/clients", body, content_type="application/json", expect_errors=True
+        ),
     )
-    assert time.perf_counter() - started < 1.0
+    assert elapsed < 1.0, elapsed
     assert 400 <= response.status_int < 500
     assert response.content_type == "application/json"
     assert "Traceback" not in response.text
