@@ -10,7 +10,7 @@ from __future__ import annotations
 import peewee
 
 from ..records import ClientFields
-from . import migrations
+from . import migrations, purge
 from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
@@ -19,6 +19,7 @@ from .db import database_proxy, open_database
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
+from .migrations import SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -53,8 +54,25 @@ class Storage:
         """Create or upgrade the schema; returns (version before, version after)."""
         return migrations.upgrade(self.database)
 
+    def schema_version(self) -> int:
+        """The database's schema version (0: none yet)."""
+        return migrations.current_version(self.database)
+
     def schema_is_current(self) -> bool:
-        return migrations.current_version(self.database) == migrations.LATEST
+        return self.schema_problem() is None
+
+    def schema_problem(self) -> str | None:
+        """Why the provider cannot run on this database: no schema, an older one (run
+        ``oidc-core migrate``) or a newer one; None when the schema is the newest."""
+        return migrations.problem(self.database)
+
+    def purge(
+        self, *, grace: int, failure_window: int, batch_size: int = 1000, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Delete the rows past their retention (:mod:`.purge`); how many per table."""
+        return purge.purge(
+            grace=grace, failure_window=failure_window, batch_size=batch_size, dry_run=dry_run
+        )
 
     def connect(self) -> None:
         self.database.connect(reuse_if_open=True)
@@ -84,6 +102,7 @@ __all__ = [
     "NewCode",
     "NewRefresh",
     "RevocationRace",
+    "SchemaTooNew",
     "Storage",
     "StorageError",
 ]
