@@ -8,6 +8,7 @@ surfaces as :class:`StorageError` so callers never need to know peewee.
 from __future__ import annotations
 
 import peewee
+from playhouse.pool import MaxConnectionsExceeded
 
 from ..records import ClientFields
 from . import migrations, purge
@@ -15,7 +16,7 @@ from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
-from .db import database_proxy, open_database
+from .db import database_proxy, is_pooled, open_database
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
@@ -28,6 +29,7 @@ StorageError: tuple[type[BaseException], ...] = (
     peewee.OperationalError,
     peewee.InterfaceError,
     peewee.InternalError,
+    MaxConnectionsExceeded,  # every pooled connection busy for the whole wait
 )
 
 
@@ -78,9 +80,13 @@ class Storage:
         self.database.connect(reuse_if_open=True)
 
     def release(self) -> None:
-        """End of a request: roll back anything left open; keep the connection for reuse."""
+        """End of a request: roll back anything left open.  The thread keeps its connection
+        for its next request; with a pool (``postgresql+pool://``) it goes back to the pool,
+        where any thread can take it."""
         if self.database.in_transaction():
             self.database.rollback()
+        if is_pooled(self.database) and not self.database.is_closed():
+            self.database.close()
 
     def close(self) -> None:
         """Close this thread's connection, whatever state it is in."""
