@@ -3,16 +3,20 @@ database whose schema is older (run ``migrate``) or newer than the code."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from oidc_core import cli
+from oidc_core.storage import Storage
 from oidc_core.storage.migrations import LATEST
+from oidc_core.storage.models import ALL_MODELS
 from tests.core.test_cli import Cli
 from tests.core.test_migrations import V1_SCHEMA
 
@@ -137,3 +141,93 @@ def test_purge_refuses_bad_options(
         cli.main(["purge", *option])
     assert exit.value.code == 2
     assert f"{option[0]}: must" in capsys.readouterr().err
+
+
+V1_POSTGRESQL = V1_SCHEMA.with_name("schema_v1_postgresql.sql")
+
+
+def test_migrate_upgrades_a_v1_postgresql_database_losing_nothing(
+    run: Cli, capsys: pytest.CaptureFixture[str], database_url: str, storage: Storage
+) -> None:
+    """The test database is rebuilt at schema 1 (0.1.0's tables, on PostgreSQL) with data,
+    upgraded by ``oidc-core migrate``, and given back at the newest schema with its keys."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("PostgreSQL's upgrade: set OIDC_TEST_DATABASE_URL to a PostgreSQL URL")
+    db = storage.database
+    key_columns = "kid, alg, private_pem, state, created_at, activated_at, retired_at"
+    keys = db.execute_sql(f"SELECT {key_columns} FROM oidc_signing_key").fetchall()
+    token = "an-access-token-issued-by-0.1.0"
+    try:
+        db.drop_tables(ALL_MODELS, cascade=True, safe=True)
+        ddl = "\n".join(
+            line for line in V1_POSTGRESQL.read_text().splitlines() if not line.startswith("--")
+        )
+        for statement in ddl.split(";\n"):
+            if statement.strip():
+                db.execute_sql(statement)
+        for sql, params in (
+            ("INSERT INTO oidc_schema_version (version) VALUES (1)", ()),
+            (
+                "INSERT INTO oidc_client (id, client_id, secret_digest, name, description, "
+                "client_uri, logo_uri, redirect_uris, allowed_scopes, require_pkce, "
+                "skip_consent, created_at, updated_at) VALUES (7, 'c1', %s, 'Old app', '', '', "
+                "'', 'https://rp.example/cb', 'openid email', TRUE, FALSE, 10, 20)",
+                ("a" * 64,),
+            ),
+            (
+                "INSERT INTO oidc_user (id, subject, email, password_hash, name, given_name, "
+                "family_name, preferred_username, locale, email_verified, is_admin, created_at, "
+                "updated_at) VALUES (3, 'sub1', 'old@example.com', 'x', 'Old', '', '', '', '', "
+                "TRUE, FALSE, 1, 1)",
+                (),
+            ),
+            (
+                "INSERT INTO oidc_authorization_code (id, code_digest, client_id, user_id, "
+                "redirect_uri, scopes, auth_time, created_at, expires_at, used_at) "
+                "VALUES (5, %s, 7, 3, 'https://rp.example/cb', 'openid email', 1, 1, 61, 30)",
+                ("c" * 64,),
+            ),
+            (
+                "INSERT INTO oidc_access_token (token_digest, client_id, user_id, code_id, "
+                "scopes, created_at, expires_at) VALUES (%s, 7, 3, 5, 'openid email', 30, %s)",
+                (hashlib.sha256(token.encode()).hexdigest(), int(time.time()) + 3600),
+            ),
+            (
+                "INSERT INTO oidc_consent (user_id, client_id, scopes, granted_at) "
+                "VALUES (3, 7, 'openid email', 30)",
+                (),
+            ),
+        ):
+            db.execute_sql(sql, params)
+        run.monkeypatch.setenv("OIDC_DATABASE_URL", database_url)
+
+        result = run("migrate", capsys=capsys)
+        assert (result.code, result.out.strip()) == (0, f"schema: version 1 -> {LATEST}")
+        rows = lambda sql: db.execute_sql(sql).fetchall()  # noqa: E731
+        assert rows("SELECT MAX(version) FROM oidc_schema_version") == [(LATEST,)]
+        assert rows(
+            "SELECT client_id, name, require_pkce, grant_types, access_token_format, "
+            "backchannel_logout_uri FROM oidc_client"
+        ) == [("c1", "Old app", True, "authorization_code", "opaque", "")]
+        assert rows("SELECT subject, email, external_id FROM oidc_user") == [
+            ("sub1", "old@example.com", None)
+        ]
+        assert rows("SELECT id, used_at, sid FROM oidc_authorization_code") == [(5, 30, None)]
+        assert rows("SELECT code_id, grant_id, revoked_at FROM oidc_access_token") == [
+            (5, None, None)
+        ]
+        assert rows(
+            "SELECT scopes, granted_at, first_granted_at, expires_at FROM oidc_consent"
+        ) == [("openid email", 30, 30, None)]
+        assert rows("SELECT COUNT(*) FROM oidc_signing_key") == [(0,)]
+        grant = storage.grants.access_token(token)
+        assert grant is not None and grant.user.subject == "sub1"
+        assert run("migrate", capsys=capsys).out.strip().startswith(f"schema: version {LATEST}")
+    finally:
+        db.drop_tables(ALL_MODELS, cascade=True, safe=True)
+        storage.upgrade()
+        for key in keys:
+            db.execute_sql(
+                f"INSERT INTO oidc_signing_key ({key_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                key,
+            )
