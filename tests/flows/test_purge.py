@@ -18,7 +18,7 @@ from oidc_core import Provider
 from oidc_core.storage import Storage
 from oidc_core.storage.purge import purge
 from tests.flows.test_token_endpoint import assert_error
-from tests.support.flow import RP, Account, Flow
+from tests.support.flow import RP, Account, Flow, query_of
 from tests.support.tokens import offline_client, offline_flow, offline_tokens, refresh
 from tests.support.tokens import userinfo_status as userinfo
 
@@ -169,8 +169,9 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
     assert userinfo(oflow.app, live_grant["access_token"]) == 200
     assert refresh(oflow.app, rp, live_grant["refresh_token"]).status_int == 200
     assert_error(refresh(oflow.app, rp, old_grant["refresh_token"]), 400, "invalid_grant")
-    # the signed-in session still works: a new authorization needs no login
-    assert "code" in oflow.authorize()
+    # the signed-in session and alice's consent remain: straight back to the client with a code
+    location = oflow.start().headers["Location"]
+    assert location.startswith(rp.redirect_uris[0] + "?") and "code" in query_of(location)
 
 
 def test_a_code_replayed_after_a_purge_still_revokes_its_tokens(
