@@ -1,7 +1,8 @@
 """Standalone deployment: ``gunicorn 'oidc_adapters.standalone:create_app()'``.
 
 Configuration comes from ``OIDC_*`` environment variables (see ``docs/configuration.md``).
-The database must have been initialised with ``oidc-core init``.
+The database must have been initialised with ``oidc-core init`` and upgraded
+with ``oidc-core migrate`` after each upgrade of oidc-core.
 
 Under a prefix (an issuer like ``https://host.example/oidc``), either let the proxy strip the
 prefix, or start gunicorn with ``SCRIPT_NAME=/oidc`` in its environment: gunicorn then moves
@@ -20,7 +21,7 @@ from . import mount_prefix
 
 
 def create_app() -> Provider:
-    """Build the provider from the environment; refuse to start on an old schema."""
+    """Build the provider from the environment; refuse to start on an old or newer schema."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # oauthlib logs authorization codes and tokens in clear at DEBUG: never below INFO.
     logging.getLogger("oauthlib").setLevel(logging.INFO)
@@ -32,7 +33,8 @@ def create_app() -> Provider:
         except ValueError as exc:
             raise SystemExit(f"SCRIPT_NAME: {exc}") from None
     provider = Provider(settings)
-    if not provider.storage.schema_is_current():
-        raise SystemExit("the database schema is missing or old: run `oidc-core init` first")
+    problem = provider.storage.schema_problem()
+    if problem is not None:
+        raise SystemExit(problem)
     provider.storage.close()  # each worker opens its own connection on first use
     return provider

@@ -1,4 +1,4 @@
-"""The ``oidc-core`` command: init, user, client, keys, serve.
+"""The ``oidc-core`` command: init, migrate, purge, user, client, keys, serve.
 
 Settings come from ``OIDC_*`` environment variables, like the standalone server's.
 """
@@ -13,11 +13,11 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from . import cli_admin, cli_keys, throttle
+from . import cli_admin, cli_database, cli_keys, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
-from .storage import Audit, DuplicateEmail, Storage, StorageError
+from .storage import Audit, DuplicateEmail, SchemaTooNew, Storage, StorageError
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
@@ -26,14 +26,19 @@ DEMO_REDIRECT_URIS = ["http://127.0.0.1:9000/callback", "http://localhost:9000/c
 
 def _open(settings: Settings) -> Storage:
     storage = Storage(settings.database_url)
-    if not storage.schema_is_current():
-        raise SystemExit("the database schema is missing or old: run `oidc-core init` first")
+    problem = storage.schema_problem()
+    if problem is not None:
+        storage.close()
+        raise SystemExit(problem)
     return storage
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     storage = Storage(settings.database_url)
-    before, after = storage.upgrade()
+    try:
+        before, after = storage.upgrade()
+    except SchemaTooNew as exc:
+        raise SystemExit(f"refused: {exc}") from None
     print(f"schema: version {before} -> {after}" if before != after else f"schema: version {after}")
     kid = create_key_if_missing(storage, args.key_alg)
     print(f"signing key: created {kid}" if kid else "signing key: present")
@@ -207,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--address", help="an IP address (IPv6: its /64), for every account")
     unlock.set_defaults(func=cmd_user_unlock)
 
+    cli_database.add_commands(sub, _open)
     cli_admin.add_commands(sub, _open)
     cli_keys.add_commands(sub, _open)
 

@@ -44,7 +44,8 @@ class Settings:
     )
     database_url: str = _doc(
         "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db` or "
-        "`postgresql://user@host/db` (needs the `postgresql` extra).",
+        "`postgresql://user@host/db` (needs the `postgresql` extra), or a pool of connections "
+        "per process: `postgresql+pool://user@host/db?max_connections=20&stale_timeout=300`.",
         "sqlite:///oidc-core.db",
     )
     code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)
@@ -212,8 +213,11 @@ class Settings:
             or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
         ):
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
-        if self.database_url.split(":", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
-            raise ConfigurationError("database_url: scheme must be sqlite:// or postgresql://")
+        schemes = {"sqlite", "postgresql", "postgres", "postgresql+pool", "postgres+pool"}
+        if self.database_url.split(":", 1)[0] not in schemes:
+            raise ConfigurationError(
+                "database_url: scheme must be sqlite://, postgresql:// or postgresql+pool://"
+            )
 
     @property
     def is_loopback(self) -> bool:

@@ -8,17 +8,19 @@ surfaces as :class:`StorageError` so callers never need to know peewee.
 from __future__ import annotations
 
 import peewee
+from playhouse.pool import MaxConnectionsExceeded
 
 from ..records import ClientFields
-from . import migrations
+from . import migrations, purge
 from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
-from .db import database_proxy, open_database
+from .db import database_proxy, is_pooled, open_database
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
+from .migrations import SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -27,6 +29,7 @@ StorageError: tuple[type[BaseException], ...] = (
     peewee.OperationalError,
     peewee.InterfaceError,
     peewee.InternalError,
+    MaxConnectionsExceeded,  # every pooled connection busy for the whole wait
 )
 
 
@@ -53,16 +56,37 @@ class Storage:
         """Create or upgrade the schema; returns (version before, version after)."""
         return migrations.upgrade(self.database)
 
+    def schema_version(self) -> int:
+        """The database's schema version (0: none yet)."""
+        return migrations.current_version(self.database)
+
     def schema_is_current(self) -> bool:
-        return migrations.current_version(self.database) == migrations.LATEST
+        return self.schema_problem() is None
+
+    def schema_problem(self) -> str | None:
+        """Why the provider cannot run on this database: no schema, an older one (run
+        ``oidc-core migrate``) or a newer one; None when the schema is the newest."""
+        return migrations.problem(self.database)
+
+    def purge(
+        self, *, grace: int, failure_window: int, batch_size: int = 1000, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Delete the rows past their retention (:mod:`.purge`); how many per table."""
+        return purge.purge(
+            grace=grace, failure_window=failure_window, batch_size=batch_size, dry_run=dry_run
+        )
 
     def connect(self) -> None:
         self.database.connect(reuse_if_open=True)
 
     def release(self) -> None:
-        """End of a request: roll back anything left open; keep the connection for reuse."""
+        """End of a request: roll back anything left open.  The thread keeps its connection
+        for its next request; with a pool (``postgresql+pool://``) it goes back to the pool,
+        where any thread can take it."""
         if self.database.in_transaction():
             self.database.rollback()
+        if is_pooled(self.database) and not self.database.is_closed():
+            self.database.close()
 
     def close(self) -> None:
         """Close this thread's connection, whatever state it is in."""
@@ -84,6 +108,7 @@ __all__ = [
     "NewCode",
     "NewRefresh",
     "RevocationRace",
+    "SchemaTooNew",
     "Storage",
     "StorageError",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import peewee
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -19,11 +21,26 @@ SQLITE_PRAGMAS = {
 }
 
 
+POSTGRESQL_SCHEMES = ("postgresql:", "postgres:")
+POOLED_SCHEMES = ("postgresql+pool:", "postgres+pool:")
+# How long a request waits for a free pooled connection (``timeout=`` in the URL) before
+# it fails with 503, when all ``max_connections`` are in use.
+POOL_WAIT_SECONDS = 10
+
+
 def open_database(url: str, echo: bool = False) -> Any:
-    """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout."""
+    """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout.
+
+    ``postgresql+pool://...?max_connections=20&stale_timeout=300`` opens a connection pool
+    (:mod:`playhouse.pool`): each request returns its connection to the pool when it ends,
+    and waits up to ``timeout`` seconds (default :data:`POOL_WAIT_SECONDS`) for a free one.
+    The query's other parameters go to the driver (``application_name=...``)."""
     if url.startswith("sqlite:"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
-    elif url.startswith(("postgresql:", "postgres:")):
+    elif url.startswith(POOLED_SCHEMES):
+        options = parse_qs(urlsplit(url).query)
+        db = connect(url) if "timeout" in options else connect(url, timeout=POOL_WAIT_SECONDS)
+    elif url.startswith(POSTGRESQL_SCHEMES):
         db = connect(url)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
@@ -32,6 +49,10 @@ def open_database(url: str, echo: bool = False) -> Any:
 
         logging.getLogger("peewee").setLevel(logging.DEBUG)
     return db
+
+
+def is_pooled(db: Any) -> bool:
+    return isinstance(db, PooledDatabase)
 
 
 @contextlib.contextmanager

@@ -259,9 +259,39 @@ def current_version(db: peewee.Database) -> int:
     return int(row or 0)
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was upgraded by a newer oidc-core than this one."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database schema is version {version}, newer than this oidc-core knows "
+            f"({LATEST}): upgrade oidc-core (or run the version that upgraded the database)"
+        )
+        self.version = version
+
+
+def problem(db: peewee.Database) -> str | None:
+    """Why the provider cannot run on this database (None: the schema is the newest)."""
+    version = current_version(db)
+    if version == LATEST:
+        return None
+    if version > LATEST:
+        return str(SchemaTooNew(version))
+    if version == 0:
+        return "the database has no schema: run `oidc-core migrate` (or `oidc-core init`)"
+    return (
+        f"the database schema is version {version}, older than this oidc-core's ({LATEST}): "
+        "run `oidc-core migrate`"
+    )
+
+
 def upgrade(db: peewee.Database) -> tuple[int, int]:
-    """Create or upgrade the schema; returns (version before, version after)."""
+    """Create or upgrade the schema; returns (version before, version after).
+
+    Raises :class:`SchemaTooNew` on a database of a newer oidc-core, touching nothing."""
     before = current_version(db)
+    if before > LATEST:
+        raise SchemaTooNew(before)
     if before == 0:
         with db.atomic():
             db.create_tables(models.ALL_MODELS)

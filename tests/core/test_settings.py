@@ -182,10 +182,15 @@ def test_trusted_proxy_networks_are_accepted() -> None:
     assert settings.trusted_proxies == ("10.1.2.3/8", "fd00::/8", "2001:db8::1")
 
 
-@pytest.mark.parametrize("url", ["mysql://db/oidc", "oidc.db", ""])
+@pytest.mark.parametrize("url", ["mysql://db/oidc", "oidc.db", "", "sqlite+pool:///x.db"])
 def test_database_url_scheme(url: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^database_url:"):
         Settings.from_mapping({"oidc.database_url": url})
+
+
+def test_a_pooled_postgresql_url_is_accepted_with_its_options() -> None:
+    url = "postgresql+pool://oidc@db.internal/oidc?max_connections=20&stale_timeout=300"
+    assert Settings.from_mapping({"oidc.database_url": url}).database_url == url
 
 
 def test_settings_are_frozen() -> None:

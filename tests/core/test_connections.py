@@ -1,0 +1,155 @@
+"""No connection leaks: requests, one after another and from several threads (like
+gunicorn's ``gthread`` workers), with and without a pool (``postgresql+pool://``), never
+open more PostgreSQL backends than threads (or the pool's size) and never leave one
+``idle in transaction``.
+
+PostgreSQL only: the backends are counted in ``pg_stat_activity`` by the
+``application_name`` the provider under test connects with.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+import webtest
+
+from oidc_core import Provider, Settings
+from oidc_core.storage import Storage
+from oidc_core.storage.db import database_proxy
+from tests.conftest import FAST_PASSWORDS
+
+THREADS = 6
+REQUESTS = 60
+POOL_SIZE = 3
+POOL_WAIT = 5  # seconds a request waits for a free pooled connection
+
+
+@pytest.fixture
+def postgresql(database_url: str) -> str:
+    if not database_url.startswith("postgres"):
+        pytest.skip("counts PostgreSQL backends: set OIDC_TEST_DATABASE_URL to a PostgreSQL URL")
+    return database_url
+
+
+@dataclass
+class Backends:
+    """Samples the backends of one ``application_name`` while requests run."""
+
+    storage: Storage
+    name: str
+    peak: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def now(self) -> list[str]:
+        sql = (
+            "SELECT COALESCE(state, '') FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s"
+        )
+        return [row[0] for row in self.storage.database.execute_sql(sql, (self.name,))]
+
+    def sample(self) -> None:
+        try:
+            while not self.stop.wait(0.005):
+                states = self.now()
+                self.peak = max(self.peak, len(states))
+        finally:
+            self.storage.close()  # this thread's connection to the test's database
+
+
+def _provider(url: str, name: str, storage: Storage) -> Iterator[tuple[Provider, Backends]]:
+    separator = "&" if "?" in url else "?"
+    own = Storage(f"{url}{separator}application_name={name}")  # binds the models to it
+    settings = Settings(issuer="https://op.example", database_url=url, **FAST_PASSWORDS)
+    provider = Provider(settings, storage=own)
+    backends = Backends(storage, name)
+    try:
+        yield provider, backends
+    finally:
+        own.close()
+        if hasattr(own.database, "close_all"):
+            own.database.close_all()
+        database_proxy.initialize(storage.database)  # the models back on the test's database
+
+
+@pytest.fixture(params=["plain", "pool"])
+def served(
+    request: pytest.FixtureRequest, postgresql: str, storage: Storage
+) -> Iterator[tuple[Provider, Backends, int]]:
+    name = f"oidc-leak-{secrets.token_hex(4)}"
+    if request.param == "pool":
+        url = postgresql.replace("postgresql://", "postgresql+pool://", 1)
+        url += f"?max_connections={POOL_SIZE}&stale_timeout=300&timeout={POOL_WAIT}"
+        limit = POOL_SIZE
+    else:
+        url, limit = postgresql, THREADS + 1  # the test's thread makes requests too
+    for provider, backends in _provider(url, name, storage):
+        yield provider, backends, limit
+
+
+def _requests(app: webtest.TestApp, count: int) -> list[int]:
+    """Requests that read and write: a token lookup, a failed client authentication (its
+    counters are written in a transaction), the key set."""
+    statuses = []
+    for n in range(count):
+        if n % 3 == 0:
+            response = app.get(
+                "/userinfo", headers={"Authorization": "Bearer unknown-token"}, expect_errors=True
+            )
+        elif n % 3 == 1:
+            response = app.post(
+                "/token",
+                {"grant_type": "authorization_code", "code": "x", "client_id": f"nobody{n}"},
+                expect_errors=True,
+            )
+        else:
+            response = app.get("/jwks")
+        statuses.append(response.status_int)
+    return statuses
+
+
+def test_requests_never_leak_connections_or_leave_a_transaction_open(
+    served: tuple[Provider, Backends, int],
+) -> None:
+    provider, backends, limit = served
+    sampler = threading.Thread(target=backends.sample)
+    sampler.start()
+    try:
+        sequential = _requests(webtest.TestApp(provider), REQUESTS)
+        after_sequential = backends.now()
+
+        # every thread is serving at once: a thread that kept its pooled connection between
+        # requests would starve the others (503 after the pool's wait)
+        together = threading.Barrier(THREADS)
+
+        def worker(_: int) -> list[int]:
+            app = webtest.TestApp(provider)
+            try:
+                first = _requests(app, REQUESTS // 2)
+                together.wait(timeout=60)
+                return first + _requests(app, REQUESTS - REQUESTS // 2)
+            finally:
+                provider.storage.close()  # the thread ends: its own connection, if any
+
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            threaded = [
+                status for statuses in pool.map(worker, range(THREADS)) for status in statuses
+            ]
+        after_threads = backends.now()
+    finally:
+        backends.stop.set()
+        sampler.join()
+
+    # 429: the failed client authentications lock their counters; never a 5xx
+    assert set(sequential) | set(threaded) <= {200, 401, 429}, "no 5xx, no pool exhaustion"
+    assert len(threaded) == THREADS * REQUESTS
+    assert len(after_sequential) <= 1
+    assert 1 <= backends.peak <= limit, (backends.peak, limit)
+    assert len(after_threads) <= limit
+    # between two statements of a transaction a backend is briefly "idle in transaction";
+    # once the requests are answered none may stay so
+    assert "idle in transaction" not in set(after_sequential) | set(after_threads)
