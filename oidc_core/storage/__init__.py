@@ -56,6 +56,10 @@ class Storage:
     def schema_is_current(self) -> bool:
         return migrations.current_version(self.database) == migrations.LATEST
 
+    def ping(self) -> None:
+        """A cheap round trip to the database (``SELECT 1``); raises StorageError."""
+        self.database.execute_sql("SELECT 1").fetchone()
+
     def connect(self) -> None:
         self.database.connect(reuse_if_open=True)
 

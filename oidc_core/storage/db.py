@@ -17,6 +17,7 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+CONNECT_TIMEOUT = 5  # seconds, PostgreSQL
 
 
 def open_database(url: str, echo: bool = False) -> Any:
@@ -24,7 +25,10 @@ def open_database(url: str, echo: bool = False) -> Any:
     if url.startswith("sqlite:"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     elif url.startswith(("postgresql:", "postgres:")):
-        db = connect(url)
+        # An unreachable server fails in seconds, not at the kernel's TCP timeout (health
+        # checks rely on it); a connect_timeout in the URL wins.
+        options = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT}
+        db = connect(url, **options)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:
