@@ -106,6 +106,19 @@ def test_readiness_is_503_while_the_database_is_away_and_liveness_stays_200(
     assert app.get("/health/ready").json == {"status": "ok"}
 
 
+def test_readiness_is_503_when_the_database_server_refuses_connections(
+    storage: Storage, mount_name: str
+) -> None:
+    url = "postgresql://postgres@127.0.0.1:1/closed"  # port 1: nothing listens
+    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), Storage(url))
+    try:
+        _not_ready(mount.browser(), "the database is unreachable")
+        assert mount.browser().get("/health/live").status_int == 200
+    finally:
+        mount.provider.storage.close()
+        database_proxy.initialize(storage.database)
+
+
 # -- request ids ------------------------------------------------------------------------------
 
 
