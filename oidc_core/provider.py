@@ -8,6 +8,7 @@ WSGI app (or use ``provider.wsgi_app``); adapters only mount it.  Routes are mat
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ from .ui.translations import N_
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("oidc_core.access")
+# A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Handler = Callable[["Provider", Request], Response]
 
@@ -253,7 +256,7 @@ class Provider:
     def _log_access(self, request: Request, status: int, elapsed: float) -> None:
         """The access line: never the query string (it may carry codes and tokens)."""
         try:
-            path = request.script_name + request.path_info
+            path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
         except UnicodeDecodeError:
             path = "(not UTF-8)"
         method, client = request.method, self.client_address(request) or "-"
@@ -389,3 +392,7 @@ def _endpoint_name(request: Request) -> str:
     if path == "/":
         return "root"
     return "static" if path.startswith("/static/") else "other"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"

@@ -188,6 +188,15 @@ def test_json_log_lines_carry_the_request_id_and_never_codes_or_tokens(
     assert "?" not in authorize_line["path"]
 
 
+def test_a_line_break_in_the_path_cannot_forge_an_access_line(
+    app: MountedApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="oidc_core.access"):
+        app.get("/x%0A2026-01-01 INFO forged", expect_errors=True)
+    [record] = [r for r in caplog.records if r.name == "oidc_core.access"]
+    assert "\n" not in record.getMessage() and "/x\\x0a2026" in record.getMessage()
+
+
 def test_oauthlib_never_logs_below_info(provider: Provider) -> None:
     logging.getLogger("oauthlib").setLevel(logging.NOTSET)
     request_logs.quiet()
