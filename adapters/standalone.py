@@ -12,20 +12,19 @@ issuer's path stops the start.
 
 from __future__ import annotations
 
-import logging
 import os
 
 from oidc_core import Provider, Settings
+from oidc_core import logging as request_logs
 
 from . import mount_prefix
 
 
 def create_app() -> Provider:
     """Build the provider from the environment; refuse to start on an old or newer schema."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # oauthlib logs authorization codes and tokens in clear at DEBUG: never below INFO.
-    logging.getLogger("oauthlib").setLevel(logging.INFO)
     settings = Settings.from_env()
+    # Request ids on every line; oauthlib (codes and tokens at DEBUG) never below INFO.
+    request_logs.configure(settings.log_format)
     script_name = os.environ.get("SCRIPT_NAME", "")
     if script_name:
         try:

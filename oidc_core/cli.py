@@ -167,8 +167,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "--worker-class",
         "sync",
         "--no-control-socket",
-        "--access-logfile",
-        "-",
+        # No gunicorn access log: its request line holds the query string (codes, tokens,
+        # id_token_hint); the provider writes its own access line without it.
         "--timeout",
         "30",
         "oidc_adapters.standalone:create_app()",

@@ -8,7 +8,9 @@ WSGI app (or use ``provider.wsgi_app``); adapters only mount it.  Routes are mat
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any
@@ -16,10 +18,12 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from . import cors, network, responses
+from . import cors, health, network, responses
+from . import logging as request_logs
 from .account import dispatch as account_pages
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import api, console
+from .admin.metrics import metrics
 from .admin.service import ClientAdmin
 from .backchannel import Sender
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
@@ -28,6 +32,7 @@ from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailabl
 from .interactions import consent, login
 from .interactions.browser import BrowserSessions
 from .keys import KeyRing
+from .metrics import Metrics
 from .oauth.server import OAuthServer
 from .oauth.validator import Validator
 from .params import check_body_size, check_header_size, check_url_length
@@ -39,6 +44,9 @@ from .ui import locales, render
 from .ui.translations import N_
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("oidc_core.access")
+# A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Handler = Callable[["Provider", Request], Response]
 
@@ -60,6 +68,28 @@ ROUTES: dict[str, tuple[Handler, bool]] = {
     "/login": (login.login, True),
     "/consent": (consent.consent, True),
     "/end_session": (end_session, True),
+    "/health/live": (health.live, False),
+    "/health/ready": (health.ready, False),
+    "/admin/metrics": (metrics, False),
+}
+# The endpoint label of metrics: bounded, one name per route (aliases share it).
+ENDPOINT_NAMES: dict[Handler, str] = {
+    discovery.discovery: "discovery",
+    discovery.jwks: "jwks",
+    authorize.authorize: "authorize",
+    token.token: "token",
+    userinfo.userinfo: "userinfo",
+    revocation.revoke: "revocation",
+    introspection.introspect: "introspection",
+    login.login: "login",
+    consent.consent: "consent",
+    end_session: "end_session",
+    health.live: "health_live",
+    health.ready: "health_ready",
+    metrics: "metrics",
+    api.dispatch: "admin_api",
+    console.dispatch: "admin_console",
+    account_pages.dispatch: "account",
 }
 
 ERROR_TITLES = {
@@ -108,7 +138,10 @@ class Provider:
         self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
         self.keys = KeyRing(self.storage, settings)
         self.passwords = PasswordService(settings)
-        self.throttle = Throttle(settings, self.storage)
+        self.metrics = Metrics()
+        self.throttle = Throttle(
+            settings, self.storage, on_password_failure=self.metrics.login_failed
+        )
         self.accounts = Accounts(
             self.storage,
             accounts or DatabaseAccounts(self.storage, self.passwords),
@@ -121,6 +154,7 @@ class Provider:
             Validator(settings, self.storage, self.keys, self.accounts), settings.access_token_ttl
         )
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
+        request_logs.quiet()
 
     # -- helpers used by handlers -------------------------------------------------------
 
@@ -205,6 +239,45 @@ class Provider:
         return self
 
     def handle(self, request: Request) -> Response:
+        """Answer ``request`` under its request id, counted and logged in one access line."""
+        request_id = request_logs.request_id_for(request.headers.get("X-Request-Id"))
+        context = request_logs.REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self._route(request)
+            response.headers["X-Request-Id"] = request_id
+            elapsed = time.perf_counter() - started
+            self.metrics.request_done(_endpoint_name(request), response.status_int, elapsed)
+            self._log_access(request, response.status_int, elapsed)
+            return response
+        finally:
+            request_logs.REQUEST_ID.reset(context)
+
+    def _log_access(self, request: Request, status: int, elapsed: float) -> None:
+        """The access line: never the query string (it may carry codes and tokens)."""
+        try:
+            path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
+        except UnicodeDecodeError:
+            path = "(not UTF-8)"
+        method, client = request.method, self.client_address(request) or "-"
+        duration_ms = round(elapsed * 1000, 1)
+        access_log.info(
+            "%s %s %d %.1fms %s",
+            method,
+            path,
+            status,
+            duration_ms,
+            client,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": client,
+            },
+        )
+
+    def _route(self, request: Request) -> Response:
         try:
             path: str | None = request.path_info or "/"  # the bare mount prefix is our root
         except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
@@ -279,7 +352,7 @@ class Provider:
         self, exc: BaseException, html: bool, error: ProviderError, request: Request | None
     ) -> Response:
         """A 5xx with a correlation id shared by the response and the log line."""
-        correlation = secrets.token_hex(8)
+        correlation = request_logs.REQUEST_ID.get() or secrets.token_hex(8)
         log.error("%s (correlation id %s)", error.description, correlation, exc_info=exc)
         if html:
             message = FAILURE_MESSAGES.get(error.status, error.description)
@@ -305,3 +378,21 @@ class Provider:
                 cache="no-cache",
             )
         return self.error_page("There is nothing at this address.", 404, request=request)
+
+
+def _endpoint_name(request: Request) -> str:
+    """The route's name for metrics labels; "other" for every path we do not serve."""
+    try:
+        path = request.path_info or "/"
+    except UnicodeDecodeError:
+        return "other"
+    route = ROUTES.get(path) or _prefix_route(path)
+    if route is not None:
+        return ENDPOINT_NAMES.get(route[0], "other")
+    if path == "/":
+        return "root"
+    return "static" if path.startswith("/static/") else "other"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"

@@ -158,6 +158,12 @@ class Settings:
         16384,
     )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
+    log_format: str = _doc(
+        "How `oidc-core serve` and the standalone server write logs: `text` (one line per "
+        "record) or `json` (one JSON object per line). Applications that mount the "
+        "provider configure their own logging (`docs/deployment.md`).",
+        "text",
+    )
 
     def __post_init__(self) -> None:
         _check_issuer(self.issuer)
@@ -213,6 +219,8 @@ class Settings:
             or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
         ):
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
+        if self.log_format not in ("text", "json"):
+            raise ConfigurationError("log_format: must be text or json")
         schemes = {"sqlite", "postgresql", "postgres", "postgresql+pool", "postgres+pool"}
         if self.database_url.split(":", 1)[0] not in schemes:
             raise ConfigurationError(

@@ -96,9 +96,17 @@ def _digest(text: str) -> str:
 class Throttle:
     """The policy, applied to password sign-ins and to client authentication."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        *,
+        on_password_failure: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_password_failure``: called for each wrong password (metrics count them)."""
         self._settings = settings
         self._store = storage.throttle
+        self._on_password_failure = on_password_failure
 
     def lock_seconds(self, failures: int, threshold: int) -> int:
         """``login_lock_seconds`` doubled per failure beyond the threshold, capped."""
@@ -122,6 +130,8 @@ class Throttle:
         result = check()
         if result is None:
             self._failed("sign-in", counted, name, address)
+            if self._on_password_failure is not None:
+                self._on_password_failure()
         else:
             locked_ip = dict(counted.locks_set).get(ip.key, 0)
             self._store.succeeded((pair.key, account.key), ip.key, locked_ip)

@@ -31,12 +31,12 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 
-# Logs to standard output and error, for the service manager; the access log shows the
-# client address the proxy forwarded.
-accesslog = "-"
+# Logs to standard error, for the service manager.  No gunicorn access log: its request
+# line holds the query string, which may carry codes and tokens; the provider writes one
+# access line per request without it, with the request id (OIDC_LOG_FORMAT=json for JSON).
+accesslog = None
 errorlog = "-"
 loglevel = "info"
-access_log_format = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 # No control socket: several servers on one host must not share it.
 control_socket_disable = True

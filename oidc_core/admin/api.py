@@ -145,11 +145,13 @@ def dispatch(op: Provider, request: Request) -> Response:
     try:
         return _dispatch(op, request)
     except registration.InvalidMetadata as exc:
-        return _error(ApiError(exc.message, error=_field_error(exc.field), field=exc.field))
+        return error_response(ApiError(exc.message, error=_field_error(exc.field), field=exc.field))
     except ClientNotFound:
-        return _error(ApiError("no client with this client_id", error="not_found", status=404))
+        return error_response(
+            ApiError("no client with this client_id", error="not_found", status=404)
+        )
     except ApiError as error:
-        return _error(error)
+        return error_response(error)
 
 
 def _dispatch(op: Provider, request: Request) -> Response:
@@ -161,7 +163,7 @@ def _dispatch(op: Provider, request: Request) -> Response:
         raise ApiError(
             f"use {allow}", error="method_not_allowed", status=405, headers={"Allow": allow}
         )
-    actor = "" if template in UNAUTHENTICATED else _authenticate(op, request)
+    actor = "" if template in UNAUTHENTICATED else authenticate(op, request)
     if request.method in ("POST", "PATCH", "PUT") or request.content_length:
         _check_json_type(request)
     return handler(Call(op, request, actor, client_id))
@@ -179,7 +181,7 @@ def _match(path: str) -> tuple[str, str]:
     raise ApiError("there is nothing at this address", error="not_found", status=404)
 
 
-def _authenticate(op: Provider, request: Request) -> str:
+def authenticate(op: Provider, request: Request) -> str:
     """RFC 6750 section 2.1 Bearer token (scheme case-insensitive); the audit actor."""
     header = request.headers.get("Authorization", "")
     if not header:
@@ -267,7 +269,7 @@ def _field_error(field: str) -> str:
     return "invalid_request" if field in REQUEST_FIELDS else "invalid_client_metadata"
 
 
-def _error(error: ApiError) -> Response:
+def error_response(error: ApiError) -> Response:
     body: dict[str, Any] = {"error": error.error, "error_description": error.description}
     if error.field is not None:
         body["field"] = error.field

@@ -76,6 +76,10 @@ class Storage:
             grace=grace, failure_window=failure_window, batch_size=batch_size, dry_run=dry_run
         )
 
+    def ping(self) -> None:
+        """A cheap round trip to the database (``SELECT 1``); raises StorageError."""
+        self.database.execute_sql("SELECT 1").fetchone()
+
     def connect(self) -> None:
         self.database.connect(reuse_if_open=True)
 

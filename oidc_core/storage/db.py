@@ -19,6 +19,7 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+CONNECT_TIMEOUT = 5  # seconds, PostgreSQL
 
 
 POSTGRESQL_SCHEMES = ("postgresql:", "postgres:")
@@ -37,11 +38,16 @@ def open_database(url: str, echo: bool = False) -> Any:
     The query's other parameters go to the driver (``application_name=...``)."""
     if url.startswith("sqlite:"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
-    elif url.startswith(POOLED_SCHEMES):
-        options = parse_qs(urlsplit(url).query)
-        db = connect(url) if "timeout" in options else connect(url, timeout=POOL_WAIT_SECONDS)
-    elif url.startswith(POSTGRESQL_SCHEMES):
-        db = connect(url)
+    elif url.startswith(POSTGRESQL_SCHEMES + POOLED_SCHEMES):
+        # An unreachable server fails in seconds, not at the kernel's TCP timeout (health
+        # checks rely on it); a connect_timeout in the URL wins.
+        query = parse_qs(urlsplit(url).query)
+        options: dict[str, Any] = (
+            {} if "connect_timeout" in query else {"connect_timeout": CONNECT_TIMEOUT}
+        )
+        if url.startswith(POOLED_SCHEMES) and "timeout" not in query:
+            options["timeout"] = POOL_WAIT_SECONDS
+        db = connect(url, **options)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:

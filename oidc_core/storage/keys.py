@@ -50,6 +50,10 @@ class KeyStore:
         rows = models.SigningKey.select().order_by(models.SigningKey.created_at.desc())
         return [_record(row) for row in rows]
 
+    def has_current(self) -> bool:
+        """Whether a key signs now (``oidc-core init`` creates the first one)."""
+        return bool(models.SigningKey.select().where(models.SigningKey.state == "current").exists())
+
     def add(self, kid: str, alg: str, private_pem: str, state: str = "current") -> None:
         now = int(time.time())
         models.SigningKey.create(

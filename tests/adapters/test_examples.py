@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -81,7 +82,8 @@ def running(
             print(f"--- server log ({log}) ---\n{log.read_text(errors='replace')}")
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text
-    assert not re.search(r'" 5\d\d ', text), text
+    # a 5xx in a host's access log, in the provider's text or JSON access line
+    assert not re.search(r'" 5\d\d | 5\d\d [0-9.]+ms |"status":5\d\d', text), text
 
 
 def environment(tmp: Path, issuer: str) -> dict[str, str]:
@@ -206,7 +208,7 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
     """examples/standalone/gunicorn.conf.py, with SCRIPT_NAME=/oidc and the issuer under it."""
     port = free_port()
     issuer = f"http://127.0.0.1:{port}/oidc"
-    env = {**environment(tmp_path, issuer), "SCRIPT_NAME": "/oidc"}
+    env = {**environment(tmp_path, issuer), "SCRIPT_NAME": "/oidc", "OIDC_LOG_FORMAT": "json"}
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
     printed = run_cli(env, "init", "--demo")
     command = [
@@ -218,9 +220,21 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
     ready = issuer + "/.well-known/openid-configuration"
     with running(command, env, ready, tmp_path, request):
         assert full_login(demo_of(issuer, printed))["email_verified"] is True
+        health = requests.get(
+            issuer + "/health/ready?code=not-logged",
+            headers={"X-Request-Id": "live-check-1"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert health.status_code == 200 and health.headers["X-Request-Id"] == "live-check-1"
     log = (tmp_path / "server.log").read_text()
     assert "Booting worker" in log and log.count("Booting worker") == 2
-    assert '"GET /oidc/.well-known/openid-configuration HTTP/1.1" 200' in log  # access log
+    # the provider's JSON access line, with the request id and without the query string
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    [access] = [line for line in lines if line.get("request_id") == "live-check-1"]
+    assert access["logger"] == "oidc_core.access" and access["path"] == "/oidc/health/ready"
+    assert access["status"] == 200 and access["client"] == "127.0.0.1"
+    assert "not-logged" not in log
+    assert any(line.get("path") == "/oidc/token" for line in lines)
 
 
 def test_standalone_refuses_a_script_name_that_is_not_the_issuers_path(

@@ -357,7 +357,10 @@ def test_unknown_email_and_wrong_password_look_identical(flow: Flow, provider: P
     assert known.status_int == unknown.status_int == 401
     assert "The email address or password is not correct." in known.text
     assert known.text.replace("alice@", "X@") == unknown.text.replace("alicf@", "X@")
-    assert sorted(known.headerlist) == sorted(unknown.headerlist)
+    # every answer has its own request id; every other header is the same
+    assert sorted(h for h in known.headerlist if h[0] != "X-Request-Id") == sorted(
+        h for h in unknown.headerlist if h[0] != "X-Request-Id"
+    )
     assert logged_in_sessions(provider) == 0
 
 
