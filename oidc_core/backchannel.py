@@ -6,7 +6,9 @@ ends the session.  A :class:`Sender` (a daemon thread per provider, started by t
 sign-out) POSTs ``logout_token=<JWT>`` to each (section 2.5), off the user's request; a
 2xx answer delivers it, anything else (or no answer within :data:`TIMEOUT`) is tried again
 after :data:`RETRY_DELAY` seconds, doubled each time, up to :data:`MAX_ATTEMPTS` attempts.
-The sender also polls the table, so deliveries queued by other processes are sent too.
+The sender also polls the table, so deliveries queued by other processes are sent too; a
+process that has had no sign-out starts its sender when it finds deliveries waiting (one
+query a minute at most), so a delivery outlives the process that queued it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .records import BrowserSession, Client, LogoutDelivery, User
+from .storage import StorageError
 
 if TYPE_CHECKING:
     from .provider import Provider
@@ -34,6 +37,7 @@ TIMEOUT = 5.0  # seconds to wait for a client's answer
 MAX_ATTEMPTS = 5
 RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each failure
 POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
+PENDING_CHECK_INTERVAL = 60.0  # seconds between looks for deliveries left by other processes
 
 
 def sign_out(op: Provider, session: BrowserSession) -> None:
@@ -110,16 +114,37 @@ class Sender:
         self._wakeup = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._checked_at = float("-inf")
 
     def wake(self) -> None:
         """Start the thread if needed and have it look for due deliveries now."""
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
+            if not self.running:
                 self._thread = threading.Thread(
                     target=self._run, name="oidc-backchannel-logout", daemon=True
                 )
                 self._thread.start()
         self._wakeup.set()
+
+    def wake_if_pending(self) -> None:
+        """Start the thread if deliveries wait that another process queued (it may have
+        stopped since); looked up at most every :data:`PENDING_CHECK_INTERVAL` seconds,
+        not at all once the thread runs."""
+        now = time.monotonic()
+        if now - self._checked_at < PENDING_CHECK_INTERVAL or self.running:
+            return
+        self._checked_at = now
+        try:
+            pending = self._storage.deliveries.pending()
+        except StorageError:  # the request reports it if the database is away
+            return
+        if pending:
+            self.wake()
+
+    @property
+    def running(self) -> bool:
+        """Whether this process's sender thread runs."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         while True:

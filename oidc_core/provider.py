@@ -304,6 +304,7 @@ class Provider:
             return cors.decorate(self, request, endpoint[0], response)
         finally:
             self.storage.release()
+            self.backchannel.wake_if_pending()
 
     def _check_size(self, request: Request) -> None:
         """The configured limits, before anything of the request is used: headers (431),

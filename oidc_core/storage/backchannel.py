@@ -40,6 +40,15 @@ class DeliveryStore:
             for row in rows
         ]
 
+    def pending(self) -> bool:
+        """Whether any delivery is still to be attempted, now or later."""
+        table = models.BackchannelDelivery
+        return bool(
+            table.select(table.id)
+            .where(table.delivered_at.is_null() & table.next_attempt_at.is_null(False))
+            .exists()
+        )
+
     def claim(self, delivery: records.LogoutDelivery, lease: int) -> bool:
         """Take ``delivery`` for one attempt (counted now; due again after ``lease``
         seconds should this sender die); False if another sender took it first."""

@@ -8,9 +8,7 @@ a barrier; each race is repeated, on SQLite and on PostgreSQL (``OIDC_TEST_DATAB
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -22,6 +20,7 @@ from oidc_core.storage import Storage
 from tests.conftest import new_app
 from tests.flows.test_account_pages import csrf, offline_rp, revoke
 from tests.support.flow import RP, Account, Flow
+from tests.support.race import racing
 from tests.support.tokens import OFFLINE_SCOPES, refresh, userinfo_status
 
 REPEAT = 50
@@ -29,18 +28,8 @@ REPEAT = 50
 
 def race(provider: Provider, *calls: Callable[[], Any]) -> list[Any]:
     """Run each call in its own thread, released at once; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def worker(call: Callable[[], Any]) -> Any:
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            provider.storage.release()
-            provider.storage.close()  # this thread's connection
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(worker, calls))
+    with racing(provider, len(calls)) as racer:
+        return racer.run(list(calls))
 
 
 def live_tokens(storage: Storage, user: Account, rp: RP) -> dict[str, int]:

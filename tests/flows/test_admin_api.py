@@ -19,7 +19,6 @@ from oidc_core import Provider
 from oidc_core.admin import api
 from oidc_core.credentials import digest
 from oidc_core.storage import Audit, Storage
-from tests.flows.test_concurrency import run_together
 from tests.support.flow import RP, Account, Flow, issuer_of
 
 CLIENTS = "/admin/api/clients"
@@ -799,24 +798,6 @@ def test_every_change_is_audited_with_the_token_and_never_a_secret(
     for value in [*secrets, admin.token]:
         assert value not in serialized
         assert value not in caplog.text
-
-
-def test_t63_parallel_double_reset_leaves_exactly_one_secret_valid(
-    admin: Api, provider: Provider, app: webtest.TestApp, alice: Account
-) -> None:
-    created = admin.create()
-    path = f"{CLIENTS}/{created['client_id']}"
-
-    def reset(other: webtest.TestApp) -> tuple[int, str]:
-        response = Api(other, admin.token).call("PATCH", path, {"reset_secret": True}, status=200)
-        return response.status_int, response_json(response)["client_secret"]
-
-    results = run_together(provider, 2, reset)
-    first, second = (secret for _, secret in results)
-    assert first != second
-    works = [token_status(app, rp_of(created, s), alice)[0] == 200 for s in (first, second)]
-    assert sorted(works) == [False, True]
-    assert token_status(app, rp_of(created), alice)[0] == 401
 
 
 def test_grant_types_through_the_api(admin: Api, storage: Storage) -> None:

@@ -22,7 +22,8 @@ import pytest
 import webtest
 
 from oidc_core import Provider, backchannel
-from tests.conftest import make_client, make_user, new_app
+from oidc_core.storage import Storage
+from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
 from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
 from tests.flows.test_admin_console import (
     ADMIN_EMAIL,
@@ -36,6 +37,7 @@ from tests.flows.test_admin_console import (
 from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import confirm, end_session, still_signed_in
 from tests.support.flow import RP, Account, Flow, issuer_of
+from tests.support.mounts import Mount, MountedApp, settings_for
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -327,3 +329,32 @@ def test_the_console_sets_the_backchannel_metadata(
     assert client.backchannel_logout_session_required is True
     form = browser.get(f"/admin/clients/{client_id}")
     assert 'value="https://app.example/bc"' in form.text
+
+
+def another_process(storage: Storage, database_url: str) -> tuple[Provider, MountedApp]:
+    """A new provider on the suite's database, as another worker process would be."""
+    provider = Provider(settings_for("standalone", database_url, **FAST_PASSWORDS), storage=storage)
+    return provider, Mount("standalone", "", provider, provider).browser()
+
+
+def test_deliveries_left_by_a_stopped_process_are_sent_by_another(
+    storage: Storage, database_url: str, receiver: Receiver, alice: Account
+) -> None:
+    """A process that has had no sign-out starts its sender at a request when deliveries
+    wait (queued by a process that stopped before sending them), and only then."""
+    idle, idle_app = another_process(storage, database_url)
+    idle_app.get("/.well-known/openid-configuration")
+    assert not idle.backchannel.running  # nothing waits: no thread
+
+    client = bc_client(storage, receiver, "/left")
+    record = storage.clients.by_client_id(client.client_id)
+    assert record is not None
+    token = backchannel.logout_token(idle, record, alice.subject, "a-stopped-session")
+    storage.sessions.end(0, [(record.id, token)])  # as the stopped process queued it
+
+    other, other_app = another_process(storage, database_url)
+    assert not other.backchannel.running
+    other_app.get("/.well-known/openid-configuration")
+    assert other.backchannel.running
+    receiver.wait_for(1)
+    assert receiver.tokens("/left") == [token]

@@ -495,38 +495,6 @@ def test_double_submitted_consent_gives_one_code(flow: Flow, provider: Provider)
     assert code_rows(provider) == 1
 
 
-def test_parallel_consent_submissions_give_one_code(flow: Flow, provider: Provider) -> None:
-    """T-61: five simultaneous "Allow" clicks: one redirect with a code, the rest 400."""
-    page = consent_page(flow)
-    cookie = {"Cookie": f"{COOKIE}={flow.app.cookies[COOKIE]}"}
-    form = {
-        "interaction": hidden(page, "interaction"),
-        "csrf_token": hidden(page, "csrf_token"),
-        "decision": "allow",
-    }
-    barrier = threading.Barrier(5)
-    results: list[webtest.TestResponse] = []
-
-    def click() -> None:
-        browser = new_app(provider)
-        barrier.wait()
-        try:
-            results.append(browser.post("/consent", form, headers=cookie, expect_errors=True))
-        finally:
-            provider.storage.close()  # this thread's connection
-
-    threads = [threading.Thread(target=click) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    statuses = sorted(r.status_int for r in results)
-    assert statuses == [303, 400, 400, 400, 400], statuses
-    winner = next(r for r in results if r.status_int == 303)
-    assert "code" in assert_rp_redirect(winner)
-    assert code_rows(provider) == 1
-
-
 def test_the_consent_page_names_the_user_and_shows_a_logo_path_on_the_site(
     app: webtest.TestApp, storage: Storage, alice: Account
 ) -> None:

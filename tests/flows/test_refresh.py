@@ -16,7 +16,6 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import make_client
-from tests.flows.test_concurrency import run_together
 from tests.flows.test_token_endpoint import assert_error
 from tests.support.flow import RP, Account, Flow, verify_id_token
 from tests.support.tokens import (
@@ -302,28 +301,6 @@ def test_duplicated_refresh_token_parameter(oflow: Flow, rp: RP) -> None:
     )
     assert_error(response, 400, "invalid_request")
     assert refresh(oflow.app, rp, token).status_int == 200
-
-
-@pytest.mark.parametrize("attempt", range(5))
-def test_t58_one_refresh_token_used_concurrently(
-    oflow: Flow, rp: RP, provider: Provider, attempt: int
-) -> None:
-    token = offline_tokens(oflow)["refresh_token"]
-
-    def request(app: webtest.TestApp) -> tuple[int, dict[str, Any]]:
-        response = refresh(app, rp, token)
-        return response.status_int, response.json
-
-    results = run_together(provider, 10, request)
-
-    statuses = sorted(status for status, _ in results)
-    assert statuses == [200] + [400] * 9, statuses
-    assert all(body["error"] == "invalid_grant" for status, body in results if status != 200)
-    assert live_refresh_tokens(provider) <= 1  # never two live successors
-    successor = next(body["refresh_token"] for status, body in results if status == 200)
-    live = live_refresh_tokens(provider)
-    # 0 when a loser saw the token used and reuse detection revoked the grant
-    assert refresh(oflow.app, rp, successor).status_int == (200 if live else 400)
 
 
 def test_make_client_grant_types_default(storage: Storage) -> None:

@@ -162,7 +162,29 @@ def provider_at(
     if prefix:
         env["SCRIPT_NAME"] = prefix
     run_cli(env, "init")
-    log = tmp / "server.log"
+    with serving(env, port, tmp / "server.log", request) as discovery:
+        yield LiveProvider(issuer=issuer, env=env, metadata=discovery)
+
+
+@contextmanager
+def another_host(live: LiveProvider, tmp: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second ``oidc-core serve`` of the same issuer on the same database, on its own
+    port; its base URL (``http://127.0.0.1:<port>`` plus the issuer's path)."""
+    port = free_port()
+    path = urlsplit(live.issuer).path
+    with serving(live.env, port, tmp / f"server-{port}.log", request):
+        yield f"http://127.0.0.1:{port}{path}"
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], port: int, log: Path, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
+    """``oidc-core serve`` (two workers) on ``port``; its discovery document.
+
+    Its log is shown on failure; once stopped, the log must hold no traceback and no 5xx.
+    """
+    base = f"http://127.0.0.1:{port}{env.get('SCRIPT_NAME', '')}"
     failed_before = request.session.testsfailed
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -173,8 +195,8 @@ def provider_at(
             start_new_session=True,
         )
     try:
-        discovery = wait_for(issuer + "/.well-known/openid-configuration", process, log)
-        yield LiveProvider(issuer=issuer, env=env, metadata=dict(discovery.json()))
+        discovery = wait_for(base + "/.well-known/openid-configuration", process, log)
+        yield dict(discovery.json())
     finally:
         stop(process)
         if request.session.testsfailed > failed_before:
