@@ -64,6 +64,12 @@ class Storage:
         if self.database.in_transaction():
             self.database.rollback()
 
+    def drop_after_failure(self) -> None:
+        """After a failure caught outside a request's error handling: close the connection
+        (it may be broken), unless a transaction is open on it, which its owner ends."""
+        if not self.database.in_transaction():
+            self.close()
+
     def close(self) -> None:
         """Close this thread's connection, whatever state it is in."""
         if self.database.is_closed():

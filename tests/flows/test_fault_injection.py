@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import webtest
 
-from oidc_core import Provider
+from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
 from tests.conftest import new_app
@@ -24,6 +24,7 @@ from tests.flows.test_account_pages import browser, revoke
 from tests.flows.test_admin_api import new_token
 from tests.support.faults import Faults
 from tests.support.flow import RP, Account, Flow, hidden
+from tests.support.mounts import build
 from tests.support.tokens import OFFLINE_SCOPES, offline_client, post_as, refresh
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -319,3 +320,25 @@ def test_t72_discovery_and_jwks_answer_from_the_cache_while_the_database_is_down
     with faults.down():
         assert app.get("/jwks").json == keys
         assert app.get("/.well-known/openid-configuration").json == metadata
+
+
+def test_t72_an_expired_key_cache_serves_the_last_key_set_while_the_database_is_down(
+    provider: Provider, app: webtest.TestApp, faults: Faults, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = app.get("/jwks").json
+    provider.keys.invalidate()  # as if key_cache_seconds had passed
+    with caplog.at_level(logging.WARNING, logger="oidc_core.keys"), faults.down() as fault:
+        assert app.get("/jwks").json == keys
+        assert app.get("/jwks").json == keys  # not retried at once: one failed reload
+    assert fault.count == 1 and "keeping the signing keys" in caplog.text
+    provider.keys.invalidate()
+    assert app.get("/jwks").json == keys  # the database back: read again
+
+
+def test_t72_a_process_that_never_read_its_keys_answers_503(
+    mount_name: str, settings: Settings, storage: Storage, faults: Faults
+) -> None:
+    cold = build(mount_name, settings, storage).browser()  # a new Provider: a new process
+    with faults.down():
+        response = cold.get("/jwks", expect_errors=True)
+    assert is_unavailable_json(response)
