@@ -33,9 +33,12 @@ StorageError: tuple[type[BaseException], ...] = (
 class Storage:
     """The provider's database and its stores."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, echo: bool = False, statement_timeout_ms: int | None = None
+    ) -> None:
+        """``statement_timeout_ms``: see :func:`.db.open_database` (None: no bound)."""
         self.url = url
-        self.database = open_database(url, echo=echo)
+        self.database = open_database(url, echo=echo, statement_timeout_ms=statement_timeout_ms)
         database_proxy.initialize(self.database)
         self.users = UserStore()
         hot = HotPath(self.database)

@@ -19,12 +19,24 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url: str, echo: bool = False) -> Any:
-    """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout."""
+def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None = None) -> Any:
+    """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout.
+
+    ``statement_timeout_ms`` bounds every statement, lock waits included (PostgreSQL's
+    ``statement_timeout``, SQLite's ``busy_timeout``), so that a blocked request ends in a
+    ``StorageError`` (a 503) before the worker timeout kills the worker.  None: no bound on
+    PostgreSQL (schema upgrades), SQLite's default busy timeout.
+    """
     if url.startswith("sqlite:"):
-        db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        pragmas = dict(SQLITE_PRAGMAS)
+        if statement_timeout_ms is not None:
+            pragmas["busy_timeout"] = statement_timeout_ms
+        db = connect(url, pragmas=pragmas, check_same_thread=False)
     elif url.startswith(("postgresql:", "postgres:")):
-        db = connect(url)
+        options = {}
+        if statement_timeout_ms is not None:
+            options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        db = connect(url, **options)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:
