@@ -79,6 +79,19 @@ class LiveProvider:
     issuer: str
     env: dict[str, str]  # the provider's environment, for the CLI
     metadata: dict[str, Any]
+    server_pid: int = 0  # gunicorn's master process
+
+    def worker_pids(self) -> list[int]:
+        """The master's children: the worker processes serving requests now."""
+        children = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if re.search(rf"^PPid:\s+{self.server_pid}$", text, re.MULTILINE):
+                children.append(int(status.parent.name))
+        return children
 
     def cli(self, *args: str, stdin: str = "") -> str:
         return run_cli(self.env, *args, stdin=stdin)
@@ -174,7 +187,9 @@ def provider_at(
         )
     try:
         discovery = wait_for(issuer + "/.well-known/openid-configuration", process, log)
-        yield LiveProvider(issuer=issuer, env=env, metadata=dict(discovery.json()))
+        yield LiveProvider(
+            issuer=issuer, env=env, metadata=dict(discovery.json()), server_pid=process.pid
+        )
     finally:
         stop(process)
         if request.session.testsfailed > failed_before:
