@@ -10,6 +10,7 @@ each failure the whole database is compared, row by row, with its state before.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +20,10 @@ import webtest
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
-from tests.conftest import new_app
+from tests.conftest import make_user, new_app
 from tests.flows.test_account_pages import browser, revoke
 from tests.flows.test_admin_api import new_token
+from tests.flows.test_admin_console import sign_in as console_sign_in
 from tests.support.faults import Faults
 from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.mounts import build
@@ -237,6 +239,27 @@ def test_t70_secret_reset_failing_anywhere_keeps_the_old_secret_alone(
     assert post_as(app, "/introspect", client_a, introspect).status_int == 401
     renewed = RP(client_a.client_id, new_secret, client_a.redirect_uris)
     assert post_as(app, "/introspect", renewed, introspect).status_int == 200
+
+
+def test_t70_console_secret_reset_failing_anywhere_keeps_the_old_secret_alone(
+    provider: Provider, storage: Storage, app: webtest.TestApp, faults: Faults, client_a: RP
+) -> None:
+    make_user(provider, "root@example.com", "an administrator password", is_admin=True)
+    console = new_app(provider)
+    assert (
+        console_sign_in(console, "root@example.com", "an administrator password").status_int == 303
+    )
+    path = f"/admin/clients/{client_a.client_id}/reset-secret"
+    form = {"csrf_token": hidden(console.get(path), "csrf_token"), "grace_seconds": "0"}
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: console.post(path, form, expect_errors=True), is_unavailable_page
+    )
+    assert statements >= 3
+    shown = re.search(r'<code class="secret">([^<]+)</code>', response.text)
+    assert response.status_int == 200 and shown
+    renewed = RP(client_a.client_id, shown.group(1), client_a.redirect_uris)
+    assert post_as(app, "/introspect", renewed, {"token": "x"}).status_int == 200
+    assert post_as(app, "/introspect", client_a, {"token": "x"}).status_int == 401
 
 
 def test_t70_token_revocation_failing_anywhere_never_reports_success(
