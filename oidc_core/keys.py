@@ -13,6 +13,10 @@ key.  A retired key stays in the JWKS until every ID token it may have signed ha
 longest ID token lifetime.  With ``key_rotation_days`` set, the reload rotates lazily when
 the current key is that old; the database makes the promotion race-free (see
 :meth:`oidc_core.storage.keys.KeyStore.rotate`).
+
+When the database fails at a reload, a process that has read its keys once keeps them (the
+JWK Set and discovery keep answering, relying parties can still verify ID tokens) and tries
+again after ``STALE_RETRY_SECONDS``; a process that never read them has nothing to serve.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import jose
 from .records import KeyRecord
-from .storage import Storage
+from .storage import Storage, StorageError
 from .storage.keys import Rotation, RotationRefused
 
 if TYPE_CHECKING:
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ALGORITHM = "RS256"
 DAY = 86400
+STALE_RETRY_SECONDS = 5  # the database failed at a reload: the next attempt, not before
 
 
 class NoSigningKey(RuntimeError):
@@ -100,35 +105,54 @@ class KeyRing:
         self._refresh_seconds = settings.key_cache_seconds
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
+        self._retry_at = float("-inf")
         self._parsed: dict[str, jose.SigningKey] = {}
         self._current: dict[str, jose.SigningKey] = {}
         self._published: list[jose.SigningKey] = []
 
     def invalidate(self) -> None:
         """Read the keys again at the next use (after this process changed them)."""
-        self._loaded_at = float("-inf")
+        self._loaded_at = self._retry_at = float("-inf")
+
+    def _is_fresh(self) -> bool:
+        now = time.monotonic()
+        return now - self._loaded_at < self._refresh_seconds or now < self._retry_at
 
     def _refresh_if_stale(self) -> None:
-        if time.monotonic() - self._loaded_at < self._refresh_seconds:
+        if self._is_fresh():
             return
         with self._lock:
-            if time.monotonic() - self._loaded_at < self._refresh_seconds:
+            if self._is_fresh():
                 return
-            rotate_due(self._storage, self._settings)
-            records = published(
-                self._storage.keys.all(),
-                retirement_horizon(self._storage, self._settings),
-                time.time(),
-            )
-            parsed = {
-                record.kid: self._parsed.get(record.kid)
-                or jose.load_signing_key(record.private_pem, record.alg, record.kid)
-                for record in records
-            }
-            self._parsed = parsed
-            self._published = [parsed[r.kid] for r in records]
-            self._current = {r.alg: parsed[r.kid] for r in records if r.state == "current"}
-            self._loaded_at = time.monotonic()
+            try:
+                self._reload()
+            except StorageError:
+                if not self._published:
+                    raise  # never read: nothing to serve
+                self._storage.drop_after_failure()
+                self._retry_at = time.monotonic() + STALE_RETRY_SECONDS
+                log.warning(
+                    "the database failed: keeping the signing keys read before, "
+                    "trying again in %d s",
+                    STALE_RETRY_SECONDS,
+                )
+
+    def _reload(self) -> None:
+        rotate_due(self._storage, self._settings)
+        records = published(
+            self._storage.keys.all(),
+            retirement_horizon(self._storage, self._settings),
+            time.time(),
+        )
+        parsed = {
+            record.kid: self._parsed.get(record.kid)
+            or jose.load_signing_key(record.private_pem, record.alg, record.kid)
+            for record in records
+        }
+        self._parsed = parsed
+        self._published = [parsed[r.kid] for r in records]
+        self._current = {r.alg: parsed[r.kid] for r in records if r.state == "current"}
+        self._loaded_at = time.monotonic()
 
     def current(self, alg: str = DEFAULT_ALGORITHM) -> jose.SigningKey:
         self._refresh_if_stale()

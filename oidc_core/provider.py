@@ -135,7 +135,11 @@ class Provider:
         """``accounts``: a host's own account source (default: the ``oidc_user`` table);
         ``host_login``: the host's signed-in user for a request (``docs/hosting.md``)."""
         self.settings = settings
-        self.storage = storage or Storage(settings.database_url, echo=settings.sql_echo)
+        self.storage = storage or Storage(
+            settings.database_url,
+            echo=settings.sql_echo,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+        )
         self.keys = KeyRing(self.storage, settings)
         self.passwords = PasswordService(settings)
         self.metrics = Metrics()

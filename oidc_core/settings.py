@@ -48,6 +48,12 @@ class Settings:
         "per process: `postgresql+pool://user@host/db?max_connections=20&stale_timeout=300`.",
         "sqlite:///oidc-core.db",
     )
+    database_statement_timeout_ms: int = _doc(
+        "Longest a database statement may take, waiting for a lock included, in "
+        "milliseconds; beyond it the request is answered 503. Keep it well under the worker "
+        "timeout (30 s): PostgreSQL's `statement_timeout`, SQLite's busy timeout.",
+        5000,
+    )
     code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)
     access_token_ttl: int = _doc("Lifetime of an access token, in seconds.", 3600)
     id_token_ttl: int = _doc("Lifetime of an ID token, in seconds.", 3600)
@@ -184,6 +190,7 @@ class Settings:
             "max_param_length",
             "max_header_bytes",
             "max_url_length",
+            "database_statement_timeout_ms",
             "login_lock_threshold",
             "login_pair_lock_threshold",
             "login_ip_lock_threshold",

@@ -15,7 +15,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, one per core: signing and password hashing are CPU-bound (GUNICORN_WORKERS).
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "sync"
-timeout = 30  # a worker silent this long is restarted
+# A worker silent this long is killed and restarted.  Keep OIDC_DATABASE_STATEMENT_TIMEOUT_MS
+# (5000 by default) well under it: a request blocked on the database then ends in a 503.
+timeout = 30
 graceful_timeout = 30  # time to finish requests on reload or stop
 keepalive = 5  # seconds, for the proxy's keep-alive connections
 max_requests = 10000  # recycle workers now and then ...

@@ -165,14 +165,16 @@ def reset_secret(admin: AdminRequest, client_id: str) -> Response:
     grace = admin.field("grace_seconds")
     try:
         seconds = whole_number("grace_seconds", grace, "must be a whole number of seconds")
-        secret = admin.op.clients.reset_secret(client_id, admin.actor, seconds or 0)
+        # One transaction that also reads the client back: nothing after the commit can
+        # fail and leave a new secret stored that nobody was shown.
+        client, secret = admin.op.clients.change(
+            client_id, {}, admin.actor, reset_secret=True, grace_seconds=seconds or 0
+        )
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     except InvalidMetadata as error:
         return _reset_form(admin, client, grace, errors_of(error), status=400)
-    return admin.page(
-        "admin_secret.html", client=admin.client(client_id), secret=secret, grace=seconds or 0
-    )
+    return admin.page("admin_secret.html", client=client, secret=secret, grace=seconds or 0)
 
 
 def _reset_form(

@@ -124,11 +124,14 @@ class ClientAdmin:
             )
         if not needs_secret:
             return self.update(client_id, data, actor), None
+        # The client is read back inside the transaction: a failure after the commit would
+        # leave a new secret stored that nobody was shown (and the old one dead).
         with write_transaction(self._storage.database):
             if data:
                 self.update(client_id, data, actor)
             secret = self.reset_secret(client_id, actor, grace_seconds)
-        return self.get(client_id), secret
+            changed = self.get(client_id)
+        return changed, secret
 
     def delete(self, client_id: str, actor: str) -> None:
         """Delete the client and every code, token and consent it has."""

@@ -36,9 +36,12 @@ StorageError: tuple[type[BaseException], ...] = (
 class Storage:
     """The provider's database and its stores."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, echo: bool = False, statement_timeout_ms: int | None = None
+    ) -> None:
+        """``statement_timeout_ms``: see :func:`.db.open_database` (None: no bound)."""
         self.url = url
-        self.database = open_database(url, echo=echo)
+        self.database = open_database(url, echo=echo, statement_timeout_ms=statement_timeout_ms)
         database_proxy.initialize(self.database)
         self.users = UserStore()
         hot = HotPath(self.database)
@@ -91,6 +94,12 @@ class Storage:
             self.database.rollback()
         if is_pooled(self.database) and not self.database.is_closed():
             self.database.close()
+
+    def drop_after_failure(self) -> None:
+        """After a failure caught outside a request's error handling: close the connection
+        (it may be broken), unless a transaction is open on it, which its owner ends."""
+        if not self.database.in_transaction():
+            self.close()
 
     def close(self) -> None:
         """Close this thread's connection, whatever state it is in."""

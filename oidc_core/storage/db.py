@@ -29,15 +29,24 @@ POOLED_SCHEMES = ("postgresql+pool:", "postgres+pool:")
 POOL_WAIT_SECONDS = 10
 
 
-def open_database(url: str, echo: bool = False) -> Any:
+def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None = None) -> Any:
     """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout.
 
     ``postgresql+pool://...?max_connections=20&stale_timeout=300`` opens a connection pool
     (:mod:`playhouse.pool`): each request returns its connection to the pool when it ends,
     and waits up to ``timeout`` seconds (default :data:`POOL_WAIT_SECONDS`) for a free one.
-    The query's other parameters go to the driver (``application_name=...``)."""
+    The query's other parameters go to the driver (``application_name=...``).
+
+    ``statement_timeout_ms`` bounds every statement, lock waits included (PostgreSQL's
+    ``statement_timeout``, SQLite's ``busy_timeout``), so that a blocked request ends in a
+    ``StorageError`` (a 503) before the worker timeout kills the worker.  None: no bound on
+    PostgreSQL (schema upgrades), SQLite's default busy timeout.
+    """
     if url.startswith("sqlite:"):
-        db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        pragmas = dict(SQLITE_PRAGMAS)
+        if statement_timeout_ms is not None:
+            pragmas["busy_timeout"] = statement_timeout_ms
+        db = connect(url, pragmas=pragmas, check_same_thread=False)
     elif url.startswith(POSTGRESQL_SCHEMES + POOLED_SCHEMES):
         # An unreachable server fails in seconds, not at the kernel's TCP timeout (health
         # checks rely on it); a connect_timeout in the URL wins.
@@ -47,6 +56,8 @@ def open_database(url: str, echo: bool = False) -> Any:
         )
         if url.startswith(POOLED_SCHEMES) and "timeout" not in query:
             options["timeout"] = POOL_WAIT_SECONDS
+        if statement_timeout_ms is not None:
+            options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         db = connect(url, **options)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")

@@ -79,6 +79,19 @@ class LiveProvider:
     issuer: str
     env: dict[str, str]  # the provider's environment, for the CLI
     metadata: dict[str, Any]
+    server_pid: int = 0  # gunicorn's master process
+
+    def worker_pids(self) -> list[int]:
+        """The master's children: the worker processes serving requests now."""
+        children = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if re.search(rf"^PPid:\s+{self.server_pid}$", text, re.MULTILINE):
+                children.append(int(status.parent.name))
+        return children
 
     def cli(self, *args: str, stdin: str = "") -> str:
         return run_cli(self.env, *args, stdin=stdin)
@@ -162,8 +175,8 @@ def provider_at(
     if prefix:
         env["SCRIPT_NAME"] = prefix
     run_cli(env, "init")
-    with serving(env, port, tmp / "server.log", request) as discovery:
-        yield LiveProvider(issuer=issuer, env=env, metadata=discovery)
+    with serving(env, port, tmp / "server.log", request) as (discovery, pid):
+        yield LiveProvider(issuer=issuer, env=env, metadata=discovery, server_pid=pid)
 
 
 @contextmanager
@@ -179,8 +192,9 @@ def another_host(live: LiveProvider, tmp: Path, request: pytest.FixtureRequest) 
 @contextmanager
 def serving(
     env: dict[str, str], port: int, log: Path, request: pytest.FixtureRequest
-) -> Iterator[dict[str, Any]]:
-    """``oidc-core serve`` (two workers) on ``port``; its discovery document.
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """``oidc-core serve`` (two workers) on ``port``; its discovery document and gunicorn's
+    pid.
 
     Its log is shown on failure; once stopped, the log must hold no traceback and no 5xx.
     """
@@ -196,7 +210,7 @@ def serving(
         )
     try:
         discovery = wait_for(base + "/.well-known/openid-configuration", process, log)
-        yield dict(discovery.json())
+        yield dict(discovery.json()), process.pid
     finally:
         stop(process)
         if request.session.testsfailed > failed_before:

@@ -1,0 +1,367 @@
+"""The database failing under a request: a 503, and nothing half-written (T-66..T-72).
+
+The faults are real ones at the driver boundary (:mod:`tests.support.faults`): the
+provider's own database object refuses a statement, a ``BEGIN`` or a ``COMMIT`` with the
+``OperationalError`` peewee raises when the server is gone.  Each write operation is failed
+at every one of its statements in turn, so every "between two statements" is covered; after
+each failure the whole database is compared, row by row, with its state before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import webtest
+
+from oidc_core import Provider, Settings
+from oidc_core.storage import Storage
+from oidc_core.storage.models import ALL_MODELS
+from tests.conftest import make_user, new_app
+from tests.flows.test_account_pages import browser, revoke
+from tests.flows.test_admin_api import new_token
+from tests.flows.test_admin_console import sign_in as console_sign_in
+from tests.support.faults import Faults
+from tests.support.flow import RP, Account, Flow, hidden
+from tests.support.mounts import build
+from tests.support.tokens import OFFLINE_SCOPES, offline_client, post_as, refresh
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def faults(storage: Storage) -> Faults:
+    return Faults(storage.database)
+
+
+def snapshot(storage: Storage) -> Snapshot:
+    """Every row of every table, in a fixed order."""
+    db = storage.database
+    tables = {}
+    for model in ALL_MODELS:
+        name = model._meta.table_name
+        rows = db.execute_sql(f"SELECT * FROM {name}").fetchall()
+        tables[name] = sorted((tuple(row) for row in rows), key=repr)
+    return tables
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def is_unavailable_json(response: webtest.TestResponse) -> bool:
+    return (
+        response.status_int == 503
+        and response.content_type == "application/json"
+        and response.json["error"] == "temporarily_unavailable"
+        and "correlation id" in response.json["error_description"]
+        and bool(response.headers.get("Retry-After"))
+        and response.headers.get("Cache-Control") == "no-store"
+        and "Traceback" not in response.text
+    )
+
+
+def is_unavailable_page(response: webtest.TestResponse) -> bool:
+    return (
+        response.status_int == 503
+        and response.content_type == "text/html"
+        and "Location" not in response.headers
+        and bool(response.headers.get("Retry-After"))
+        and "correlation id" in response.text
+        and "Traceback" not in response.text
+    )
+
+
+def fail_at_every_statement(
+    storage: Storage,
+    faults: Faults,
+    operation: Callable[[], webtest.TestResponse],
+    unavailable: Callable[[webtest.TestResponse], bool],
+    bookkeeping: str = "",
+    check: Callable[[], None] = lambda: None,
+) -> tuple[int, webtest.TestResponse]:
+    """Run ``operation`` with statement 1, 2, ... failing until it runs to its end without
+    reaching the failing one.  Each failed run must answer ``unavailable`` and leave every
+    table as it was (but ``bookkeeping``, a table that records the attempt itself, such as
+    an admin token's last use; ``check`` then says what may have changed in it).  Returns
+    how many statements the operation has and its answer once the database works."""
+    before = snapshot(storage)
+    for index in range(1, 200):
+        with faults.failing_at(index) as fault:
+            response = operation()
+        if not fault.fired:
+            return index - 1, response
+        assert unavailable(response), (index, fault.fired, response.status, response.text[:300])
+        after = snapshot(storage)
+        changed = [name for name in changed_tables(before, after) if name != bookkeeping]
+        assert changed == [], (index, fault.fired)
+        check()
+    raise AssertionError("the operation never ended")
+
+
+# -- T-66: every endpoint family, the database unreachable -------------------------------
+
+
+def signed_in_consent_page(app: webtest.TestApp, rp: RP, user: Account) -> webtest.TestResponse:
+    flow = Flow(app, rp, user)
+    start = flow.start()
+    login_page = app.get(start.headers["Location"])
+    consent = app.get(flow.login(login_page).headers["Location"])
+    assert "decision" in consent.text
+    return consent
+
+
+def test_t66_browser_endpoints_answer_a_503_page_without_redirect(
+    provider: Provider,
+    app: webtest.TestApp,
+    faults: Faults,
+    client_a: RP,
+    alice: Account,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flow = Flow(app, client_a, alice)
+    login_page = app.get(flow.start().headers["Location"])
+    consent_page = signed_in_consent_page(new_app(provider), client_a, alice)
+    account = browser(provider, alice)
+    requests: dict[str, Callable[[], webtest.TestResponse]] = {
+        "authorize": flow.start,
+        "login": lambda: flow.login(login_page),
+        "consent": lambda: Flow(consent_page.test_app, client_a, alice).consent(consent_page),
+        "end_session": lambda: app.get("/end_session", expect_errors=True),
+        "account": lambda: account.get("/account/", expect_errors=True),
+        "account sign-in": lambda: new_app(provider).get("/account/login", expect_errors=True),
+        "admin console": lambda: app.get("/admin/login", expect_errors=True),
+    }
+    for name, request in requests.items():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="oidc_core.provider"), faults.down() as fault:
+            response = request()
+        assert fault.fired, f"{name} did not reach the database"
+        assert is_unavailable_page(response), (name, response.status, response.text[:300])
+        correlation = response.text.split("correlation id ")[1][:16]
+        assert correlation in caplog.text, name
+
+
+def test_t66_api_endpoints_answer_temporarily_unavailable_json(
+    provider: Provider,
+    app: webtest.TestApp,
+    faults: Faults,
+    client_a: RP,
+    alice: Account,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flow = Flow(app, client_a, alice)
+    code = flow.authorize()["code"]
+    access = flow.token(code).json["access_token"]
+    bearer = {"Authorization": "Bearer " + access}
+    admin = {"Authorization": "Bearer " + new_token(provider)[1]}
+    requests: dict[str, Callable[[], webtest.TestResponse]] = {
+        "token": lambda: flow.token(code),
+        "userinfo": lambda: app.get("/userinfo", headers=bearer, expect_errors=True),
+        "revoke": lambda: post_as(app, "/revoke", client_a, {"token": access}),
+        "introspect": lambda: post_as(app, "/introspect", client_a, {"token": access}),
+        "admin API": lambda: app.get("/admin/api/clients", headers=admin, expect_errors=True),
+    }
+    for name, request in requests.items():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="oidc_core.provider"), faults.down() as fault:
+            response = request()
+        assert fault.fired, f"{name} did not reach the database"
+        assert is_unavailable_json(response), (name, response.status, response.text[:300])
+        correlation = response.json["error_description"].split("correlation id ")[1][:16]
+        assert correlation in caplog.text, name
+    # and the database back, everything works again
+    assert app.get("/userinfo", headers=bearer).status_int == 200
+
+
+# -- T-67..T-70: a failure between any two statements writes nothing --------------------
+
+
+def test_t67_code_redemption_failing_anywhere_leaves_the_code_redeemable_once(
+    storage: Storage, app: webtest.TestApp, faults: Faults, client_a: RP, alice: Account
+) -> None:
+    flow = Flow(app, client_a, alice)
+    code = flow.authorize()["code"]
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: flow.token(code), is_unavailable_json
+    )
+    assert statements >= 4
+    assert response.status_int == 200, response.text
+    assert flow.token(code).json["error"] == "invalid_grant"
+
+
+def test_t68_refresh_rotation_failing_anywhere_keeps_the_old_token_and_no_successor(
+    storage: Storage, app: webtest.TestApp, faults: Faults, alice: Account
+) -> None:
+    rp = offline_client(storage)
+    flow = Flow(app, rp, alice, scope=OFFLINE_SCOPES)
+    old = flow.token(flow.authorize()["code"]).json["refresh_token"]
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: refresh(app, rp, old), is_unavailable_json
+    )
+    assert statements >= 4
+    assert response.status_int == 200 and response.json["refresh_token"] != old
+    assert refresh(app, rp, response.json["refresh_token"]).status_int == 200
+
+
+def test_t69_consent_failing_anywhere_stores_no_consent_or_code_and_does_not_redirect(
+    provider: Provider, storage: Storage, faults: Faults, client_a: RP, alice: Account
+) -> None:
+    page = signed_in_consent_page(new_app(provider), client_a, alice)
+    flow = Flow(page.test_app, client_a, alice)
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: flow.consent(page), is_unavailable_page
+    )
+    assert statements >= 3
+    assert response.status_int in (302, 303)
+    assert response.headers["Location"].startswith(client_a.redirect_uris[0])
+
+
+def test_t70_secret_reset_failing_anywhere_keeps_the_old_secret_alone(
+    provider: Provider, storage: Storage, app: webtest.TestApp, faults: Faults, client_a: RP
+) -> None:
+    admin = {"Authorization": "Bearer " + new_token(provider)[1]}
+    path = f"/admin/api/clients/{client_a.client_id}"
+
+    def reset() -> webtest.TestResponse:
+        return app.patch_json(path, {"reset_secret": True}, headers=admin, expect_errors=True)
+
+    statements, response = fail_at_every_statement(
+        storage, faults, reset, is_unavailable_json, bookkeeping="oidc_admin_token"
+    )
+    assert statements >= 3
+    assert response.status_int == 200
+    new_secret = response.json["client_secret"]
+    introspect = {"token": "x"}
+    assert post_as(app, "/introspect", client_a, introspect).status_int == 401
+    renewed = RP(client_a.client_id, new_secret, client_a.redirect_uris)
+    assert post_as(app, "/introspect", renewed, introspect).status_int == 200
+
+
+def test_t70_console_secret_reset_failing_anywhere_keeps_the_old_secret_alone(
+    provider: Provider, storage: Storage, app: webtest.TestApp, faults: Faults, client_a: RP
+) -> None:
+    make_user(provider, "root@example.com", "an administrator password", is_admin=True)
+    console = new_app(provider)
+    assert (
+        console_sign_in(console, "root@example.com", "an administrator password").status_int == 303
+    )
+    path = f"/admin/clients/{client_a.client_id}/reset-secret"
+    form = {"csrf_token": hidden(console.get(path), "csrf_token"), "grace_seconds": "0"}
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: console.post(path, form, expect_errors=True), is_unavailable_page
+    )
+    assert statements >= 3
+    shown = re.search(r'<code class="secret">([^<]+)</code>', response.text)
+    assert response.status_int == 200 and shown
+    renewed = RP(client_a.client_id, shown.group(1), client_a.redirect_uris)
+    assert post_as(app, "/introspect", renewed, {"token": "x"}).status_int == 200
+    assert post_as(app, "/introspect", client_a, {"token": "x"}).status_int == 401
+
+
+def test_t70_token_revocation_failing_anywhere_never_reports_success(
+    storage: Storage, app: webtest.TestApp, faults: Faults, alice: Account
+) -> None:
+    rp = offline_client(storage)
+    flow = Flow(app, rp, alice, scope=OFFLINE_SCOPES)
+    tokens = flow.token(flow.authorize()["code"]).json
+    body = {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"}
+    statements, response = fail_at_every_statement(
+        storage, faults, lambda: post_as(app, "/revoke", rp, body), is_unavailable_json
+    )
+    assert statements >= 2
+    assert response.status_int == 200
+    assert refresh(app, rp, tokens["refresh_token"]).json["error"] == "invalid_grant"
+
+
+def test_t70_account_revoke_failing_anywhere_leaves_the_grant_intact(
+    provider: Provider, storage: Storage, faults: Faults, alice: Account
+) -> None:
+    rp = offline_client(storage)
+    account = browser(provider, alice)
+    flow = Flow(account, rp, alice, scope=OFFLINE_SCOPES)
+    tokens = flow.token(flow.authorize()["code"]).json
+    token = hidden(account.get("/account/"), "csrf_token")
+    statements, response = fail_at_every_statement(
+        storage,
+        faults,
+        lambda: revoke(account, rp.client_id, token=token),
+        is_unavailable_page,
+    )
+    assert statements >= 3
+    assert response.status_int == 303, response.text[:300]
+    assert refresh(account, rp, tokens["refresh_token"]).json["error"] == "invalid_grant"
+
+
+def throttle_counters(storage: Storage) -> list[int]:
+    rows = storage.database.execute_sql("SELECT failures FROM oidc_login_throttle").fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def counted_on_every_key_or_none(storage: Storage) -> None:
+    counters = throttle_counters(storage)
+    assert counters == [] or (len(counters) == 3 and len(set(counters)) == 1), counters
+
+
+def test_sign_in_throttle_counting_failing_anywhere_counts_on_all_keys_or_none(
+    provider: Provider, storage: Storage, faults: Faults, alice: Account
+) -> None:
+    """The attempt is counted before the password is checked (``oidc_core.throttle``): a
+    failure after that count committed leaves it counted (failing closed), on the address,
+    the pair and the account alike; a failure inside it counts nothing."""
+    app = new_app(provider)
+    form = {
+        "csrf_token": hidden(app.get("/account/login"), "csrf_token"),
+        "email": alice.email,
+        "password": "a wrong password",
+    }
+    statements, response = fail_at_every_statement(
+        storage,
+        faults,
+        lambda: app.post("/account/login", form, expect_errors=True),
+        is_unavailable_page,
+        bookkeeping="oidc_login_throttle",
+        check=lambda: counted_on_every_key_or_none(storage),
+    )
+    assert statements >= 3
+    assert response.status_int in (401, 429)
+    counted_on_every_key_or_none(storage)
+    assert throttle_counters(storage)[0] >= 1
+
+
+# -- T-72: discovery and the JWK Set without the database -------------------------------
+
+
+def test_t72_discovery_and_jwks_answer_from_the_cache_while_the_database_is_down(
+    app: webtest.TestApp, faults: Faults
+) -> None:
+    keys = app.get("/jwks").json
+    metadata = app.get("/.well-known/openid-configuration").json
+    with faults.down():
+        assert app.get("/jwks").json == keys
+        assert app.get("/.well-known/openid-configuration").json == metadata
+
+
+def test_t72_an_expired_key_cache_serves_the_last_key_set_while_the_database_is_down(
+    provider: Provider, app: webtest.TestApp, faults: Faults, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = app.get("/jwks").json
+    provider.keys.invalidate()  # as if key_cache_seconds had passed
+    with caplog.at_level(logging.WARNING, logger="oidc_core.keys"), faults.down() as fault:
+        assert app.get("/jwks").json == keys
+        assert app.get("/jwks").json == keys  # not retried at once: one failed reload
+    assert fault.count == 1 and "keeping the signing keys" in caplog.text
+    provider.keys.invalidate()
+    assert app.get("/jwks").json == keys  # the database back: read again
+
+
+def test_t72_a_process_that_never_read_its_keys_answers_503(
+    mount_name: str, settings: Settings, storage: Storage, faults: Faults
+) -> None:
+    cold = build(mount_name, settings, storage).browser()  # a new Provider: a new process
+    with faults.down():
+        response = cold.get("/jwks", expect_errors=True)
+    assert is_unavailable_json(response)
