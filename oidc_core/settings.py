@@ -43,8 +43,9 @@ class Settings:
         "http://127.0.0.1:8000",
     )
     database_url: str = _doc(
-        "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db` or "
-        "`postgresql://user@host/db` (needs the `postgresql` extra).",
+        "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db`, "
+        "`postgresql://user@host/db` (needs the `postgresql` extra) or "
+        "`mysql://user:password@host/db` for MySQL or MariaDB (needs the `mysql` extra).",
         "sqlite:///oidc-core.db",
     )
     code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)
@@ -212,8 +213,10 @@ class Settings:
             or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
         ):
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
-        if self.database_url.split(":", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
-            raise ConfigurationError("database_url: scheme must be sqlite:// or postgresql://")
+        if self.database_url.split(":", 1)[0] not in {"sqlite", "postgresql", "postgres", "mysql"}:
+            raise ConfigurationError(
+                "database_url: scheme must be sqlite://, postgresql:// or mysql://"
+            )
 
     @property
     def is_loopback(self) -> bool:
