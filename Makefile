@@ -2,7 +2,8 @@
 #   make serve   virtualenv + install + SQLite database with a key, demo user and client,
 #                then the provider on http://127.0.0.1:8000 under gunicorn
 #   make test    virtualenv + test dependencies, then the test suite (SQLite by default;
-#                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+#                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL,
+#                mysql://... for MySQL or MariaDB)
 #   make messages  re-extract the pages' messages into the translation catalogs
 #                  (oidc_core/ui/locale, docs/translations.md)
 

@@ -43,9 +43,10 @@ class Settings:
         "http://127.0.0.1:8000",
     )
     database_url: str = _doc(
-        "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db` or "
-        "`postgresql://user@host/db` (needs the `postgresql` extra), or a pool of connections "
-        "per process: `postgresql+pool://user@host/db?max_connections=20&stale_timeout=300`.",
+        "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db`, "
+        "`postgresql://user@host/db` (needs the `postgresql` extra), a pool of connections "
+        "per process: `postgresql+pool://user@host/db?max_connections=20&stale_timeout=300`, "
+        "or `mysql://user:password@host/db` for MySQL or MariaDB (needs the `mysql` extra).",
         "sqlite:///oidc-core.db",
     )
     database_statement_timeout_ms: int = _doc(
@@ -228,10 +229,11 @@ class Settings:
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
         if self.log_format not in ("text", "json"):
             raise ConfigurationError("log_format: must be text or json")
-        schemes = {"sqlite", "postgresql", "postgres", "postgresql+pool", "postgres+pool"}
+        schemes = {"sqlite", "postgresql", "postgres", "postgresql+pool", "postgres+pool", "mysql"}
         if self.database_url.split(":", 1)[0] not in schemes:
             raise ConfigurationError(
-                "database_url: scheme must be sqlite://, postgresql:// or postgresql+pool://"
+                "database_url: scheme must be sqlite://, postgresql://, postgresql+pool:// "
+                "or mysql://"
             )
 
     @property

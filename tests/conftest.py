@@ -134,7 +134,7 @@ def check_invariants(storage: Storage) -> None:
         "SELECT code_id, COUNT(*) FROM oidc_access_token WHERE code_id IS NOT NULL "
         "GROUP BY code_id HAVING COUNT(*) > 1"
     ).fetchall()
-    assert families == [], f"more than one token family for a code: {families}"
+    assert list(families) == [], f"more than one token family for a code: {families}"
     late = db.execute_sql(
         "SELECT COUNT(*) FROM oidc_authorization_code WHERE used_at > expires_at"
     ).fetchone()[0]

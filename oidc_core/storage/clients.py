@@ -111,21 +111,25 @@ class ClientStore:
         secret = credentials.new_client_secret()
         now = int(time.time())
         keep_previous = grace_seconds > 0
+        confidential = (models.Client.client_id == client_id) & (
+            models.Client.is_public == False  # noqa: E712
+        )
         with write_transaction(database_proxy):
+            # Two statements: MySQL/MariaDB assign left to right, so in one UPDATE the
+            # previous secret would read the new one (standard SQL reads the old row).
             changed = (
                 models.Client.update(
-                    secret_digest=credentials.digest(secret),
                     previous_secret_digest=(models.Client.secret_digest if keep_previous else None),
                     previous_secret_expires_at=now + grace_seconds if keep_previous else None,
-                    updated_at=now,
                 )
-                .where(
-                    (models.Client.client_id == client_id) & (models.Client.is_public == False)  # noqa: E712
-                )
+                .where(confidential)
                 .execute()
             )
             if not changed:
                 return None
+            models.Client.update(secret_digest=credentials.digest(secret), updated_at=now).where(
+                confidential
+            ).execute()
             _record(audit, client_id, now)
         return secret
 

@@ -22,6 +22,16 @@ SQLITE_PRAGMAS = {
 CONNECT_TIMEOUT = 5  # seconds, PostgreSQL
 
 
+# MySQL/MariaDB sessions behave like PostgreSQL's where the code relies on it: READ COMMITTED
+# (each statement sees the rows committed before it; InnoDB's default REPEATABLE READ would
+# let a transaction read a stale snapshot), strict mode (a value too long for its column is
+# an error, never truncated), double quotes around identifiers as in standard SQL, and
+# utf8mb4 with a binary collation (client IDs, digests and keys compare case-sensitively).
+MYSQL_SQL_MODE = "STRICT_ALL_TABLES,ANSI_QUOTES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION"
+MYSQL_SESSION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+MYSQL_COLLATION = "utf8mb4_bin"
+
+
 POSTGRESQL_SCHEMES = ("postgresql:", "postgres:")
 POOLED_SCHEMES = ("postgresql+pool:", "postgres+pool:")
 # How long a request waits for a free pooled connection (``timeout=`` in the URL) before
@@ -30,7 +40,9 @@ POOL_WAIT_SECONDS = 10
 
 
 def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None = None) -> Any:
-    """Open ``sqlite:///...`` or ``postgresql://...``; SQLite gets WAL and a busy timeout.
+    """Open ``sqlite:///...``, ``postgresql://...`` or ``mysql://...``; SQLite gets WAL and a
+    busy timeout; MySQL/MariaDB the session settings above, and the number of rows an UPDATE
+    matched (not only those it changed) as PostgreSQL and SQLite report it.
 
     ``postgresql+pool://...?max_connections=20&stale_timeout=300`` opens a connection pool
     (:mod:`playhouse.pool`): each request returns its connection to the pool when it ends,
@@ -59,6 +71,19 @@ def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None
         if statement_timeout_ms is not None:
             options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         db = connect(url, **options)
+    elif url.startswith("mysql:"):
+        try:
+            from pymysql.constants import CLIENT
+        except ImportError:
+            raise ValueError("mysql:// needs PyMySQL: pip install 'oidc-core[mysql]'") from None
+        db = connect(
+            url,
+            charset="utf8mb4",
+            collation=MYSQL_COLLATION,
+            sql_mode=MYSQL_SQL_MODE,
+            init_command=MYSQL_SESSION,
+            client_flag=CLIENT.FOUND_ROWS,
+        )
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:
@@ -88,3 +113,10 @@ def write_transaction(db: Any) -> Iterator[None]:
     else:
         with db.atomic():
             yield
+
+
+def is_mysql(db: Any) -> bool:
+    """MySQL or MariaDB (``db`` may be the proxy)."""
+    if isinstance(db, peewee.DatabaseProxy):
+        db = db.obj
+    return isinstance(db, peewee.MySQLDatabase)

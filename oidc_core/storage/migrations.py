@@ -17,6 +17,7 @@ import peewee
 from playhouse import migrate
 
 from . import models
+from .db import MYSQL_COLLATION, is_mysql
 
 
 def _v1_initial(db: peewee.Database) -> None:
@@ -95,9 +96,33 @@ def _v4_key_rotation_client_alg(db: peewee.Database) -> None:
     for sql in (
         "UPDATE oidc_signing_key SET activated_at = created_at WHERE state = 'current'",
         "UPDATE oidc_signing_key SET retired_at = created_at WHERE state = 'retired'",
-        "CREATE UNIQUE INDEX oidc_signing_key_one_live ON oidc_signing_key (alg, state) "
-        "WHERE state IN ('next', 'current')",
     ):
+        db.execute_sql(sql)  # type: ignore[no-untyped-call]
+    create_one_live_key_index(db)
+
+
+def create_one_live_key_index(db: peewee.Database) -> None:
+    """At most one ``next`` and one ``current`` signing key per algorithm, enforced by the
+    database (schema version 4): two processes rotating at once cannot both promote.
+
+    SQLite and PostgreSQL: a partial unique index on ``(alg, state)`` for those two states.
+    MySQL/MariaDB have no partial index: a generated column ``live_state`` holds the state
+    of a next or current key and NULL for a retired one, and a unique index on
+    ``(alg, live_state)`` allows any number of NULLs.  The column is computed by the
+    database and stays out of the model."""
+    statements: tuple[str, ...]
+    if is_mysql(db):
+        statements = (
+            "ALTER TABLE oidc_signing_key ADD COLUMN live_state VARCHAR(16) AS "
+            "(CASE WHEN state IN ('next', 'current') THEN state END) STORED",
+            "CREATE UNIQUE INDEX oidc_signing_key_one_live ON oidc_signing_key (alg, live_state)",
+        )
+    else:
+        statements = (
+            "CREATE UNIQUE INDEX oidc_signing_key_one_live ON oidc_signing_key (alg, state) "
+            "WHERE state IN ('next', 'current')",
+        )
+    for sql in statements:
         db.execute_sql(sql)  # type: ignore[no-untyped-call]
 
 
@@ -289,12 +314,15 @@ def upgrade(db: peewee.Database) -> tuple[int, int]:
     """Create or upgrade the schema; returns (version before, version after).
 
     Raises :class:`SchemaTooNew` on a database of a newer oidc-core, touching nothing."""
+    if is_mysql(db):
+        _mysql_binary_collation(db)
     before = current_version(db)
     if before > LATEST:
         raise SchemaTooNew(before)
     if before == 0:
         with db.atomic():
             db.create_tables(models.ALL_MODELS)
+            create_one_live_key_index(db)
             models.SchemaVersion.create(version=LATEST)
         return 0, LATEST
     with _sqlite_foreign_keys_off(db):
@@ -303,6 +331,16 @@ def upgrade(db: peewee.Database) -> tuple[int, int]:
                 MIGRATIONS[number - 1](db)
                 models.SchemaVersion.create(version=number)
     return before, LATEST
+
+
+def _mysql_binary_collation(db: peewee.Database) -> None:
+    """MySQL/MariaDB compare text case-insensitively by default (``utf8mb4_general_ci``
+    and the like); client IDs, digests, subjects and emails compare exactly on SQLite and
+    PostgreSQL, and must here too.  The tables this module creates take the database's
+    default, so the default becomes ``utf8mb4`` with the binary collation."""
+    db.execute_sql(  # type: ignore[no-untyped-call]
+        f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {MYSQL_COLLATION}"
+    )
 
 
 @contextlib.contextmanager

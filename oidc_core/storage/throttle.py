@@ -17,7 +17,7 @@ import peewee
 
 from . import models
 from .clients import Audit, _record
-from .db import database_proxy, write_transaction
+from .db import database_proxy, is_mysql, write_transaction
 
 Row = models.LoginThrottle
 
@@ -76,8 +76,12 @@ class ThrottleStore:
     def _increment(key: str, now: int, cutoff: int) -> tuple[int, int]:
         """One more failure for ``key`` (an upsert, atomic); its count and lock after it."""
         stale = (Row.last_failure_at < cutoff) & (Row.locked_until <= now)
+        # MySQL/MariaDB (ON DUPLICATE KEY UPDATE) take no conflict target: ``key`` is the
+        # only unique column besides the id.  They assign in order, so ``failures`` reads
+        # the old ``last_failure_at``, as on the other databases.
+        target = None if is_mysql(database_proxy) else [Row.key]
         Row.insert(key=key, failures=1, last_failure_at=now, locked_until=0).on_conflict(
-            conflict_target=[Row.key],
+            conflict_target=target,
             update={
                 Row.failures: peewee.Case(None, [(stale, 1)], Row.failures + 1),
                 Row.last_failure_at: now,

@@ -182,7 +182,9 @@ def test_trusted_proxy_networks_are_accepted() -> None:
     assert settings.trusted_proxies == ("10.1.2.3/8", "fd00::/8", "2001:db8::1")
 
 
-@pytest.mark.parametrize("url", ["mysql://db/oidc", "oidc.db", "", "sqlite+pool:///x.db"])
+@pytest.mark.parametrize(
+    "url", ["mssql://db/oidc", "oracle://db/oidc", "oidc.db", "", "sqlite+pool:///x.db"]
+)
 def test_database_url_scheme(url: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^database_url:"):
         Settings.from_mapping({"oidc.database_url": url})
@@ -190,6 +192,14 @@ def test_database_url_scheme(url: str) -> None:
 
 def test_a_pooled_postgresql_url_is_accepted_with_its_options() -> None:
     url = "postgresql+pool://oidc@db.internal/oidc?max_connections=20&stale_timeout=300"
+    assert Settings.from_mapping({"oidc.database_url": url}).database_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///oidc.db", "postgresql://op@db/op", "postgres://op@db/op", "mysql://op:pw@db/op"],
+)
+def test_database_url_schemes_of_the_supported_databases_are_accepted(url: str) -> None:
     assert Settings.from_mapping({"oidc.database_url": url}).database_url == url
 
 

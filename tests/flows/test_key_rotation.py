@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
+import peewee
 import pytest
 
 from oidc_core import Provider, keys
@@ -363,3 +364,33 @@ def test_an_es256_client_is_refused_while_there_is_no_es256_key(
         "cli:tester",
     )
     assert created.id_token_signed_response_alg == "ES256"
+
+
+def test_the_database_refuses_a_second_next_or_current_key_of_an_algorithm(
+    storage: Storage,
+) -> None:
+    """The guard behind "exactly one process rotates" is the database's own (a partial
+    unique index; on MySQL/MariaDB a unique index on a generated column): retired keys
+    are not limited."""
+    db = storage.database
+    marks = ", ".join([db.param] * 7)
+    insert = f"INSERT INTO oidc_signing_key ({KEY_COLUMNS}) VALUES ({marks})"
+
+    def add(kid: str, state: str) -> None:
+        with db.atomic():
+            db.execute_sql(insert, (kid, "XS1", "pem", state, 1, None, None))
+
+    for kid, state in [("a", "current"), ("b", "next"), ("c", "retired"), ("d", "retired")]:
+        add(kid, state)
+    for kid, state in [("e", "current"), ("f", "next")]:
+        with pytest.raises(peewee.IntegrityError):
+            add(kid, state)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        db.execute_sql(
+            f"UPDATE oidc_signing_key SET state = 'current' WHERE kid = {db.param}", ("c",)
+        )
+    with db.atomic():  # retiring the current key makes room for the next one
+        db.execute_sql("UPDATE oidc_signing_key SET state = 'retired' WHERE kid = 'a'")
+        db.execute_sql("UPDATE oidc_signing_key SET state = 'current' WHERE kid = 'b'")
+    states = dict(db.execute_sql("SELECT kid, state FROM oidc_signing_key WHERE alg = 'XS1'"))
+    assert states == {"a": "retired", "b": "current", "c": "retired", "d": "retired"}

@@ -299,6 +299,11 @@ CLIENT_AUTH_FAILURES: dict[str, Callable[[RP, RP], Credentials]] = {
     "basic-empty-secret": lambda a, b: (basic(a.client_id, ""), {}),
     "basic-other-clients-secret": lambda a, b: (basic(a.client_id, b.client_secret), {}),
     "basic-unknown-client": lambda a, b: (basic("no-such-client", a.client_secret), {}),
+    # client IDs are case-sensitive on every database (MySQL's default collations are not)
+    "basic-client-id-in-other-case": lambda a, b: (
+        basic(a.client_id.swapcase(), a.client_secret),
+        {},
+    ),
     "basic-not-base64": lambda a, b: ({"Authorization": "Basic %%%not-base64%%%"}, {}),
     "basic-no-colon": lambda a, b: (
         {"Authorization": "Basic " + base64.b64encode(a.client_id.encode()).decode()},
