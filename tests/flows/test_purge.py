@@ -110,7 +110,7 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
     ):
         sql(
             storage,
-            "INSERT INTO oidc_login_throttle (key, failures, last_failure_at, locked_until) "
+            'INSERT INTO oidc_login_throttle ("key", failures, last_failure_at, locked_until) '
             "VALUES (?, 3, ?, ?)",
             key,
             last,
@@ -155,8 +155,8 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
 
     assert count(storage, "oidc_pending_authorization") == 0
     assert count(storage, "oidc_browser_session") == 2  # the live one and the recent one
-    mine = "key IN ('ip:stale', 'ip:locked', 'ip:counting')"
-    assert sql(storage, f"SELECT key FROM oidc_login_throttle WHERE {mine} ORDER BY key") == [
+    mine = """"key" IN ('ip:stale', 'ip:locked', 'ip:counting')"""
+    assert sql(storage, f'SELECT "key" FROM oidc_login_throttle WHERE {mine} ORDER BY "key"') == [
         ("ip:counting",),
         ("ip:locked",),
     ]
