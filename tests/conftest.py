@@ -50,10 +50,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every flow test that uses the provider runs once per selected mount."""
-    in_flows = metafunc.definition.path.parent.name == "flows"
-    if in_flows and "mount_name" in metafunc.fixturenames:
-        metafunc.parametrize("mount_name", SELECTED, scope="session")
+    """Every flow test that uses the provider runs once per selected mount; elsewhere on
+    the provider on its own.  Both are parameters: a session fixture built from an
+    unparametrized ``mount_name`` (a test outside ``tests/flows/`` running first) would be
+    reused for every mount."""
+    if "mount_name" in metafunc.fixturenames:
+        in_flows = metafunc.definition.path.parent.name == "flows"
+        metafunc.parametrize("mount_name", SELECTED if in_flows else MOUNTS[:1], scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +90,13 @@ def mount(mount_name: str, settings: Settings, storage: Storage) -> Mount:
     assert built.provider.settings == settings
     _MOUNTS[built.provider] = built
     return built
+
+
+@pytest.fixture(autouse=True)
+def _the_mount_is_the_one_named(request: pytest.FixtureRequest) -> None:
+    """A test named ``[middleware]`` runs on the middleware mount, never on a cached other."""
+    if "mount" in request.fixturenames:
+        assert request.getfixturevalue("mount").name == request.getfixturevalue("mount_name")
 
 
 @pytest.fixture(scope="session")
