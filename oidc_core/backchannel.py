@@ -129,24 +129,17 @@ class Sender:
     def wake_if_pending(self) -> None:
         """Start the thread if deliveries wait that another process queued (it may have
         stopped since); looked up at most every :data:`PENDING_CHECK_INTERVAL` seconds,
-        not at all once the thread runs.  The lookup runs on a thread of its own: the request
-        that triggers it neither waits for it nor shares its connection."""
+        not at all once the thread runs."""
         now = time.monotonic()
         if now - self._checked_at < PENDING_CHECK_INTERVAL or self.running:
             return
         self._checked_at = now
-        threading.Thread(
-            target=self._wake_if_pending, name="oidc-backchannel-check", daemon=True
-        ).start()
-
-    def _wake_if_pending(self) -> None:
         try:
-            if self._storage.deliveries.pending():
-                self.wake()
-        except StorageError:  # the database is away: the next check tries again
-            pass
-        finally:
-            self._storage.close()  # this thread's connection
+            pending = self._storage.deliveries.pending()
+        except StorageError:  # the request reports it if the database is away
+            return
+        if pending:
+            self.wake()
 
     @property
     def running(self) -> bool:
