@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import backchannel, responses
+from .. import backchannel, responses, routing
 from ..interactions.browser import csrf_token, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import first, posted_form
 from ..records import BrowserSession, User
+from ..routing import PageHandler, Route
 from ..throttle import Throttled
 from ..ui.translations import N_
 from . import apps, profile, sessions
@@ -31,13 +31,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PageHandler = Callable[..., Response]
 GET = frozenset({"GET"})
 POST = frozenset({"POST"})
 GET_POST = frozenset({"GET", "POST"})
 
 # path pattern -> (methods, page); named groups are passed to the page as arguments.
-ROUTES: tuple[tuple[re.Pattern[str], frozenset[str], PageHandler], ...] = (
+ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/"), GET, apps.connected_apps),
     (re.compile(r"/account/apps/(?P<client_id>[^/]{1,128})/revoke"), POST, apps.revoke),
     (re.compile(r"/account/sessions"), GET, sessions.session_list),
@@ -61,7 +60,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return login(op, request)
     if path == "/account/logout":
         return logout(op, request)
-    route = _route(path)
+    route = routing.match(ROUTES, path)
     if route is None:
         return op.error_page("There is nothing at this address.", 404, request=request)
     match, methods, page = route
@@ -175,14 +174,6 @@ def logout(op: Provider, request: Request) -> Response:
     response = responses.redirect(op.url("/account/login"), 303)
     op.browser.clear_cookie(response)
     return response
-
-
-def _route(path: str) -> tuple[re.Match[str], frozenset[str], PageHandler] | None:
-    for pattern, methods, page in ROUTES:
-        match = pattern.fullmatch(path)
-        if match:
-            return match, methods, page
-    return None
 
 
 def _login_form(

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import backchannel, responses
+from .. import backchannel, responses, routing
 from ..interactions.browser import csrf_token, csrf_valid
 from ..params import first, posted_form
 from ..records import BrowserSession, User
+from ..routing import Route
 from ..throttle import Throttled
 from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
@@ -30,13 +30,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PageHandler = Callable[..., Response]
 GET = frozenset({"GET"})
 GET_POST = frozenset({"GET", "POST"})
 _CLIENT = r"/admin/clients/(?P<client_id>[^/]{1,128})"
 
 # path pattern -> (methods, page); named groups are passed to the page as arguments.
-ROUTES: tuple[tuple[re.Pattern[str], frozenset[str], PageHandler], ...] = (
+ROUTES: tuple[Route, ...] = (
     (re.compile(r"/admin/"), GET, pages.client_list),
     (re.compile(r"/admin/clients/new"), GET_POST, pages.client_new),
     (re.compile(_CLIENT), GET_POST, pages.client_edit),
@@ -58,7 +57,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return login(op, request)
     if path == "/admin/logout":
         return logout(op, request)
-    route = _route(path)
+    route = routing.match(ROUTES, path)
     if route is None:
         return op.error_page("There is nothing at this address.", 404)
     match, methods, page = route
@@ -122,14 +121,6 @@ def logout(op: Provider, request: Request) -> Response:
     response = responses.redirect(op.url("/admin/login"), 303)
     op.browser.clear_cookie(response)
     return response
-
-
-def _route(path: str) -> tuple[re.Match[str], frozenset[str], PageHandler] | None:
-    for pattern, methods, page in ROUTES:
-        match = pattern.fullmatch(path)
-        if match:
-            return match, methods, page
-    return None
 
 
 def _user(op: Provider, session: BrowserSession | None) -> User | None:
