@@ -2,13 +2,14 @@
 
 On sign-out, every client with a ``backchannel_logout_uri`` that was issued a code in the
 browser session gets a logout token (section 2.4), queued in the same transaction that
-ends the session.  A :class:`Sender` (a daemon thread per provider, started by the first
-sign-out) POSTs ``logout_token=<JWT>`` to each (section 2.5), off the user's request; a
-2xx answer delivers it, anything else (or no answer within :data:`TIMEOUT`) is tried again
-after :data:`RETRY_DELAY` seconds, doubled each time, up to :data:`MAX_ATTEMPTS` attempts.
-The sender also polls the table, so deliveries queued by other processes are sent too; a
-process that has had no sign-out starts its sender when it finds deliveries waiting (one
-query a minute at most), so a delivery outlives the process that queued it.
+ends the session.  A :class:`Sender` (a daemon thread per provider, started by a sign-out
+and ended when no delivery is left) POSTs ``logout_token=<JWT>`` to each (section 2.5), off
+the user's request; a 2xx answer delivers it, anything else (or no answer within
+:data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY` seconds, doubled each time, up to
+:data:`MAX_ATTEMPTS` attempts.  While it runs, the sender also sends deliveries queued by
+other processes; a process that has had no sign-out starts its sender when it finds
+deliveries waiting (one query a minute at most), so a delivery outlives the process that
+queued it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -38,6 +40,9 @@ MAX_ATTEMPTS = 5
 RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each failure
 POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
 PENDING_CHECK_INTERVAL = 60.0  # seconds between looks for deliveries left by other processes
+THREAD_NAME = "oidc-backchannel-logout"
+
+_senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 
 
 def sign_out(op: Provider, session: BrowserSession) -> None:
@@ -107,55 +112,78 @@ def post(uri: str, token: str) -> bool:
 
 
 class Sender:
-    """Delivers due logout tokens in a daemon thread, started by the first :meth:`wake`."""
+    """Delivers due logout tokens in a daemon thread, started by :meth:`wake` and ended when
+    no delivery is left to attempt.  The thread holds no database connection while it
+    waits: it opens one per round and closes it after."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._wakeup = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._checked_at = float("-inf")
+        _senders.add(self)
 
     def wake(self) -> None:
         """Start the thread if needed and have it look for due deliveries now."""
         with self._lock:
             if not self.running:
+                self._stop = threading.Event()
                 self._thread = threading.Thread(
-                    target=self._run, name="oidc-backchannel-logout", daemon=True
+                    target=self._run, args=(self._stop,), name=THREAD_NAME, daemon=True
                 )
                 self._thread.start()
-        self._wakeup.set()
+            self._wakeup.set()
 
     def wake_if_pending(self) -> None:
         """Start the thread if deliveries wait that another process queued (it may have
         stopped since); looked up at most every :data:`PENDING_CHECK_INTERVAL` seconds,
-        not at all once the thread runs."""
+        not at all while the thread runs."""
         now = time.monotonic()
         if now - self._checked_at < PENDING_CHECK_INTERVAL or self.running:
             return
         self._checked_at = now
         try:
-            pending = self._storage.deliveries.pending()
+            pending = self._storage.deliveries.next_attempt_at() is not None
         except StorageError:  # the request reports it if the database is away
             return
         if pending:
             self.wake()
+
+    def stop(self, timeout: float = TIMEOUT + 1) -> None:
+        """End the thread after its current attempt (a server's shutdown); the next
+        :meth:`wake` starts a new one.  Deliveries left are kept for later."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wakeup.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     @property
     def running(self) -> bool:
         """Whether this process's sender thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
-    def _run(self) -> None:
-        while True:
-            self._wakeup.wait(POLL_INTERVAL)
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             self._wakeup.clear()
             try:
                 self.send_due()
+                next_at = self._storage.deliveries.next_attempt_at()
             except Exception:  # the database may be away for a while: try again later
                 log.warning("back-channel logout: deliveries not sent", exc_info=True)
+                next_at = int(time.time())
             finally:
-                self._storage.release()
+                self._storage.close()
+            with self._lock:
+                if stop.is_set() or (next_at is None and not self._wakeup.is_set()):
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                    return
+            if next_at is not None:
+                self._wakeup.wait(_pause(next_at))
 
     def send_due(self) -> int:
         """One round: attempt every due delivery; returns how many were delivered."""
@@ -182,3 +210,17 @@ class Sender:
 
 def _lease() -> int:
     return int(TIMEOUT) + 30
+
+
+def _pause(next_at: int) -> float:
+    """Seconds to wait for the next attempt: at least :data:`POLL_INTERVAL`, at most
+    :data:`PENDING_CHECK_INTERVAL` (deliveries queued by other processes whose sender
+    stopped are then found too)."""
+    return min(max(next_at - time.time(), POLL_INTERVAL), PENDING_CHECK_INTERVAL)
+
+
+def stop_all() -> None:
+    """Stop every sender thread of this process (a worker's exit hook; tests between
+    cases)."""
+    for sender in list(_senders):
+        sender.stop()

@@ -180,6 +180,12 @@ class Provider:
         """Back-Channel Logout deliveries; its thread starts with the first sign-out."""
         return Sender(self.storage)
 
+    def close(self) -> None:
+        """Stop the back-channel sender thread and close this thread's database
+        connection (a worker's exit; a host app's shutdown)."""
+        self.backchannel.stop()
+        self.storage.close()
+
     @cached_property
     def metadata(self) -> dict[str, Any]:
         return discovery.metadata(self)
@@ -302,13 +308,13 @@ class Provider:
         handler, html = route
         endpoint = cors.ENDPOINTS.get(handler)
         try:
+            self.backchannel.wake_if_pending()  # before the request: release() ends its use
             response = self._respond(request, handler, html, endpoint)
             if endpoint is None:
                 return response
             return cors.decorate(self, request, endpoint[0], response)
         finally:
             self.storage.release()
-            self.backchannel.wake_if_pending()
 
     def _check_size(self, request: Request) -> None:
         """The configured limits, before anything of the request is used: headers (431),

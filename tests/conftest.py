@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider, Settings, backchannel
 from oidc_core.keys import create_key_if_missing
 from oidc_core.records import ClientFields
 from oidc_core.storage import Storage
@@ -113,6 +113,14 @@ def _table_names() -> list[str]:
     return [
         m._meta.table_name for m in reversed(ALL_MODELS) if m._meta.table_name not in KEEP_TABLES
     ]
+
+
+@pytest.fixture(autouse=True)
+def _no_sender_outlives_its_test() -> Iterator[None]:
+    """Back-channel sender threads end with the test that started them: one left running
+    would poll whatever database a later test binds the models to."""
+    yield
+    backchannel.stop_all()
 
 
 @pytest.fixture(autouse=True)

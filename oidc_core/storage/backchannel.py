@@ -40,14 +40,16 @@ class DeliveryStore:
             for row in rows
         ]
 
-    def pending(self) -> bool:
-        """Whether any delivery is still to be attempted, now or later."""
+    def next_attempt_at(self) -> int | None:
+        """When the earliest delivery still to be attempted is due (epoch seconds, maybe
+        past); None when none is left."""
         table = models.BackchannelDelivery
-        return bool(
-            table.select(table.id)
+        earliest = (
+            table.select(peewee.fn.MIN(table.next_attempt_at))
             .where(table.delivered_at.is_null() & table.next_attempt_at.is_null(False))
-            .exists()
+            .scalar()
         )
+        return None if earliest is None else int(earliest)
 
     def claim(self, delivery: records.LogoutDelivery, lease: int) -> bool:
         """Take ``delivery`` for one attempt (counted now; due again after ``lease``

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from dataclasses import dataclass, field
 import pytest
 import webtest
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider, Settings, backchannel
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
-from tests.conftest import FAST_PASSWORDS
+from tests.conftest import FAST_PASSWORDS, make_client
 
 THREADS = 6
 REQUESTS = 60
@@ -153,3 +154,48 @@ def test_requests_never_leak_connections_or_leave_a_transaction_open(
     # between two statements of a transaction a backend is briefly "idle in transaction";
     # once the requests are answered none may stay so
     assert "idle in transaction" not in set(after_sequential) | set(after_threads)
+
+
+def test_the_back_channel_sender_holds_no_connection_while_it_waits(
+    postgresql: str, storage: Storage
+) -> None:
+    """A delivery waiting for its retry keeps the sender thread alive, not a backend; the
+    thread ends when no delivery is left."""
+    name = f"oidc-sender-{secrets.token_hex(4)}"
+    for provider, backends in _provider(postgresql, name, storage):
+        rp = make_client(
+            provider.storage,
+            "Unreachable",
+            ["https://rp.example/cb"],
+            backchannel_logout_uri="http://127.0.0.1:9/logout",  # refused at once
+        )
+        client = provider.storage.clients.by_client_id(rp.client_id)
+        assert client is not None
+        token = backchannel.logout_token(provider, client, "someone", "a-session")
+        provider.storage.sessions.end(0, [(client.id, token)])
+        provider.storage.close()  # the test's own connection: only the sender's may count
+
+        provider.backchannel.wake()
+        deadline = time.monotonic() + 10
+        while provider.backchannel.running and _attempts(storage) == 0:
+            assert time.monotonic() < deadline, "the first attempt was made"
+            time.sleep(0.02)
+        time.sleep(0.2)  # the round ends: the thread now waits for the retry
+        assert provider.backchannel.running, "a retry is due later: the thread waits for it"
+        assert backends.now() == []
+
+        provider.storage.database.execute_sql(
+            "UPDATE oidc_backchannel_delivery SET next_attempt_at = NULL"
+        )  # given up: nothing left
+        provider.storage.close()
+        provider.backchannel.wake()
+        deadline = time.monotonic() + 10
+        while provider.backchannel.running:
+            assert time.monotonic() < deadline, "the thread ends when nothing is left"
+            time.sleep(0.02)
+        assert backends.now() == []
+
+
+def _attempts(storage: Storage) -> int:
+    sql = "SELECT COALESCE(SUM(attempts), 0) FROM oidc_backchannel_delivery"
+    return int(storage.database.execute_sql(sql).fetchone()[0])  # the test's own connection
