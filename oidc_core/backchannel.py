@@ -48,10 +48,16 @@ _senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 def sign_out(op: Provider, session: BrowserSession) -> None:
     """End ``session``, queueing the logout tokens in the same transaction; they are sent
     by the provider's sender thread, never within the caller's request."""
+    if end_session(op, session):
+        op.backchannel.wake()
+
+
+def end_session(op: Provider, session: BrowserSession) -> bool:
+    """:func:`sign_out` without waking the sender (inside a caller's transaction, which
+    wakes it once committed); True if logout tokens were queued."""
     tokens = logout_tokens(op, session)
     op.browser.end(session, tokens)
-    if tokens:
-        op.backchannel.wake()
+    return bool(tokens)
 
 
 def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]]:

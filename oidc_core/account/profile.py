@@ -18,7 +18,7 @@ from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
 from ..ui.translations import N_, Message
 from .request import AccountRequest
-from .sessions import sign_out_everywhere
+from .sessions import end_every_session
 
 # The claims shown, in order, with their labels.
 CLAIMS = (
@@ -74,7 +74,7 @@ def profile(account: AccountRequest) -> Response:
 
 def change_password(account: AccountRequest) -> Response:
     """POST: check the current password, store the new one's hash, and (by policy) end
-    every token and every other session of the user."""
+    every token and every other session of the user, in one transaction."""
     op, user = account.op, account.user
     if not op.accounts.builtin or not user.email:
         raise PageError(HOST_OWNED, status=403)
@@ -84,15 +84,21 @@ def change_password(account: AccountRequest) -> Response:
         errors = {"current_password": N_("This is not your current password.")}
     if errors:
         return _page(account, password_errors=errors, status=400)
-    op.storage.users.set_password_hash(user.id, op.passwords.hash(new))
-    notice = "password-changed"
-    if op.settings.password_change_revokes_refresh_tokens:
-        op.storage.account.revoke(user.id, None)
-        sign_out_everywhere(op, user.id, keep=account.session.id)
-        notice = "password-changed-everywhere"
-    key = op.browser.log_in(
-        account.session, user.id, account.request, op.client_address(account.request)
-    )
+    new_hash = op.passwords.hash(new)
+    revoke = op.settings.password_change_revokes_refresh_tokens
+    queued = False
+    # One transaction: a failure anywhere leaves the old password with everything it let in.
+    with op.storage.transaction():
+        op.storage.users.set_password_hash(user.id, new_hash)
+        if revoke:
+            op.storage.account.revoke(user.id, None)
+            queued = end_every_session(op, user.id, keep=account.session.id)
+        key = op.browser.log_in(
+            account.session, user.id, account.request, op.client_address(account.request)
+        )
+    if queued:
+        op.backchannel.wake()
+    notice = "password-changed-everywhere" if revoke else "password-changed"
     response = account.redirect("/profile?notice=" + notice)
     op.browser.set_cookie(response, key)
     return response

@@ -88,10 +88,21 @@ def end_all(account: AccountRequest) -> Response:
 
 def sign_out_everywhere(op: Provider, user_id: int, keep: int | None = None) -> None:
     """End every session of the user but ``keep`` (a session id), each with its
-    back-channel logout tokens."""
+    back-channel logout tokens, in one transaction."""
+    with op.storage.transaction():
+        queued = end_every_session(op, user_id, keep)
+    if queued:
+        op.backchannel.wake()
+
+
+def end_every_session(op: Provider, user_id: int, keep: int | None = None) -> bool:
+    """:func:`sign_out_everywhere` inside the caller's transaction: the caller wakes the
+    back-channel sender after its commit if this returns True (logout tokens queued)."""
+    queued = False
     for session in op.storage.sessions.signed_in(user_id):
         if session.id != keep:
-            backchannel.sign_out(op, session)
+            queued = backchannel.end_session(op, session) or queued
+    return queued
 
 
 def _signed_out(account: AccountRequest) -> Response:

@@ -14,7 +14,6 @@ from typing import Any
 from .. import registration
 from ..records import AuditEntry, Client, ClientFields
 from ..storage import Audit, Storage
-from ..storage.db import write_transaction
 
 MAX_GRACE_SECONDS = 7 * 86400
 MAX_OFFSET = 999_999_999
@@ -126,7 +125,7 @@ class ClientAdmin:
             return self.update(client_id, data, actor), None
         # The client is read back inside the transaction: a failure after the commit would
         # leave a new secret stored that nobody was shown (and the old one dead).
-        with write_transaction(self._storage.database):
+        with self._storage.transaction():
             if data:
                 self.update(client_id, data, actor)
             secret = self.reset_secret(client_id, actor, grace_seconds)

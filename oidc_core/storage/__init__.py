@@ -7,6 +7,8 @@ surfaces as :class:`StorageError` so callers never need to know peewee.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import peewee
 from playhouse.pool import MaxConnectionsExceeded
 
@@ -16,7 +18,7 @@ from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
-from .db import database_proxy, is_pooled, open_database
+from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
@@ -82,6 +84,11 @@ class Storage:
     def ping(self) -> None:
         """A cheap round trip to the database (``SELECT 1``); raises StorageError."""
         self.database.execute_sql("SELECT 1").fetchone()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction around several store calls: all of them or none.  The
+        stores' own transactions inside it join it (as savepoints)."""
+        return write_transaction(self.database)
 
     def connect(self) -> None:
         self.database.connect(reuse_if_open=True)

@@ -21,7 +21,7 @@ from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
 from tests.conftest import make_user, new_app
-from tests.flows.test_account_pages import browser, revoke
+from tests.flows.test_account_pages import PHONE, browser, post, revoke
 from tests.flows.test_admin_api import new_token
 from tests.flows.test_admin_console import sign_in as console_sign_in
 from tests.support.faults import Faults
@@ -297,6 +297,35 @@ def test_t70_account_revoke_failing_anywhere_leaves_the_grant_intact(
     assert statements >= 3
     assert response.status_int == 303, response.text[:300]
     assert refresh(account, rp, tokens["refresh_token"]).json["error"] == "invalid_grant"
+
+
+def test_password_change_failing_anywhere_keeps_the_old_password_tokens_and_sessions(
+    provider: Provider, storage: Storage, faults: Faults, alice: Account
+) -> None:
+    rp = offline_client(storage)
+    account = browser(provider, alice)
+    flow = Flow(account, rp, alice, scope=OFFLINE_SCOPES)
+    tokens = flow.token(flow.authorize()["code"]).json
+    phone = browser(provider, alice, PHONE)
+    fields = {
+        "current_password": alice.password,
+        "new_password": "a brand new password",
+        "new_password_again": "a brand new password",
+    }
+    token = hidden(account.get("/account/profile"), "csrf_token")
+    statements, response = fail_at_every_statement(
+        storage,
+        faults,
+        lambda: post(account, "/account/password", fields, token=token),
+        is_unavailable_page,
+        bookkeeping="oidc_login_throttle",  # the check of the current password is counted
+        # an attempt cut short stays counted: clear the counters before the account locks
+        check=lambda: storage.throttle.clear(prefixes=[""]) and None,
+    )
+    assert statements >= 5  # new hash, revoked tokens, the other session, this one's new key
+    assert response.status_int == 303, response.text[:300]
+    assert refresh(account, rp, tokens["refresh_token"]).json["error"] == "invalid_grant"
+    assert phone.get("/account/").status_int == 303  # signed out
 
 
 def throttle_counters(storage: Storage) -> list[int]:
