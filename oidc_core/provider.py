@@ -217,10 +217,11 @@ class Provider:
         request: Request | None = None,
         correlation_id: str = "",
     ) -> Response:
-        """An error page; ``message`` is English, translated if the catalogs have it."""
+        """An error page; ``message`` is English, translated if the catalogs have it, into
+        ``locale``, else the language chosen for the request's pages, else the browser's."""
         page = self.render(
             "error.html",
-            locale=locale,
+            locale=locale or locales.PAGE_LANGUAGE.get(),
             request=request,
             title=ERROR_TITLES.get(status, ERROR_TITLE),
             message=message,
@@ -252,6 +253,7 @@ class Provider:
         """Answer ``request`` under its request id, counted and logged in one access line."""
         request_id = request_logs.request_id_for(request.headers.get("X-Request-Id"))
         context = request_logs.REQUEST_ID.set(request_id)
+        language = locales.PAGE_LANGUAGE.set(None)
         started = time.perf_counter()
         try:
             response = self._route(request)
@@ -261,6 +263,7 @@ class Provider:
             self._log_access(request, response.status_int, elapsed)
             return response
         finally:
+            locales.PAGE_LANGUAGE.reset(language)
             request_logs.REQUEST_ID.reset(context)
 
     def _log_access(self, request: Request, status: int, elapsed: float) -> None:

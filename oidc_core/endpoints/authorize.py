@@ -32,7 +32,7 @@ def authorize(op: Provider, request: Request) -> Response:
         form_params(request, op.settings.max_param_length, body=via_post, page=True)
     )
     form_post = complete.wants_form_post(params)
-    locale = locales.for_request(request, dict(params).get("ui_locales"))
+    locale = locales.for_pages(request, dict(params).get("ui_locales"))
     try:
         scopes, info = op.server.authorization.validate_authorization_request(
             complete.authorization_uri(op, params)

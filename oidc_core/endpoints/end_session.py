@@ -58,7 +58,7 @@ def end_session(op: Provider, request: Request) -> Response:
     if duplicated(pairs):
         raise PageError(f"parameter {sorted(duplicated(pairs))[0][:64]!r} is repeated")
     params = dict(pairs)
-    locale = locales.for_request(request, params.get("ui_locales"))
+    locale = locales.for_pages(request, params.get("ui_locales"))
     logout = _parse(op, params, locale)
     session = op.browser.current(request)
     if "decision" in params:  # the confirmation page's form

@@ -60,5 +60,5 @@ def load(
     client = op.storage.clients.by_client_id(pending.client_id)
     if client is None:
         raise PageError("The application is no longer registered.", status=400)
-    locale = locales.for_request(request, dict(pending.params).get("ui_locales"))
+    locale = locales.for_pages(request, dict(pending.params).get("ui_locales"))
     return Interaction(session=session, pending=pending, client=client, locale=locale)

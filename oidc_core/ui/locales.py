@@ -8,6 +8,7 @@ the pages of an authorization request; otherwise the browser's ``Accept-Language
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,9 @@ DEFAULT = "en"
 SUPPORTED = ("en", "de", "fr", "es")
 
 _MAX_TAGS = 20  # a header or parameter longer than this gains nothing
+
+# The language :func:`for_pages` chose for the request in hand (None: not chosen yet).
+PAGE_LANGUAGE: ContextVar[str | None] = ContextVar("oidc_page_language", default=None)
 
 
 def negotiate(ui_locales: str | None = None, accept_language: str | None = None) -> str:
@@ -37,6 +41,15 @@ def for_request(request: Request | None, ui_locales: str | None = None) -> str:
     """The language for a page answering ``request`` (its ``Accept-Language``)."""
     accept_language = request.headers.get("Accept-Language") if request is not None else None
     return negotiate(ui_locales, accept_language)
+
+
+def for_pages(request: Request, ui_locales: str | None) -> str:
+    """:func:`for_request`, kept for the rest of the request in :data:`PAGE_LANGUAGE`: an
+    error page that its handling raises later (a form error, a 503) speaks the language
+    the authorization or sign-out request asked for, not only the browser's."""
+    language = for_request(request, ui_locales)
+    PAGE_LANGUAGE.set(language)
+    return language
 
 
 def supported(tag: str) -> str | None:

@@ -18,9 +18,10 @@ import webtest
 
 from oidc_core import Provider
 from oidc_core import provider as provider_module
+from oidc_core.interactions import complete
 from tests.conftest import make_client, make_user, new_app
 from tests.flows.test_faults import _broken_handler
-from tests.flows.test_login_consent import consent_page, login_page
+from tests.flows.test_login_consent import consent_page, login_page, post_form
 from tests.support.flow import RP, Account, Flow, hidden
 
 SIGN_IN = {"en": "Sign in", "de": "Anmelden", "fr": "Se connecter", "es": "Iniciar sesión"}
@@ -173,6 +174,43 @@ def test_an_expired_sign_in_request_is_explained_in_the_browsers_language(flow: 
     assert again.status_int == 400
     assert language_of(again) == "es"
     assert "Esta solicitud de inicio de sesión ha caducado" in again.text
+
+
+def test_a_consent_form_error_uses_the_requests_ui_locales(flow: Flow) -> None:
+    page = consent_page(flow, ui_locales="de")
+    response = post_form(flow.app, "/consent", page, decision="maybe")
+    assert response.status_int == 400
+    assert language_of(response) == "de"
+    assert "Wählen Sie „Erlauben“ oder „Ablehnen“." in response.text
+
+
+def test_a_failure_while_consenting_is_shown_in_the_requests_ui_locales(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = consent_page(flow, ui_locales="de")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug after the request was loaded")
+
+    monkeypatch.setattr(complete, "issue_code", broken)
+    response = flow.app.post(
+        "/consent",
+        {
+            "interaction": hidden(page, "interaction"),
+            "csrf_token": hidden(page, "csrf_token"),
+            "decision": "allow",
+        },
+        headers={"Accept-Language": "fr"},
+        expect_errors=True,
+    )
+    assert response.status_int == 500
+    assert language_of(response) == "de"
+    assert "Bei uns ist ein unerwarteter Fehler aufgetreten." in response.text
+    # the next request of the same thread chose no language: the browser's again
+    assert (
+        language_of(flow.app.get("/no/such/page", headers={"Accept-Language": "fr"}, status=404))
+        == "fr"
+    )
 
 
 def test_the_admin_console_stays_english(app: webtest.TestApp) -> None:
