@@ -17,20 +17,18 @@ Policies worth knowing (see ``docs/protocol.md``):
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import RequestValidator
 
-from .. import credentials
 from ..claims import requested_claims
-from ..records import Client, User
+from ..records import User
 from ..storage import NewCode
+from .client_auth import ClientAuthentication
 from .token_grants import TokenGrants
 
 if TYPE_CHECKING:
@@ -61,32 +59,6 @@ class CodeIssue:
     code: str = ""
 
 
-def _basic_credentials(request: Any) -> tuple[str, str] | None:
-    """RFC 6749 2.3.1: client_id and secret from HTTP Basic, form-urlencoded first."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise errors.InvalidClientError(request=request) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise errors.InvalidClientError(request=request)
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _secret_matches(client: Client, secret: str) -> bool:
-    """The current secret, or the previous one during its grace period after a reset."""
-    if credentials.digest_matches(secret, client.secret_digest):
-        return True
-    previous, until = client.previous_secret_digest, client.previous_secret_expires_at
-    return bool(previous and until and until > time.time()) and credentials.digest_matches(
-        secret, previous or ""
-    )
-
-
 def access_token_ttl(default: int) -> Any:
     """oauthlib's ``expires_in`` hook: the client's own access token lifetime, if it has one."""
 
@@ -97,7 +69,7 @@ def access_token_ttl(default: int) -> Any:
     return expires_in
 
 
-class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
+class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: ignore[misc]
     def __init__(
         self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
     ) -> None:
@@ -105,64 +77,6 @@ class Validator(TokenGrants, RequestValidator):  # type: ignore[misc]
         self.storage = storage
         self.keys = keys
         self.accounts = accounts
-
-    # -- clients -----------------------------------------------------------------
-
-    def _client(self, client_id: str, request: Any) -> Client | None:
-        cached: Client | None = getattr(request, "oidc_client", None)
-        if cached is not None and cached.client_id == client_id:
-            return cached
-        client = self.storage.clients.by_client_id(client_id)
-        request.oidc_client = client
-        if client is not None:
-            request.client = client
-        return client
-
-    def validate_client_id(self, client_id: str, request: Any) -> bool:
-        return self._client(client_id, request) is not None
-
-    def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """Public clients (``token_endpoint_auth_method: none``) send only their client_id."""
-        if "Authorization" in request.headers or request.client_secret is not None:
-            return True
-        client = self._client(request.client_id, request) if request.client_id else None
-        return not (client is not None and client.is_public)
-
-    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """client_secret_basic or client_secret_post, never both (RFC 6749 2.3)."""
-        basic = _basic_credentials(request)
-        body_secret = request.client_secret
-        if basic is not None and (
-            body_secret is not None or request.client_id not in (None, basic[0])
-        ):
-            if body_secret is not None:
-                raise errors.InvalidRequestError(
-                    description="use one client authentication method, not two", request=request
-                )
-            raise errors.InvalidClientError(request=request)
-        if basic is not None:
-            client_id, secret = basic
-            request.oidc_auth_method = "client_secret_basic"
-        elif request.client_id and body_secret is not None:
-            client_id, secret = request.client_id, body_secret
-            request.oidc_auth_method = "client_secret_post"
-        else:
-            return False
-        client = self._client(client_id, request)
-        if client is None:
-            credentials.digest_matches(secret, "0" * 64)  # same work as a known client
-            return False
-        if client.is_public or not _secret_matches(client, secret):
-            return False
-        request.client_id = client.client_id
-        return True
-
-    def authenticate_client_id(
-        self, client_id: str, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
-        """A public client identifies itself; PKCE (required for it) proves the rest."""
-        client = self._client(client_id, request) if client_id else None
-        return client is not None and client.is_public
 
     # -- authorization endpoint ------------------------------------------------------
 
