@@ -42,6 +42,9 @@ FAMILIES = (
 
 @dataclass(frozen=True)
 class _Instruments:
+    """Counters and a histogram only: summed over processes as they are.  A gauge would need
+    a ``multiprocess_mode`` (``livesum``, ...) to say how processes combine."""
+
     requests: Counter
     duration: Histogram
     tokens: Counter

@@ -265,6 +265,7 @@ def test_each_provider_counts_its_own_requests(app: MountedApp, provider: Provid
     counted = _metrics(other_app, token)
     assert counted['oidc_requests_total{endpoint="health_live",status="200"}'] == 3
     assert counted["oidc_login_failures_total"] == 0
+    assert not any("_created" in name for name in counted)  # the exposition as before
     after = _metrics(app, token)
     name = 'oidc_requests_total{endpoint="health_live",status="200"}'
     assert after.get(name, 0) == before.get(name, 0)
