@@ -11,9 +11,11 @@ import os
 import secrets
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
-from . import cli_admin, cli_database, cli_keys, throttle
+from . import cli_admin, cli_database, cli_keys, metrics, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -158,8 +160,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if gunicorn is None:
         raise SystemExit("gunicorn is not installed: pip install 'oidc-core[server]'")
     _open(settings).close()
+    _metrics_directory()
     argv = [
         gunicorn,
+        # Its hooks empty the metrics directory at start, keep a dead worker's counts and
+        # remove the directory at the end if it is ours.
+        "--config",
+        "python:oidc_adapters.gunicorn_metrics",
         "--bind",
         args.bind,
         "--workers",
@@ -175,6 +182,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     ]
     os.execv(gunicorn, argv)  # noqa: S606 - replace this process with gunicorn
     return 0  # not reached
+
+
+def _metrics_directory() -> None:
+    """Where the workers count for ``/admin/metrics``: a fresh directory for this server,
+    unless ``PROMETHEUS_MULTIPROC_DIR`` names one (it is emptied at start)."""
+    if os.environ.get(metrics.DIRECTORY_VARIABLE):
+        return
+    directory = tempfile.mkdtemp(prefix="oidc-core-metrics-")
+    (Path(directory) / metrics.TEMPORARY_MARK).touch()
+    os.environ[metrics.DIRECTORY_VARIABLE] = directory
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,11 @@ Each can be changed with the environment variable named in its comment.
 import multiprocessing
 import os
 
+# /admin/metrics sums every worker, recycled ones included, when PROMETHEUS_MULTIPROC_DIR
+# names a directory of this server's own in gunicorn's environment (these hooks create it if
+# missing and empty it at each start; docs/deployment.md, "Metrics").
+from oidc_adapters.gunicorn_metrics import child_exit, on_exit, on_starting  # noqa: F401
+
 # Listen on loopback: the proxy in front terminates TLS (GUNICORN_BIND).
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 

@@ -210,6 +210,7 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
     issuer = f"http://127.0.0.1:{port}/oidc"
     env = {**environment(tmp_path, issuer), "SCRIPT_NAME": "/oidc", "OIDC_LOG_FORMAT": "json"}
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")  # its hooks create it
     printed = run_cli(env, "init", "--demo")
     command = [
         GUNICORN,
@@ -228,6 +229,7 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
         assert health.status_code == 200 and health.headers["X-Request-Id"] == "live-check-1"
     log = (tmp_path / "server.log").read_text()
     assert "Booting worker" in log and log.count("Booting worker") == 2
+    assert list((tmp_path / "metrics").glob("counter_*.db")), "the workers counted elsewhere"
     # the provider's JSON access line, with the request id and without the query string
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     [access] = [line for line in lines if line.get("request_id") == "live-check-1"]

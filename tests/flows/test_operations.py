@@ -18,6 +18,7 @@ from oidc_core import Provider
 from oidc_core import logging as request_logs
 from oidc_core import provider as provider_module
 from oidc_core.keys import create_key_if_missing
+from oidc_core.settings import ConfigurationError
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from tests.conftest import FAST_PASSWORDS
@@ -252,3 +253,29 @@ def test_metrics_count_requests_tokens_and_login_failures(flow: Flow, provider: 
         == after['oidc_request_duration_seconds_count{endpoint="token"}']
     )
     assert not any("no-such-page" in name for name in after)
+
+
+def test_each_provider_counts_its_own_requests(app: MountedApp, provider: Provider) -> None:
+    _, token = new_token(provider)
+    before = _metrics(app, token)
+    other = Provider(provider.settings, storage=provider.storage)
+    other_app = webtest.TestApp(other)
+    for _ in range(3):
+        other_app.get("/health/live")
+    counted = _metrics(other_app, token)
+    assert counted['oidc_requests_total{endpoint="health_live",status="200"}'] == 3
+    assert counted["oidc_login_failures_total"] == 0
+    assert not any("_created" in name for name in counted)  # the exposition as before
+    after = _metrics(app, token)
+    name = 'oidc_requests_total{endpoint="health_live",status="200"}'
+    assert after.get(name, 0) == before.get(name, 0)
+
+
+def test_a_multiprocess_directory_set_too_late_stops_the_start(
+    provider: Provider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # prometheus_client read the environment when it was imported, without the variable:
+    # the counts would stay in each process while the scrape read the empty directory.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="PROMETHEUS_MULTIPROC_DIR was set after"):
+        Provider(provider.settings, storage=provider.storage)

@@ -155,11 +155,13 @@ def provider_at(
     request: pytest.FixtureRequest,
     prefix: str = "",
     settings: dict[str, str] | None = None,
+    workers: int = 2,
 ) -> Iterator[LiveProvider]:
-    """``oidc-core init`` then ``oidc-core serve`` (two workers); its log is shown on failure.
+    """``oidc-core init`` then ``oidc-core serve`` (two workers unless ``workers``); its log
+    is shown on failure.
 
     With a ``prefix`` (``/oidc``) the issuer has that path, and gunicorn serves the provider
-    under it (``SCRIPT_NAME``).  ``settings``: more ``OIDC_*`` variables.
+    under it (``SCRIPT_NAME``).  ``settings``: more environment variables (``OIDC_*``).
     """
     port = free_port()
     issuer = f"http://127.0.0.1:{port}{prefix}"
@@ -175,7 +177,7 @@ def provider_at(
     if prefix:
         env["SCRIPT_NAME"] = prefix
     run_cli(env, "init")
-    with serving(env, port, tmp / "server.log", request) as (discovery, pid):
+    with serving(env, port, tmp / "server.log", request, workers) as (discovery, pid):
         yield LiveProvider(issuer=issuer, env=env, metadata=discovery, server_pid=pid)
 
 
@@ -191,10 +193,14 @@ def another_host(live: LiveProvider, tmp: Path, request: pytest.FixtureRequest) 
 
 @contextmanager
 def serving(
-    env: dict[str, str], port: int, log: Path, request: pytest.FixtureRequest
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    request: pytest.FixtureRequest,
+    workers: int = 2,
 ) -> Iterator[tuple[dict[str, Any], int]]:
-    """``oidc-core serve`` (two workers) on ``port``; its discovery document and gunicorn's
-    pid.
+    """``oidc-core serve`` (``workers`` workers) on ``port``; its discovery document and
+    gunicorn's pid.
 
     Its log is shown on failure; once stopped, the log must hold no traceback and no 5xx.
     """
@@ -202,7 +208,7 @@ def serving(
     failed_before = request.session.testsfailed
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
