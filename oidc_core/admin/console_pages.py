@@ -69,7 +69,7 @@ class AdminRequest:
             self.op.render(
                 template,
                 admin=self.user,
-                admin_name=self.actor,
+                user_name=self.actor,
                 csrf_token=csrf_token(self.session, CSRF_PURPOSE),
                 admin_url=self.url,
                 when=when,
