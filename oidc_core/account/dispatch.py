@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .. import backchannel, responses, routing
-from ..interactions.browser import csrf_token, csrf_valid
+from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import first, posted_form
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
 from ..throttle import Throttled
-from ..ui.translations import N_
 from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
@@ -47,9 +46,6 @@ ROUTES: tuple[Route, ...] = (
 )
 
 LOGIN_PURPOSE = "account-login"
-EXPIRED_FORM = N_(
-    "This form has expired or was opened in another browser. Reload it and try again."
-)
 
 
 def dispatch(op: Provider, request: Request) -> Response:
@@ -82,13 +78,7 @@ def _run(
     page: PageHandler,
     arguments: dict[str, str],
 ) -> Response:
-    if request.method not in methods:
-        return op.error_page("This address does not accept this method.", 405, request=request)
-    form: dict[str, list[str]] = {}
-    if request.method == "POST":
-        form = posted_form(request, op.settings.max_body_bytes)
-        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403, request=request)
+    form = checked_form(request, session, CSRF_PURPOSE, methods, op.settings.max_body_bytes)
     return page(AccountRequest(op, request, session, user, form), **arguments)
 
 

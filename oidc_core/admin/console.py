@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .. import backchannel, responses, routing
-from ..interactions.browser import csrf_token, csrf_valid
+from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
 from ..params import first, posted_form
 from ..records import BrowserSession, User
 from ..routing import Route
@@ -46,7 +46,6 @@ ROUTES: tuple[Route, ...] = (
 
 LOGIN_PURPOSE = "admin-login"
 GENERIC_FAILURE = "The email address or password is not correct."
-EXPIRED_FORM = "This form has expired or was opened in another browser. Reload it and try again."
 
 
 def dispatch(op: Provider, request: Request) -> Response:
@@ -67,13 +66,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return responses.redirect(op.url("/admin/login"), 303)
     if not op.accounts.is_admin(user):
         return _forbidden(op, session, user)
-    if request.method not in methods:
-        return op.error_page("This address does not accept this method.", 405)
-    form: dict[str, list[str]] = {}
-    if request.method == "POST":
-        form = _posted(op, request)
-        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403)
+    form = checked_form(request, session, CSRF_PURPOSE, methods, op.settings.max_body_bytes)
     return page(AdminRequest(op, request, session, user, form), **match.groupdict())
 
 

@@ -15,9 +15,17 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
+from ..errors import PageError
+from ..params import first, posted_form
 from ..records import BrowserSession
 from ..settings import Settings
 from ..storage import Storage
+from ..ui.translations import N_
+
+EXPIRED_FORM = N_(
+    "This form has expired or was opened in another browser. Reload it and try again."
+)
+WRONG_METHOD = N_("This address does not accept this method.")
 
 
 class BrowserSessions:
@@ -92,3 +100,23 @@ def csrf_token(session: BrowserSession, handle: str) -> str:
 def csrf_valid(session: BrowserSession, handle: str, token: str) -> bool:
     expected = csrf_token(session, handle).encode("ascii")
     return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
+
+
+def checked_form(
+    request: Request,
+    session: BrowserSession,
+    purpose: str,
+    methods: frozenset[str],
+    max_length: int,
+) -> dict[str, list[str]]:
+    """The form of a signed-in page's request: empty for a GET; a POST's fields once its
+    CSRF token for ``purpose`` is valid.  PageError 405 for a method the page does not
+    take, 403 for a missing or wrong token."""
+    if request.method not in methods:
+        raise PageError(WRONG_METHOD, status=405, error="")
+    if request.method != "POST":
+        return {}
+    form = posted_form(request, max_length)
+    if not csrf_valid(session, purpose, first(form, "csrf_token")):
+        raise PageError(EXPIRED_FORM, status=403, error="")
+    return form
