@@ -35,7 +35,7 @@ from tests.support.trace import Trace
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 SCOPE = "openid profile email offline_access"
 PASSWORD = "a long and correct password for oidc-client-ts"
@@ -173,7 +173,8 @@ class Tab:
     def answered(self, response: Response) -> None:
         if response.url.startswith(self.spa.live.issuer + "/"):
             self.provider_answers.append(response)
-            self.trace.record([response.headers.get("x-request-id")])
+            request_id = response.headers.get("x-request-id")
+            self.trace.record(response.request.method, response.url, response.status, request_id)
 
     def console(self, message: ConsoleMessage) -> None:
         if message.type == "error":

@@ -76,5 +76,6 @@ def run_script(
             f"{script} exited {result.returncode} without a JSON answer:\n"
             f"stdout: {result.stdout}\nstderr: {result.stderr}"
         ) from exc
-    trace.record(r.get("request_id") for r in answer.get("requests", []))
+    for seen in answer.get("requests", []):
+        trace.record(seen["method"], seen["url"], seen["status"], seen.get("request_id"))
     return answer

@@ -1,21 +1,23 @@
 """Which client, which step, and the provider's log lines for it, when an interop test fails.
 
 The provider answers every request with ``X-Request-Id`` and writes that id in each log line
-of the request (text or JSON lines).  A :class:`Trace` collects the ids of one client's requests,
-from a ``requests`` session it hands out and from what a client library reports, and
-``step`` turns any failure inside it into an error naming the client, the step and the
-provider's log lines for the requests made during that step.
+of the request (text or JSON lines).  A :class:`Trace` collects one client's requests (method,
+URL without its query, status, request id): from a ``requests`` session it hands out, and
+from what a client library or a browser reports.  ``step`` turns any failure inside it into
+an error naming the client and the step, followed by each request of the step (the last,
+usually the failing one, first) with the provider's log lines of that request.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 REQUEST_ID = "X-Request-Id"
@@ -23,11 +25,19 @@ LOG_TAIL = 40  # when no request reached the provider, its last lines
 LOG_SETTLE_SECONDS = 1.0
 
 
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    url: str  # without the query: no codes or tokens in a failure message
+    status: int
+    request_id: str
+
+
 @dataclass(repr=False)
 class Trace:
     client: str  # the library and its version, e.g. "openid-client 6.9.0"
     log: Path  # the live provider's log
-    request_ids: list[str] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
 
     def session(self) -> requests.Session:
         """A ``requests.Session`` (a browser's stand-in) whose requests are recorded."""
@@ -36,34 +46,35 @@ class Trace:
         return session
 
     def _record_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.record([response.headers.get(REQUEST_ID, "")])
+        method = response.request.method or "?"
+        self.record(method, response.url, response.status_code, response.headers.get(REQUEST_ID))
 
-    def record(self, request_ids: Iterable[str | None]) -> None:
-        self.request_ids.extend(filter(None, request_ids))
+    def record(self, method: str, url: str, status: int, request_id: str | None) -> None:
+        self.seen.append(Seen(method, url.split("?")[0], status, request_id or ""))
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         """Name a step; a failure in it names the client and the step and shows the
         provider's log lines for the step's requests."""
-        first = len(self.request_ids)
+        first = len(self.seen)
         try:
             yield
-        except Exception as exc:
-            ids = self.request_ids[first:]
-            raise AssertionError(
-                f"{self.client}: step {name!r} failed: {exc}\n{self.provider_log(ids)}"
-            ) from exc
+        except (Exception, pytest.fail.Exception) as exc:
+            report = self.report(self.seen[first:])
+            raise AssertionError(f"{self.client}: step {name!r} failed: {exc}\n{report}") from exc
 
-    def provider_log(self, request_ids: list[str]) -> str:
-        lines = self._log_lines(request_ids)
-        if not request_ids:
+    def report(self, seen: list[Seen]) -> str:
+        lines = self._log_lines([one.request_id for one in seen if one.request_id])
+        if not seen:
             return f"--- no request reached the provider; its last {LOG_TAIL} log lines ---\n" + (
                 "\n".join(lines[-LOG_TAIL:])
             )
-        found = [line for line in lines if any(rid in line for rid in request_ids)]
-        return f"--- provider log for requests {', '.join(request_ids)} ---\n" + "\n".join(
-            found or ["(no line: the log is buffered or the request ids are wrong)"]
-        )
+        report = []
+        for one in reversed(seen):
+            report.append(f"--- {one.method} {one.url} -> {one.status} [{one.request_id or '-'}]")
+            logged = [line for line in lines if one.request_id and one.request_id in line]
+            report.extend(f"    {line}" for line in logged or ["(no log line for this request)"])
+        return "\n".join(report)
 
     def _log_lines(self, request_ids: list[str]) -> list[str]:
         """The log's lines, once each request id is in it (the workers write their lines
