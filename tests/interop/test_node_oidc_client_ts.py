@@ -284,6 +284,7 @@ def test_sign_in_refresh_and_sign_out(tab: Tab, spa: Spa) -> None:
     with trace.step("the tokens are revoked and the provider's session ended"):
         assert _refresh_status(live, refreshed["refresh_token"]) == (400, "invalid_grant")
         page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_url(live.issuer + "/login*")
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert tab.problems == [], tab.problems
 
