@@ -12,6 +12,8 @@ client, the step and the provider's log lines for the step's requests.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -20,10 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
@@ -99,14 +104,37 @@ class Spa:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
+def server_certificate() -> Path | None:
+    """Over https, the provider's certificate (PEM), for Chromium to accept (None: http)."""
+    return None
+
+
+def trusting(certificate: Path | None) -> list[str]:
+    """Chromium's switches to accept the provider's certificate, and no other unknown one.
+
+    Chromium on Linux trusts only its NSS database, which a test cannot fill without
+    ``certutil``; ``--ignore-certificate-errors-spki-list`` pins the server's own public key
+    instead (``--ignore-certificate-errors`` would accept any certificate at all).
+    """
+    if certificate is None:
+        return []
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    return [f"--ignore-certificate-errors-spki-list={pin}"]
+
+
+@pytest.fixture(scope="module")
+def chromium(server_certificate: Path | None) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         reason = f"no Chromium at {CHROMIUM}: apt-get install chromium"
         if os.environ.get("OIDC_TEST_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason} (OIDC_TEST_REQUIRE_BROWSER=1)", pytrace=False)
         pytest.skip(reason)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + trusting(server_certificate)
+        )
         yield browser
         browser.close()
 
