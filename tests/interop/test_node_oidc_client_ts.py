@@ -263,10 +263,12 @@ def _refresh_status(live: LiveApp, refresh_token: str) -> tuple[int, str]:
     return response.status_code, response.json().get("error", "")
 
 
-def test_sign_in_refresh_and_sign_out(tab: Tab, spa: Spa) -> None:
-    page, live, trace = tab.page, spa.live, tab.trace
+def sign_in(tab: Tab) -> dict[str, Any]:
+    """From the app through the provider's login and consent pages (consent is asked once
+    per user and app) back to the app; the user the app shows."""
+    page, live, trace = tab.page, tab.spa.live, tab.trace
     with trace.step("open the app"):
-        page.goto(spa.origin + "/")
+        page.goto(tab.spa.origin + "/")
         tab.status_is("ready")
     with trace.step("signinRedirect to the login page"):
         page.get_by_role("button", name="Sign in", exact=True).click()
@@ -276,14 +278,23 @@ def test_sign_in_refresh_and_sign_out(tab: Tab, spa: Spa) -> None:
         page.get_by_label("Email").fill(live.email)
         page.get_by_label("Password").fill(live.password)
         page.get_by_role("button", name="Sign in", exact=True).click()
-        expect(page.get_by_role("heading", name=APP_NAME)).to_be_visible()
-    with trace.step("allow, then signinRedirectCallback"):
-        page.get_by_role("button", name="Allow").click()
-        page.wait_for_url(spa.origin + "/callback*")
+        callback = tab.spa.origin + "/callback"
+        page.wait_for_url(lambda url: url.startswith((live.issuer + "/consent", callback)))
+    with trace.step("allow (the first time), then signinRedirectCallback"):
+        if page.url.startswith(live.issuer + "/consent"):
+            expect(page.get_by_role("heading", name=APP_NAME)).to_be_visible()
+            page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(callback + "?*")
         tab.status_is("signed in")
-    with trace.step("the profile from the ID token and userinfo"):
         user = tab.user()
         assert user is not None
+        return user
+
+
+def test_sign_in_refresh_and_sign_out(tab: Tab, spa: Spa) -> None:
+    page, live, trace = tab.page, spa.live, tab.trace
+    user = sign_in(tab)
+    with trace.step("the profile from the ID token and userinfo"):
         claims = verified_id_token(live, user["id_token"], None)
         profile = user["profile"]
         assert profile["sub"] == claims["sub"]
@@ -336,4 +347,44 @@ def test_silent_sign_in_without_a_session_is_login_required(tab: Tab, spa: Spa) 
         ]
         assert len(authorize) == 1 and "prompt=none" in authorize[0].url, authorize
     problems = [p for p in tab.problems if "silent sign-in failed" not in p]
+    assert problems == [], problems
+
+
+def test_a_revoked_refresh_token_reads_invalid_grant(tab: Tab, spa: Spa) -> None:
+    """The app can read the token endpoint's error (CORS on errors too) and knows it must
+    sign in again."""
+    user = sign_in(tab)
+    with tab.trace.step("revoke the refresh token behind the app's back"):
+        response = tab.trace.session().post(
+            spa.live.metadata["revocation_endpoint"],
+            data={"token": user["refresh_token"], "client_id": spa.live.client_id},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert response.status_code == 200, response.text
+    with tab.trace.step("signinSilent with the revoked refresh token"):
+        tab.page.get_by_role("button", name="Refresh the tokens").click()
+        tab.status_is("refresh failed")
+        error = tab.page.locator("#error").text_content() or ""
+        assert "invalid_grant" in error, error
+        assert tab.cors_of("token_endpoint") == [spa.origin, spa.origin]
+    expected = ("refresh failed", "the server responded with a status of 400")  # the 400
+    problems = [p for p in tab.problems if not any(e in p for e in expected)]
+    assert problems == [], problems
+
+
+def test_an_unregistered_redirect_uri_stops_at_the_provider(tab: Tab, spa: Spa) -> None:
+    """signinRedirect with a redirect URI the app did not register: the provider's error
+    page, and the browser goes nowhere else."""
+    page, live, trace = tab.page, spa.live, tab.trace
+    with trace.step("open the app"):
+        page.goto(spa.origin + "/")
+        tab.status_is("ready")
+    with trace.step("signinRedirect with an unregistered redirect_uri"):
+        with page.expect_response(lambda r: r.url.startswith(live.issuer + "/authorize")) as info:
+            page.get_by_role("button", name="Sign in to an unregistered address").click()
+        assert info.value.status == 400, info.value.status
+        expect(page.get_by_text("not registered")).to_be_visible()
+        assert page.url.startswith(live.metadata["authorization_endpoint"]), page.url
+    expected = "the server responded with a status of 400"  # the error page itself
+    problems = [p for p in tab.problems if expected not in p]
     assert problems == [], problems

@@ -52,6 +52,9 @@ async function act(name, action) {
 document.getElementById("sign-in").addEventListener("click", () =>
   act("sign in", () => manager.signinRedirect()),
 );
+document.getElementById("unregistered").addEventListener("click", () =>
+  act("sign in", () => manager.signinRedirect({ redirect_uri: `${origin}/not-registered` })),
+);
 document.getElementById("silent").addEventListener("click", () =>
   act("silent sign-in", async () => show("signed in silently", await manager.signinSilent())),
 );
