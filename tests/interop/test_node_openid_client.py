@@ -275,3 +275,17 @@ def test_prompt_none_without_a_session_is_login_required(rp: RelyingParty, live:
             code_verifier=authorization["code_verifier"],
         )
         assert error["name"] == "AuthorizationResponseError", error
+
+
+def test_an_unregistered_redirect_uri_is_an_error_page(
+    live: LiveApp, trace: Trace, ca_file: Path | None
+) -> None:
+    rp = RelyingParty(live, trace, ca_file, redirect_uri=f"http://127.0.0.1:{free_port()}/other")
+    authorization = rp.authorize()
+    with trace.step("the authorization request in a browser"):
+        browser = trace.session()
+        response = browser.get(authorization["url"], allow_redirects=False, timeout=HTTP_TIMEOUT)
+        assert response.status_code == 400, (response.status_code, response.headers)
+        assert "Location" not in response.headers
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "not registered" in response.text
