@@ -6,8 +6,13 @@ another site than the provider's ``127.0.0.1``.  Headless Chromium from the oper
 system, driven by Playwright, signs in through the provider's real login and consent pages,
 lands on the app's callback where oidc-client-ts exchanges the code and calls userinfo from
 the page (CORS), refreshes the tokens, and signs out through the end-session endpoint
-(revoking its tokens first).  The ID token is verified here with PyJWT.  A failure names the
-client, the step and the provider's log lines for the step's requests.
+(revoking its tokens first).  The failures: a revoked refresh token, a silent sign-in
+without a session (``prompt=none``), an unregistered redirect URI.  The ID token is verified
+here with PyJWT.  A failure names the client, the step and the provider's log lines for the
+step's requests.
+
+Over https (the provider's certificate from a throwaway CA), ``server_certificate`` is
+overridden with the server's certificate, which Chromium is told to accept by its key.
 """
 
 from __future__ import annotations
