@@ -31,7 +31,16 @@ serve: $(BIN)/.installed
 	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/oidc-core init --demo
 	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) exec $(BIN)/oidc-core serve --bind $(BIND)
 
-test: $(BIN)/.installed
+# The Node.js relying-party libraries (tests/interop/node), as package-lock.json pins them;
+# without npm their tests are skipped (CI requires them).
+NODE_DEPS := tests/interop/node/node_modules/.package-lock.json
+
+$(NODE_DEPS): tests/interop/node/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/interop/node --prefer-offline --no-audit --no-fund >/dev/null; \
+	else echo "npm not found: the Node.js relying-party tests will be skipped"; fi
+
+test: $(BIN)/.installed $(NODE_DEPS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
@@ -49,4 +58,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/interop/node/node_modules
