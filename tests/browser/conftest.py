@@ -1,8 +1,7 @@
 """Headless Chromium, driven by Playwright, against ``oidc-core serve`` on loopback.
 
-Chromium comes from the operating system (``apt-get install chromium``); Playwright's own
-browser download is never used.  Without Chromium these tests are skipped, with the reason,
-unless ``OIDC_TEST_REQUIRE_BROWSER=1`` (set in CI), where a missing browser fails them.
+Chromium comes from the operating system, never from Playwright's download
+(:mod:`tests.support.chromium`).
 
 The relying party's redirect URI is on a loopback port nobody listens on: Playwright
 intercepts the navigation to it, records the URL and answers with a blank page, so the
@@ -11,7 +10,6 @@ browser really follows the provider's redirect (and its CSP ``form-action``) to 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -19,30 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.browsing import Browsing
 from tests.browser.relying_party import APP_NAME, PASSWORD, SCOPE, LiveApp
+from tests.support.chromium import TIMEOUT_MS, launched
 from tests.support.live import free_port, provider_at
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Route
 
-CHROMIUM = Path(os.environ.get("OIDC_TEST_CHROMIUM", "/usr/bin/chromium"))
-# Without the background-networking switches Chromium keeps calling home, and on a closed
-# network that is a stream of refused connections.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 15_000  # generous: CI machines are small and busy
-expect.set_options(timeout=TIMEOUT_MS)
 
 # Every page reports CSP violations on its console, where the test collects them.
 REPORT_CSP_VIOLATIONS = """
@@ -53,22 +36,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 CALLBACK_PAGE = "<!doctype html><title>Relying party</title><p>Signed in.</p>"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("OIDC_TEST_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (OIDC_TEST_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """The system's Chromium, headless; module scope so that Playwright's event loop is
-    gone before the rest of the suite runs."""
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    """The system's Chromium, headless (:mod:`tests.support.chromium`)."""
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -34,10 +33,10 @@ import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.browser.relying_party import LiveApp, verified_id_token
+from tests.support.chromium import TIMEOUT_MS, launched
 from tests.support.live import HTTP_TIMEOUT, free_port, provider_at
 from tests.support.node import NODE_DIR, NODE_MODULES, package_version, require_packages
 from tests.support.trace import Trace
@@ -131,17 +130,8 @@ def trusting(certificate: Path | None) -> list[str]:
 
 @pytest.fixture(scope="module")
 def chromium(server_certificate: Path | None) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium"
-        if os.environ.get("OIDC_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason} (OIDC_TEST_REQUIRE_BROWSER=1)", pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + trusting(server_certificate)
-        )
+    with launched(trusting(server_certificate)) as browser:
         yield browser
-        browser.close()
 
 
 def _public_client(issuer: str, admin_token: str, origin: str) -> str:
