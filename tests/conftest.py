@@ -25,6 +25,9 @@ from oidc_core.storage.models import ALL_MODELS
 from tests.support.flow import RP, Account, Flow
 from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
 
+# The live provider over https (a throwaway CA) and http, for the relying-party libraries.
+from tests.support.tls import https_provider, live_provider, tls_files  # noqa: F401
+
 KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 
 # Cheap argon2id parameters: the tests exercise the real hasher, not its cost.
