@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 
 from tests.support.live import HTTP_TIMEOUT, LiveProvider, through_provider
@@ -60,7 +61,7 @@ class Trail:
         start = len(self.seen)
         try:
             yield
-        except Exception as exc:
+        except (Exception, pytest.fail.Exception) as exc:  # pytest.raises' "DID NOT RAISE" too
             raise AssertionError(self.report(name, self.seen[start:], exc)) from exc
 
     def report(self, name: str, seen: list[Seen], exc: BaseException) -> str:
