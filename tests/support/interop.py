@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -26,7 +27,20 @@ import requests
 from tests.support.live import HTTP_TIMEOUT, LiveProvider, through_provider
 
 PASSWORD = "a long and correct password for interop"
+# The relying-party libraries tested (docs/tested-with.md), and the JOSE libraries they use.
+LIBRARIES = ("Authlib", "joserfc", "oic", "pyjwkest", "requests-oauthlib", "oauthlib", "PyJWT")
 OFFLINE_SCOPE = "openid profile email offline_access"
+
+
+def relying_party_libraries() -> str:
+    """Their installed versions, for pytest's header (docs/tested-with.md lists them)."""
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return "relying-party libraries: " + ", ".join(versions)
 
 
 @dataclass
