@@ -3,6 +3,9 @@
 The https the relying-party libraries are tested over must be real: the server's certificate
 verifies against the test's CA under strict X.509 rules (what Node's OpenSSL and Python 3.13
 require), for 127.0.0.1 and localhost, and a client that does not trust that CA refuses it.
+
+And a failure inside a ``Trail`` step names the client and the step, with the provider's log
+lines of the failing request.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.support.interop import Trail
 from tests.support.live import HTTP_TIMEOUT, LiveProvider
 from tests.support.tls import TLSFiles
 
@@ -63,3 +67,21 @@ def test_client_env_names_the_ca_for_python_and_node(https_provider: LiveProvide
     assert env["REQUESTS_CA_BUNDLE"] == env["NODE_EXTRA_CA_CERTS"] == ca_file
     assert env["SSL_CERT_FILE"] == ca_file
     assert https_provider.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_a_failed_step_shows_the_provider_log_of_its_request(https_provider: LiveProvider) -> None:
+    trail = Trail("probe", https_provider)
+    session = trail.watch(requests.Session())
+    with pytest.raises(AssertionError) as caught, trail.step("token request"):
+        response = session.post(
+            https_provider.metadata["token_endpoint"],
+            data={"grant_type": "authorization_code", "code": "no-such-code"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert response.status_code == 200
+    request_id = response.headers["X-Request-Id"]
+    message = str(caught.value)
+    assert message.startswith("client 'probe', step 'token request', issuer https://")
+    assert f"POST {https_provider.issuer}/token -> {response.status_code} [{request_id}]" in message
+    logged = [line for line in message.splitlines() if request_id in line and "POST /token" in line]
+    assert logged, message
