@@ -10,12 +10,16 @@ lines of the failing request.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import socket
 import ssl
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from tests.support.interop import Trail
 from tests.support.live import HTTP_TIMEOUT, LiveProvider
@@ -47,7 +51,17 @@ def test_the_certificate_verifies_strictly_against_the_ca(
     ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
         names = dict(tls.getpeercert()["subjectAltName"])
+        served = tls.getpeercert(binary_form=True)
     assert names == {"IP Address": "127.0.0.1", "DNS": "localhost"}
+    assert served == ssl.PEM_cert_to_DER_cert(tls_files.cert_file.read_text())
+    spki = (
+        x509.load_der_x509_certificate(served)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert (
+        tls_files.server_spki_sha256() == base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    )
 
 
 def test_a_client_that_does_not_trust_the_ca_refuses_the_server(

@@ -8,7 +8,8 @@ run makes new ones.
 Fixtures (registered for the whole suite by ``tests/conftest.py``):
 
 * ``tls_files``: the session's :class:`TLSFiles`; ``tls_files.ca_file`` is the CA's PEM file
-  for ``REQUESTS_CA_BUNDLE``, ``verify=``, ``NODE_EXTRA_CA_CERTS`` or ``SSL_CERT_FILE``.
+  for ``REQUESTS_CA_BUNDLE``, ``verify=``, ``NODE_EXTRA_CA_CERTS`` or ``SSL_CERT_FILE``;
+  ``tls_files.server_spki_sha256()`` pins the server's key for Chromium.
 * ``live_provider``: ``oidc-core serve`` for one test module, parametrized: over https with an
   ``https://127.0.0.1:<port>`` issuer, then over plain http on loopback.  While it runs,
   ``REQUESTS_CA_BUNDLE`` names the CA (https) and ``AUTHLIB_INSECURE_TRANSPORT`` /
@@ -20,7 +21,9 @@ Fixtures (registered for the whole suite by ``tests/conftest.py``):
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +48,15 @@ class TLSFiles:
     ca_file: Path  # the CA certificate (PEM): what clients trust
     cert_file: Path  # the server's certificate (PEM)
     key_file: Path  # the server's private key (PEM, unencrypted)
+
+    def server_spki_sha256(self) -> str:
+        """The base64 SHA-256 of the server's public key, for a browser that cannot be given
+        a CA file: Chromium's ``--ignore-certificate-errors-spki-list``."""
+        cert = x509.load_pem_x509_certificate(self.cert_file.read_bytes())
+        spki = cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def _name(common_name: str) -> x509.Name:
