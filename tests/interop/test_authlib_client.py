@@ -27,15 +27,16 @@ from joserfc.jwk import KeySet
 from tests.support.interop import (
     OFFLINE_SCOPE,
     Account,
-    Trail,
     callback_params,
     new_account,
     prompt_none_without_session,
     sign_in,
     tampered,
+    trace_of,
     unregistered_redirect,
 )
 from tests.support.live import HTTP_TIMEOUT, LiveProvider, free_port
+from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
 
@@ -67,8 +68,8 @@ def rp(live_provider: LiveProvider) -> RP:
 
 
 @pytest.fixture
-def trail(rp: RP) -> Trail:
-    return Trail(CLIENT, rp.live)
+def trace(rp: RP) -> Trace:
+    return trace_of(CLIENT, "Authlib", rp.live)
 
 
 class _NoFramework:
@@ -84,7 +85,7 @@ class AuthlibApp(OpenIDMixin, OAuth2Mixin, BaseApp):  # type: ignore[misc]
     client_cls = OAuth2Session
 
 
-def _app(rp: RP, trail: Trail) -> AuthlibApp:
+def _app(rp: RP, trace: Trace) -> AuthlibApp:
     app = AuthlibApp(
         _NoFramework(),
         name="interop",
@@ -92,11 +93,11 @@ def _app(rp: RP, trail: Trail) -> AuthlibApp:
         client_secret=rp.client_secret,
         server_metadata_url=rp.live.issuer + "/.well-known/openid-configuration",
     )
-    app.client_cls = lambda **kwargs: trail.watch(OAuth2Session(**kwargs))
+    app.client_cls = lambda **kwargs: trace.watch(OAuth2Session(**kwargs))
     return app
 
 
-def _session(rp: RP, trail: Trail, **kwargs: Any) -> OAuth2Session:
+def _session(rp: RP, trace: Trace, **kwargs: Any) -> OAuth2Session:
     options: dict[str, Any] = {
         "client_secret": rp.client_secret,
         "scope": OFFLINE_SCOPE,
@@ -104,7 +105,7 @@ def _session(rp: RP, trail: Trail, **kwargs: Any) -> OAuth2Session:
         "code_challenge_method": "S256",
     }
     options.update(kwargs)
-    return trail.watch(OAuth2Session(rp.client_id, **options))  # type: ignore[return-value]
+    return trace.watch(OAuth2Session(rp.client_id, **options))  # type: ignore[return-value]
 
 
 @dataclass
@@ -115,19 +116,19 @@ class Authorized:
     verifier: str
 
 
-def _authorize(rp: RP, trail: Trail, session: OAuth2Session) -> Authorized:
+def _authorize(rp: RP, trace: Trace, session: OAuth2Session) -> Authorized:
     """Authorization request through Authlib, login and consent on the provider's pages."""
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
-    with trail.step("authorization request"):
+    with trace.step("authorization request"):
         url, state = session.create_authorization_url(
             rp.metadata["authorization_endpoint"],
             code_verifier=verifier,
             nonce=nonce,
             prompt="consent",
         )
-    with trail.step("login and consent"):
-        callback = sign_in(trail, url, rp.account)
+    with trace.step("login and consent"):
+        callback = sign_in(trace, rp.live, url, rp.account)
         params = callback_params(callback, rp.redirect_uri)
         assert params["state"] == state
         assert params["iss"] == rp.live.issuer
@@ -167,9 +168,9 @@ def _verify_id_token(rp: RP, id_token: str, nonce: str) -> dict[str, Any]:
     return dict(token.claims)
 
 
-def test_discovery_matches_the_issuer(rp: RP, trail: Trail) -> None:
-    with trail.step("discovery"):
-        meta = _app(rp, trail).load_server_metadata()
+def test_discovery_matches_the_issuer(rp: RP, trace: Trace) -> None:
+    with trace.step("discovery"):
+        meta = _app(rp, trace).load_server_metadata()
         assert meta["issuer"] == rp.live.issuer
         for name in (
             "authorization_endpoint",
@@ -186,33 +187,33 @@ def test_discovery_matches_the_issuer(rp: RP, trail: Trail) -> None:
 
 
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
-def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail, auth_method: str) -> None:
-    session = _session(rp, trail, token_endpoint_auth_method=auth_method)
-    app = _app(rp, trail)
-    authorized = _authorize(rp, trail, session)
+def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace, auth_method: str) -> None:
+    session = _session(rp, trace, token_endpoint_auth_method=auth_method)
+    app = _app(rp, trace)
+    authorized = _authorize(rp, trace, session)
 
-    with trail.step("token request"):
+    with trace.step("token request"):
         token = _fetch_token(session, rp, authorized)
         assert token["token_type"].lower() == "bearer"
         assert isinstance(token["expires_in"], int) and token["expires_in"] > 0
         assert set(token["scope"].split()) == set(OFFLINE_SCOPE.split())
         assert token.get("refresh_token"), "offline_access granted: a refresh token"
 
-    with trail.step("ID token (Authlib's parse_id_token)"):
+    with trace.step("ID token (Authlib's parse_id_token)"):
         claims = app.parse_id_token(token, nonce=authorized.nonce)
         assert claims["sub"] == rp.account.subject
         assert "at_hash" in claims
-    with trail.step("ID token (joserfc, strict)"):
+    with trace.step("ID token (joserfc, strict)"):
         strict = _verify_id_token(rp, token["id_token"], authorized.nonce)
         assert abs(strict["iat"] - time.time()) < 60
 
-    with trail.step("userinfo"):
+    with trace.step("userinfo"):
         info = app.userinfo(token=token)
         assert info["sub"] == rp.account.subject
         assert info["email"] == rp.account.email
         assert info["email_verified"] is True
 
-    with trail.step("refresh"):
+    with trace.step("refresh"):
         refreshed = dict(
             session.refresh_token(
                 rp.metadata["token_endpoint"], refresh_token=token["refresh_token"]
@@ -222,97 +223,97 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail, auth_method: str
         assert app.userinfo(token=refreshed)["sub"] == rp.account.subject
     rotated = refreshed.get("refresh_token", token["refresh_token"])
 
-    with trail.step("revoke"):
+    with trace.step("revoke"):
         response = session.revoke_token(
             rp.metadata["revocation_endpoint"], token=rotated, token_type_hint="refresh_token"
         )
         assert response.status_code == 200, response.text
-    with trail.step("refresh after revocation"), pytest.raises(OAuthError) as caught:
+    with trace.step("refresh after revocation"), pytest.raises(OAuthError) as caught:
         session.refresh_token(rp.metadata["token_endpoint"], refresh_token=rotated)
     assert caught.value.error == "invalid_grant"
 
 
-def test_authlib_rejects_a_wrong_nonce(rp: RP, trail: Trail) -> None:
+def test_authlib_rejects_a_wrong_nonce(rp: RP, trace: Trace) -> None:
     """The Authlib validation is live: the same token fails with another nonce."""
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         token = _fetch_token(session, rp, authorized)
-    with trail.step("ID token with another nonce"):
+    with trace.step("ID token with another nonce"):
         with pytest.raises(JoseError, match="nonce"):
-            _app(rp, trail).parse_id_token(token, nonce="not-the-nonce")
+            _app(rp, trace).parse_id_token(token, nonce="not-the-nonce")
         with pytest.raises(JoseError, match="nonce"):
             _verify_id_token(rp, token["id_token"], "not-the-nonce")
 
 
-def test_authlib_rejects_a_tampered_id_token(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+def test_authlib_rejects_a_tampered_id_token(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         token = _fetch_token(session, rp, authorized)
-    app = _app(rp, trail)
-    with trail.step("ID token as issued"):
+    app = _app(rp, trace)
+    with trace.step("ID token as issued"):
         assert app.parse_id_token(token, nonce=authorized.nonce)["sub"] == rp.account.subject
     for how, forged in tampered(token["id_token"]).items():
-        with trail.step(f"tampered ID token ({how})"), pytest.raises(JoseError):
+        with trace.step(f"tampered ID token ({how})"), pytest.raises(JoseError):
             app.parse_id_token({**token, "id_token": forged}, nonce=authorized.nonce)
 
 
-def test_second_use_of_a_code_is_invalid_grant(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+def test_second_use_of_a_code_is_invalid_grant(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         assert "access_token" in _fetch_token(session, rp, authorized)
-    with trail.step("second redemption of the code"), pytest.raises(OAuthError) as caught:
-        _fetch_token(_session(rp, trail), rp, authorized)
+    with trace.step("second redemption of the code"), pytest.raises(OAuthError) as caught:
+        _fetch_token(_session(rp, trace), rp, authorized)
     assert caught.value.error == "invalid_grant"
 
 
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
-def test_wrong_client_secret_is_invalid_client(rp: RP, trail: Trail, auth_method: str) -> None:
-    session = _session(rp, trail, token_endpoint_auth_method=auth_method)
-    authorized = _authorize(rp, trail, session)
+def test_wrong_client_secret_is_invalid_client(rp: RP, trace: Trace, auth_method: str) -> None:
+    session = _session(rp, trace, token_endpoint_auth_method=auth_method)
+    authorized = _authorize(rp, trace, session)
     wrong = _session(
-        rp, trail, client_secret="not-" + rp.client_secret, token_endpoint_auth_method=auth_method
+        rp, trace, client_secret="not-" + rp.client_secret, token_endpoint_auth_method=auth_method
     )
-    with trail.step("token request, wrong secret"), pytest.raises(OAuthError) as caught:
+    with trace.step("token request, wrong secret"), pytest.raises(OAuthError) as caught:
         _fetch_token(wrong, rp, authorized)
     assert caught.value.error == "invalid_client"
     # The code survives a failed client authentication: the real client can still use it.
-    with trail.step("token request, right secret"):
+    with trace.step("token request, right secret"):
         assert "id_token" in _fetch_token(session, rp, authorized)
 
 
-def test_wrong_code_verifier_is_invalid_grant(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
+def test_wrong_code_verifier_is_invalid_grant(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
     authorized.verifier = secrets.token_urlsafe(48)
-    with trail.step("token request, wrong verifier"), pytest.raises(OAuthError) as caught:
+    with trace.step("token request, wrong verifier"), pytest.raises(OAuthError) as caught:
         _fetch_token(session, rp, authorized)
     assert caught.value.error == "invalid_grant"
 
 
-def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail, redirect_uri="http://127.0.0.1:9/not-registered")
+def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace, redirect_uri="http://127.0.0.1:9/not-registered")
     url, _state = session.create_authorization_url(
         rp.metadata["authorization_endpoint"],
         code_verifier=secrets.token_urlsafe(48),
         nonce=secrets.token_urlsafe(16),
     )
-    with trail.step("authorization request, unregistered redirect URI"):
-        unregistered_redirect(trail, url)
+    with trace.step("authorization request, unregistered redirect URI"):
+        unregistered_redirect(trace, url)
 
 
-def test_prompt_none_without_a_session_is_login_required(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
+def test_prompt_none_without_a_session_is_login_required(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
     url, state = session.create_authorization_url(
         rp.metadata["authorization_endpoint"],
         code_verifier=secrets.token_urlsafe(48),
         nonce=secrets.token_urlsafe(16),
         prompt="none",
     )
-    with trail.step("prompt=none without a session"):
-        callback = prompt_none_without_session(trail, url)
+    with trace.step("prompt=none without a session"):
+        callback = prompt_none_without_session(trace, rp.live, url)
         params = callback_params(callback, rp.redirect_uri)
         assert params["error"] == "login_required", params
         assert params["state"] == state

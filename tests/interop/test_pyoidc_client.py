@@ -34,15 +34,16 @@ from oic.utils.settings import OauthClientSettings, OicClientSettings
 from tests.support.interop import (
     OFFLINE_SCOPE,
     Account,
-    Trail,
     callback_params,
     new_account,
     prompt_none_without_session,
     sign_in,
     tampered,
+    trace_of,
     unregistered_redirect,
 )
 from tests.support.live import LiveProvider, free_port
+from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
 
@@ -71,8 +72,8 @@ def rp(live_provider: LiveProvider) -> RP:
 
 
 @pytest.fixture
-def trail(rp: RP) -> Trail:
-    return Trail(CLIENT, rp.live)
+def trace(rp: RP) -> Trace:
+    return trace_of(CLIENT, "oic", rp.live)
 
 
 def _registration(rp: RP) -> RegistrationResponse:
@@ -84,13 +85,13 @@ def _registration(rp: RP) -> RegistrationResponse:
     )
 
 
-def _client(rp: RP, trail: Trail) -> Client:
+def _client(rp: RP, trace: Trace) -> Client:
     """pyoidc's Client: discovery, then the registration set by hand."""
     settings = OicClientSettings(
-        verify_ssl=rp.live.verify, requests_session=trail.watch(requests.Session())
+        verify_ssl=rp.live.verify, requests_session=trace.watch(requests.Session())
     )
     client = Client(client_authn_method=CLIENT_AUTHN_METHOD, settings=settings)
-    with trail.step("discovery (provider_config)"):
+    with trace.step("discovery (provider_config)"):
         info = client.provider_config(rp.live.issuer)
         assert info["issuer"] == rp.live.issuer
     client.store_registration_info(_registration(rp))
@@ -124,13 +125,13 @@ def _authorization_url(client: Client, rp: RP, **extra: str) -> tuple[str, str, 
     return request.request(client.authorization_endpoint), state, nonce, verifier
 
 
-def _authorize(client: Client, rp: RP, trail: Trail) -> Authorized:
-    with trail.step("authorization request"):
+def _authorize(client: Client, rp: RP, trace: Trace) -> Authorized:
+    with trace.step("authorization request"):
         url, state, nonce, verifier = _authorization_url(client, rp, prompt="consent")
-    with trail.step("login and consent"):
-        callback = sign_in(trail, url, rp.account)
+    with trace.step("login and consent"):
+        callback = sign_in(trace, rp.live, url, rp.account)
         assert callback_params(callback, rp.redirect_uri)["iss"] == rp.live.issuer
-    with trail.step("authorization response (parse_response)"):
+    with trace.step("authorization response (parse_response)"):
         response = client.parse_response(
             AuthorizationResponse, info=callback.split("?", 1)[1], sformat="urlencoded"
         )
@@ -152,11 +153,11 @@ def _token(client: Client, authorized: Authorized, **request_args: Any) -> Any:
     )
 
 
-def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
-    authorized = _authorize(client, rp, trail)
+def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
+    authorized = _authorize(client, rp, trace)
 
-    with trail.step("token request (ID token verified by pyoidc)"):
+    with trace.step("token request (ID token verified by pyoidc)"):
         token = _token(client, authorized)
         assert isinstance(token, AccessTokenResponse), token.to_dict()
         id_token = token["id_token"]  # verified: signature, iss, aud, exp, nonce
@@ -166,12 +167,12 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
         assert id_token["nonce"] == authorized.nonce
         assert token["refresh_token"]
 
-    with trail.step("userinfo"):
+    with trace.step("userinfo"):
         info = client.do_user_info_request(state=authorized.state)
         assert info["sub"] == rp.account.subject
         assert info["email"] == rp.account.email
 
-    with trail.step("refresh"):
+    with trace.step("refresh"):
         refreshed = client.do_access_token_refresh(
             state=authorized.state, authn_method="client_secret_basic"
         )
@@ -180,14 +181,14 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
         assert client.do_user_info_request(state=authorized.state)["sub"] == rp.account.subject
     refresh_token = refreshed.get("refresh_token", token["refresh_token"])
 
-    revoker = _revoker(rp, trail)
-    with trail.step("revoke"):
+    revoker = _revoker(rp, trace)
+    with trace.step("revoke"):
         status = revoker.do_token_revocation(
             request_args={"token": refresh_token, "token_type_hint": "refresh_token"},
             authn_method="client_secret_basic",
         )
         assert status == 200
-    with trail.step("refresh after revocation"):
+    with trace.step("refresh after revocation"):
         again = client.do_access_token_refresh(
             state=authorized.state, authn_method="client_secret_basic"
         )
@@ -195,27 +196,27 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
         assert again["error"] == "invalid_grant"
 
 
-def _revoker(rp: RP, trail: Trail) -> ExtensionClient:
+def _revoker(rp: RP, trace: Trace) -> ExtensionClient:
     """pyoidc's OAuth 2.0 extension client, the one with token revocation (RFC 7009)."""
     settings = OauthClientSettings(
-        verify_ssl=rp.live.verify, requests_session=trail.watch(requests.Session())
+        verify_ssl=rp.live.verify, requests_session=trace.watch(requests.Session())
     )
     client = ExtensionClient(client_authn_method=CLIENT_AUTHN_METHOD, settings=settings)
-    with trail.step("discovery (extension client)"):
+    with trace.step("discovery (extension client)"):
         client.provider_config(rp.live.issuer)
     client.store_registration_info(_registration(rp))
     return client
 
 
-def test_pyoidc_rejects_a_tampered_id_token(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
-    authorized = _authorize(client, rp, trail)
-    with trail.step("token request"):
+def test_pyoidc_rejects_a_tampered_id_token(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
+    authorized = _authorize(client, rp, trace)
+    with trace.step("token request"):
         token = _token(client, authorized)
         assert isinstance(token, AccessTokenResponse), token.to_dict()
     id_token = token["id_token_jwt"]  # the JWT as it came, beside the verified claims
     raw = {"access_token": token["access_token"], "token_type": token["token_type"]}
-    with trail.step("the token response as issued"):
+    with trace.step("the token response as issued"):
         parsed = client.parse_response(
             AccessTokenResponse,
             info=json.dumps({**raw, "id_token": id_token}),
@@ -223,7 +224,7 @@ def test_pyoidc_rejects_a_tampered_id_token(rp: RP, trail: Trail) -> None:
         )
         assert parsed["id_token"]["sub"] == rp.account.subject
     for how, forged in tampered(id_token).items():
-        with trail.step(f"tampered ID token ({how})"), pytest.raises(REJECTED):
+        with trace.step(f"tampered ID token ({how})"), pytest.raises(REJECTED):
             client.parse_response(
                 AccessTokenResponse,
                 info=json.dumps({**raw, "id_token": forged}),
@@ -231,44 +232,44 @@ def test_pyoidc_rejects_a_tampered_id_token(rp: RP, trail: Trail) -> None:
             )
 
 
-def test_second_use_of_a_code_is_invalid_grant(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
-    authorized = _authorize(client, rp, trail)
-    with trail.step("token request"):
+def test_second_use_of_a_code_is_invalid_grant(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
+    authorized = _authorize(client, rp, trace)
+    with trace.step("token request"):
         assert isinstance(_token(client, authorized), AccessTokenResponse)
-    with trail.step("second redemption of the code"):
+    with trace.step("second redemption of the code"):
         again = _token(client, authorized)
         assert isinstance(again, ErrorResponse), again.to_dict()
         assert again["error"] == "invalid_grant"
 
 
-def test_wrong_client_secret_is_invalid_client(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
-    authorized = _authorize(client, rp, trail)
+def test_wrong_client_secret_is_invalid_client(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
+    authorized = _authorize(client, rp, trace)
     client.client_secret = "not-" + rp.client_secret
-    with trail.step("token request, wrong secret"):
+    with trace.step("token request, wrong secret"):
         wrong = _token(client, authorized)
         assert isinstance(wrong, ErrorResponse), wrong.to_dict()
         assert wrong["error"] == "invalid_client"
     client.client_secret = rp.client_secret
-    with trail.step("token request, right secret"):
+    with trace.step("token request, right secret"):
         assert isinstance(_token(client, authorized), AccessTokenResponse)
 
 
-def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
+def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
     url, *_ = _authorization_url(client, rp, redirect_uri="http://127.0.0.1:9/not-registered")
-    with trail.step("authorization request, unregistered redirect URI"):
-        unregistered_redirect(trail, url)
+    with trace.step("authorization request, unregistered redirect URI"):
+        unregistered_redirect(trace, url)
 
 
-def test_prompt_none_without_a_session_is_login_required(rp: RP, trail: Trail) -> None:
-    client = _client(rp, trail)
+def test_prompt_none_without_a_session_is_login_required(rp: RP, trace: Trace) -> None:
+    client = _client(rp, trace)
     url, state, _nonce, _verifier = _authorization_url(client, rp, prompt="none")
-    with trail.step("prompt=none without a session"):
-        callback = prompt_none_without_session(trail, url)
+    with trace.step("prompt=none without a session"):
+        callback = prompt_none_without_session(trace, rp.live, url)
         assert callback_params(callback, rp.redirect_uri)["error"] == "login_required"
-    with trail.step("error response (parse_response)"):
+    with trace.step("error response (parse_response)"):
         response = client.parse_response(
             AuthorizationResponse, info=callback.split("?", 1)[1], sformat="urlencoded"
         )

@@ -27,15 +27,16 @@ from requests_oauthlib import OAuth2Session
 from tests.support.interop import (
     OFFLINE_SCOPE,
     Account,
-    Trail,
     callback_params,
     new_account,
     prompt_none_without_session,
     sign_in,
     tampered,
+    trace_of,
     unregistered_redirect,
 )
 from tests.support.live import HTTP_TIMEOUT, LiveProvider, free_port
+from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
 
@@ -77,11 +78,11 @@ def rp(live_provider: LiveProvider) -> RP:
 
 
 @pytest.fixture
-def trail(rp: RP) -> Trail:
-    return Trail(CLIENT, rp.live)
+def trace(rp: RP) -> Trace:
+    return trace_of(CLIENT, "requests-oauthlib", rp.live)
 
 
-def _session(rp: RP, trail: Trail, **kwargs: Any) -> OAuth2Session:
+def _session(rp: RP, trace: Trace, **kwargs: Any) -> OAuth2Session:
     options: dict[str, Any] = {
         "redirect_uri": rp.redirect_uri,
         "scope": OFFLINE_SCOPE.split(),
@@ -89,7 +90,7 @@ def _session(rp: RP, trail: Trail, **kwargs: Any) -> OAuth2Session:
     }
     options.update(kwargs)
     session = OAuth2Session(rp.client_id, **options)
-    trail.watch(session)
+    trace.watch(session)
     return session
 
 
@@ -100,15 +101,15 @@ class Authorized:
     nonce: str
 
 
-def _authorize(rp: RP, trail: Trail, session: OAuth2Session) -> Authorized:
+def _authorize(rp: RP, trace: Trace, session: OAuth2Session) -> Authorized:
     nonce = secrets.token_urlsafe(16)
-    with trail.step("authorization request"):
+    with trace.step("authorization request"):
         url, state = session.authorization_url(
             rp.metadata["authorization_endpoint"], nonce=nonce, prompt="consent"
         )
         assert "code_challenge_method=S256" in url
-    with trail.step("login and consent"):
-        callback = sign_in(trail, url, rp.account)
+    with trace.step("login and consent"):
+        callback = sign_in(trace, rp.live, url, rp.account)
         params = callback_params(callback, rp.redirect_uri)
         assert params["iss"] == rp.live.issuer
     return Authorized(callback, state, nonce)
@@ -149,25 +150,25 @@ def _verify_id_token(
     return claims
 
 
-def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         token = _fetch_token(rp, session, authorized)
         assert token["token_type"].lower() == "bearer"
         assert token["refresh_token"]
-    with trail.step("ID token (PyJWT)"):
+    with trace.step("ID token (PyJWT)"):
         claims = _verify_id_token(
             rp, session, token["id_token"], authorized.nonce, token["access_token"]
         )
         assert claims["sub"] == rp.account.subject
-    with trail.step("userinfo"):
+    with trace.step("userinfo"):
         response = session.get(rp.metadata["userinfo_endpoint"], timeout=HTTP_TIMEOUT)
         assert response.status_code == 200, response.text
         assert response.json()["sub"] == rp.account.subject
         assert response.json()["email"] == rp.account.email
 
-    with trail.step("refresh"):
+    with trace.step("refresh"):
         refreshed = dict(
             session.refresh_token(
                 rp.metadata["token_endpoint"],
@@ -181,7 +182,7 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
         assert response.json()["sub"] == rp.account.subject
     refresh_token = refreshed.get("refresh_token", token["refresh_token"])
 
-    with trail.step("revoke"):
+    with trace.step("revoke"):
         response = session.post(
             rp.metadata["revocation_endpoint"],
             data={"token": refresh_token, "token_type_hint": "refresh_token"},
@@ -189,7 +190,7 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
             timeout=HTTP_TIMEOUT,
         )
         assert response.status_code == 200, response.text
-    with trail.step("refresh after revocation"), pytest.raises(InvalidGrantError):
+    with trace.step("refresh after revocation"), pytest.raises(InvalidGrantError):
         session.refresh_token(
             rp.metadata["token_endpoint"],
             refresh_token=refresh_token,
@@ -198,50 +199,50 @@ def test_code_flow_refresh_and_revocation(rp: RP, trail: Trail) -> None:
         )
 
 
-def test_pyjwt_rejects_a_tampered_id_token(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+def test_pyjwt_rejects_a_tampered_id_token(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         token = _fetch_token(rp, session, authorized)
     id_token, access_token = token["id_token"], token["access_token"]
-    with trail.step("ID token as issued"):
+    with trace.step("ID token as issued"):
         _verify_id_token(rp, session, id_token, authorized.nonce, access_token)
     for how, forged in tampered(id_token).items():
-        with trail.step(f"tampered ID token ({how})"), pytest.raises(jwt.PyJWTError):
+        with trace.step(f"tampered ID token ({how})"), pytest.raises(jwt.PyJWTError):
             _verify_id_token(rp, session, forged, authorized.nonce, access_token)
 
 
-def test_second_use_of_a_code_is_invalid_grant(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request"):
+def test_second_use_of_a_code_is_invalid_grant(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request"):
         assert "access_token" in _fetch_token(rp, session, authorized)
-    with trail.step("second redemption of the code"), pytest.raises(InvalidGrantError):
+    with trace.step("second redemption of the code"), pytest.raises(InvalidGrantError):
         _fetch_token(rp, session, authorized)
 
 
-def test_wrong_client_secret_is_invalid_client(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
-    authorized = _authorize(rp, trail, session)
-    with trail.step("token request, wrong secret"), pytest.raises(InvalidClientError):
+def test_wrong_client_secret_is_invalid_client(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
+    authorized = _authorize(rp, trace, session)
+    with trace.step("token request, wrong secret"), pytest.raises(InvalidClientError):
         _fetch_token(rp, session, authorized, secret="not-" + rp.client_secret)
-    with trail.step("token request, right secret"):
+    with trace.step("token request, right secret"):
         assert "id_token" in _fetch_token(rp, session, authorized)
 
 
-def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail, redirect_uri="http://127.0.0.1:9/not-registered")
+def test_unregistered_redirect_uri_is_an_error_page(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace, redirect_uri="http://127.0.0.1:9/not-registered")
     url, _state = session.authorization_url(rp.metadata["authorization_endpoint"])
-    with trail.step("authorization request, unregistered redirect URI"):
-        unregistered_redirect(trail, url)
+    with trace.step("authorization request, unregistered redirect URI"):
+        unregistered_redirect(trace, url)
 
 
-def test_prompt_none_without_a_session_is_login_required(rp: RP, trail: Trail) -> None:
-    session = _session(rp, trail)
+def test_prompt_none_without_a_session_is_login_required(rp: RP, trace: Trace) -> None:
+    session = _session(rp, trace)
     url, state = session.authorization_url(rp.metadata["authorization_endpoint"], prompt="none")
-    with trail.step("prompt=none without a session"):
-        callback = prompt_none_without_session(trail, url)
+    with trace.step("prompt=none without a session"):
+        callback = prompt_none_without_session(trace, rp.live, url)
         assert callback_params(callback, rp.redirect_uri)["state"] == state
-    with trail.step("the error at the callback"), pytest.raises(OAuth2Error) as caught:
+    with trace.step("the error at the callback"), pytest.raises(OAuth2Error) as caught:
         _fetch_token(rp, session, Authorized(callback, state, ""))
     assert caught.value.error == "login_required"

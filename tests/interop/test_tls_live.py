@@ -4,8 +4,8 @@ The https the relying-party libraries are tested over must be real: the server's
 verifies against the test's CA under strict X.509 rules (what Node's OpenSSL and Python 3.13
 require), for 127.0.0.1 and localhost, and a client that does not trust that CA refuses it.
 
-And a failure inside a ``Trail`` step names the client and the step, with the provider's log
-lines of the failing request.
+And a failure inside a ``Trace`` step names the client and the step, with the provider's log
+lines of the failing request (found by its ``X-Request-Id``) over https too.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.support.interop import Trail
 from tests.support.live import HTTP_TIMEOUT, LiveProvider
 from tests.support.tls import TLSFiles
+from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
 
@@ -84,9 +84,10 @@ def test_client_env_names_the_ca_for_python_and_node(https_provider: LiveProvide
 
 
 def test_a_failed_step_shows_the_provider_log_of_its_request(https_provider: LiveProvider) -> None:
-    trail = Trail("probe", https_provider)
-    session = trail.watch(requests.Session())
-    with pytest.raises(AssertionError) as caught, trail.step("token request"):
+    assert https_provider.log is not None
+    trace = Trace("probe 1.0", https_provider.log)
+    session = trace.watch(requests.Session())
+    with pytest.raises(AssertionError) as caught, trace.step("token request"):
         response = session.post(
             https_provider.metadata["token_endpoint"],
             data={"grant_type": "authorization_code", "code": "no-such-code"},
@@ -95,7 +96,7 @@ def test_a_failed_step_shows_the_provider_log_of_its_request(https_provider: Liv
         assert response.status_code == 200
     request_id = response.headers["X-Request-Id"]
     message = str(caught.value)
-    assert message.startswith("client 'probe', step 'token request', issuer https://")
+    assert message.startswith("probe 1.0: step 'token request' failed: assert ")
     assert f"POST {https_provider.issuer}/token -> {response.status_code} [{request_id}]" in message
     logged = [line for line in message.splitlines() if request_id in line and "POST /token" in line]
     assert logged, message

@@ -1,12 +1,9 @@
-"""What the relying-party library tests share: a trail of steps that says, on failure, which
-client failed at which step and what the provider logged for that step's requests; the
-browser on the provider's pages; tampered ID tokens.
+"""What the Python relying-party library tests share: the browser on the provider's pages,
+the provider's answers to the failure cases, tampered ID tokens, the libraries' versions.
 
-Every response of the provider carries ``X-Request-Id``; its log lines carry the same id.
-A :class:`Trail` hooks the ``requests`` sessions of a client library and of the browser,
-keeps each response's id, and turns any exception raised inside ``with trail.step(...)`` into
-an ``AssertionError`` naming the client and the step, followed by the provider's log lines of
-the requests made during that step (the last, usually the failing one, first).
+Each test gives a :class:`~tests.support.trace.Trace` its library's ``requests`` sessions
+(``trace.watch``) and names its steps (``trace.step``): a failure names the library and the
+step, with the provider's log lines of each request of that step.
 """
 
 from __future__ import annotations
@@ -14,17 +11,14 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 import requests
 
 from tests.support.live import HTTP_TIMEOUT, LiveProvider, through_provider
+from tests.support.trace import Trace
 
 PASSWORD = "a long and correct password for interop"
 # The relying-party libraries tested (docs/tested-with.md), and the JOSE libraries they use.
@@ -44,55 +38,6 @@ def relying_party_libraries() -> str:
 
 
 @dataclass
-class Seen:
-    method: str
-    url: str
-    status: int
-    request_id: str
-
-
-@dataclass
-class Trail:
-    """The requests one client library made, for the failure message of a step."""
-
-    client: str
-    live: LiveProvider = field(repr=False)
-    seen: list[Seen] = field(default_factory=list, repr=False)
-
-    def watch(self, session: requests.Session) -> requests.Session:
-        """Record every response ``session`` receives; ``session`` itself."""
-        session.hooks["response"].append(self._record)
-        return session
-
-    def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        url = (response.url or "").split("?")[0]  # no codes or tokens in the message
-        method = response.request.method or "?"
-        request_id = response.headers.get("X-Request-Id", "")
-        self.seen.append(Seen(method, url, response.status_code, request_id))
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        start = len(self.seen)
-        try:
-            yield
-        except (Exception, pytest.fail.Exception) as exc:  # pytest.raises' "DID NOT RAISE" too
-            raise AssertionError(self.report(name, self.seen[start:], exc)) from exc
-
-    def report(self, name: str, seen: list[Seen], exc: BaseException) -> str:
-        lines = [
-            f"client {self.client!r}, step {name!r}, issuer {self.live.issuer}: "
-            f"{type(exc).__name__}: {exc}"
-        ]
-        if not seen:
-            lines.append("(no request reached the provider during this step)")
-        for one in reversed(seen):
-            lines.append(f"--- {one.method} {one.url} -> {one.status} [{one.request_id or '-'}]")
-            logged = self.live.log_lines(one.request_id)
-            lines.extend(f"    {line}" for line in logged or ["(no log line for this request)"])
-        return "\n".join(lines)
-
-
-@dataclass
 class Account:
     email: str
     password: str
@@ -104,19 +49,18 @@ def new_account(live: LiveProvider, client: str) -> Account:
     return Account(email, PASSWORD, live.create_user(email, PASSWORD, f"{client} Tester"))
 
 
-def browser(trail: Trail) -> requests.Session:
-    """A new browser (cookie jar), its responses on the trail."""
-    return trail.watch(requests.Session())
+def trace_of(name: str, package: str, live: LiveProvider) -> Trace:
+    """A trace of one library against ``live``, named with its installed version."""
+    assert live.log is not None
+    return Trace(f"{name} {metadata.version(package)}", live.log)
 
 
-def sign_in(
-    trail: Trail, authorization_url: str, account: Account, session: requests.Session | None = None
-) -> str:
-    """Play the browser from the authorization URL through the login and consent pages;
-    the callback URL the provider sends it to (not followed)."""
-    session = session or browser(trail)
-    response = session.get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    return through_provider(session, trail.live.issuer, response, account.email, account.password)
+def sign_in(trace: Trace, live: LiveProvider, authorization_url: str, account: Account) -> str:
+    """A new browser from the authorization URL through the login and consent pages; the
+    callback URL the provider sends it to (not followed)."""
+    browser = trace.session()
+    response = browser.get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    return through_provider(browser, live.issuer, response, account.email, account.password)
 
 
 def callback_params(callback: str, redirect_uri: str) -> dict[str, str]:
@@ -127,20 +71,20 @@ def callback_params(callback: str, redirect_uri: str) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items()}
 
 
-def prompt_none_without_session(trail: Trail, authorization_url: str) -> str:
+def prompt_none_without_session(trace: Trace, live: LiveProvider, authorization_url: str) -> str:
     """A fresh browser (no session at the provider) on a ``prompt=none`` request; where the
     provider sends it: straight back to the RP, no page shown."""
-    response = browser(trail).get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    response = trace.session().get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert response.status_code in (302, 303), (response.status_code, response.text[:300])
     location = response.headers["Location"]
-    assert not location.startswith(trail.live.issuer + "/"), location
+    assert not location.startswith(live.issuer + "/"), location
     return location
 
 
-def unregistered_redirect(trail: Trail, authorization_url: str) -> requests.Response:
+def unregistered_redirect(trace: Trace, authorization_url: str) -> requests.Response:
     """The provider's answer to a request with an unregistered redirect URI: checked to be
     its error page, with no redirect anywhere."""
-    response = browser(trail).get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    response = trace.session().get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert response.status_code == 400, (response.status_code, response.headers)
     assert "Location" not in response.headers
     assert response.headers["Content-Type"].startswith("text/html")

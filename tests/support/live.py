@@ -105,13 +105,6 @@ class LiveProvider:
             )
         return env
 
-    def log_lines(self, request_id: str) -> list[str]:
-        """The server's log lines of one request (by the id in its ``X-Request-Id``)."""
-        if not self.log or not request_id:
-            return []
-        text = self.log.read_text(errors="replace")
-        return [line for line in text.splitlines() if request_id in line]
-
     def worker_pids(self) -> list[int]:
         """The master's children: the worker processes serving requests now."""
         children = []
