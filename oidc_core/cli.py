@@ -154,6 +154,8 @@ def cmd_user_unlock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.certfile) != bool(args.keyfile):
+        raise SystemExit("serve: --certfile and --keyfile go together")
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
         "gunicorn"
     )
@@ -178,8 +180,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # id_token_hint); the provider writes its own access line without it.
         "--timeout",
         "30",
-        "oidc_adapters.standalone:create_app()",
     ]
+    if args.certfile:
+        argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
+    argv.append("oidc_adapters.standalone:create_app()")
     os.execv(gunicorn, argv)  # noqa: S606 - replace this process with gunicorn
     return 0  # not reached
 
@@ -236,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
     serve.add_argument("--bind", default="127.0.0.1:8000")
     serve.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    serve.add_argument(
+        "--certfile", help="serve https with this PEM certificate (chain); needs --keyfile"
+    )
+    serve.add_argument("--keyfile", help="the PEM private key of --certfile")
     serve.set_defaults(func=cmd_serve)
     return parser
 

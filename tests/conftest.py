@@ -23,7 +23,11 @@ from oidc_core.records import ClientFields
 from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
 from tests.support.flow import RP, Account, Flow
+from tests.support.interop import relying_party_libraries
 from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
+
+# The live provider over https (a throwaway CA) and http, for the relying-party libraries.
+from tests.support.tls import https_provider, live_provider, tls_files  # noqa: F401
 
 KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 
@@ -31,9 +35,9 @@ KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_cost": 1024}
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     url = os.environ.get("OIDC_TEST_DATABASE_URL", "sqlite (temporary file)")
-    return f"oidc-core test database: {_redact(url)}"
+    return [f"oidc-core test database: {_redact(url)}", relying_party_libraries()]
 
 
 def _redact(url: str) -> str:

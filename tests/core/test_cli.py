@@ -267,6 +267,14 @@ def test_commands_before_init_say_so(run: Cli, capsys: pytest.CaptureFixture[str
     assert "oidc-core init" in str(client.code)
 
 
+@pytest.mark.parametrize("tls", [("--certfile", "server.pem"), ("--keyfile", "server.key")])
+def test_serve_needs_both_certfile_and_keyfile(
+    initialised: Cli, capsys: pytest.CaptureFixture[str], tls: tuple[str, str]
+) -> None:
+    result = initialised("serve", "--bind", "127.0.0.1:0", *tls, capsys=capsys)
+    assert result.code == "serve: --certfile and --keyfile go together"
+
+
 def test_configuration_error_is_a_message(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     run.monkeypatch.setenv("OIDC_ISSUER", "http://op.example")
     result = run("init", capsys=capsys)

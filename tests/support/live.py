@@ -18,13 +18,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+
+if TYPE_CHECKING:
+    from tests.support.tls import TLSFiles
 
 BIN = Path(sys.executable).parent
 OIDC_CORE = str(BIN / "oidc-core")
@@ -45,8 +48,11 @@ def database_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'op.db'}"
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> requests.Response:
-    """GET ``url`` until it answers 200, while ``process`` runs (its log on failure)."""
+def wait_for(
+    url: str, process: subprocess.Popen[bytes], log: Path, verify: str | bool = True
+) -> requests.Response:
+    """GET ``url`` until it answers 200, while ``process`` runs (its log on failure);
+    ``verify``: requests' (a CA file for a server with a test certificate)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -54,7 +60,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> requests.
         try:
             # Connections queue in the listen backlog while the workers boot: a read
             # timeout is as normal here as a refused connection.
-            response = requests.get(url, timeout=(1, 5))
+            response = requests.get(url, timeout=(1, 5), verify=verify)
             if response.status_code == 200:
                 return response
         except (requests.ConnectionError, requests.Timeout):
@@ -77,9 +83,27 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @dataclass
 class LiveProvider:
     issuer: str
-    env: dict[str, str]  # the provider's environment, for the CLI
+    env: dict[str, str] = field(repr=False)  # the provider's environment, for the CLI
     metadata: dict[str, Any]
     server_pid: int = 0  # gunicorn's master process
+    log: Path | None = None  # the server's log (stdout and stderr)
+    ca_file: Path | None = None  # over https: the CA that signed the server's certificate
+
+    @property
+    def verify(self) -> str | bool:
+        """requests' ``verify=`` for this server: its CA file over https."""
+        return str(self.ca_file) if self.ca_file else True
+
+    def client_env(self) -> dict[str, str]:
+        """An environment for a client subprocess (Python or Node) that trusts the server."""
+        env = dict(os.environ)
+        if self.ca_file:
+            env.update(
+                REQUESTS_CA_BUNDLE=str(self.ca_file),
+                SSL_CERT_FILE=str(self.ca_file),
+                NODE_EXTRA_CA_CERTS=str(self.ca_file),
+            )
+        return env
 
     def worker_pids(self) -> list[int]:
         """The master's children: the worker processes serving requests now."""
@@ -156,15 +180,18 @@ def provider_at(
     prefix: str = "",
     settings: dict[str, str] | None = None,
     workers: int = 2,
+    tls: TLSFiles | None = None,
 ) -> Iterator[LiveProvider]:
     """``oidc-core init`` then ``oidc-core serve`` (two workers unless ``workers``); its log
     is shown on failure.
 
     With a ``prefix`` (``/oidc``) the issuer has that path, and gunicorn serves the provider
-    under it (``SCRIPT_NAME``).  ``settings``: more environment variables (``OIDC_*``).
+    under it (``SCRIPT_NAME``).  ``settings``: more environment variables (``OIDC_*``).  With
+    ``tls`` (``tests/support/tls.py``) it serves https and the issuer is
+    ``https://127.0.0.1:...``.
     """
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}{prefix}"
+    issuer = f"{'https' if tls else 'http'}://127.0.0.1:{port}{prefix}"
     env = {
         **os.environ,
         "OIDC_ISSUER": issuer,
@@ -177,8 +204,16 @@ def provider_at(
     if prefix:
         env["SCRIPT_NAME"] = prefix
     run_cli(env, "init")
-    with serving(env, port, tmp / "server.log", request, workers) as (discovery, pid):
-        yield LiveProvider(issuer=issuer, env=env, metadata=discovery, server_pid=pid)
+    log = tmp / "server.log"
+    with serving(env, port, log, request, workers, tls) as (discovery, pid):
+        yield LiveProvider(
+            issuer=issuer,
+            env=env,
+            metadata=discovery,
+            server_pid=pid,
+            log=log,
+            ca_file=tls.ca_file if tls else None,
+        )
 
 
 @contextmanager
@@ -198,24 +233,30 @@ def serving(
     log: Path,
     request: pytest.FixtureRequest,
     workers: int = 2,
+    tls: TLSFiles | None = None,
 ) -> Iterator[tuple[dict[str, Any], int]]:
-    """``oidc-core serve`` (``workers`` workers) on ``port``; its discovery document and
-    gunicorn's pid.
+    """``oidc-core serve`` (``workers`` workers) on ``port``, over https with ``tls``; its
+    discovery document and gunicorn's pid.
 
     Its log is shown on failure; once stopped, the log must hold no traceback and no 5xx.
     """
-    base = f"http://127.0.0.1:{port}{env.get('SCRIPT_NAME', '')}"
+    scheme = "https" if tls else "http"
+    base = f"{scheme}://127.0.0.1:{port}{env.get('SCRIPT_NAME', '')}"
+    command = [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    if tls:
+        command += ["--certfile", str(tls.cert_file), "--keyfile", str(tls.key_file)]
     failed_before = request.session.testsfailed
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [OIDC_CORE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            command,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        discovery = wait_for(base + "/.well-known/openid-configuration", process, log)
+        verify = str(tls.ca_file) if tls else True
+        discovery = wait_for(base + "/.well-known/openid-configuration", process, log, verify)
         yield dict(discovery.json()), process.pid
     finally:
         stop(process)

@@ -2,10 +2,10 @@
 
 The provider answers every request with ``X-Request-Id`` and writes that id in each log line
 of the request (text or JSON lines).  A :class:`Trace` collects one client's requests (method,
-URL without its query, status, request id): from a ``requests`` session it hands out, and
-from what a client library or a browser reports.  ``step`` turns any failure inside it into
-an error naming the client and the step, followed by each request of the step (the last,
-usually the failing one, first) with the provider's log lines of that request.
+URL without its query, status, request id): from a ``requests`` session it hands out or
+watches, and from what a client library or a browser reports.  ``step`` turns any failure
+inside it into an error naming the client and the step, followed by each request of the step
+(the last, usually the failing one, first) with the provider's log lines of that request.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ class Trace:
 
     def session(self) -> requests.Session:
         """A ``requests.Session`` (a browser's stand-in) whose requests are recorded."""
-        session = requests.Session()
+        return self.watch(requests.Session())
+
+    def watch(self, session: requests.Session) -> requests.Session:
+        """Record the requests of ``session``: one a client library made (Authlib's or
+        requests-oauthlib's ``OAuth2Session``, pyoidc's ``requests_session``)."""
         session.hooks["response"].append(self._record_response)
         return session
 
