@@ -37,8 +37,9 @@ from playwright.sync_api import expect
 
 from tests.browser.relying_party import LiveApp, verified_id_token
 from tests.support.chromium import TIMEOUT_MS, launched
-from tests.support.live import HTTP_TIMEOUT, free_port, provider_at
+from tests.support.live import HTTP_TIMEOUT, free_port
 from tests.support.node import NODE_DIR, NODE_MODULES, package_version, require_packages
+from tests.support.tls import TLSFiles, provider_over
 from tests.support.trace import Trace
 
 if TYPE_CHECKING:
@@ -108,9 +109,10 @@ class Spa:
 
 
 @pytest.fixture(scope="module")
-def server_certificate() -> Path | None:
-    """Over https, the provider's certificate (PEM), for Chromium to accept (None: http)."""
-    return None
+def server_certificate(tls_files: TLSFiles) -> Path | None:
+    """The provider's certificate (PEM), for Chromium to accept: the app runs over https
+    (the Python and openid-client tests cover plain http on loopback too)."""
+    return tls_files.cert_file
 
 
 def trusting(certificate: Path | None) -> list[str]:
@@ -155,10 +157,12 @@ def _public_client(issuer: str, admin_token: str, origin: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def spa(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Spa]:
+def spa(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, tls_files: TLSFiles
+) -> Iterator[Spa]:
     require_packages("oidc-client-ts")
     tmp = tmp_path_factory.mktemp("oidc-client-ts")
-    with provider_at(tmp, request) as provider:
+    with provider_over("https", tmp, request, tls_files) as provider:
         email = f"spa-{secrets.token_hex(6)}@example.com"
         provider.create_user(email, PASSWORD, "SPA Tester")
         admin_token = json.loads(provider.cli("admin-token", "create", "--name", "spa", "--json"))

@@ -22,8 +22,9 @@ import pytest
 import requests
 
 from tests.browser.relying_party import LiveApp, verified_id_token
-from tests.support.live import HTTP_TIMEOUT, free_port, provider_at, through_provider
+from tests.support.live import HTTP_TIMEOUT, free_port, through_provider
 from tests.support.node import package_version, require_packages, run_script
+from tests.support.tls import SCHEMES, TLSFiles, provider_over
 from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
@@ -33,19 +34,28 @@ SCOPE = "openid profile email offline_access"
 PASSWORD = "a long and correct password for openid-client"
 
 
+@pytest.fixture(scope="module", params=SCHEMES)
+def scheme(request: pytest.FixtureRequest) -> str:
+    """The provider over https (a throwaway CA), then over plain http on loopback."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def ca_file() -> Path | None:
+def ca_file(scheme: str, tls_files: TLSFiles) -> Path | None:
     """The CA that issued the provider's TLS certificate (None: plain http on loopback)."""
-    return None
+    return tls_files.ca_file if scheme == "https" else None
 
 
 @pytest.fixture(scope="module")
 def live(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    scheme: str,
+    tls_files: TLSFiles,
 ) -> Iterator[LiveApp]:
     require_packages("openid-client")
     tmp = tmp_path_factory.mktemp("openid-client")
-    with provider_at(tmp, request) as provider:
+    with provider_over(scheme, tmp, request, tls_files) as provider:
         email = f"openid-client-{secrets.token_hex(6)}@example.com"
         provider.create_user(email, PASSWORD, "Node Tester")
         redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
