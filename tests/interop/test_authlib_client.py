@@ -26,16 +26,16 @@ from joserfc.jwk import KeySet
 
 from tests.support.interop import (
     OFFLINE_SCOPE,
-    Account,
+    RP,
     callback_params,
-    new_account,
     prompt_none_without_session,
+    register,
     sign_in,
     tampered,
     trace_of,
     unregistered_redirect,
 )
-from tests.support.live import HTTP_TIMEOUT, LiveProvider, free_port
+from tests.support.live import HTTP_TIMEOUT, LiveProvider
 from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
@@ -43,28 +43,9 @@ pytestmark = pytest.mark.server
 CLIENT = "Authlib"
 
 
-@dataclass
-class RP:
-    live: LiveProvider
-    client_id: str
-    client_secret: str
-    redirect_uri: str
-    account: Account
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return self.live.metadata
-
-
 @pytest.fixture(scope="module")
 def rp(live_provider: LiveProvider) -> RP:
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    client_id, client_secret = live_provider.create_client(
-        "Authlib interop", redirect_uri, "--grant-type", "refresh_token", "--scope", OFFLINE_SCOPE
-    )
-    return RP(
-        live_provider, client_id, client_secret, redirect_uri, new_account(live_provider, "authlib")
-    )
+    return register(live_provider, CLIENT)
 
 
 @pytest.fixture

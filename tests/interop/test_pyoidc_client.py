@@ -33,16 +33,16 @@ from oic.utils.settings import OauthClientSettings, OicClientSettings
 
 from tests.support.interop import (
     OFFLINE_SCOPE,
-    Account,
+    RP,
     callback_params,
-    new_account,
     prompt_none_without_session,
+    register,
     sign_in,
     tampered,
     trace_of,
     unregistered_redirect,
 )
-from tests.support.live import LiveProvider, free_port
+from tests.support.live import LiveProvider
 from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
@@ -52,23 +52,9 @@ CLIENT = "pyoidc"
 REJECTED = (PyoidcError, JWKESTException)
 
 
-@dataclass
-class RP:
-    live: LiveProvider
-    client_id: str
-    client_secret: str
-    redirect_uri: str
-    account: Account
-
-
 @pytest.fixture(scope="module")
 def rp(live_provider: LiveProvider) -> RP:
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    client_id, client_secret = live_provider.create_client(
-        "pyoidc interop", redirect_uri, "--grant-type", "refresh_token", "--scope", OFFLINE_SCOPE
-    )
-    account = new_account(live_provider, "pyoidc")
-    return RP(live_provider, client_id, client_secret, redirect_uri, account)
+    return register(live_provider, CLIENT)
 
 
 @pytest.fixture

@@ -26,16 +26,16 @@ from requests_oauthlib import OAuth2Session
 
 from tests.support.interop import (
     OFFLINE_SCOPE,
-    Account,
+    RP,
     callback_params,
-    new_account,
     prompt_none_without_session,
+    register,
     sign_in,
     tampered,
     trace_of,
     unregistered_redirect,
 )
-from tests.support.live import HTTP_TIMEOUT, LiveProvider, free_port
+from tests.support.live import HTTP_TIMEOUT, LiveProvider
 from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
@@ -43,38 +43,15 @@ pytestmark = pytest.mark.server
 CLIENT = "requests-oauthlib"
 
 
-@dataclass
-class RP:
-    live: LiveProvider
-    client_id: str
-    client_secret: str
-    redirect_uri: str
-    account: Account
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return self.live.metadata
-
-    def auth(self, secret: str | None = None) -> HTTPBasicAuth:
-        return HTTPBasicAuth(self.client_id, secret or self.client_secret)
-
-
 @pytest.fixture(scope="module")
 def rp(live_provider: LiveProvider) -> RP:
     # oauthlib refuses an http callback unless OAUTHLIB_INSECURE_TRANSPORT is set: the
     # callback's scheme follows the provider's (nothing listens there).
-    scheme = urlsplit(live_provider.issuer).scheme
-    redirect_uri = f"{scheme}://127.0.0.1:{free_port()}/callback"
-    client_id, client_secret = live_provider.create_client(
-        "requests-oauthlib interop",
-        redirect_uri,
-        "--grant-type",
-        "refresh_token",
-        "--scope",
-        OFFLINE_SCOPE,
-    )
-    account = new_account(live_provider, "requests-oauthlib")
-    return RP(live_provider, client_id, client_secret, redirect_uri, account)
+    return register(live_provider, CLIENT, urlsplit(live_provider.issuer).scheme)
+
+
+def basic(rp: RP, secret: str | None = None) -> HTTPBasicAuth:
+    return HTTPBasicAuth(rp.client_id, secret or rp.client_secret)
 
 
 @pytest.fixture
@@ -123,7 +100,7 @@ def _fetch_token(
         session.fetch_token(
             rp.metadata["token_endpoint"],
             authorization_response=authorized.callback,
-            auth=rp.auth(secret),
+            auth=basic(rp, secret),
             timeout=HTTP_TIMEOUT,
         )
     )
@@ -173,7 +150,7 @@ def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace) -> None:
             session.refresh_token(
                 rp.metadata["token_endpoint"],
                 refresh_token=token["refresh_token"],
-                auth=rp.auth(),
+                auth=basic(rp),
                 timeout=HTTP_TIMEOUT,
             )
         )
@@ -186,7 +163,7 @@ def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace) -> None:
         response = session.post(
             rp.metadata["revocation_endpoint"],
             data={"token": refresh_token, "token_type_hint": "refresh_token"},
-            auth=rp.auth(),
+            auth=basic(rp),
             timeout=HTTP_TIMEOUT,
         )
         assert response.status_code == 200, response.text
@@ -194,7 +171,7 @@ def test_code_flow_refresh_and_revocation(rp: RP, trace: Trace) -> None:
         session.refresh_token(
             rp.metadata["token_endpoint"],
             refresh_token=refresh_token,
-            auth=rp.auth(),
+            auth=basic(rp),
             timeout=HTTP_TIMEOUT,
         )
 

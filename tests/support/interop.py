@@ -13,11 +13,12 @@ import json
 import secrets
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from tests.support.live import HTTP_TIMEOUT, LiveProvider, through_provider
+from tests.support.live import HTTP_TIMEOUT, LiveProvider, free_port, through_provider
 from tests.support.trace import Trace
 
 PASSWORD = "a long and correct password for interop"
@@ -47,6 +48,36 @@ class Account:
 def new_account(live: LiveProvider, client: str) -> Account:
     email = f"{client}-{secrets.token_hex(6)}@example.com"
     return Account(email, PASSWORD, live.create_user(email, PASSWORD, f"{client} Tester"))
+
+
+@dataclass
+class RP:
+    """A confidential client of ``live`` for one library's tests, and a user to sign in."""
+
+    live: LiveProvider
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    account: Account
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.live.metadata
+
+
+def register(live: LiveProvider, library: str, callback_scheme: str = "http") -> RP:
+    """A client allowed refresh tokens (``OFFLINE_SCOPE``), with a loopback callback nobody
+    listens on (the test reads the redirect, it never follows it), and a new user."""
+    redirect_uri = f"{callback_scheme}://127.0.0.1:{free_port()}/callback"
+    client_id, client_secret = live.create_client(
+        f"{library} interop",
+        redirect_uri,
+        "--grant-type",
+        "refresh_token",
+        "--scope",
+        OFFLINE_SCOPE,
+    )
+    return RP(live, client_id, client_secret, redirect_uri, new_account(live, library.lower()))
 
 
 def trace_of(name: str, package: str, live: LiveProvider) -> Trace:
