@@ -52,7 +52,9 @@ class Settings:
     database_statement_timeout_ms: int = _doc(
         "Longest a database statement may take, waiting for a lock included, in "
         "milliseconds; beyond it the request is answered 503. Keep it well under the worker "
-        "timeout (30 s): PostgreSQL's `statement_timeout`, SQLite's busy timeout.",
+        "timeout (30 s): PostgreSQL's `statement_timeout`, SQLite's busy timeout; on MySQL "
+        "and MariaDB lock waits (in whole seconds) and MariaDB's `max_statement_time`, "
+        "MySQL's `max_execution_time` (SELECT only): see `docs/deployment.md`.",
         5000,
     )
     code_ttl: int = _doc("Lifetime of an authorization code, in seconds (RFC 9700: short).", 60)

@@ -11,6 +11,8 @@ import peewee
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
+from .mysql import open_mysql
+
 database_proxy = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -19,17 +21,7 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
-CONNECT_TIMEOUT = 5  # seconds, PostgreSQL
-
-
-# MySQL/MariaDB sessions behave like PostgreSQL's where the code relies on it: READ COMMITTED
-# (each statement sees the rows committed before it; InnoDB's default REPEATABLE READ would
-# let a transaction read a stale snapshot), strict mode (a value too long for its column is
-# an error, never truncated), double quotes around identifiers as in standard SQL, and
-# utf8mb4 with a binary collation (client IDs, digests and keys compare case-sensitively).
-MYSQL_SQL_MODE = "STRICT_ALL_TABLES,ANSI_QUOTES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION"
-MYSQL_SESSION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
-MYSQL_COLLATION = "utf8mb4_bin"
+CONNECT_TIMEOUT = 5  # seconds, PostgreSQL (MySQL: .mysql)
 
 
 POSTGRESQL_SCHEMES = ("postgresql:", "postgres:")
@@ -41,8 +33,7 @@ POOL_WAIT_SECONDS = 10
 
 def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None = None) -> Any:
     """Open ``sqlite:///...``, ``postgresql://...`` or ``mysql://...``; SQLite gets WAL and a
-    busy timeout; MySQL/MariaDB the session settings above, and the number of rows an UPDATE
-    matched (not only those it changed) as PostgreSQL and SQLite report it.
+    busy timeout; MySQL/MariaDB the session settings of :mod:`.mysql`.
 
     ``postgresql+pool://...?max_connections=20&stale_timeout=300`` opens a connection pool
     (:mod:`playhouse.pool`): each request returns its connection to the pool when it ends,
@@ -50,9 +41,10 @@ def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None
     The query's other parameters go to the driver (``application_name=...``).
 
     ``statement_timeout_ms`` bounds every statement, lock waits included (PostgreSQL's
-    ``statement_timeout``, SQLite's ``busy_timeout``), so that a blocked request ends in a
+    ``statement_timeout``, SQLite's ``busy_timeout``; on MySQL and MariaDB what
+    :func:`.mysql.timeout_settings` says), so that a blocked request ends in a
     ``StorageError`` (a 503) before the worker timeout kills the worker.  None: no bound on
-    PostgreSQL (schema upgrades), SQLite's default busy timeout.
+    PostgreSQL, MySQL and MariaDB (schema upgrades), SQLite's default busy timeout.
     """
     if url.startswith("sqlite:"):
         pragmas = dict(SQLITE_PRAGMAS)
@@ -72,18 +64,7 @@ def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None
             options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         db = connect(url, **options)
     elif url.startswith("mysql:"):
-        try:
-            from pymysql.constants import CLIENT
-        except ImportError:
-            raise ValueError("mysql:// needs PyMySQL: pip install 'oidc-core[mysql]'") from None
-        db = connect(
-            url,
-            charset="utf8mb4",
-            collation=MYSQL_COLLATION,
-            sql_mode=MYSQL_SQL_MODE,
-            init_command=MYSQL_SESSION,
-            client_flag=CLIENT.FOUND_ROWS,
-        )
+        db = open_mysql(url, statement_timeout_ms)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:

@@ -17,7 +17,8 @@ import peewee
 from playhouse import migrate
 
 from . import models
-from .db import MYSQL_COLLATION, is_mysql
+from .db import is_mysql
+from .mysql import COLLATION as MYSQL_COLLATION
 
 
 def _v1_initial(db: peewee.Database) -> None:
