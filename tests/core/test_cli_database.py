@@ -3,12 +3,10 @@ database whose schema is older (run ``migrate``) or newer than the code."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +14,8 @@ import pytest
 from oidc_core import cli
 from oidc_core.storage import Storage
 from oidc_core.storage.migrations import LATEST
-from oidc_core.storage.models import ALL_MODELS
 from tests.core.test_cli import Cli
-from tests.core.test_migrations import V1_SCHEMA
+from tests.support.schema_v1 import ACCESS_TOKEN, fresh_v1, lent, v1_sqlite
 
 
 @pytest.fixture
@@ -26,34 +23,10 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(tmp_path / "cli.db", monkeypatch)
 
 
-def _v1_database(path: Path) -> None:
-    """The 0.1.0 schema with a client, a user and a consent in it."""
-    with sqlite3.connect(path) as conn:
-        conn.executescript(V1_SCHEMA.read_text())
-        conn.execute("INSERT INTO oidc_schema_version (version) VALUES (1)")
-        conn.execute(
-            "INSERT INTO oidc_client (id, client_id, secret_digest, name, description, "
-            "client_uri, logo_uri, redirect_uris, allowed_scopes, require_pkce, skip_consent, "
-            "created_at, updated_at) VALUES (7, 'c1', ?, 'Old app', '', '', '', "
-            "'https://rp.example/cb', 'openid email', 1, 0, 10, 20)",
-            ("a" * 64,),
-        )
-        conn.execute(
-            "INSERT INTO oidc_user (id, subject, email, password_hash, name, given_name, "
-            "family_name, preferred_username, locale, email_verified, is_admin, created_at, "
-            "updated_at) VALUES (3, 'sub1', 'old@example.com', 'x', 'Old', '', '', '', '', 1, "
-            "0, 1, 1)"
-        )
-        conn.execute(
-            "INSERT INTO oidc_consent (user_id, client_id, scopes, granted_at) "
-            "VALUES (3, 7, 'openid email', 30)"
-        )
-
-
 def test_migrate_upgrades_a_v1_database_losing_nothing_and_creates_no_key(
     run: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _v1_database(run.path)
+    v1_sqlite(run.path)
     result = run("migrate", capsys=capsys)
     assert result.code == 0
     assert result.out.strip() == f"schema: version 1 -> {LATEST}"
@@ -74,7 +47,7 @@ def test_migrate_upgrades_a_v1_database_losing_nothing_and_creates_no_key(
 def test_commands_on_an_old_schema_say_to_run_migrate(
     run: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _v1_database(run.path)
+    v1_sqlite(run.path)
     result = run("purge", "--dry-run", capsys=capsys)
     assert result.code == (
         f"the database schema is version 1, older than this oidc-core's ({LATEST}): "
@@ -99,7 +72,7 @@ def test_migrate_and_init_refuse_a_newer_schema(
 
 def test_the_server_refuses_to_start_on_an_old_schema(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    _v1_database(path)
+    v1_sqlite(path)
     env = {"OIDC_ISSUER": "https://op.example", "OIDC_DATABASE_URL": f"sqlite:///{path}"}
     result = subprocess.run(
         [sys.executable, "-c", "from oidc_adapters.standalone import create_app; create_app()"],
@@ -143,67 +116,19 @@ def test_purge_refuses_bad_options(
     assert f"{option[0]}: must" in capsys.readouterr().err
 
 
-V1_POSTGRESQL = V1_SCHEMA.with_name("schema_v1_postgresql.sql")
-
-
-def test_migrate_upgrades_a_v1_postgresql_database_losing_nothing(
+def test_migrate_upgrades_a_v1_server_database_losing_nothing(
     run: Cli, capsys: pytest.CaptureFixture[str], database_url: str, storage: Storage
 ) -> None:
-    """The test database is rebuilt at schema 1 (0.1.0's tables, on PostgreSQL) with data,
-    upgraded by ``oidc-core migrate``, and given back at the newest schema with its keys."""
-    if not database_url.startswith("postgres"):
-        pytest.skip("PostgreSQL's upgrade: set OIDC_TEST_DATABASE_URL to a PostgreSQL URL")
-    db = storage.database
-    key_columns = "kid, alg, private_pem, state, created_at, activated_at, retired_at"
-    keys = db.execute_sql(f"SELECT {key_columns} FROM oidc_signing_key").fetchall()
-    token = "an-access-token-issued-by-0.1.0"
-    try:
-        db.drop_tables(ALL_MODELS, cascade=True, safe=True)
-        ddl = "\n".join(
-            line for line in V1_POSTGRESQL.read_text().splitlines() if not line.startswith("--")
-        )
-        for statement in ddl.split(";\n"):
-            if statement.strip():
-                db.execute_sql(statement)
-        for sql, params in (
-            ("INSERT INTO oidc_schema_version (version) VALUES (1)", ()),
-            (
-                "INSERT INTO oidc_client (id, client_id, secret_digest, name, description, "
-                "client_uri, logo_uri, redirect_uris, allowed_scopes, require_pkce, "
-                "skip_consent, created_at, updated_at) VALUES (7, 'c1', %s, 'Old app', '', '', "
-                "'', 'https://rp.example/cb', 'openid email', TRUE, FALSE, 10, 20)",
-                ("a" * 64,),
-            ),
-            (
-                "INSERT INTO oidc_user (id, subject, email, password_hash, name, given_name, "
-                "family_name, preferred_username, locale, email_verified, is_admin, created_at, "
-                "updated_at) VALUES (3, 'sub1', 'old@example.com', 'x', 'Old', '', '', '', '', "
-                "TRUE, FALSE, 1, 1)",
-                (),
-            ),
-            (
-                "INSERT INTO oidc_authorization_code (id, code_digest, client_id, user_id, "
-                "redirect_uri, scopes, auth_time, created_at, expires_at, used_at) "
-                "VALUES (5, %s, 7, 3, 'https://rp.example/cb', 'openid email', 1, 1, 61, 30)",
-                ("c" * 64,),
-            ),
-            (
-                "INSERT INTO oidc_access_token (token_digest, client_id, user_id, code_id, "
-                "scopes, created_at, expires_at) VALUES (%s, 7, 3, 5, 'openid email', 30, %s)",
-                (hashlib.sha256(token.encode()).hexdigest(), int(time.time()) + 3600),
-            ),
-            (
-                "INSERT INTO oidc_consent (user_id, client_id, scopes, granted_at) "
-                "VALUES (3, 7, 'openid email', 30)",
-                (),
-            ),
-        ):
-            db.execute_sql(sql, params)
-        run.monkeypatch.setenv("OIDC_DATABASE_URL", database_url)
-
+    """The suite's PostgreSQL or MySQL database is rebuilt at schema 1 with data, upgraded
+    by ``oidc-core migrate``, and given back at the newest schema with its keys."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite: the test above; set OIDC_TEST_DATABASE_URL to a server's URL")
+    with lent(storage):
+        run.monkeypatch.setenv("OIDC_DATABASE_URL", fresh_v1(database_url, storage, run.path))
         result = run("migrate", capsys=capsys)
         assert (result.code, result.out.strip()) == (0, f"schema: version 1 -> {LATEST}")
-        rows = lambda sql: db.execute_sql(sql).fetchall()  # noqa: E731
+        db = storage.database
+        rows = lambda sql: [tuple(row) for row in db.execute_sql(sql)]  # noqa: E731
         assert rows("SELECT MAX(version) FROM oidc_schema_version") == [(LATEST,)]
         assert rows(
             "SELECT client_id, name, require_pkce, grant_types, access_token_format, "
@@ -220,14 +145,6 @@ def test_migrate_upgrades_a_v1_postgresql_database_losing_nothing(
             "SELECT scopes, granted_at, first_granted_at, expires_at FROM oidc_consent"
         ) == [("openid email", 30, 30, None)]
         assert rows("SELECT COUNT(*) FROM oidc_signing_key") == [(0,)]
-        grant = storage.grants.access_token(token)
+        grant = storage.grants.access_token(ACCESS_TOKEN)
         assert grant is not None and grant.user.subject == "sub1"
         assert run("migrate", capsys=capsys).out.strip().startswith(f"schema: version {LATEST}")
-    finally:
-        db.drop_tables(ALL_MODELS, cascade=True, safe=True)
-        storage.upgrade()
-        for key in keys:
-            db.execute_sql(
-                f"INSERT INTO oidc_signing_key ({key_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                key,
-            )

@@ -1,0 +1,33 @@
+-- oidc-core schema version 1 (0.1.0), as peewee creates its models on MySQL and MariaDB
+-- (0.1.0 did not support them: this is what an upgrade from version 1 starts from there)
+CREATE TABLE `oidc_schema_version` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `version` INTEGER NOT NULL);
+CREATE TABLE `oidc_user` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `subject` VARCHAR(64) NOT NULL, `email` VARCHAR(320) NOT NULL, `password_hash` VARCHAR(255) NOT NULL, `name` VARCHAR(255) NOT NULL, `given_name` VARCHAR(255) NOT NULL, `family_name` VARCHAR(255) NOT NULL, `preferred_username` VARCHAR(255) NOT NULL, `locale` VARCHAR(35) NOT NULL, `email_verified` BOOL NOT NULL, `is_admin` BOOL NOT NULL, `created_at` BIGINT NOT NULL, `updated_at` BIGINT NOT NULL);
+CREATE UNIQUE INDEX `oidc_user_subject` ON `oidc_user` (`subject`);
+CREATE UNIQUE INDEX `oidc_user_email` ON `oidc_user` (`email`);
+CREATE TABLE `oidc_client` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `client_id` VARCHAR(64) NOT NULL, `secret_digest` VARCHAR(64) NOT NULL, `name` VARCHAR(255) NOT NULL, `description` TEXT NOT NULL, `client_uri` VARCHAR(2048) NOT NULL, `logo_uri` VARCHAR(2048) NOT NULL, `redirect_uris` TEXT NOT NULL, `allowed_scopes` VARCHAR(1024) NOT NULL, `require_pkce` BOOL NOT NULL, `skip_consent` BOOL NOT NULL, `created_at` BIGINT NOT NULL, `updated_at` BIGINT NOT NULL);
+CREATE UNIQUE INDEX `oidc_client_client_id` ON `oidc_client` (`client_id`);
+CREATE TABLE `oidc_browser_session` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `key_digest` VARCHAR(64) NOT NULL, `csrf_secret` VARCHAR(64) NOT NULL, `user_id` INTEGER, `auth_time` BIGINT, `created_at` BIGINT NOT NULL, `expires_at` BIGINT NOT NULL, FOREIGN KEY (`user_id`) REFERENCES `oidc_user` (`id`) ON DELETE CASCADE);
+CREATE UNIQUE INDEX `oidc_browser_session_key_digest` ON `oidc_browser_session` (`key_digest`);
+CREATE INDEX `oidc_browser_session_user_id` ON `oidc_browser_session` (`user_id`);
+CREATE INDEX `oidc_browser_session_expires_at` ON `oidc_browser_session` (`expires_at`);
+CREATE TABLE `oidc_pending_authorization` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `handle` VARCHAR(64) NOT NULL, `session_id` INTEGER NOT NULL, `client_id` VARCHAR(64) NOT NULL, `params` TEXT NOT NULL, `created_at` BIGINT NOT NULL, `expires_at` BIGINT NOT NULL, `completed_at` BIGINT, FOREIGN KEY (`session_id`) REFERENCES `oidc_browser_session` (`id`) ON DELETE CASCADE);
+CREATE UNIQUE INDEX `oidc_pending_authorization_handle` ON `oidc_pending_authorization` (`handle`);
+CREATE INDEX `oidc_pending_authorization_session_id` ON `oidc_pending_authorization` (`session_id`);
+CREATE INDEX `oidc_pending_authorization_expires_at` ON `oidc_pending_authorization` (`expires_at`);
+CREATE TABLE `oidc_consent` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `user_id` INTEGER NOT NULL, `client_id` INTEGER NOT NULL, `scopes` VARCHAR(1024) NOT NULL, `granted_at` BIGINT NOT NULL, FOREIGN KEY (`user_id`) REFERENCES `oidc_user` (`id`) ON DELETE CASCADE, FOREIGN KEY (`client_id`) REFERENCES `oidc_client` (`id`) ON DELETE CASCADE);
+CREATE INDEX `oidc_consent_user_id` ON `oidc_consent` (`user_id`);
+CREATE INDEX `oidc_consent_client_id` ON `oidc_consent` (`client_id`);
+CREATE UNIQUE INDEX `oidc_consent_user_id_client_id` ON `oidc_consent` (`user_id`, `client_id`);
+CREATE TABLE `oidc_authorization_code` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `code_digest` VARCHAR(64) NOT NULL, `client_id` INTEGER NOT NULL, `user_id` INTEGER NOT NULL, `redirect_uri` VARCHAR(2048) NOT NULL, `scopes` VARCHAR(1024) NOT NULL, `nonce` TEXT, `claims` TEXT, `code_challenge` VARCHAR(128), `code_challenge_method` VARCHAR(16), `auth_time` BIGINT NOT NULL, `created_at` BIGINT NOT NULL, `expires_at` BIGINT NOT NULL, `used_at` BIGINT, FOREIGN KEY (`client_id`) REFERENCES `oidc_client` (`id`) ON DELETE CASCADE, FOREIGN KEY (`user_id`) REFERENCES `oidc_user` (`id`) ON DELETE CASCADE);
+CREATE UNIQUE INDEX `oidc_authorization_code_code_digest` ON `oidc_authorization_code` (`code_digest`);
+CREATE INDEX `oidc_authorization_code_client_id` ON `oidc_authorization_code` (`client_id`);
+CREATE INDEX `oidc_authorization_code_user_id` ON `oidc_authorization_code` (`user_id`);
+CREATE INDEX `oidc_authorization_code_expires_at` ON `oidc_authorization_code` (`expires_at`);
+CREATE TABLE `oidc_access_token` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `token_digest` VARCHAR(64) NOT NULL, `client_id` INTEGER NOT NULL, `user_id` INTEGER NOT NULL, `code_id` INTEGER, `scopes` VARCHAR(1024) NOT NULL, `created_at` BIGINT NOT NULL, `expires_at` BIGINT NOT NULL, `revoked_at` BIGINT, FOREIGN KEY (`client_id`) REFERENCES `oidc_client` (`id`) ON DELETE CASCADE, FOREIGN KEY (`user_id`) REFERENCES `oidc_user` (`id`) ON DELETE CASCADE, FOREIGN KEY (`code_id`) REFERENCES `oidc_authorization_code` (`id`) ON DELETE SET NULL);
+CREATE UNIQUE INDEX `oidc_access_token_token_digest` ON `oidc_access_token` (`token_digest`);
+CREATE INDEX `oidc_access_token_client_id` ON `oidc_access_token` (`client_id`);
+CREATE INDEX `oidc_access_token_user_id` ON `oidc_access_token` (`user_id`);
+CREATE INDEX `oidc_access_token_code_id` ON `oidc_access_token` (`code_id`);
+CREATE INDEX `oidc_access_token_expires_at` ON `oidc_access_token` (`expires_at`);
+CREATE TABLE `oidc_signing_key` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `kid` VARCHAR(128) NOT NULL, `alg` VARCHAR(16) NOT NULL, `private_pem` TEXT NOT NULL, `state` VARCHAR(16) NOT NULL, `created_at` BIGINT NOT NULL);
+CREATE UNIQUE INDEX `oidc_signing_key_kid` ON `oidc_signing_key` (`kid`);
