@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import os
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider, SchemaNotCurrent, Settings
 from oidc_core import logging as request_logs
 
 from . import mount_prefix
 
 
 def create_app() -> Provider:
-    """Build the provider from the environment; refuse to start on an old or newer schema."""
+    """Build the provider from the environment; refuse to start on a database without the
+    current schema.  An unreachable database does not stop the start: the workers answer
+    503 until it is back (``/health/ready`` says why), and check its schema then."""
     settings = Settings.from_env()
     # Request ids on every line; oauthlib (codes and tokens at DEBUG) never below INFO.
     request_logs.configure(settings.log_format)
@@ -31,9 +33,8 @@ def create_app() -> Provider:
             mount_prefix(settings, script_name)
         except ValueError as exc:
             raise SystemExit(f"SCRIPT_NAME: {exc}") from None
-    provider = Provider(settings)
-    problem = provider.storage.schema_problem()
-    if problem is not None:
-        raise SystemExit(problem)
-    provider.storage.close()  # each worker opens its own connection on first use
+    try:
+        provider = Provider(settings)  # closes the connection it checked the schema with
+    except SchemaNotCurrent as exc:
+        raise SystemExit(str(exc)) from None
     return provider

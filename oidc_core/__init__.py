@@ -2,6 +2,7 @@
 
 from .provider import Provider
 from .settings import ConfigurationError, Settings
+from .storage import SchemaNotCurrent, SchemaTooNew
 
-__all__ = ["ConfigurationError", "Provider", "Settings"]
+__all__ = ["ConfigurationError", "Provider", "SchemaNotCurrent", "SchemaTooNew", "Settings"]
 __version__ = "0.1.0"

@@ -2,7 +2,8 @@
 
 ``/health/live`` answers 200 as long as the process serves requests and never touches the
 database; ``/health/ready`` answers 200 only when the database answers, its schema is
-current and a signing key exists, else 503 with ``Retry-After``.  Neither is advertised in
+current and a signing key exists, else 503 with ``Retry-After`` and the reason (for the
+schema, what to do: "run `oidc-core migrate`").  Neither is advertised in
 discovery, neither is cached, and no failure shows more than a one-line reason.
 """
 
@@ -46,8 +47,9 @@ def _problem(op: Provider) -> str:
     storage = op.storage
     try:
         storage.ping()
-        if not storage.schema_is_current():
-            return "the database schema is missing or old"
+        schema = storage.schema_problem()
+        if schema is not None:
+            return schema
         if not storage.keys.has_current():
             return "there is no current signing key"
     except StorageError:

@@ -38,7 +38,7 @@ from .oauth.validator import Validator
 from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
 from .settings import Settings
-from .storage import Storage, StorageError
+from .storage import SchemaNotCurrent, Storage, StorageError
 from .throttle import Throttle, Throttled
 from .ui import locales, render
 from .ui.translations import N_
@@ -121,6 +121,13 @@ def _prefix_route(path: str) -> tuple[Handler, bool] | None:
     return None
 
 
+# Handlers that answer without the schema: discovery comes from the settings, the health
+# checks say themselves what is wrong.
+SCHEMA_FREE: frozenset[Handler] = frozenset({discovery.discovery, health.live, health.ready})
+# What a request answers 503 for: a failing database, or one whose schema is not current.
+UNAVAILABLE: tuple[type[BaseException], ...] = (*StorageError, SchemaNotCurrent)
+
+
 class Provider:
     """An OpenID Connect Provider as a WSGI application."""
 
@@ -133,13 +140,18 @@ class Provider:
         host_login: HostLogin | None = None,
     ) -> None:
         """``accounts``: a host's own account source (default: the ``oidc_user`` table);
-        ``host_login``: the host's signed-in user for a request (``docs/hosting.md``)."""
+        ``host_login``: the host's signed-in user for a request (``docs/hosting.md``).
+
+        Raises :class:`SchemaNotCurrent` when the database has no schema, an older one (run
+        ``oidc-core migrate``) or a newer one; an unreachable database is no error here: its
+        schema is checked at the first request that needs it."""
         self.settings = settings
         self.storage = storage or Storage(
             settings.database_url,
             echo=settings.sql_echo,
             statement_timeout_ms=settings.database_statement_timeout_ms,
         )
+        self._schema_checked = self._check_schema_at_start()
         self.keys = KeyRing(self.storage, settings)
         self.passwords = PasswordService(settings)
         self.metrics = Metrics()
@@ -159,6 +171,30 @@ class Provider:
         )
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
         request_logs.quiet()
+
+    def _check_schema_at_start(self) -> bool:
+        """Whether the schema was found current; raises :class:`SchemaNotCurrent`.  A
+        connection opened for the check is closed again: a process that forks workers
+        after building the provider must not hand them one shared connection."""
+        storage = self.storage
+        opened_here = storage.database.is_closed()
+        try:
+            storage.check_schema()
+        except StorageError as exc:
+            storage.drop_after_failure()
+            log.warning("database unreachable, its schema is checked at the first request: %s", exc)
+            return False
+        finally:
+            if opened_here:
+                storage.close()
+        return True
+
+    def _check_schema(self) -> None:
+        """Before the first request that needs the database, when it was unreachable at
+        construction; raises :class:`SchemaNotCurrent` (a 503) until the schema is current."""
+        if not self._schema_checked:
+            self.storage.check_schema()
+            self._schema_checked = True
 
     # -- helpers used by handlers -------------------------------------------------------
 
@@ -336,6 +372,8 @@ class Provider:
         # Error pages in the browser's language; the admin console is English only.
         reader = None if handler is console.dispatch else request
         try:
+            if handler not in SCHEMA_FREE:
+                self._check_schema()
             if endpoint is not None and request.method == "OPTIONS":
                 answer = cors.preflight(self, request, *endpoint)
                 if answer is not None:
@@ -353,9 +391,10 @@ class Provider:
             if isinstance(error, Throttled):
                 response.headers["Retry-After"] = str(error.retry_after)
             return response
-        except StorageError as exc:
+        except UNAVAILABLE as exc:
             # Drop the connection: a broken one (server restarted, network cut) would fail
-            # every later request of this worker; the next request opens a new one.
+            # every later request of this worker; the next request opens a new one.  The
+            # log has the schema's problem ("run `oidc-core migrate`"), the client a 503.
             self.storage.close()
             unavailable = StorageUnavailable("the service is temporarily unavailable")
             return self._failure(exc, html, unavailable, reader)

@@ -33,6 +33,7 @@ from .keys import create_key_if_missing
 from .provider import Provider
 from .records import ClientFields
 from .settings import Settings
+from .storage import Storage
 
 if TYPE_CHECKING:
     import webtest
@@ -78,10 +79,20 @@ class Tokens:
 # -- set-up helpers (usable without the fixtures) ------------------------------------------------
 
 
-def prepare_database(provider: Provider) -> None:
-    """Create or upgrade the schema and make sure there is a signing key."""
-    provider.storage.upgrade()
-    create_key_if_missing(provider.storage)
+def prepare_database(target: Settings | Provider) -> None:
+    """Create or upgrade the schema and make sure there is a signing key, on the database of
+    ``settings`` before a :class:`Provider` is built on it (the provider refuses a database
+    without the current schema), or on a provider's."""
+    if isinstance(target, Provider):
+        target.storage.upgrade()
+        create_key_if_missing(target.storage)
+        return
+    storage = Storage(target.database_url)
+    try:
+        storage.upgrade()
+        create_key_if_missing(storage)
+    finally:
+        storage.close()
 
 
 def register_client(
@@ -287,8 +298,8 @@ def oidc_settings(oidc_issuer: str, oidc_database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def oidc_provider(oidc_settings: Settings) -> Iterator[Provider]:
     """A provider with its schema and a signing key (one per test session)."""
+    prepare_database(oidc_settings)
     provider = Provider(oidc_settings)
-    prepare_database(provider)
     yield provider
     provider.storage.close()
 

@@ -22,7 +22,7 @@ from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
-from .migrations import SchemaTooNew
+from .migrations import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -65,8 +65,10 @@ class Storage:
         """The database's schema version (0: none yet)."""
         return migrations.current_version(self.database)
 
-    def schema_is_current(self) -> bool:
-        return self.schema_problem() is None
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaNotCurrent` (saying what to do) unless the schema is the
+        newest; StorageError when the database cannot be asked."""
+        migrations.check(self.database)
 
     def schema_problem(self) -> str | None:
         """Why the provider cannot run on this database: no schema, an older one (run
@@ -128,6 +130,7 @@ __all__ = [
     "NewCode",
     "NewRefresh",
     "RevocationRace",
+    "SchemaNotCurrent",
     "SchemaTooNew",
     "Storage",
     "StorageError",

@@ -285,7 +285,12 @@ def current_version(db: peewee.Database) -> int:
     return int(row or 0)
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaNotCurrent(RuntimeError):
+    """The database's schema is not the one this oidc-core runs on: none yet, an older one
+    (run ``oidc-core migrate``) or a newer one (:class:`SchemaTooNew`)."""
+
+
+class SchemaTooNew(SchemaNotCurrent):
     """The database was upgraded by a newer oidc-core than this one."""
 
     def __init__(self, version: int) -> None:
@@ -296,19 +301,30 @@ class SchemaTooNew(RuntimeError):
         self.version = version
 
 
+def check(db: peewee.Database) -> None:
+    """Raise :class:`SchemaNotCurrent` (:class:`SchemaTooNew` for a newer schema), saying
+    what to do, unless the schema is the newest."""
+    version = current_version(db)
+    if version > LATEST:
+        raise SchemaTooNew(version)
+    if version == 0:
+        raise SchemaNotCurrent(
+            "the database has no schema: run `oidc-core migrate` (or `oidc-core init`)"
+        )
+    if version < LATEST:
+        raise SchemaNotCurrent(
+            f"the database schema is version {version}, older than this oidc-core's "
+            f"({LATEST}): run `oidc-core migrate`"
+        )
+
+
 def problem(db: peewee.Database) -> str | None:
     """Why the provider cannot run on this database (None: the schema is the newest)."""
-    version = current_version(db)
-    if version == LATEST:
-        return None
-    if version > LATEST:
-        return str(SchemaTooNew(version))
-    if version == 0:
-        return "the database has no schema: run `oidc-core migrate` (or `oidc-core init`)"
-    return (
-        f"the database schema is version {version}, older than this oidc-core's ({LATEST}): "
-        "run `oidc-core migrate`"
-    )
+    try:
+        check(db)
+    except SchemaNotCurrent as exc:
+        return str(exc)
+    return None
 
 
 def upgrade(db: peewee.Database) -> tuple[int, int]:

@@ -56,10 +56,11 @@ def detachable(
     folder = tmp_path / "data"
     folder.mkdir()
     url = f"sqlite:///{folder}/op.db"
-    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), Storage(url))
+    fresh = Storage(url)
+    fresh.upgrade()
+    create_key_if_missing(fresh)
+    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), fresh)
     own = mount.provider
-    own.storage.upgrade()
-    create_key_if_missing(own.storage)
     try:
         yield own, folder, mount.browser()
     finally:

@@ -55,11 +55,14 @@ def test_discovery_advertises_no_health_or_metrics_endpoint(app: MountedApp) -> 
 def own_database(
     tmp_path: Path, storage: Storage, mount_name: str
 ) -> Iterator[tuple[Provider, Path, MountedApp]]:
-    """A provider on its own, still empty, SQLite file in a directory the test can move."""
+    """A provider on its own SQLite file, with the schema and no signing key, in a directory
+    the test can move."""
     folder = tmp_path / "data"
     folder.mkdir()
     url = f"sqlite:///{folder}/op.db"
-    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), Storage(url))
+    fresh = Storage(url)
+    fresh.upgrade()
+    mount = build(mount_name, settings_for(mount_name, url, **FAST_PASSWORDS), fresh)
     try:
         yield mount.provider, folder, mount.browser()
     finally:
@@ -76,12 +79,11 @@ def _not_ready(app: MountedApp, reason: str) -> None:
     assert "Traceback" not in response.text
 
 
-def test_readiness_needs_the_schema_and_a_signing_key(
+def test_readiness_needs_a_signing_key(
     own_database: tuple[Provider, Path, MountedApp],
 ) -> None:
+    """The schema's part: ``tests/flows/test_schema_check.py``."""
     own, _, app = own_database
-    _not_ready(app, "the database schema is missing or old")
-    own.storage.upgrade()
     _not_ready(app, "there is no current signing key")
     create_key_if_missing(own.storage)
     assert app.get("/health/ready").json == {"status": "ok"}
@@ -91,7 +93,6 @@ def test_readiness_is_503_while_the_database_is_away_and_liveness_stays_200(
     own_database: tuple[Provider, Path, MountedApp], caplog: pytest.LogCaptureFixture
 ) -> None:
     own, folder, app = own_database
-    own.storage.upgrade()
     create_key_if_missing(own.storage)
     assert app.get("/health/ready").status_int == 200
 
