@@ -186,7 +186,7 @@ class Provider:
             return False
         finally:
             if opened_here:
-                storage.close()
+                storage.disconnect()
         return True
 
     def _check_schema(self) -> None:

@@ -110,6 +110,13 @@ class Storage:
         if not self.database.in_transaction():
             self.close()
 
+    def disconnect(self) -> None:
+        """Close this thread's connection, and a pool's idle connections: none is left for
+        the processes forked afterwards to share."""
+        self.close()
+        if is_pooled(self.database):
+            self.database.close_idle()
+
     def close(self) -> None:
         """Close this thread's connection, whatever state it is in."""
         if self.database.is_closed():

@@ -113,6 +113,16 @@ def _requests(app: webtest.TestApp, count: int) -> list[int]:
     return statuses
 
 
+def test_building_a_provider_leaves_no_connection_open(
+    served: tuple[Provider, Backends, int],
+) -> None:
+    """The provider checks the schema when it is built and closes the connection it opened
+    for it, a pooled one too: a process that forks workers afterwards (gunicorn's
+    ``--preload``) hands them none to share."""
+    _, backends, _ = served
+    assert backends.now() == []
+
+
 def test_requests_never_leak_connections_or_leave_a_transaction_open(
     served: tuple[Provider, Backends, int],
 ) -> None:
