@@ -46,7 +46,8 @@ class Settings:
         "Where state lives: `sqlite:///relative.db`, `sqlite:////absolute.db`, "
         "`postgresql://user@host/db` (needs the `postgresql` extra), a pool of connections "
         "per process: `postgresql+pool://user@host/db?max_connections=20&stale_timeout=300`, "
-        "or `mysql://user:password@host/db` for MySQL or MariaDB (needs the `mysql` extra).",
+        "or `mysql://user:password@host/db` for MySQL or MariaDB (needs the `mysql` extra; "
+        "`mysql+pool://...` pools them likewise).",
         "sqlite:///oidc-core.db",
     )
     database_statement_timeout_ms: int = _doc(
@@ -231,11 +232,19 @@ class Settings:
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
         if self.log_format not in ("text", "json"):
             raise ConfigurationError("log_format: must be text or json")
-        schemes = {"sqlite", "postgresql", "postgres", "postgresql+pool", "postgres+pool", "mysql"}
+        schemes = {
+            "sqlite",
+            "postgresql",
+            "postgres",
+            "postgresql+pool",
+            "postgres+pool",
+            "mysql",
+            "mysql+pool",
+        }
         if self.database_url.split(":", 1)[0] not in schemes:
             raise ConfigurationError(
-                "database_url: scheme must be sqlite://, postgresql://, postgresql+pool:// "
-                "or mysql://"
+                "database_url: scheme must be sqlite://, postgresql://, postgresql+pool://, "
+                "mysql:// or mysql+pool://"
             )
 
     @property

@@ -35,7 +35,8 @@ def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None
     """Open ``sqlite:///...``, ``postgresql://...`` or ``mysql://...``; SQLite gets WAL and a
     busy timeout; MySQL/MariaDB the session settings of :mod:`.mysql`.
 
-    ``postgresql+pool://...?max_connections=20&stale_timeout=300`` opens a connection pool
+    ``postgresql+pool://...?max_connections=20&stale_timeout=300`` (``mysql+pool://...``
+    likewise) opens a connection pool
     (:mod:`playhouse.pool`): each request returns its connection to the pool when it ends,
     and waits up to ``timeout`` seconds (default :data:`POOL_WAIT_SECONDS`) for a free one.
     The query's other parameters go to the driver (``application_name=...``).
@@ -63,8 +64,8 @@ def open_database(url: str, echo: bool = False, statement_timeout_ms: int | None
         if statement_timeout_ms is not None:
             options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         db = connect(url, **options)
-    elif url.startswith("mysql:"):
-        db = open_mysql(url, statement_timeout_ms)
+    elif url.startswith(("mysql:", "mysql+pool:")):
+        db = open_mysql(url, statement_timeout_ms, POOL_WAIT_SECONDS)
     else:
         raise ValueError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}")
     if echo:

@@ -15,6 +15,7 @@ from typing import Any
 
 import peewee
 from playhouse.db_url import parse
+from playhouse.pool import PooledMySQLDatabase as PeeweePooledMySQL
 
 SQL_MODE = "STRICT_ALL_TABLES,ANSI_QUOTES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION"
 SESSION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
@@ -59,15 +60,32 @@ class MySQLDatabase(peewee.MySQLDatabase):
             cursor.execute(timeout_settings(conn.get_server_info(), self.statement_timeout_ms))
 
 
-def open_mysql(url: str, statement_timeout_ms: int | None) -> MySQLDatabase:
+class PooledMySQLDatabase(PeeweePooledMySQL, MySQLDatabase):  # type: ignore[misc]
+    """``mysql+pool://``: :class:`MySQLDatabase` connections in :mod:`playhouse.pool`'s pool
+    (its MySQL pool pings a connection before handing it out and rolls back what a request
+    left open)."""
+
+
+POOLED_SCHEME = "mysql+pool:"
+
+
+def open_mysql(url: str, statement_timeout_ms: int | None, pool_wait: int) -> MySQLDatabase:
     """``mysql://user:password@host:port/database`` through PyMySQL; the query's
-    parameters go to the driver (``connect_timeout`` there wins over :data:`CONNECT_TIMEOUT`)."""
+    parameters go to the driver (``connect_timeout`` there wins over :data:`CONNECT_TIMEOUT`).
+    ``mysql+pool://...?max_connections=20&stale_timeout=300&timeout=10`` pools the
+    connections (a request waits up to ``timeout`` seconds, default ``pool_wait``, for one)."""
     try:
         from pymysql.constants import CLIENT
     except ImportError:
         raise ValueError("mysql:// needs PyMySQL: pip install 'oidc-core[mysql]'") from None
-    params = {"connect_timeout": CONNECT_TIMEOUT, **parse(url)}
-    return MySQLDatabase(
+    pooled = url.startswith(POOLED_SCHEME)
+    params: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+    if pooled:
+        params["timeout"] = pool_wait
+        url = "mysql:" + url[len(POOLED_SCHEME) :]
+    params.update(parse(url))
+    database = PooledMySQLDatabase if pooled else MySQLDatabase
+    return database(
         **params,
         statement_timeout_ms=statement_timeout_ms,
         charset="utf8mb4",

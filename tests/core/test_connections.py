@@ -1,10 +1,11 @@
 """No connection leaks: requests, one after another and from several threads (like
-gunicorn's ``gthread`` workers), with and without a pool (``postgresql+pool://``), never
-open more PostgreSQL backends than threads (or the pool's size) and never leave one
-``idle in transaction``.
+gunicorn's ``gthread`` workers), with and without a pool (``postgresql+pool://``,
+``mysql+pool://``), never open more server connections than threads (or the pool's size)
+and never leave one idle in a transaction.
 
-PostgreSQL only: the backends are counted in ``pg_stat_activity`` by the
-``application_name`` the provider under test connects with.
+PostgreSQL and MySQL/MariaDB: the connections are counted on the server, in
+``pg_stat_activity`` by the ``application_name`` the provider under test connects with, in
+MySQL's process list by the user it connects as (a user made for the test).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import webtest
@@ -28,29 +30,48 @@ THREADS = 6
 REQUESTS = 60
 POOL_SIZE = 3
 POOL_WAIT = 5  # seconds a request waits for a free pooled connection
+POOLED = {"postgresql": "postgresql+pool", "postgres": "postgresql+pool", "mysql": "mysql+pool"}
 
 
 @pytest.fixture
-def postgresql(database_url: str) -> str:
-    if not database_url.startswith("postgres"):
-        pytest.skip("counts PostgreSQL backends: set OIDC_TEST_DATABASE_URL to a PostgreSQL URL")
+def server_url(database_url: str) -> str:
+    if not database_url.startswith(("postgres", "mysql")):
+        pytest.skip(
+            "counts server connections: set OIDC_TEST_DATABASE_URL to a PostgreSQL or "
+            "MySQL/MariaDB URL"
+        )
     return database_url
+
+
+IDLE_IN_TRANSACTION = "idle in transaction"
+# MySQL's process list: a connection between statements sleeps; one with a row in
+# INNODB_TRX is in a transaction.
+MYSQL_STATES = (
+    "SELECT CASE WHEN p.COMMAND <> 'Sleep' THEN 'active' "
+    f"WHEN t.trx_id IS NOT NULL THEN '{IDLE_IN_TRANSACTION}' ELSE 'idle' END "
+    "FROM information_schema.PROCESSLIST p "
+    "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
+    "WHERE p.USER = %s"
+)
+POSTGRESQL_STATES = (
+    "SELECT COALESCE(state, '') FROM pg_stat_activity "
+    "WHERE datname = current_database() AND application_name = %s"
+)
 
 
 @dataclass
 class Backends:
-    """Samples the backends of one ``application_name`` while requests run."""
+    """Samples the server connections of one name (PostgreSQL's ``application_name``,
+    MySQL's user) while requests run."""
 
     storage: Storage
     name: str
+    mysql: bool = False
     peak: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
 
     def now(self) -> list[str]:
-        sql = (
-            "SELECT COALESCE(state, '') FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = %s"
-        )
+        sql = MYSQL_STATES if self.mysql else POSTGRESQL_STATES
         return [row[0] for row in self.storage.database.execute_sql(sql, (self.name,))]
 
     def sample(self) -> None:
@@ -62,12 +83,25 @@ class Backends:
             self.storage.close()  # this thread's connection to the test's database
 
 
+def _named(url: str, name: str, storage: Storage) -> str:
+    """``url`` for connections the server can tell apart by ``name``: an
+    ``application_name`` on PostgreSQL, a user of the test's database on MySQL."""
+    if not url.startswith("mysql"):
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}application_name={name}"
+    database = storage.database.database
+    storage.database.execute_sql(f"CREATE USER '{name}'@'%%'")
+    storage.database.execute_sql(f"GRANT ALL ON `{database}`.* TO '{name}'@'%%'")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{name}@{parts.netloc.rsplit('@', 1)[-1]}"))
+
+
 def _provider(url: str, name: str, storage: Storage) -> Iterator[tuple[Provider, Backends]]:
-    separator = "&" if "?" in url else "?"
-    own = Storage(f"{url}{separator}application_name={name}")  # binds the models to it
+    mysql = url.startswith("mysql")
+    own = Storage(_named(url, name, storage))  # binds the models to it
     settings = Settings(issuer="https://op.example", database_url=url, **FAST_PASSWORDS)
     provider = Provider(settings, storage=own)
-    backends = Backends(storage, name)
+    backends = Backends(storage, name, mysql=mysql)
     try:
         yield provider, backends
     finally:
@@ -75,19 +109,22 @@ def _provider(url: str, name: str, storage: Storage) -> Iterator[tuple[Provider,
         if hasattr(own.database, "close_all"):
             own.database.close_all()
         database_proxy.initialize(storage.database)  # the models back on the test's database
+        if mysql:
+            storage.database.execute_sql(f"DROP USER '{name}'@'%%'")
 
 
 @pytest.fixture(params=["plain", "pool"])
 def served(
-    request: pytest.FixtureRequest, postgresql: str, storage: Storage
+    request: pytest.FixtureRequest, server_url: str, storage: Storage
 ) -> Iterator[tuple[Provider, Backends, int]]:
-    name = f"oidc-leak-{secrets.token_hex(4)}"
+    name = f"oidc_leak_{secrets.token_hex(4)}"
     if request.param == "pool":
-        url = postgresql.replace("postgresql://", "postgresql+pool://", 1)
+        scheme, rest = server_url.split(":", 1)
+        url = f"{POOLED[scheme]}:{rest}"
         url += f"?max_connections={POOL_SIZE}&stale_timeout=300&timeout={POOL_WAIT}"
         limit = POOL_SIZE
     else:
-        url, limit = postgresql, THREADS + 1  # the test's thread makes requests too
+        url, limit = server_url, THREADS + 1  # the test's thread makes requests too
     for provider, backends in _provider(url, name, storage):
         yield provider, backends, limit
 
@@ -166,16 +203,16 @@ def test_requests_never_leak_connections_or_leave_a_transaction_open(
     assert len(after_threads) <= limit
     # between two statements of a transaction a backend is briefly "idle in transaction";
     # once the requests are answered none may stay so
-    assert "idle in transaction" not in set(after_sequential) | set(after_threads)
+    assert IDLE_IN_TRANSACTION not in set(after_sequential) | set(after_threads)
 
 
 def test_the_back_channel_sender_holds_no_connection_while_it_waits(
-    postgresql: str, storage: Storage
+    server_url: str, storage: Storage
 ) -> None:
     """A delivery waiting for its retry keeps the sender thread alive, not a backend; the
     thread ends when no delivery is left."""
-    name = f"oidc-sender-{secrets.token_hex(4)}"
-    for provider, backends in _provider(postgresql, name, storage):
+    name = f"oidc_sender_{secrets.token_hex(4)}"
+    for provider, backends in _provider(server_url, name, storage):
         rp = make_client(
             provider.storage,
             "Unreachable",
