@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import peewee
@@ -14,6 +16,7 @@ from playhouse.pool import PooledDatabase
 from .mysql import open_mysql
 
 database_proxy = peewee.DatabaseProxy()
+T = TypeVar("T")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -102,3 +105,41 @@ def is_mysql(db: Any) -> bool:
     if isinstance(db, peewee.DatabaseProxy):
         db = db.obj
     return isinstance(db, peewee.MySQLDatabase)
+
+
+DEADLOCK_ATTEMPTS = 8
+# MySQL/MariaDB: ER_LOCK_DEADLOCK; PostgreSQL: deadlock_detected, serialization_failure.
+DEADLOCK_ERRNO = 1213
+DEADLOCK_SQLSTATES = ("40P01", "40001")
+
+
+def is_deadlock(error: BaseException) -> bool:
+    """Whether the database ended the transaction as a deadlock victim."""
+    # peewee re-raises the driver's error as its own with the same arguments (PyMySQL's
+    # first one is the error number), the driver's error as the context (psycopg's carries
+    # the SQLSTATE).
+    driver_error = error.__cause__ or error.__context__
+    if getattr(driver_error, "sqlstate", None) in DEADLOCK_SQLSTATES:
+        return True
+    return bool(error.args) and error.args[0] == DEADLOCK_ERRNO
+
+
+def retried_on_deadlock(operation: Callable[[], T]) -> T:
+    """Run ``operation``, one whole write transaction, again when the database ends it as
+    a deadlock victim (after a short random pause, a few times at most).
+
+    InnoDB resolves a lock cycle between concurrent upserts of neighbouring keys by rolling
+    one transaction back, and its manual says to re-issue it; nothing of the victim was
+    kept.  Inside a caller's transaction nothing is retried: the whole of it is gone, and
+    only its owner can run it again."""
+    db = database_proxy.obj
+    if db.in_transaction():
+        return operation()
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return operation()
+        except (peewee.OperationalError, peewee.InternalError) as error:
+            if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
+                raise
+        time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311 - not a secret
+    raise AssertionError("unreachable")

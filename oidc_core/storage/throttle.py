@@ -3,8 +3,11 @@
 Each counter is one row per key (``ip:...``, ``pair:...``, ``account:...``, see
 :mod:`oidc_core.throttle`).  Counting is one upsert per key, ``failures = failures + 1``
 in SQL, inside a write transaction that takes the keys in a fixed order: two processes
-counting at once both count, and never deadlock.  The policy (thresholds, lock growth) is
-the caller's; this module only applies it inside the transaction.
+counting at once both count.  InnoDB may still end one of two concurrent upserts of
+neighbouring new keys as a deadlock victim (gap locks); that transaction is run again
+(:func:`.db.retried_on_deadlock`), so the attempt is counted once all the same.  The
+policy (thresholds, lock growth) is the caller's; this module only applies it inside the
+transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import peewee
 
 from . import models
 from .clients import Audit, _record
-from .db import database_proxy, is_mysql, write_transaction
+from .db import database_proxy, is_mysql, retried_on_deadlock, write_transaction
 
 Row = models.LoginThrottle
 
@@ -58,19 +61,23 @@ class ThrottleStore:
         starts again from one.  A key that reaches its threshold is locked from ``now``
         for ``lock_seconds(failures, threshold)``; a failure counted during a lock does
         not lengthen it."""
-        failures: dict[str, int] = {}
-        locks_set: list[tuple[str, int]] = []
-        with write_transaction(database_proxy):
-            for limit in limits:
-                count, locked_until = self._increment(limit.key, now, now - window)
-                failures[limit.key] = count
-                if locked_until > now:
-                    return Counted(failures, limit.key, locked_until, tuple(locks_set))
-                if count >= limit.threshold:
-                    until = now + lock_seconds(count, limit.threshold)
-                    Row.update(locked_until=until).where(Row.key == limit.key).execute()
-                    locks_set.append((limit.key, until))
-        return Counted(failures, locks_set=tuple(locks_set))
+
+        def counting() -> Counted:
+            failures: dict[str, int] = {}
+            locks_set: list[tuple[str, int]] = []
+            with write_transaction(database_proxy):
+                for limit in limits:
+                    count, locked_until = self._increment(limit.key, now, now - window)
+                    failures[limit.key] = count
+                    if locked_until > now:
+                        return Counted(failures, limit.key, locked_until, tuple(locks_set))
+                    if count >= limit.threshold:
+                        until = now + lock_seconds(count, limit.threshold)
+                        Row.update(locked_until=until).where(Row.key == limit.key).execute()
+                        locks_set.append((limit.key, until))
+            return Counted(failures, locks_set=tuple(locks_set))
+
+        return retried_on_deadlock(counting)
 
     @staticmethod
     def _increment(key: str, now: int, cutoff: int) -> tuple[int, int]:
@@ -104,17 +111,21 @@ class ThrottleStore:
     def succeeded(self, forget: Sequence[str], refund: str = "", refund_lock: int = 0) -> None:
         """A sign-in succeeded: delete the ``forget`` counters; take back the failure
         counted ahead on ``refund`` (and its lock, if that failure set ``refund_lock``)."""
-        with write_transaction(database_proxy):
-            if refund:
-                Row.update(
-                    failures=peewee.Case(None, [(Row.failures > 0, Row.failures - 1)], 0)
-                ).where(Row.key == refund).execute()
-                if refund_lock:
-                    Row.update(locked_until=0).where(
-                        (Row.key == refund) & (Row.locked_until == refund_lock)
-                    ).execute()
-            for key in forget:  # one by one, in the order ``count`` takes them
-                Row.delete().where(Row.key == key).execute()
+
+        def forgetting() -> None:
+            with write_transaction(database_proxy):
+                if refund:
+                    Row.update(
+                        failures=peewee.Case(None, [(Row.failures > 0, Row.failures - 1)], 0)
+                    ).where(Row.key == refund).execute()
+                    if refund_lock:
+                        Row.update(locked_until=0).where(
+                            (Row.key == refund) & (Row.locked_until == refund_lock)
+                        ).execute()
+                for key in forget:  # one by one, in the order ``count`` takes them
+                    Row.delete().where(Row.key == key).execute()
+
+        retried_on_deadlock(forgetting)
 
     def clear(
         self,

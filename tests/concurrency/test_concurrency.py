@@ -25,7 +25,8 @@ import webtest
 from oidc_core import Provider
 from oidc_core.credentials import digest
 from oidc_core.storage import Storage
-from tests.conftest import new_app
+from tests.conftest import make_user, new_app
+from tests.flows.test_account_pages import sign_in
 from tests.flows.test_admin_api import CLIENTS, Api, new_token, response_json
 from tests.support.flow import RP, Account, Flow, hidden, query_of
 from tests.support.race import Racer, racing
@@ -243,3 +244,33 @@ def test_t63_parallel_secret_resets_leave_exactly_one_shown_secret_valid(
     # Failed client authentications are throttled: try the losers of the last round only.
     assert not any(authenticates(provider, client_id, s) for s in shown if s != old)
     print(f"\nT-63, {resets} resets: {REPEAT} repetitions, each one valid secret")
+
+
+# -- the sign-in counters: many accounts, one address, at once -------------------------------
+
+SIGN_IN_ROUNDS = max(REPEAT // 10, 5)
+
+
+def test_simultaneous_sign_ins_of_many_accounts_from_one_address_all_succeed(
+    provider: Provider, racer: Racer
+) -> None:
+    """Every sign-in counts an attempt on the address's counter and on new counters of its
+    account (then takes them back): concurrent upserts that InnoDB may resolve by failing one
+    transaction as a deadlock victim.  None may reach the user as a 503, and the address's
+    counter ends where it started."""
+    accounts = [
+        make_user(provider, f"crowd{n}@example.com", "a long crowd password")
+        for n in range(racer.count)
+    ]
+
+    def sign_in_as(account: Account) -> int:
+        app = new_app(provider)
+        app.extra_environ["REMOTE_ADDR"] = "198.51.100.7"
+        return sign_in(app, account.email, account.password).status_int
+
+    for _ in range(SIGN_IN_ROUNDS):
+        statuses = racer.run([partial(sign_in_as, account) for account in accounts])
+        assert statuses == [303] * len(accounts), Counter(statuses)
+    counters = provider.storage.throttle.counters(["ip:198.51.100.7"])
+    assert counters.get("ip:198.51.100.7", (0, 0))[0] == 0, counters
+    print(f"\n{SIGN_IN_ROUNDS} rounds of {len(accounts)} simultaneous sign-ins, all 303")
