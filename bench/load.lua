@@ -14,6 +14,7 @@
 --   login  a password login: GET "authorize" without a cookie, GET the login page it
 --          redirects to, POST the email and password; the answer must redirect to
 --          "redirect_uri" with a code.  One unit = one login (3 requests).
+-- With "close=1" every request asks for the connection to be closed after the answer.
 -- A response is "bad" unless its status is the expected one and its body contains every
 -- "expect" string (comma-separated).  done() prints one BENCH_JSON line for run.py.
 
@@ -67,6 +68,14 @@ end
 function init(args)
   p = read_params(args[1])
   mode = p.mode
+  if p.close == "1" then -- one connection per request, as with gunicorn's sync workers
+    local format = wrk.format
+    wrk.format = function(method, path, headers, body)
+      headers = headers or {}
+      headers["Connection"] = "close"
+      return format(method, path, headers, body)
+    end
+  end
   bad = 0
   units = 0
   expect = split(p.expect, ",")

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -54,7 +55,11 @@ class Peer:
         self.scenarios = [
             Scenario(
                 "peer-token", "peer: token endpoint, RS256 ID token + refresh", "peer",
-                "request", self._token_params, 1500,
+                "request", self._token_params("bench-rs256"), 1500,
+            ),
+            Scenario(
+                "peer-token-es256", "peer: token endpoint, ES256 ID token + refresh", "peer",
+                "request", self._token_params("bench-es256"), 1500,
             ),
             Scenario(
                 "peer-flow", "peer: code flow", "peer", "flow", self._flow_params, 500
@@ -115,18 +120,22 @@ class Peer:
         with urllib.request.urlopen(f"{self.server.url}/bench/codes?{query}", timeout=120) as r:
             return [line for line in r.read().decode().splitlines() if line]
 
-    def _token_params(self, inputs: Inputs, count: int) -> dict[str, str]:
-        codes = self.codes(count, "bench-rs256")
-        return {
-            "mode": "items",
-            "path": "/token",
-            "items_file": write_items(inputs, "peer-codes", codes),
-            "threads": str(THREADS),
-            "authorization": self.authorization("bench-rs256"),
-            "body": "grant_type=authorization_code&code=%s&redirect_uri="
-            + REDIRECT_URI.replace(":", "%3A").replace("/", "%2F"),
-            "expect": '"id_token","refresh_token"',
-        }
+    def _token_params(self, client_id: str) -> Callable[[Inputs, int], dict[str, str]]:
+        def params(inputs: Inputs, count: int) -> dict[str, str]:
+            codes = self.codes(count, client_id)
+            return {
+                "mode": "items",
+                "path": "/token",
+                "items_file": write_items(inputs, f"peer-codes-{client_id}", codes),
+                "threads": str(THREADS),
+                "authorization": self.authorization(client_id),
+                "body": "grant_type=authorization_code&code=%s&redirect_uri="
+                + REDIRECT_URI.replace(":", "%3A").replace("/", "%2F"),
+                "expect": '"id_token","refresh_token"',
+                "close": "1",
+            }
+
+        return params
 
     def _flow_params(self, inputs: Inputs, count: int) -> dict[str, str]:
         return {
@@ -137,6 +146,7 @@ class Peer:
             "redirect_uri": REDIRECT_URI,
             "token_path": "/token",
             "userinfo_path": "/me",
+            "close": "1",
         }
 
     def describe(self) -> dict[str, str]:
@@ -154,10 +164,11 @@ class Peer:
                 "in-memory store cannot be shared by several processes), RS256 and ES256 "
                 "keys, two client_secret_basic clients, scopes openid profile email "
                 "offline_access, a findAccount stub, consent given once through its "
-                "development interactions. **In-memory adapter** (the package's own, with an "
-                "unbounded Map instead of its 1000-entry LRU): no database, where oidc-core "
-                "writes every code and token to SQLite. Our provider uses 2 gunicorn workers; "
-                "compare CPU per unit for the work per request, throughput for what each "
-                "setup serves on this machine."
+                "development interactions; wrk asks it to close the connection after each "
+                "answer, as gunicorn's sync workers do with ours. **In-memory adapter** (the "
+                "package's own, with an unbounded Map instead of its 1000-entry LRU): no "
+                "database, where oidc-core writes every code and token to SQLite. Our "
+                "provider uses 2 gunicorn workers; compare CPU per unit for the work per "
+                "request, throughput for what each setup serves on this machine."
             ),
         }

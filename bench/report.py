@@ -10,8 +10,9 @@ from typing import Any
 from scenarios import OURS
 
 LABELS = {s.name: s.label for s in OURS}
-UNITS = {s.name: s.unit for s in OURS}
+UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
 TOKEN_PATH = ("token", "token-es256", "refresh")
+PAIRS = (("token", "peer-token"), ("token-es256", "peer-token-es256"), ("flow", "peer-flow"))
 RSS_LIMIT_MIB = 80e6 / 2**20  # "under 80 MB"
 RSS_GROWTH_LIMIT_MIB = 2.0
 Target = tuple[str, bool | None, str]
@@ -262,7 +263,7 @@ def _peer_lines(results: dict[str, Any]) -> list[str]:
         "| ours: cores used | peer: cores used |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for ours, theirs in (("token", "peer-token"), ("flow", "peer-flow")):
+    for ours, theirs in PAIRS:
         if ours in rows and theirs in rows and rows[theirs]["units_s"] and rows[ours]["cpu_ms"]:
             a, b = rows[ours], rows[theirs]
             lines.append(
@@ -280,7 +281,12 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
     found = targets(results)
     versions = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     labels = dict(
-        LABELS, **{"peer-token": "peer: token endpoint (RS256)", "peer-flow": "peer: code flow"}
+        LABELS,
+        **{
+            "peer-token": "peer: token endpoint (RS256)",
+            "peer-token-es256": "peer: token endpoint (ES256)",
+            "peer-flow": "peer: code flow",
+        },
     )
     lines = [
         "# oidc-core benchmark",
@@ -380,7 +386,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         xs = [names.index(n) + i * width for n in present]
         axes[0].bar(xs, [rows[n]["ratio"] for n in present], width, label=backend["backend"])
         axes[1].bar(xs, [rows[n]["cpu_ms"] for n in present], width, label=backend["backend"])
-        for ours, theirs in (("token", "peer-token"), ("flow", "peer-flow")):
+        for ours, theirs in PAIRS:
             if theirs in rows:
                 x = names.index(ours) + (series - 1) * width
                 label = "node-oidc-provider (in memory)" if ours == "token" else None
