@@ -5,7 +5,8 @@
 --   get    GET the paths of "paths" (comma-separated) in turn, with "authorization" if given;
 --   items  POST to "path" a form body "body" with its "%s" replaced by one line of
 --          "items_file" (codes or refresh tokens); wrk thread N takes the lines N,
---          N+threads, ...; each line is sent once;
+--          N+threads, ...; each line is sent once, and a thread that has sent all of its
+--          lines stops (run.py sizes the inputs so that this is rare, and reports it);
 --   flow   the code flow of a signed-in user who already consented: GET "authorize" with the
 --          session "cookie", POST the code to "token_path", GET "userinfo_path" with the
 --          access token.
@@ -78,6 +79,7 @@ function init(args)
   end
   bad = 0
   units = 0
+  exhausted = 0
   expect = split(p.expect, ",")
   if mode == "get" then
     paths = split(p.paths, ",")
@@ -150,7 +152,12 @@ function request()
     return requests[turn]
   elseif mode == "items" then
     used = used + 1
-    local body = string.gsub(p.body, "%%s", items[used] or "exhausted")
+    local item = items[used]
+    if item == nil and exhausted == 0 then -- more requests than inputs: this thread ends
+      exhausted = 1
+      wrk.thread:stop()
+    end
+    local body = string.gsub(p.body, "%%s", item or "exhausted")
     return wrk.format("POST", p.path, post_headers, body)
   elseif mode == "flow" then
     local token = table.remove(tokens)
@@ -265,16 +272,17 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local bad_total, units_total = 0, 0
+  local bad_total, units_total, exhausted_total = 0, 0, 0
   for _, thread in ipairs(threads) do
     bad_total = bad_total + thread:get("bad")
     units_total = units_total + thread:get("units")
+    exhausted_total = exhausted_total + thread:get("exhausted")
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCH_JSON {"requests": %d, "units": %d, "duration_us": %d, "bad": %d, '
+    'BENCH_JSON {"requests": %d, "units": %d, "duration_us": %d, "bad": %d, "exhausted": %d, '
       .. '"socket_errors": %d, "status_errors": %d, "p50_us": %d, "p99_us": %d}\n',
-    summary.requests, units_total, summary.duration, bad_total,
+    summary.requests, units_total, summary.duration, bad_total, exhausted_total,
     e.connect + e.read + e.write + e.timeout, e.status,
     latency:percentile(50), latency:percentile(99)
   ))

@@ -62,6 +62,10 @@ class Peer:
                 "request", self._token_params("bench-es256"), 1500,
             ),
             Scenario(
+                "peer-token-keepalive", "peer: token endpoint, RS256, connections kept alive",
+                "peer", "request", self._token_params("bench-rs256", keep_alive=True), 1500,
+            ),
+            Scenario(
                 "peer-flow", "peer: code flow", "peer", "flow", self._flow_params, 500
             ),
         ]  # fmt: skip
@@ -120,7 +124,9 @@ class Peer:
         with urllib.request.urlopen(f"{self.server.url}/bench/codes?{query}", timeout=120) as r:
             return [line for line in r.read().decode().splitlines() if line]
 
-    def _token_params(self, client_id: str) -> Callable[[Inputs, int], dict[str, str]]:
+    def _token_params(
+        self, client_id: str, keep_alive: bool = False
+    ) -> Callable[[Inputs, int], dict[str, str]]:
         def params(inputs: Inputs, count: int) -> dict[str, str]:
             codes = self.codes(count, client_id)
             return {
@@ -132,7 +138,7 @@ class Peer:
                 "body": "grant_type=authorization_code&code=%s&redirect_uri="
                 + REDIRECT_URI.replace(":", "%3A").replace("/", "%2F"),
                 "expect": '"id_token","refresh_token"',
-                "close": "1",
+                "close": "0" if keep_alive else "1",
             }
 
         return params
@@ -165,8 +171,10 @@ class Peer:
                 "keys, two client_secret_basic clients, scopes openid profile email "
                 "offline_access, a findAccount stub, consent given once through its "
                 "development interactions; wrk asks it to close the connection after each "
-                "answer, as gunicorn's sync workers do with ours. **In-memory adapter** (the "
-                "package's own, with an unbounded Map instead of its 1000-entry LRU): no "
+                "answer, as gunicorn's sync workers do with ours (and once, for the token "
+                "endpoint, keeps the connections alive, as node allows). **In-memory "
+                "adapter** (the package's own, with an unbounded Map instead of its "
+                "1000-entry LRU): no "
                 "database, where oidc-core writes every code and token to SQLite. Our "
                 "provider uses 2 gunicorn workers; compare CPU per unit for the work per "
                 "request, throughput for what each setup serves on this machine."

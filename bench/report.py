@@ -12,9 +12,20 @@ from scenarios import OURS
 LABELS = {s.name: s.label for s in OURS}
 UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
 TOKEN_PATH = ("token", "token-es256", "refresh")
-PAIRS = (("token", "peer-token"), ("token-es256", "peer-token-es256"), ("flow", "peer-flow"))
+PAIRS = (
+    ("token", "peer-token"),
+    ("token-es256", "peer-token-es256"),
+    ("flow", "peer-flow"),
+    ("token", "peer-token-keepalive"),
+)
 RSS_LIMIT_MIB = 80e6 / 2**20  # "under 80 MB"
 RSS_GROWTH_LIMIT_MIB = 2.0
+PEER_LABELS = {
+    "peer-token": "peer: token endpoint (RS256)",
+    "peer-token-es256": "peer: token endpoint (ES256)",
+    "peer-token-keepalive": "peer: token endpoint (RS256), connections kept alive",
+    "peer-flow": "peer: code flow",
+}
 Target = tuple[str, bool | None, str]
 
 
@@ -30,7 +41,7 @@ def medians(backend: dict[str, Any]) -> dict[str, dict[str, float]]:
             for key, value in runs[0].items()
             if isinstance(value, int | float) and not isinstance(value, bool)
         }
-        for key in ("errors", "key_parses", "slow_hashes", "login_posts", "units"):
+        for key in ("errors", "key_parses", "slow_hashes", "login_posts", "units", "exhausted"):
             row[key] = sum(r[key] for r in runs)
         row["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
         row["p99_over_p50"] = statistics.median(r["p99_ms"] / r["p50_ms"] for r in runs)
@@ -71,14 +82,15 @@ def _table(backend: dict[str, Any], labels: dict[str, str], units: dict[str, str
 def _runs_table(backend: dict[str, Any]) -> list[str]:
     lines = [
         "| # | scenario | units/s | req/s | server CPU/unit (ms) | p50 (ms) | p99 (ms) | errors "
-        "| cores: server | cores: machine |",
-        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| cores: server | cores: machine | note |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for number, r in enumerate(backend["runs"], 1):
+        note = f"{r['exhausted']} wrk thread(s) ran out of inputs" if r.get("exhausted") else ""
         lines.append(
             f"| {number} | {r['scenario']} | {r['units_s']:.0f} | {r['req_s']:.0f} "
             f"| {r['cpu_ms']:.3f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} "
-            f"| {r['server_cores']:.2f} | {r['machine_cores']:.2f} |"
+            f"| {r['server_cores']:.2f} | {r['machine_cores']:.2f} | {note} |"
         )
     return lines
 
@@ -258,7 +270,7 @@ def _peer_lines(results: dict[str, Any]) -> list[str]:
         "",
         f"{peer['description']}",
         "",
-        "| scenario | ours: units/s | peer: units/s | ours / peer (throughput) "
+        "| peer's scenario | ours: units/s | peer: units/s | ours / peer (throughput) "
         "| ours: CPU/unit (ms) | peer: CPU/unit (ms) | peer / ours (CPU per unit) "
         "| ours: cores used | peer: cores used |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
@@ -267,7 +279,7 @@ def _peer_lines(results: dict[str, Any]) -> list[str]:
         if ours in rows and theirs in rows and rows[theirs]["units_s"] and rows[ours]["cpu_ms"]:
             a, b = rows[ours], rows[theirs]
             lines.append(
-                f"| {LABELS[ours]} | {a['units_s']:.0f} | {b['units_s']:.0f} "
+                f"| {PEER_LABELS[theirs]} | {a['units_s']:.0f} | {b['units_s']:.0f} "
                 f"| **{a['units_s'] / b['units_s']:.2f}** | {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} "
                 f"| **{b['cpu_ms'] / a['cpu_ms']:.2f}** | {a['server_cores']:.2f} "
                 f"| {b['server_cores']:.2f} |"
@@ -280,14 +292,7 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
     s = results["settings"]
     found = targets(results)
     versions = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-    labels = dict(
-        LABELS,
-        **{
-            "peer-token": "peer: token endpoint (RS256)",
-            "peer-token-es256": "peer: token endpoint (ES256)",
-            "peer-flow": "peer: code flow",
-        },
-    )
+    labels = dict(LABELS, **PEER_LABELS)
     lines = [
         "# oidc-core benchmark",
         "",
@@ -387,7 +392,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         axes[0].bar(xs, [rows[n]["ratio"] for n in present], width, label=backend["backend"])
         axes[1].bar(xs, [rows[n]["cpu_ms"] for n in present], width, label=backend["backend"])
         for ours, theirs in PAIRS:
-            if theirs in rows:
+            if theirs in rows and theirs != "peer-token-keepalive":  # one bar per slot
                 x = names.index(ours) + (series - 1) * width
                 label = "node-oidc-provider (in memory)" if ours == "token" else None
                 axes[0].bar([x], [rows[theirs]["ratio"]], width, color="grey", label=label)

@@ -65,6 +65,7 @@ class Run:
     key_parses: int
     slow_hashes: int
     login_posts: int  # POST /login served (all of them, also those wrk did not wait for)
+    exhausted: int  # wrk threads that ran out of pre-issued inputs before the end
     units: int
     server_cores: float  # CPU of the server / wall time
     machine_cores: float  # CPU of every process on the machine / wall time
@@ -129,7 +130,8 @@ def wrk(
         client_cpu_ms=client * 1000 / units,
         p50_ms=result["p50_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
-        errors=result["bad"] + result["status_errors"] + result["socket_errors"],
+        errors=result["bad"] + result["socket_errors"],  # bad: every unexpected status too
+        exhausted=result["exhausted"],
         peak_rss_mib=max(procs.peak_rss_mib(pid) for pid in server.workers),
         key_parses=counted.get("key_parses", 0) - counts.get("key_parses", 0),
         slow_hashes=counted.get("slow_hashes", 0) - counts.get("slow_hashes", 0),
@@ -206,7 +208,7 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
 
 def measure(setup: Setup, scenario: Scenario, duration: float) -> Run:
     rate = max(setup.rates.get(scenario.name, []), default=scenario.default_rate)
-    needed = int(rate * duration * 1.5) + 300
+    needed = int(rate * duration * 2) + 500
     inputs = Inputs(setup.fixture, setup.work, setup.peer)
     params_file = setup.work / f"{scenario.name}.params"
     write_params(params_file, scenario.params(inputs, needed))
@@ -226,7 +228,12 @@ def measure(setup: Setup, scenario: Scenario, duration: float) -> Run:
         f"  {scenario.name:<12} {run.units_s:7.0f} {scenario.unit}s/s {run.req_s:7.0f} req/s "
         f"{run.cpu_ms:7.3f} ms CPU/{scenario.unit}  p50 {run.p50_ms:6.2f}  p99 {run.p99_ms:6.2f}"
         f"  errors {run.errors}  rss {run.peak_rss_mib:.1f}  parses {run.key_parses}"
-        f"  hashes {run.slow_hashes}  cores {run.server_cores:.2f}/{run.machine_cores:.2f}",
+        f"  hashes {run.slow_hashes}  cores {run.server_cores:.2f}/{run.machine_cores:.2f}"
+        + (
+            f"  ({run.exhausted} wrk thread(s) ran out of inputs: run cut short)"
+            if run.exhausted
+            else ""
+        ),
         flush=True,
     )
     return run
@@ -372,7 +379,7 @@ def machine() -> dict[str, Any]:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 x 2 s, RSS 20 s")
-    parser.add_argument("--duration", type=float, default=6, help="seconds per run (6)")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per run (5)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (3)")
     parser.add_argument(
         "--rss-duration", type=float, default=300, help="seconds of the RSS run (300)"
