@@ -42,7 +42,7 @@ def medians(backend: dict[str, Any]) -> dict[str, dict[str, float]]:
             if isinstance(value, int | float) and not isinstance(value, bool)
         }
         for key in ("errors", "key_parses", "slow_hashes", "login_posts", "units", "exhausted"):
-            row[key] = sum(r[key] for r in runs)
+            row[key] = sum(r.get(key, 0) for r in runs)
         row["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
         row["p99_over_p50"] = statistics.median(r["p99_ms"] / r["p50_ms"] for r in runs)
         row["runs"] = len(runs)
@@ -371,6 +371,71 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
             "",
         ]
     return "\n".join(lines), [(name, passed) for name, passed, _ in found]
+
+
+def readme_block(results: dict[str, Any]) -> str:
+    """The short summary bench/README.md quotes: ratios, CPU per unit, the machine."""
+    m = results["machine"]
+    backends = results["backends"]
+    rows = {b["backend"]: medians(b) for b in backends}
+    names = [s.name for s in OURS]
+    heads = " | ".join(f"ratio {b['backend']}" for b in backends)
+    lines = [
+        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), load average at start "
+        f"{m['loadavg'][0]}, Python {m['python']}, commit {m['commit']}; "
+        f"{results['settings']['repeat']} rounds x {results['settings']['duration']:g} s, "
+        "medians. Ratio: requests/s over hello-world's in the same rounds.",
+        "",
+        f"| scenario | {heads} | server CPU/unit (ms, SQLite) | x RS256 signature |",
+        "|---|" + "--:|" * (len(backends) + 2),
+    ]
+    sig = backends[0]["unit_ms"]["RS256"]
+    first = rows[backends[0]["backend"]]
+    for name in names:
+        if name not in first:
+            continue
+        ratios = " | ".join(
+            f"{rows[b['backend']][name]['ratio']:.2f}" if name in rows[b["backend"]] else "-"
+            for b in backends
+        )
+        lines.append(
+            f"| {LABELS[name]} | {ratios} | {first[name]['cpu_ms']:.2f} "
+            f"| {first[name]['cpu_ms'] / sig:.1f} |"
+        )
+    found = targets(results)
+    passed = sum(1 for _, ok, _ in found if ok)
+    failed = [name for name, ok, _ in found if ok is False]
+    lines += [
+        "",
+        f"One RS256 signature: {sig:.3f} ms CPU. Targets: {passed} of {len(found)} pass; "
+        "failing: " + ("; ".join(failed) if failed else "none") + ".",
+    ]
+    peer = results.get("peer")
+    if peer and "peer-token" in first and "token" in first:
+        lines.append(
+            f"Against node-oidc-provider {peer['oidc-provider']} (in memory, one process, "
+            f"connections closed like ours): token endpoint "
+            f"{first['token']['units_s'] / first['peer-token']['units_s']:.2f} x its "
+            "throughput"
+            + (
+                f", code flow {first['flow']['units_s'] / first['peer-flow']['units_s']:.2f} x"
+                if "flow" in first and "peer-flow" in first
+                else ""
+            )
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, block: str) -> None:
+    """Replace what stands between the ``latest`` markers of ``path``."""
+    start, end = "<!-- latest:start -->", "<!-- latest:end -->"
+    text = path.read_text()
+    if start not in text or end not in text:
+        return
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{block}\n{end}{tail}")
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

@@ -455,6 +455,9 @@ def main() -> int:
         (output / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
         report.plot(results, output / "latest.png")
         print(f"written to {output}/latest.md, latest.json, latest.png")
+        if output.resolve() == (BENCH / "results").resolve():
+            report.update_readme(BENCH / "README.md", report.readme_block(results))
+            print("bench/README.md: latest figures updated")
     shutil.rmtree(work, ignore_errors=True)
     failed = [name for name, passed in targets if passed is False]
     print("targets failed: " + (", ".join(failed) if failed else "none"))
