@@ -25,6 +25,11 @@ from run import BIN, measure, started
 from scenarios import OURS
 
 IDLE = re.compile(r"\b(select|accept|wait|sleep|poll)\b \(")
+# gunicorn's own loop around every request: in every sample, so left out of the listing
+FRAME = re.compile(
+    r"\bgunicorn/(arbiter\.py|app/|workers/base\.py)"
+    r"|^<module> |SyncWorker\.(run|run_for_one|accept) "
+)
 LINE = re.compile(r" \(([^:()]+):\d+\)$")
 
 
@@ -43,7 +48,7 @@ def summarise(raw: list[Path], top: int) -> str:
     for path in raw:
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            frames = [frame_name(f) for f in stack.split(";") if f]
+            frames = [frame_name(f) for f in stack.split(";") if f and not FRAME.search(f)]
             if not frames or IDLE.search(stack.split(";")[-1] + " ("):
                 continue
             n = int(count)
