@@ -54,7 +54,14 @@ messages: $(BIN)/.installed
 		-o $(LOCALE_DIR)/messages.pot .
 	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --no-wrap
 
+# The benchmark (bench/README.md): wrk from the OS packages, matplotlib for the plot, the peer
+# (node-oidc-provider) when npm is there.  BENCH_POSTGRESQL_URL=postgresql://... adds PostgreSQL.
 bench: $(BIN)/.installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && S= || S=sudo; \
+		$$S apt-get install -y -qq wrk; }
+	$(BIN)/pip install --quiet 'matplotlib>=3.8'
+	@if command -v npm >/dev/null; then cd bench/peers && npm ci --no-audit --no-fund --silent; \
+		else echo "npm is missing: the peer (bench/peers/) is skipped"; fi
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -1,0 +1,153 @@
+"""The scenarios of bench/run.py: what wrk sends (load.lua's parameters) and to which server.
+
+Each scenario writes the parameter file of one wrk run; the stateful ones get fresh inputs
+for every run (codes, refresh tokens), sized from the fastest run so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fixture import FLOW_SCOPES, REDIRECT_URI, Fixture
+
+THREADS = 2
+
+
+@dataclass
+class Inputs:
+    """What a scenario may draw on for its parameters."""
+
+    fixture: Fixture
+    work: Path
+    peer: object | None = None  # peers.Peer, for the peer's scenarios
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # short, in the runs table and the plot
+    label: str  # in the summary table
+    server: str  # "hello", "provider" or "peer"
+    unit: str  # what units/s counts: "request", "flow" (3 requests) or "login" (3 requests)
+    params: Callable[[Inputs, int], dict[str, str]]  # (inputs, units needed) -> load.lua's
+    default_rate: float = 2000  # units/s assumed before the first run, to size the inputs
+
+
+def authorize_path(client_id: str, scopes: tuple[str, ...] = FLOW_SCOPES) -> str:
+    query = {
+        "client_id": client_id,
+        "response_type": "code",
+        "scope": " ".join(scopes),
+        "redirect_uri": REDIRECT_URI,
+        "state": "bench-state",
+        "nonce": "bench-nonce",
+    }
+    return "/authorize?" + urlencode(query)
+
+
+def write_items(inputs: Inputs, name: str, items: list[str]) -> str:
+    path = inputs.work / f"{name}.txt"
+    path.write_text("\n".join(items) + "\n")
+    return str(path)
+
+
+def _hello(inputs: Inputs, count: int) -> dict[str, str]:
+    return {"mode": "get", "paths": "/"}
+
+
+def _token(alg: str) -> Callable[[Inputs, int], dict[str, str]]:
+    def params(inputs: Inputs, count: int) -> dict[str, str]:
+        codes = inputs.fixture.codes(count, alg)
+        return {
+            "mode": "items",
+            "path": "/token",
+            "items_file": write_items(inputs, f"codes-{alg}", codes),
+            "threads": str(THREADS),
+            "authorization": inputs.fixture.clients[alg].authorization,
+            "body": "grant_type=authorization_code&code=%s&redirect_uri="
+            + REDIRECT_URI.replace(":", "%3A").replace("/", "%2F"),
+            "expect": '"id_token",' + '"refresh_token"',
+        }
+
+    return params
+
+
+def _refresh(inputs: Inputs, count: int) -> dict[str, str]:
+    tokens = inputs.fixture.refresh_tokens(count)
+    return {
+        "mode": "items",
+        "path": "/token",
+        "items_file": write_items(inputs, "refresh-tokens", tokens),
+        "threads": str(THREADS),
+        "authorization": inputs.fixture.clients["RS256"].authorization,
+        "body": "grant_type=refresh_token&refresh_token=%s",
+        "expect": '"access_token","refresh_token"',
+    }
+
+
+def _flow(inputs: Inputs, count: int) -> dict[str, str]:
+    fixture = inputs.fixture
+    return {
+        "mode": "flow",
+        "authorize": authorize_path(fixture.clients["RS256"].client_id),
+        "cookie": fixture.session_cookie,
+        "authorization": fixture.clients["RS256"].authorization,
+        "redirect_uri": REDIRECT_URI,
+        "token_path": "/token",
+        "userinfo_path": "/userinfo",
+    }
+
+
+def _userinfo(inputs: Inputs, count: int) -> dict[str, str]:
+    token = inputs.fixture.access_token()
+    return {
+        "mode": "get",
+        "paths": "/userinfo",
+        "authorization": "Bearer " + token,
+        "expect": '"sub"',
+    }
+
+
+def _discovery(inputs: Inputs, count: int) -> dict[str, str]:
+    return {"mode": "get", "paths": "/.well-known/openid-configuration,/jwks"}
+
+
+def _login(inputs: Inputs, count: int) -> dict[str, str]:
+    fixture = inputs.fixture
+    return {
+        "mode": "login",
+        "authorize": authorize_path(fixture.clients["RS256"].client_id),
+        "email": fixture.email,
+        "password": fixture.password,
+        "redirect_uri": REDIRECT_URI,
+    }
+
+
+HELLO = Scenario("hello", "hello-world (raw WSGI)", "hello", "request", _hello)
+TOKEN = Scenario(
+    "token", "1. token endpoint, code grant, RS256 ID token + refresh", "provider", "request",
+    _token("RS256"), 1500,
+)  # fmt: skip
+TOKEN_ES256 = Scenario(
+    "token-es256", "1. token endpoint, code grant, ES256 ID token + refresh", "provider",
+    "request", _token("ES256"), 2000,
+)  # fmt: skip
+FLOW = Scenario("flow", "2. code flow: authorize, token, userinfo", "provider", "flow", _flow)
+REFRESH = Scenario(
+    "refresh", "3. refresh token rotation (RS256 ID token)", "provider", "request", _refresh,
+    1500,
+)  # fmt: skip
+USERINFO = Scenario("userinfo", "4. userinfo", "provider", "request", _userinfo)
+DISCOVERY = Scenario("discovery", "5. discovery and JWKS", "provider", "request", _discovery)
+LOGIN = Scenario("login", "6. password login (argon2id)", "provider", "login", _login)
+
+OURS = [HELLO, TOKEN, TOKEN_ES256, FLOW, REFRESH, USERINFO, DISCOVERY, LOGIN]
+
+
+def write_params(path: Path, params: dict[str, str]) -> None:
+    for key, value in params.items():
+        if "\n" in value:
+            raise ValueError(f"parameter {key} spans lines")
+    path.write_text("".join(f"{key}={value}\n" for key, value in params.items()))
