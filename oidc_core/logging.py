@@ -16,8 +16,12 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from webob import Request
 
 REQUEST_ID: ContextVar[str] = ContextVar("oidc_request_id", default="")
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -27,6 +31,9 @@ ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "client")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # Loggers that write secrets below INFO: oauthlib logs codes and tokens in clear at DEBUG.
 QUIET_LOGGERS = ("oauthlib",)
+access_log = logging.getLogger("oidc_core.access")
+# A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def request_id_for(incoming: str | None) -> str:
@@ -98,3 +105,35 @@ def quiet() -> None:
         logger = logging.getLogger(name)
         if logger.level < logging.INFO:  # NOTSET too: it would follow the root's level
             logger.setLevel(logging.INFO)
+
+
+def log_access(
+    request: Request, status: int, elapsed: float, client_address: Callable[[Request], str]
+) -> None:
+    """The access line of one request: never the query string (it may carry codes and
+    tokens); control characters of the decoded path escaped."""
+    try:
+        path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
+    except UnicodeDecodeError:
+        path = "(not UTF-8)"
+    method, client = request.method, client_address(request) or "-"
+    duration_ms = round(elapsed * 1000, 1)
+    access_log.info(
+        "%s %s %d %.1fms %s",
+        method,
+        path,
+        status,
+        duration_ms,
+        client,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "client": client,
+        },
+    )
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"

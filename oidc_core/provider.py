@@ -8,7 +8,6 @@ WSGI app (or use ``provider.wsgi_app``); adapters only mount it.  Routes are mat
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -44,9 +43,6 @@ from .ui import locales, render
 from .ui.translations import N_
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("oidc_core.access")
-# A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Handler = Callable[["Provider", Request], Response]
 
@@ -292,46 +288,21 @@ class Provider:
         language = locales.PAGE_LANGUAGE.set(None)
         started = time.perf_counter()
         try:
-            response = self._route(request)
+            path, route = _find_route(request)
+            response = self._route(request, path, route)
             response.headers["X-Request-Id"] = request_id
             elapsed = time.perf_counter() - started
-            self.metrics.request_done(_endpoint_name(request), response.status_int, elapsed)
-            self._log_access(request, response.status_int, elapsed)
+            name = _endpoint_name(path, route)
+            self.metrics.request_done(name, response.status_int, elapsed)
+            request_logs.log_access(request, response.status_int, elapsed, self.client_address)
             return response
         finally:
             locales.PAGE_LANGUAGE.reset(language)
             request_logs.REQUEST_ID.reset(context)
 
-    def _log_access(self, request: Request, status: int, elapsed: float) -> None:
-        """The access line: never the query string (it may carry codes and tokens)."""
-        try:
-            path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
-        except UnicodeDecodeError:
-            path = "(not UTF-8)"
-        method, client = request.method, self.client_address(request) or "-"
-        duration_ms = round(elapsed * 1000, 1)
-        access_log.info(
-            "%s %s %d %.1fms %s",
-            method,
-            path,
-            status,
-            duration_ms,
-            client,
-            extra={
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": duration_ms,
-                "client": client,
-            },
-        )
-
-    def _route(self, request: Request) -> Response:
-        try:
-            path: str | None = request.path_info or "/"  # the bare mount prefix is our root
-        except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
-            path = None
-        route = (ROUTES.get(path) or _prefix_route(path)) if path is not None else None
+    def _route(
+        self, request: Request, path: str | None, route: tuple[Handler, bool] | None
+    ) -> Response:
         try:
             self._check_size(request)
         except RequestTooLarge as error:
@@ -433,19 +404,19 @@ class Provider:
         return self.error_page("There is nothing at this address.", 404, request=request)
 
 
-def _endpoint_name(request: Request) -> str:
-    """The route's name for metrics labels; "other" for every path we do not serve."""
+def _find_route(request: Request) -> tuple[str | None, tuple[Handler, bool] | None]:
+    """The request's path (None: not UTF-8) and its route (None: none of ours)."""
     try:
-        path = request.path_info or "/"
-    except UnicodeDecodeError:
-        return "other"
-    route = ROUTES.get(path) or _prefix_route(path)
+        path = request.path_info or "/"  # the bare mount prefix is our root
+    except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
+        return None, None
+    return path, ROUTES.get(path) or _prefix_route(path)
+
+
+def _endpoint_name(path: str | None, route: tuple[Handler, bool] | None) -> str:
+    """The route's name for metrics labels; "other" for every path we do not serve."""
     if route is not None:
         return ENDPOINT_NAMES.get(route[0], "other")
     if path == "/":
         return "root"
-    return "static" if path.startswith("/static/") else "other"
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    return "static" if path is not None and path.startswith("/static/") else "other"
