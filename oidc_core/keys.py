@@ -21,6 +21,7 @@ again after ``STALE_RETRY_SECONDS``; a process that never read them has nothing 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -109,6 +110,8 @@ class KeyRing:
         self._parsed: dict[str, jose.SigningKey] = {}
         self._current: dict[str, jose.SigningKey] = {}
         self._published: list[jose.SigningKey] = []
+        self._algorithms: list[str] = []
+        self._jwks_json = b""  # the JWK Set's body, serialized once per reload
 
     def invalidate(self) -> None:
         """Read the keys again at the next use (after this process changed them)."""
@@ -152,6 +155,8 @@ class KeyRing:
         self._parsed = parsed
         self._published = [parsed[r.kid] for r in records]
         self._current = {r.alg: parsed[r.kid] for r in records if r.state == "current"}
+        self._algorithms = sorted(self._current, key=lambda alg: (alg != DEFAULT_ALGORITHM, alg))
+        self._jwks_json = json.dumps(jose.jwk_set(self._published), separators=(",", ":")).encode()
         self._loaded_at = time.monotonic()
 
     def current(self, alg: str = DEFAULT_ALGORITHM) -> jose.SigningKey:
@@ -175,14 +180,15 @@ class KeyRing:
         self._refresh_if_stale()
         return jose.verify_jwt(token, {key.kid: key for key in self._published})
 
-    def jwks(self) -> dict[str, Any]:
+    def jwks_json(self) -> bytes:
+        """The JWK Set of the published keys as JSON (built when the keys are read)."""
         self._refresh_if_stale()
-        return jose.jwk_set(self._published)
+        return self._jwks_json
 
     def algorithms(self) -> list[str]:
         """The algorithms with a current key, RS256 first."""
         self._refresh_if_stale()
-        return sorted(self._current, key=lambda alg: (alg != DEFAULT_ALGORITHM, alg))
+        return list(self._algorithms)
 
 
 def create_key_if_missing(storage: Storage, alg: str = DEFAULT_ALGORITHM) -> str | None:

@@ -130,10 +130,18 @@ class Metrics:
             scraped = CollectorRegistry(auto_describe=False)
             self._instruments = _Instruments.create(scraped)
         self._exposed = _Ours(scraped)
+        self._request_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     def request_done(self, endpoint: str, status: int, seconds: float) -> None:
-        self._instruments.requests.labels(endpoint=endpoint, status=str(status)).inc()
-        self._instruments.duration.labels(endpoint=endpoint).observe(seconds)
+        series = self._request_series.get((endpoint, status))
+        if series is None:  # labels() costs more than the count: keep each pair's series
+            series = (
+                self._instruments.requests.labels(endpoint=endpoint, status=str(status)),
+                self._instruments.duration.labels(endpoint=endpoint),
+            )
+            self._request_series[(endpoint, status)] = series  # bounded: routes x statuses
+        series[0].inc()
+        series[1].observe(seconds)
 
     def token_issued(self, grant_type: str) -> None:
         self._instruments.tokens.labels(grant_type=grant_type).inc()

@@ -219,8 +219,8 @@ class Provider:
         self.storage.close()
 
     @cached_property
-    def metadata(self) -> dict[str, Any]:
-        return discovery.metadata(self)
+    def discovery_document(self) -> discovery.Document:
+        return discovery.Document(discovery.metadata(self))
 
     def client_address(self, request: Request) -> str:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""

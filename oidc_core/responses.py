@@ -37,12 +37,19 @@ def json_response(
     data: Any, status: int = 200, *, cache: str | None = None, headers: dict[str, str] | None = None
 ) -> Response:
     """JSON body; ``no-store`` unless a public ``cache`` policy is given."""
-    response = Response(
-        body=json.dumps(data, separators=(",", ":")).encode("utf-8"),
-        status=status,
-        content_type="application/json",
-        charset=None,
-    )
+    body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    return json_body_response(body, status, cache=cache, headers=headers)
+
+
+def json_body_response(
+    body: bytes,
+    status: int = 200,
+    *,
+    cache: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """:func:`json_response` of a body already serialized (one built once and kept)."""
+    response = Response(body=body, status=status, content_type="application/json", charset=None)
     if cache is None:
         response.headers.update(NO_STORE)
     else:

@@ -7,6 +7,7 @@ advertised.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from webob import Request, Response
@@ -73,16 +74,32 @@ def metadata(op: Provider) -> dict[str, Any]:
     }
 
 
+class Document:
+    """The discovery document's body, serialized again only when the signing algorithms
+    change: they follow the keys in the database (a key rotated in for ES256 appears after
+    ``key_cache_seconds``); the rest of the metadata is fixed at start-up."""
+
+    def __init__(self, fixed: dict[str, Any]) -> None:
+        self._fixed = fixed
+        self._built: tuple[tuple[str, ...], bytes] = ((), b"")
+
+    def body(self, algorithms: list[str]) -> bytes:
+        built_for, body = self._built
+        if tuple(algorithms) != built_for or not body:
+            document = {**self._fixed, "id_token_signing_alg_values_supported": algorithms}
+            body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+            self._built = (tuple(algorithms), body)  # one assignment: safe across threads
+        return body
+
+
 def discovery(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
-    # The algorithms follow the keys in the database (a key rotated in for ES256 appears
-    # after key_cache_seconds); the rest of the metadata is fixed at start-up.
-    document = {**op.metadata, "id_token_signing_alg_values_supported": op.keys.algorithms()}
-    return responses.json_response(document, cache=PUBLIC_CACHE)
+    body = op.discovery_document.body(op.keys.algorithms())
+    return responses.json_body_response(body, cache=PUBLIC_CACHE)
 
 
 def jwks(op: Provider, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
-    return responses.json_response(op.keys.jwks(), cache=PUBLIC_CACHE)
+    return responses.json_body_response(op.keys.jwks_json(), cache=PUBLIC_CACHE)

@@ -311,6 +311,19 @@ def test_discovery_lists_only_rs256_without_an_es256_key(app: MountedApp) -> Non
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
 
 
+def test_discovery_follows_a_key_added_while_it_runs(storage: Storage, database_url: str) -> None:
+    """The document's body is kept between requests: it must change with the algorithms."""
+    app = worker(storage, database_url, key_cache_seconds=1)
+    path = "/.well-known/openid-configuration"
+    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256"]
+    keys.create_key_if_missing(storage, "ES256")
+    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256"]  # cached
+    time.sleep(1.1)
+    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
+    jwks = app.get("/jwks").json["keys"]
+    assert sorted(key["alg"] for key in jwks) == ["ES256", "RS256"]
+
+
 def test_admin_api_sets_and_validates_the_id_token_algorithm(
     app: MountedApp, storage: Storage, alice: Account, es256: None, api_token: tuple[int, str]
 ) -> None:
