@@ -73,21 +73,23 @@ def load_signing_key(pem: str, alg: str, kid: str) -> SigningKey:
 
 
 def sign_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
-    """Compact JWS of ``claims`` with ``alg``, ``kid`` and ``typ`` protected.
+    """Compact JWS (RFC 7515 section 7.1) of ``claims`` with ``alg``, ``kid`` and ``typ``
+    protected; the signature is josepy's JWA algorithm for the key.
 
     ``typ`` is a media type without its ``application/`` prefix (RFC 7515 section 4.1.9).
+    The compact form is assembled here rather than by ``josepy.JWS.sign``: its header and
+    field objects cost a third of an RS256 signature again on every ID token.
     """
+    header = {"alg": key.alg, "kid": key.kid, "typ": typ}
     payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    jws = josepy.JWS.sign(
-        payload,
-        key=key.jwk,
-        alg=_ALGORITHMS[key.alg],
-        include_jwk=False,
-        protect=_PROTECTED,
-        kid=key.kid,
-        typ="application/" + typ,
-    )
-    return str(jws.to_compact().decode("ascii"))
+    signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + b"." + _b64(payload)
+    signature = _ALGORITHMS[key.alg].sign(key.jwk.key, signing_input)
+    return (signing_input + b"." + _b64(signature)).decode("ascii")
+
+
+def _b64(data: bytes) -> bytes:
+    """base64url without padding (RFC 7515 section 2)."""
+    return josepy.b64.b64encode(data)
 
 
 def verify_jwt(token: str, keys: Mapping[str, SigningKey], typ: str = "JWT") -> dict[str, Any]:
