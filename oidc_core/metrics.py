@@ -131,6 +131,7 @@ class Metrics:
             self._instruments = _Instruments.create(scraped)
         self._exposed = _Ours(scraped)
         self._request_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._token_series: dict[str, Counter] = {}  # bounded: our grant types
 
     def request_done(self, endpoint: str, status: int, seconds: float) -> None:
         series = self._request_series.get((endpoint, status))
@@ -144,7 +145,12 @@ class Metrics:
         series[1].observe(seconds)
 
     def token_issued(self, grant_type: str) -> None:
-        self._instruments.tokens.labels(grant_type=grant_type).inc()
+        series = self._token_series.get(grant_type)
+        if series is None:
+            series = self._token_series[grant_type] = self._instruments.tokens.labels(
+                grant_type=grant_type
+            )
+        series.inc()
 
     def login_failed(self) -> None:
         self._instruments.login_failures.inc()

@@ -27,6 +27,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Set by oauth_json whatever oauthlib said (Content-Length follows the body).
+_OURS = frozenset({"content-type", "content-length", "cache-control", "pragma"})
 _HTML_LANG = re.compile(
     r'\s*<!doctype html>\s*<html lang="([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)"', re.IGNORECASE
 )
@@ -49,23 +51,23 @@ def json_body_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """:func:`json_response` of a body already serialized (one built once and kept)."""
-    response = Response(body=body, status=status, content_type="application/json", charset=None)
-    if cache is None:
-        response.headers.update(NO_STORE)
-    else:
-        response.headers["Cache-Control"] = cache
+    fields = {"Content-Type": "application/json"}
+    fields.update(NO_STORE if cache is None else {"Cache-Control": cache})
     if headers:
-        response.headers.update(headers)
-    return response
+        fields.update(headers)
+    return _response(body, status, fields)
 
 
 def oauth_json(headers: dict[str, str], body: str | None, status: int) -> Response:
     """An oauthlib ``(headers, body, status)`` triple as a JSON response."""
-    response = Response(body=(body or "").encode("utf-8"), status=status, charset=None)
-    response.headers.update(headers)
-    response.content_type = "application/json"
-    response.headers.update(NO_STORE)
-    return response
+    fields = {name: value for name, value in headers.items() if name.lower() not in _OURS}
+    fields.update({"Content-Type": "application/json", **NO_STORE})
+    return _response((body or "").encode("utf-8"), status, fields)
+
+
+def _response(body: bytes, status: int, headers: dict[str, str]) -> Response:
+    # One header list built up front: every ``response.headers[...] = `` scans the list.
+    return Response(body=body, status=status, headerlist=list(headers.items()), charset=None)
 
 
 def error_json(error: ProviderError, headers: dict[str, str] | None = None) -> Response:

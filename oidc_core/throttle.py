@@ -26,6 +26,7 @@ spare: the lock is read before the request and a failure counted after it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -62,6 +63,7 @@ def login_digest(login: str) -> str:
     return _digest(login.strip().lower())
 
 
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the counter read
 def address_key(address: str) -> str:
     """``ip:`` and the address; an IPv6 address as its /64 (one subscriber's network)."""
     try:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="oidc-core", charset="UTF-8"'}
 
-OAuthCall = Callable[[str, str, str, dict[str, str]], tuple[dict[str, str], Any, int]]
+OAuthCall = Callable[
+    [str, str, list[tuple[str, str]], dict[str, str]], tuple[dict[str, str], Any, int]
+]
 
 
 def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> Response:
@@ -46,15 +48,16 @@ def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> R
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
-    return oauth_answer(op, request, path, call, dict(pairs).get("client_id", ""))
+    return oauth_answer(op, request, path, call, pairs)
 
 
 def oauth_answer(
-    op: Provider, request: Request, path: str, call: OAuthCall, form_client_id: str
+    op: Provider, request: Request, path: str, call: OAuthCall, pairs: list[tuple[str, str]]
 ) -> Response:
-    """oauthlib's answer to a checked client request, with failed client authentication
-    counted and locked per client_id (the one it claims) and address."""
-    client_id = _basic_client_id(request) or form_client_id
+    """oauthlib's answer to a checked client request (``pairs``: its form, parsed once and
+    handed to oauthlib as it is), with failed client authentication counted and locked per
+    client_id (the one it claims) and address."""
+    client_id = _basic_client_id(request) or dict(pairs).get("client_id", "")
     address = op.client_address(request)
     locked_for, has_failures = op.throttle.client_lock(client_id, address)
     if locked_for:
@@ -67,9 +70,7 @@ def oauth_answer(
     if "Authorization" in request.headers:
         headers["Authorization"] = request.headers["Authorization"]
     try:
-        out_headers, body, status = call(
-            op.url(path), "POST", request.body.decode("utf-8"), headers
-        )
+        out_headers, body, status = call(op.url(path), "POST", pairs, headers)
     except errors.OAuth2Error as error:
         out_headers, body, status = {}, error.json, error.status_code
     response = responses.oauth_json(

@@ -50,7 +50,7 @@ def token(op: Provider, request: Request) -> Response:
         request,
         "/token",
         op.server.token.create_token_response,
-        dict(pairs).get("client_id", ""),
+        pairs,
     )
     if response.status_int == 200:
         op.metrics.token_issued(grant_type)  # one of ours: a bounded label
