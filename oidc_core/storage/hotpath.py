@@ -31,15 +31,17 @@ class HotPath:
     def __init__(self, database: Any) -> None:
         self._db = database
         p = database.param
+        # The names each SELECT gives its columns: reading them from cursor.description
+        # builds a column object per column per row (psycopg: ~50 per token request).
+        self._selected: dict[str, list[str]] = {}
         user = _columns(models.User, "u", "u_")
-        self.client_by_client_id = (
-            f"SELECT {', '.join(_columns(models.Client, 'c'))} "
-            f"FROM oidc_client c WHERE c.client_id = {p}"
+        self.client_by_client_id = self._select(
+            _columns(models.Client, "c"), f"FROM oidc_client c WHERE c.client_id = {p}"
         )
-        self.code_with_user = (
-            f"SELECT {', '.join(_columns(models.AuthorizationCode, 'c') + user)} "
+        self.code_with_user = self._select(
+            _columns(models.AuthorizationCode, "c") + user,
             "FROM oidc_authorization_code c JOIN oidc_user u ON u.id = c.user_id "
-            f"WHERE c.code_digest = {p}"
+            f"WHERE c.code_digest = {p}",
         )
         self.consume_code = (
             f"UPDATE oidc_authorization_code SET used_at = {p} WHERE id = {p} AND used_at IS NULL"
@@ -49,10 +51,10 @@ class HotPath:
             "grant_id, scopes, created_at, expires_at) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
         )
-        self.refresh_with_user = (
-            f"SELECT {', '.join(_columns(models.RefreshToken, 'r') + user)} "
+        self.refresh_with_user = self._select(
+            _columns(models.RefreshToken, "r") + user,
             "FROM oidc_refresh_token r JOIN oidc_user u ON u.id = r.user_id "
-            f"WHERE r.token_digest = {p}"
+            f"WHERE r.token_digest = {p}",
         )
         self.consume_refresh = (
             f"UPDATE oidc_refresh_token SET used_at = {p} "
@@ -71,14 +73,20 @@ class HotPath:
             f"UPDATE oidc_refresh_token SET revoked_at = {p} "
             f"WHERE grant_id = {p} AND revoked_at IS NULL"
         )
-        self.live_access_token = (
-            f"SELECT t.id AS id, t.scopes AS scopes, t.expires_at AS expires_at, "
-            f"cl.client_id AS client_id, {', '.join(user)} "
+        token = ["t.id AS id", "t.scopes AS scopes", "t.expires_at AS expires_at"]
+        self.live_access_token = self._select(
+            [*token, "cl.client_id AS client_id", *user],
             "FROM oidc_access_token t JOIN oidc_client cl ON cl.id = t.client_id "
             "LEFT JOIN oidc_user u ON u.id = t.user_id "  # no user: client credentials
-            f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}"
+            f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}",
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
+
+    def _select(self, columns: list[str], rest: str) -> str:
+        """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
+        sql = f"SELECT {', '.join(columns)} {rest}"
+        self._selected[sql] = [column.rpartition(" AS ")[2] for column in columns]
+        return sql
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""
@@ -86,8 +94,7 @@ class HotPath:
         row = cursor.fetchone()
         if row is None:
             return None
-        names = [column[0] for column in cursor.description]
-        return SimpleNamespace(**dict(zip(names, row, strict=True)))
+        return SimpleNamespace(**dict(zip(self._selected[sql], row, strict=True)))
 
     def user_of(self, row: SimpleNamespace) -> SimpleNamespace:
         """The ``u_``-prefixed user columns of a joined row, unprefixed."""
