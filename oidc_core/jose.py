@@ -89,7 +89,8 @@ def sign_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
 
 def _b64(data: bytes) -> bytes:
     """base64url without padding (RFC 7515 section 2)."""
-    return josepy.b64.b64encode(data)
+    encoded: bytes = josepy.b64.b64encode(data)
+    return encoded
 
 
 def verify_jwt(token: str, keys: Mapping[str, SigningKey], typ: str = "JWT") -> dict[str, Any]:

@@ -159,78 +159,32 @@ class GrantStore:
     ) -> bool:
         """Consume the code and store its tokens atomically; False if already used."""
         now = int(time.time())
+        access = _access_row(
+            access_token, code.client_pk, code.user.id, code.id, code.id, scopes, now, ttl
+        )
+        refresh_row = None
+        if refresh is not None:
+            refresh_row = _refresh_row(
+                refresh.token,
+                code.client_pk,
+                code.user.id,
+                code.id,
+                scopes,
+                code.auth_time,
+                now,
+                now + refresh.idle_ttl,
+                now + refresh.absolute_ttl,
+            )
         hot = self._hot
+        if hot.redeems_in_one_statement:
+            return hot.redeem_code(code.id, now, access, refresh_row)
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_code, (now, code.id)) != 1:
                 return False
-            self._insert_access(
-                access_token, code.client_pk, code.user.id, code.id, code.id, scopes, now, ttl
-            )
-            if refresh is not None:
-                self._insert_refresh(
-                    refresh.token,
-                    code.client_pk,
-                    code.user.id,
-                    code.id,
-                    scopes,
-                    code.auth_time,
-                    now,
-                    now + refresh.idle_ttl,
-                    now + refresh.absolute_ttl,
-                )
+            hot.execute(hot.insert_access_token, access)
+            if refresh_row is not None:
+                hot.execute(hot.insert_refresh_token, refresh_row)
         return True
-
-    def _insert_access(
-        self,
-        token: str,
-        client_pk: int,
-        user_id: int | None,
-        code_id: int | None,
-        grant_id: int | None,
-        scopes: tuple[str, ...],
-        now: int,
-        ttl: int,
-    ) -> None:
-        self._hot.execute(
-            self._hot.insert_access_token,
-            (
-                credentials.digest(token),
-                client_pk,
-                user_id,
-                code_id,
-                grant_id,
-                " ".join(scopes),
-                now,
-                now + ttl,
-            ),
-        )
-
-    def _insert_refresh(
-        self,
-        token: str,
-        client_pk: int,
-        user_id: int,
-        grant_id: int,
-        scopes: tuple[str, ...],
-        auth_time: int,
-        now: int,
-        idle_expiry: int,
-        absolute_expiry: int,
-    ) -> None:
-        self._hot.execute(
-            self._hot.insert_refresh_token,
-            (
-                credentials.digest(token),
-                client_pk,
-                user_id,
-                grant_id,
-                " ".join(scopes),
-                auth_time,
-                now,
-                min(idle_expiry, absolute_expiry),
-                absolute_expiry,
-            ),
-        )
 
     def revoke_code_tokens(self, code_id: int) -> int:
         """Revoke every token issued from a code (after a replay, RFC 6749 section 4.1.2)."""
@@ -282,10 +236,11 @@ class GrantStore:
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_refresh, (now, old.id)) != 1:
                 return False
-            self._insert_access(
+            access = _access_row(
                 access_token, old.client_pk, old.user.id, None, old.grant_id, scopes, now, ttl
             )
-            self._insert_refresh(
+            hot.execute(hot.insert_access_token, access)
+            successor = _refresh_row(
                 refresh.token,
                 old.client_pk,
                 old.user.id,
@@ -296,16 +251,18 @@ class GrantStore:
                 now + refresh.idle_ttl,
                 old.absolute_expires_at,
             )
+            hot.execute(hot.insert_refresh_token, successor)
         return True
 
     def issue_client_token(
         self, client_pk: int, access_token: str, scopes: tuple[str, ...], ttl: int
     ) -> None:
         """An access token for the client itself (client credentials grant): no user."""
+        access = _access_row(
+            access_token, client_pk, None, None, None, scopes, int(time.time()), ttl
+        )
         with write_transaction(database_proxy):
-            self._insert_access(
-                access_token, client_pk, None, None, None, scopes, int(time.time()), ttl
-            )
+            self._hot.execute(self._hot.insert_access_token, access)
 
     def token_info(self, token: str, hint: str | None) -> records.TokenInfo | None:
         """A live access or refresh token (the hinted kind looked up first); None otherwise."""
@@ -405,3 +362,44 @@ def _live(
 
 
 __all__ = ["GrantStore", "NewCode", "NewRefresh"]
+
+
+def _access_row(
+    token: str,
+    client_pk: int,
+    user_id: int | None,
+    code_id: int | None,
+    grant_id: int | None,
+    scopes: tuple[str, ...],
+    now: int,
+    ttl: int,
+) -> tuple[Any, ...]:
+    """An access token's row, in ``hotpath.ACCESS_COLUMNS`` order."""
+    digest = credentials.digest(token)
+    return (digest, client_pk, user_id, code_id, grant_id, " ".join(scopes), now, now + ttl)
+
+
+def _refresh_row(
+    token: str,
+    client_pk: int,
+    user_id: int,
+    grant_id: int,
+    scopes: tuple[str, ...],
+    auth_time: int,
+    now: int,
+    idle_expiry: int,
+    absolute_expiry: int,
+) -> tuple[Any, ...]:
+    """A refresh token's row, in ``hotpath.REFRESH_COLUMNS`` order: it expires when idle
+    for too long, and never after the grant's absolute expiry."""
+    return (
+        credentials.digest(token),
+        client_pk,
+        user_id,
+        grant_id,
+        " ".join(scopes),
+        auth_time,
+        now,
+        min(idle_expiry, absolute_expiry),
+        absolute_expiry,
+    )

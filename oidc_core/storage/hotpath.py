@@ -11,7 +11,32 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import peewee
+
 from . import models
+
+# The columns a token request writes; a row's values come in this order.
+ACCESS_COLUMNS = (
+    "token_digest",
+    "client_id",
+    "user_id",
+    "code_id",
+    "grant_id",
+    "scopes",
+    "created_at",
+    "expires_at",
+)
+REFRESH_COLUMNS = (
+    "token_digest",
+    "client_id",
+    "user_id",
+    "grant_id",
+    "scopes",
+    "auth_time",
+    "created_at",
+    "expires_at",
+    "absolute_expires_at",
+)
 
 
 def _columns(model: type[models.BaseModel], alias: str, prefix: str = "") -> list[str]:
@@ -23,6 +48,14 @@ def _columns(model: type[models.BaseModel], alias: str, prefix: str = "") -> lis
 
 def _names(model: type[models.BaseModel]) -> list[str]:
     return [field.column_name for field in model._meta.sorted_fields]
+
+
+def _insert(table: str, columns: tuple[str, ...], p: str, source: str = "") -> str:
+    """``INSERT INTO table (columns) VALUES (...)``, or ``SELECT ... FROM source`` (one row
+    per row of ``source``) when given."""
+    values = ", ".join([p] * len(columns))
+    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) {rows}"
 
 
 class HotPath:
@@ -46,11 +79,7 @@ class HotPath:
         self.consume_code = (
             f"UPDATE oidc_authorization_code SET used_at = {p} WHERE id = {p} AND used_at IS NULL"
         )
-        self.insert_access_token = (
-            "INSERT INTO oidc_access_token (token_digest, client_id, user_id, code_id, "
-            "grant_id, scopes, created_at, expires_at) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
-        )
+        self.insert_access_token = _insert("oidc_access_token", ACCESS_COLUMNS, p)
         self.refresh_with_user = self._select(
             _columns(models.RefreshToken, "r") + user,
             "FROM oidc_refresh_token r JOIN oidc_user u ON u.id = r.user_id "
@@ -60,11 +89,7 @@ class HotPath:
             f"UPDATE oidc_refresh_token SET used_at = {p} "
             f"WHERE id = {p} AND used_at IS NULL AND revoked_at IS NULL"
         )
-        self.insert_refresh_token = (
-            "INSERT INTO oidc_refresh_token (token_digest, client_id, user_id, grant_id, "
-            "scopes, auth_time, created_at, expires_at, absolute_expires_at) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
-        )
+        self.insert_refresh_token = _insert("oidc_refresh_token", REFRESH_COLUMNS, p)
         self.revoke_family_access = (
             f"UPDATE oidc_access_token SET revoked_at = {p} "
             f"WHERE (grant_id = {p} OR code_id = {p}) AND revoked_at IS NULL"
@@ -81,6 +106,19 @@ class HotPath:
             f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}",
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
+        # PostgreSQL runs a code's redemption as one statement (data-modifying WITH): no
+        # BEGIN, three writes and COMMIT as five round trips, and atomic all the same.
+        self.redeems_in_one_statement = isinstance(database, peewee.PostgresqlDatabase)
+        used = (
+            f"WITH used AS (UPDATE oidc_authorization_code SET used_at = {p} "
+            f"WHERE id = {p} AND used_at IS NULL RETURNING id), "
+            f"access AS ({_insert('oidc_access_token', ACCESS_COLUMNS, p, 'used')})"
+        )
+        self._redeem_code = f"{used} SELECT count(*) FROM used"
+        self._redeem_code_with_refresh = (
+            f"{used}, refresh AS ({_insert('oidc_refresh_token', REFRESH_COLUMNS, p, 'used')}) "
+            "SELECT count(*) FROM used"
+        )
 
     def _select(self, columns: list[str], rest: str) -> str:
         """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
@@ -99,6 +137,22 @@ class HotPath:
     def user_of(self, row: SimpleNamespace) -> SimpleNamespace:
         """The ``u_``-prefixed user columns of a joined row, unprefixed."""
         return SimpleNamespace(**{name[2:]: getattr(row, name) for name in self._user_names})
+
+    def redeem_code(
+        self,
+        code_id: int,
+        now: int,
+        access: tuple[Any, ...],
+        refresh: tuple[Any, ...] | None,
+    ) -> bool:
+        """Mark the code used and insert the token rows (values in ``ACCESS_COLUMNS`` and
+        ``REFRESH_COLUMNS`` order) in one statement; False, and nothing written, when the
+        code was used already.  Only where :attr:`redeems_in_one_statement`."""
+        if refresh is None:
+            sql, params = self._redeem_code, (now, code_id, *access)
+        else:
+            sql, params = self._redeem_code_with_refresh, (now, code_id, *access, *refresh)
+        return bool(self._db.execute_sql(sql, params).fetchone()[0] == 1)
 
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run a write statement; the number of rows it changed."""
