@@ -177,7 +177,7 @@ class GrantStore:
             )
         hot = self._hot
         if hot.redeems_in_one_statement:
-            return hot.redeem_code(code.id, now, access, refresh_row)
+            return hot.redeem("code", code.id, now, access, refresh_row)
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_code, (now, code.id)) != 1:
                 return False
@@ -232,25 +232,27 @@ class GrantStore:
         request narrows only the access token) and never outlives the grant's absolute
         expiry."""
         now = int(time.time())
+        access = _access_row(
+            access_token, old.client_pk, old.user.id, None, old.grant_id, scopes, now, ttl
+        )
+        successor = _refresh_row(
+            refresh.token,
+            old.client_pk,
+            old.user.id,
+            old.grant_id,
+            old.scopes,
+            old.auth_time,
+            now,
+            now + refresh.idle_ttl,
+            old.absolute_expires_at,
+        )
         hot = self._hot
+        if hot.redeems_in_one_statement:
+            return hot.redeem("refresh", old.id, now, access, successor)
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_refresh, (now, old.id)) != 1:
                 return False
-            access = _access_row(
-                access_token, old.client_pk, old.user.id, None, old.grant_id, scopes, now, ttl
-            )
             hot.execute(hot.insert_access_token, access)
-            successor = _refresh_row(
-                refresh.token,
-                old.client_pk,
-                old.user.id,
-                old.grant_id,
-                old.scopes,
-                old.auth_time,
-                now,
-                now + refresh.idle_ttl,
-                old.absolute_expires_at,
-            )
             hot.execute(hot.insert_refresh_token, successor)
         return True
 

@@ -50,6 +50,16 @@ def _names(model: type[models.BaseModel]) -> list[str]:
     return [field.column_name for field in model._meta.sorted_fields]
 
 
+def _redeeming(consume: str, with_refresh: bool, p: str) -> str:
+    """``consume`` (an UPDATE of one row) and the inserts of the new tokens as one
+    statement, answering how many rows it consumed (0 or 1): PostgreSQL only."""
+    inserts = [("access", _insert("oidc_access_token", ACCESS_COLUMNS, p, "used"))]
+    if with_refresh:
+        inserts.append(("refresh", _insert("oidc_refresh_token", REFRESH_COLUMNS, p, "used")))
+    parts = [f"used AS ({consume} RETURNING id)"] + [f"{name} AS ({sql})" for name, sql in inserts]
+    return f"WITH {', '.join(parts)} SELECT count(*) FROM used"
+
+
 def _insert(table: str, columns: tuple[str, ...], p: str, source: str = "") -> str:
     """``INSERT INTO table (columns) VALUES (...)``, or ``SELECT ... FROM source`` (one row
     per row of ``source``) when given."""
@@ -106,19 +116,14 @@ class HotPath:
             f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}",
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
-        # PostgreSQL runs a code's redemption as one statement (data-modifying WITH): no
-        # BEGIN, three writes and COMMIT as five round trips, and atomic all the same.
+        # PostgreSQL redeems a code or a refresh token in one statement (data-modifying
+        # WITH): no BEGIN, three writes and COMMIT as five round trips; atomic all the same.
         self.redeems_in_one_statement = isinstance(database, peewee.PostgresqlDatabase)
-        used = (
-            f"WITH used AS (UPDATE oidc_authorization_code SET used_at = {p} "
-            f"WHERE id = {p} AND used_at IS NULL RETURNING id), "
-            f"access AS ({_insert('oidc_access_token', ACCESS_COLUMNS, p, 'used')})"
-        )
-        self._redeem_code = f"{used} SELECT count(*) FROM used"
-        self._redeem_code_with_refresh = (
-            f"{used}, refresh AS ({_insert('oidc_refresh_token', REFRESH_COLUMNS, p, 'used')}) "
-            "SELECT count(*) FROM used"
-        )
+        self._redeem = {
+            (kind, with_refresh): _redeeming(consume, with_refresh, p)
+            for kind, consume in (("code", self.consume_code), ("refresh", self.consume_refresh))
+            for with_refresh in (False, True)
+        }
 
     def _select(self, columns: list[str], rest: str) -> str:
         """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
@@ -138,20 +143,20 @@ class HotPath:
         """The ``u_``-prefixed user columns of a joined row, unprefixed."""
         return SimpleNamespace(**{name[2:]: getattr(row, name) for name in self._user_names})
 
-    def redeem_code(
+    def redeem(
         self,
-        code_id: int,
+        kind: str,
+        row_id: int,
         now: int,
         access: tuple[Any, ...],
         refresh: tuple[Any, ...] | None,
     ) -> bool:
-        """Mark the code used and insert the token rows (values in ``ACCESS_COLUMNS`` and
-        ``REFRESH_COLUMNS`` order) in one statement; False, and nothing written, when the
-        code was used already.  Only where :attr:`redeems_in_one_statement`."""
-        if refresh is None:
-            sql, params = self._redeem_code, (now, code_id, *access)
-        else:
-            sql, params = self._redeem_code_with_refresh, (now, code_id, *access, *refresh)
+        """Mark a ``code`` or ``refresh`` token used and insert the new token rows (values
+        in ``ACCESS_COLUMNS`` and ``REFRESH_COLUMNS`` order) in one statement; False, and
+        nothing written, when it was used already.  Only where
+        :attr:`redeems_in_one_statement`."""
+        sql = self._redeem[(kind, refresh is not None)]
+        params = (now, row_id, *access, *(refresh or ()))
         return bool(self._db.execute_sql(sql, params).fetchone()[0] == 1)
 
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
