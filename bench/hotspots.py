@@ -65,7 +65,7 @@ def summarise(raw: list[Path], top: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=[s.name for s in OURS if s.name != "hello"])
+    parser.add_argument("scenario", choices=[s.name for s in OURS if s.server == "provider"])
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--postgresql", help="postgresql://... instead of SQLite")
     parser.add_argument("--top", type=int, default=25)

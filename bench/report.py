@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scenarios import OURS
+from scenarios import BASELINES, OURS
 
 LABELS = {s.name: s.label for s in OURS}
 UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
@@ -73,10 +73,53 @@ def _table(backend: dict[str, Any], labels: dict[str, str], units: dict[str, str
             + (f"| {row['db_cpu_ms']:.3f} " if postgres else "")
             + f"| {row['cpu_ms'] / sig:.1f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
             f"| {row['p99_over_p50']:.1f} | {row['errors']} | {row['peak_rss_mib']:.1f} "
-            f"| {row['key_parses'] if name != 'hello' and 'peer' not in name else '-'} "
-            f"| {row['slow_hashes'] if name != 'hello' and 'peer' not in name else '-'} |"
+            f"| {row['key_parses'] if _counted(name) else '-'} "
+            f"| {row['slow_hashes'] if _counted(name) else '-'} |"
         )
     return lines
+
+
+def _paragraph(text: str) -> list[str]:
+    return [text, ""] if text else []
+
+
+def _counted(name: str) -> bool:
+    """Key parses and slow hashes are counted in the provider's workers only."""
+    return name not in BASELINES and "peer" not in name
+
+
+def _ours(rows: dict[str, Any]) -> dict[str, Any]:
+    """The provider's scenarios: not the baselines, not the peer's."""
+    return {n: r for n, r in rows.items() if n in LABELS and n not in BASELINES}
+
+
+def floor_sentence(rows: dict[str, dict[str, float]]) -> str:
+    """What the floors measured in these rounds say about the cheapest endpoints."""
+    if "frame" not in rows:
+        return ""
+    frame, hello = rows["frame"], rows["hello"]
+    webob = rows.get("webob-hello")
+    text = (
+        "Floors: "
+        + (f"hello-world through WebOb {webob['ratio']:.2f} x hello-world; " if webob else "")
+        + f"the provider's per-request frame with no endpoint **{frame['ratio']:.2f} x** "
+        f"(server CPU per request {frame['cpu_ms']:.3f} ms, hello-world's "
+        f"{hello['cpu_ms']:.3f} ms)"
+    )
+    for name, label, add in (
+        ("discovery", "discovery and JWKS", "add"),
+        ("userinfo", "userinfo", "adds"),
+    ):
+        row = rows.get(name)
+        if row is None:
+            continue
+        added = row["cpu_ms"] - hello["cpu_ms"]
+        share = (frame["cpu_ms"] - hello["cpu_ms"]) / added if added > 0 else float("nan")
+        text += (
+            f"; {label} **{row['req_s'] / frame['req_s']:.2f} x the frame** (the frame makes "
+            f"{share:.0%} of the server CPU per request {label} {add} to hello-world's)"
+        )
+    return text + "."
 
 
 def _runs_table(backend: dict[str, Any]) -> list[str]:
@@ -153,7 +196,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
         "{:.2f}",
     )
     for backend, rows in by_backend.items():
-        ours = {n: r for n, r in rows.items() if n in LABELS and n != "hello"}
+        ours = _ours(rows)
         worst = max(ours, key=lambda n: ours[n]["p99_over_p50"])
         found.append(
             (
@@ -164,7 +207,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
             )
         )
         errors = sum(r["errors"] for n, r in rows.items() if not n.startswith("peer"))
-        found.append((f"zero errors ({backend}, ours and hello-world)", errors == 0, f"{errors}"))
+        found.append((f"zero errors ({backend}, ours and the baselines)", errors == 0, f"{errors}"))
     for b in results["backends"]:
         found.append(
             (
@@ -223,7 +266,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
     else:
         found.append(("RSS per worker flat over a long run", None, "not measured"))
     for backend, rows in by_backend.items():
-        peaks = {n: r["peak_rss_mib"] for n, r in rows.items() if n in LABELS and n != "hello"}
+        peaks = {n: r["peak_rss_mib"] for n, r in _ours(rows).items()}
         largest = max(peaks, key=lambda n: peaks[n])
         found.append(
             (
@@ -248,7 +291,7 @@ def _rss_before_login(backend: dict[str, Any]) -> str:
     for run in backend.get("warmup", []):
         if run["scenario"] == "login":
             break
-        if run["scenario"] != "hello" and "peer" not in run["scenario"]:
+        if _counted(run["scenario"]):
             before.append(f"{run['scenario']} {run['peak_rss_mib']:.1f}")
     return (
         "Peak RSS per worker in the warm-up, before the first password login (MiB): "
@@ -333,6 +376,7 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
             "",
             *_table(backend, labels, UNITS),
             "",
+            *_paragraph(floor_sentence(medians(backend))),
             f'"database is locked" in the provider\'s log: {backend["database_locked"]}; '
             f"tracebacks: {backend['tracebacks']}.",
             "",
@@ -407,6 +451,7 @@ def readme_block(results: dict[str, Any]) -> str:
     failed = [name for name, ok, _ in found if ok is False]
     lines += [
         "",
+        *_paragraph(floor_sentence(first)),
         f"One RS256 signature: {sig:.3f} ms CPU. Targets: {passed} of {len(found)} pass; "
         "failing: " + ("; ".join(failed) if failed else "none") + ".",
     ]
@@ -446,7 +491,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     panels = 3 if results.get("rss") else 2
     fig, axes = plt.subplots(panels, 1, figsize=(11, 4 * panels))
-    names = [s.name for s in OURS if s.name != "hello"]
+    names = [s.name for s in OURS if s.name not in BASELINES]  # the frame: a dashed line
     peer = any("peer-token" in medians(b) for b in results["backends"])
     series = len(results["backends"]) + (1 if peer else 0)
     width = 0.8 / max(series, 1)
@@ -454,8 +499,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
         rows = medians(backend)
         present = [n for n in names if n in rows]
         xs = [names.index(n) + i * width for n in present]
-        axes[0].bar(xs, [rows[n]["ratio"] for n in present], width, label=backend["backend"])
+        bars = axes[0].bar(xs, [rows[n]["ratio"] for n in present], width, label=backend["backend"])
         axes[1].bar(xs, [rows[n]["cpu_ms"] for n in present], width, label=backend["backend"])
+        if "frame" in rows and bars.patches:
+            label = f"the provider's frame, no endpoint ({backend['backend']})"
+            color = bars.patches[0].get_facecolor()
+            for ax, key in ((axes[0], "ratio"), (axes[1], "cpu_ms")):
+                ax.axhline(rows["frame"][key], color=color, linestyle="--", label=label)
         for ours, theirs in PAIRS:
             if theirs in rows and theirs != "peer-token-keepalive":  # one bar per slot
                 x = names.index(ours) + (series - 1) * width

@@ -34,7 +34,7 @@ import procs
 import report
 from fixture import Fixture, prepare
 from procs import Server
-from scenarios import OURS, THREADS, Inputs, Scenario, write_params
+from scenarios import THREADS, Inputs, Scenario, selected, write_params
 
 from oidc_core import credentials, jose
 from oidc_core.passwords import PasswordService
@@ -189,8 +189,11 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
         config = str(BENCH / "gunicorn_counters.py")
         app = "oidc_adapters.standalone:create_app()"
         servers["provider"] = gunicorn("provider", app, port, env, work, config)
+        # The floors count their requests as the provider does: in a directory of their own.
+        hello_env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(work / "hello-metrics")}
+        (work / "hello-metrics").mkdir()
         hello_port = procs.free_port()
-        servers["hello"] = gunicorn("hello", "hello:app", hello_port, dict(os.environ), work, None)
+        servers["hello"] = gunicorn("hello", "hello:app", hello_port, hello_env, work, None)
         if with_peer:
             import peers
 
@@ -393,7 +396,11 @@ def parse_args() -> argparse.Namespace:
         "too; default $BENCH_POSTGRESQL_URL",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
-    parser.add_argument("--only", help="comma-separated scenario names (hello is always measured)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated scenario names (hello is always measured; webob-hello and frame "
+        "with discovery or userinfo)",
+    )
     parser.add_argument(
         "--output",
         type=Path,
@@ -411,10 +418,7 @@ def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    scenarios = OURS
-    if args.only:
-        wanted = set(args.only.split(","))
-        scenarios = [s for s in OURS if s.name in wanted or s.name == "hello"]
+    scenarios = selected(set(args.only.split(",")) if args.only else None)
     info = machine()
     print(f"machine: {info['cores']} cores, load average {' '.join(info['loadavg'])}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="oidc-bench-"))

@@ -57,6 +57,14 @@ def _hello(inputs: Inputs, count: int) -> dict[str, str]:
     return {"mode": "get", "paths": "/"}
 
 
+def _webob_hello(inputs: Inputs, count: int) -> dict[str, str]:
+    return {"mode": "get", "paths": "/webob-hello", "expect": '"hello"'}
+
+
+def _frame(inputs: Inputs, count: int) -> dict[str, str]:
+    return {"mode": "get", "paths": "/frame", "expect": '"keys"'}
+
+
 def _token(alg: str) -> Callable[[Inputs, int], dict[str, str]]:
     def params(inputs: Inputs, count: int) -> dict[str, str]:
         codes = inputs.fixture.codes(count, alg)
@@ -126,6 +134,14 @@ def _login(inputs: Inputs, count: int) -> dict[str, str]:
 
 
 HELLO = Scenario("hello", "hello-world (raw WSGI)", "hello", "request", _hello)
+WEBOB_HELLO = Scenario(
+    "webob-hello", "hello-world through WebOb (Request + Response)", "hello", "request",
+    _webob_hello,
+)  # fmt: skip
+FRAME = Scenario(
+    "frame", "the provider's per-request frame, no endpoint (WebOb, size limits, request id, "
+    "access line, metrics, the JWK Set body)", "hello", "request", _frame,
+)  # fmt: skip
 TOKEN = Scenario(
     "token", "1. token endpoint, code grant, RS256 ID token + refresh", "provider", "request",
     _token("RS256"), 1500,
@@ -143,7 +159,24 @@ USERINFO = Scenario("userinfo", "4. userinfo", "provider", "request", _userinfo)
 DISCOVERY = Scenario("discovery", "5. discovery and JWKS", "provider", "request", _discovery)
 LOGIN = Scenario("login", "6. password login (argon2id)", "provider", "login", _login)
 
-OURS = [HELLO, TOKEN, TOKEN_ES256, FLOW, REFRESH, USERINFO, DISCOVERY, LOGIN]
+OURS = [HELLO, WEBOB_HELLO, FRAME, TOKEN, TOKEN_ES256, FLOW, REFRESH, USERINFO, DISCOVERY, LOGIN]
+# Served by the hello-world server: what the provider's figures are read against, not the
+# provider's own (no targets, no key counters).
+BASELINES = frozenset(s.name for s in OURS if s.server == "hello")
+# The floors (everything hello-world's server answers) explain the cheapest endpoints' gap
+# to hello-world: measured whenever one of these is.
+FLOORED = frozenset({USERINFO.name, DISCOVERY.name})
+
+
+def selected(only: set[str] | None) -> list[Scenario]:
+    """The scenarios of ``--only`` (None: all): hello-world always, the floors with the
+    scenarios they explain."""
+    if only is None:
+        return list(OURS)
+    wanted = only | {HELLO.name}
+    if wanted & FLOORED:
+        wanted |= BASELINES
+    return [s for s in OURS if s.name in wanted]
 
 
 def write_params(path: Path, params: dict[str, str]) -> None:
