@@ -112,27 +112,35 @@ def log_access(
 ) -> None:
     """The access line of one request: never the query string (it may carry codes and
     tokens); control characters of the decoded path escaped."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     try:
         path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
     except UnicodeDecodeError:
         path = "(not UTF-8)"
     method, client = request.method, client_address(request) or "-"
     duration_ms = round(elapsed * 1000, 1)
-    access_log.info(
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": duration_ms,
+        "client": client,
+    }
+    # Made and handled as Logger.info would, minus its walk up the stack for the caller's
+    # file and line (a sixth of the line's cost): the access line always comes from here.
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        0,
         "%s %s %d %.1fms %s",
-        method,
-        path,
-        status,
-        duration_ms,
-        client,
-        extra={
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": duration_ms,
-            "client": client,
-        },
+        (method, path, status, duration_ms, client),
+        None,
+        "log_access",
+        fields,
     )
+    access_log.handle(record)
 
 
 def _escaped(match: re.Match[str]) -> str:
