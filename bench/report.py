@@ -472,9 +472,32 @@ def readme_block(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path, block: str) -> None:
-    """Replace what stands between the ``latest`` markers of ``path``."""
-    start, end = "<!-- latest:start -->", "<!-- latest:end -->"
+def project_summary(results: dict[str, Any]) -> str:
+    """The few figures the project's README quotes (between its ``bench`` markers)."""
+    m = results["machine"]
+    first = medians(results["backends"][0])
+    found = targets(results)
+    passed = sum(1 for _, ok, _ in found if ok)
+
+    def ratio(name: str) -> str:
+        return f"{first[name]['ratio']:.2f}" if name in first else "-"
+
+    text = (
+        f"Measured with `make bench` on {m['date'][:10]}, {m['cores']} cores ({m['cpu']}), "
+        "SQLite, gunicorn with one sync worker per core; throughput as a ratio to a "
+        "hello-world WSGI app under the same gunicorn in the same rounds: token endpoint "
+        f"(code grant, RS256 ID token, refresh token) {ratio('token')}, userinfo "
+        f"{ratio('userinfo')}, discovery and JWKS {ratio('discovery')}"
+    )
+    if "peer-token" in first and "token" in first:
+        peer = first["token"]["units_s"] / first["peer-token"]["units_s"]
+        text += f"; the token endpoint serves {peer:.2f} x node-oidc-provider's throughput"
+    return text + f". {passed} of {len(found)} targets met: [bench/README.md](bench/README.md)."
+
+
+def update_readme(path: Path, block: str, marker: str = "latest") -> None:
+    """Replace what stands between the ``marker`` markers of ``path``."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = path.read_text()
     if start not in text or end not in text:
         return

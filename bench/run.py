@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -461,7 +462,9 @@ def main() -> int:
         print(f"written to {output}/latest.md, latest.json, latest.png")
         if output.resolve() == (BENCH / "results").resolve():
             report.update_readme(BENCH / "README.md", report.readme_block(results))
-            print("bench/README.md: latest figures updated")
+            summary = "\n".join(textwrap.wrap(report.project_summary(results), 92))
+            report.update_readme(BENCH.parent / "README.md", summary, marker="bench")
+            print("bench/README.md and README.md: latest figures updated")
     shutil.rmtree(work, ignore_errors=True)
     failed = [name for name, passed in targets if passed is False]
     print("targets failed: " + (", ".join(failed) if failed else "none"))
