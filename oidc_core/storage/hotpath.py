@@ -1,9 +1,10 @@
-"""Prebuilt SQL for the statements every token and userinfo request runs.
+"""Prebuilt SQL for the statements every token, userinfo and password sign-in runs.
 
 peewee's query builder costs about three times the statements themselves (PERF-NOTES:
-~0.5 ms per token request on SQLite, several on PostgreSQL), and these few statements are
-fixed.  They are built once per database from the models' own column names, so a schema
-change reaches them, and the whole test suite runs them on SQLite and PostgreSQL.
+~0.5 ms per token request on SQLite, several on PostgreSQL; a password sign-in built 25
+statements over its three requests), and these few statements are fixed.  They are built
+once per database, whole rows from the models' own column names, so a schema change
+reaches them, and the whole test suite runs them on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import models
+from .db import database_proxy, is_mysql
 
 
 def _columns(model: type[models.BaseModel], alias: str, prefix: str = "") -> list[str]:
@@ -25,11 +27,17 @@ def _names(model: type[models.BaseModel]) -> list[str]:
     return [field.column_name for field in model._meta.sorted_fields]
 
 
+def _database() -> Any:
+    """The database the models are bound to: the statements run on the connection that
+    the stores' transactions (``write_transaction(database_proxy)``) use, also when a
+    second :class:`~oidc_core.storage.Storage` was opened in the process since."""
+    return database_proxy.obj
+
+
 class HotPath:
     """The statements, with the placeholder style of one database (``?`` or ``%s``)."""
 
     def __init__(self, database: Any) -> None:
-        self._db = database
         p = database.param
         user = _columns(models.User, "u", "u_")
         self.client_by_client_id = (
@@ -79,10 +87,43 @@ class HotPath:
             f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}"
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
+        self._sign_in(p, is_mysql(database))
+
+    def _sign_in(self, p: str, mysql: bool) -> None:
+        """The statements of the login pages: the browser session, the pending request,
+        the account and the failed sign-in counters (:mod:`.throttle`)."""
+        self.session_by_key = (
+            "SELECT id, csrf_secret, user_id, auth_time, expires_at, sid "
+            f"FROM oidc_browser_session WHERE key_digest = {p} AND expires_at > {p}"
+        )
+        self.pending_by_handle = (
+            "SELECT id, handle, session_id, client_id, params, expires_at, completed_at "
+            "FROM oidc_pending_authorization "
+            f"WHERE handle = {p} AND session_id = {p} AND expires_at > {p}"
+        )
+        self.user_by_email = (
+            f"SELECT {', '.join(_names(models.User))} FROM oidc_user WHERE email = {p}"
+        )
+        # One more failure, atomically; a stale counter (last failure before the window,
+        # not locked) starts again from one.  MySQL/MariaDB take no conflict target and
+        # assign in order: ``failures`` reads the old ``last_failure_at``, as elsewhere.
+        on_conflict = "ON DUPLICATE KEY UPDATE" if mysql else 'ON CONFLICT ("key") DO UPDATE SET'
+        self.count_failure = (
+            'INSERT INTO oidc_login_throttle ("key", failures, last_failure_at, locked_until) '
+            f"VALUES ({p}, 1, {p}, 0) {on_conflict} failures = CASE WHEN "
+            f"(oidc_login_throttle.last_failure_at < {p} AND oidc_login_throttle.locked_until "
+            f"<= {p}) THEN 1 ELSE oidc_login_throttle.failures + 1 END, last_failure_at = {p}"
+        )
+        self.counter = f'SELECT failures, locked_until FROM oidc_login_throttle WHERE "key" = {p}'
+        self.refund_failure = (
+            "UPDATE oidc_login_throttle SET failures = "
+            f'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE "key" = {p}'
+        )
+        self.forget_counter = f'DELETE FROM oidc_login_throttle WHERE "key" = {p}'
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""
-        cursor = self._db.execute_sql(sql, params)
+        cursor = _database().execute_sql(sql, params)
         row = cursor.fetchone()
         if row is None:
             return None
@@ -95,4 +136,4 @@ class HotPath:
 
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run a write statement; the number of rows it changed."""
-        return int(self._db.execute_sql(sql, params).rowcount)
+        return int(_database().execute_sql(sql, params).rowcount)

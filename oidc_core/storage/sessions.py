@@ -12,6 +12,7 @@ import peewee
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
+from .hotpath import HotPath
 
 MAX_USER_AGENT = 512  # the column's length
 MAX_IP_ADDRESS = 64
@@ -29,6 +30,12 @@ def _session(row: models.BrowserSession) -> records.BrowserSession:
 
 
 class SessionStore:
+    """Every login and consent page reads its session and pending request: prebuilt SQL
+    (:mod:`.hotpath`)."""
+
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def create(self, ttl: int) -> tuple[str, records.BrowserSession]:
         """A new anonymous session; returns the cookie value (stored only as a digest)."""
         key = credentials.new_token()
@@ -44,11 +51,10 @@ class SessionStore:
         return key, _session(row)
 
     def by_key(self, key: str) -> records.BrowserSession | None:
-        row = models.BrowserSession.get_or_none(
-            (models.BrowserSession.key_digest == credentials.digest(key))
-            & (models.BrowserSession.expires_at > int(time.time()))
+        row = self._hot.fetch_one(
+            self._hot.session_by_key, (credentials.digest(key), int(time.time()))
         )
-        return _session(row) if row else None
+        return _session(row) if row else None  # type: ignore[arg-type]
 
     def log_in(
         self, session_id: int, user_id: int, ttl: int, *, user_agent: str, ip_address: str
@@ -149,10 +155,8 @@ class SessionStore:
 
     def pending(self, handle: str, session_id: int) -> records.PendingAuthorization | None:
         """The live pending request ``handle`` if it belongs to this browser session."""
-        row = models.PendingAuthorization.get_or_none(
-            (models.PendingAuthorization.handle == handle)
-            & (models.PendingAuthorization.session == session_id)
-            & (models.PendingAuthorization.expires_at > int(time.time()))
+        row = self._hot.fetch_one(
+            self._hot.pending_by_handle, (handle, session_id, int(time.time()))
         )
         if row is None:
             return None
