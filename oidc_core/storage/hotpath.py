@@ -12,6 +12,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import peewee
+
 from . import models
 from .db import database_proxy, is_mysql
 
@@ -38,6 +40,8 @@ class HotPath:
     """The statements, with the placeholder style of one database (``?`` or ``%s``)."""
 
     def __init__(self, database: Any) -> None:
+        # PostgreSQL hands back a new row's id with RETURNING; the others as lastrowid.
+        self._returning = isinstance(database, peewee.PostgresqlDatabase)
         p = database.param
         user = _columns(models.User, "u", "u_")
         self.client_by_client_id = (
@@ -88,6 +92,7 @@ class HotPath:
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
         self._sign_in(p, is_mysql(database))
+        self._interaction(p)
 
     def _sign_in(self, p: str, mysql: bool) -> None:
         """The statements of the login pages: the browser session, the pending request,
@@ -121,6 +126,39 @@ class HotPath:
         )
         self.forget_counter = f'DELETE FROM oidc_login_throttle WHERE "key" = {p}'
 
+    def _interaction(self, p: str) -> None:
+        """The writes of an authorization request that waits for a login (a new session,
+        the pending request) and of the login that ends it (the session signed in, the
+        consent looked up, the pending request finished, the code stored)."""
+        self.insert_session = (
+            "INSERT INTO oidc_browser_session (key_digest, csrf_secret, created_at, expires_at, "
+            f"sid, user_agent, ip_address) VALUES ({p}, {p}, {p}, {p}, {p}, '', '')"
+        ) + (" RETURNING id" if self._returning else "")
+        self.insert_pending = (
+            "INSERT INTO oidc_pending_authorization (handle, session_id, client_id, params, "
+            f"created_at, expires_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+        )
+        # ``sid`` first: MySQL/MariaDB assign in order, so its CASE must read the user the
+        # session had before this statement (the others read the old row anyway).
+        self.session_log_in = (
+            f"UPDATE oidc_browser_session SET sid = CASE WHEN user_id = {p} THEN sid ELSE {p} "
+            f"END, key_digest = {p}, csrf_secret = {p}, user_id = {p}, auth_time = {p}, "
+            f"expires_at = {p}, user_agent = {p}, ip_address = {p} WHERE id = {p}"
+        )
+        self.consented_scopes = (
+            f"SELECT scopes FROM oidc_consent WHERE user_id = {p} AND client_id = {p} "
+            f"AND (expires_at IS NULL OR expires_at > {p})"
+        )
+        self.finish_pending = (
+            f"UPDATE oidc_pending_authorization SET completed_at = {p} "
+            f"WHERE id = {p} AND completed_at IS NULL"
+        )
+        self.insert_code = (
+            "INSERT INTO oidc_authorization_code (code_digest, client_id, user_id, "
+            "redirect_uri, scopes, nonce, claims, code_challenge, code_challenge_method, "
+            f"auth_time, created_at, expires_at, sid) VALUES ({', '.join([p] * 13)})"
+        )
+
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""
         cursor = _database().execute_sql(sql, params)
@@ -137,3 +175,8 @@ class HotPath:
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run a write statement; the number of rows it changed."""
         return int(_database().execute_sql(sql, params).rowcount)
+
+    def insert(self, sql: str, params: tuple[Any, ...]) -> int:
+        """Run an INSERT of one row (``RETURNING id`` on PostgreSQL); the new row's id."""
+        cursor = _database().execute_sql(sql, params)
+        return int(cursor.fetchone()[0] if self._returning else cursor.lastrowid)

@@ -7,8 +7,6 @@ import secrets
 import time
 from collections.abc import Sequence
 
-import peewee
-
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
@@ -40,15 +38,18 @@ class SessionStore:
         """A new anonymous session; returns the cookie value (stored only as a digest)."""
         key = credentials.new_token()
         now = int(time.time())
+        csrf_secret, sid = secrets.token_hex(32), secrets.token_urlsafe(24)
+        values = (credentials.digest(key), csrf_secret, now, now + ttl, sid)
         with database_proxy.atomic():
-            row = models.BrowserSession.create(
-                key_digest=credentials.digest(key),
-                csrf_secret=secrets.token_hex(32),
-                created_at=now,
-                expires_at=now + ttl,
-                sid=secrets.token_urlsafe(24),
-            )
-        return key, _session(row)
+            session_id = self._hot.insert(self._hot.insert_session, values)
+        return key, records.BrowserSession(
+            id=session_id,
+            csrf_secret=csrf_secret,
+            user_id=None,
+            auth_time=None,
+            expires_at=now + ttl,
+            sid=sid,
+        )
 
     def by_key(self, key: str) -> records.BrowserSession | None:
         row = self._hot.fetch_one(
@@ -64,19 +65,21 @@ class SessionStore:
         ``ip_address`` are kept for the user's sessions page."""
         key = credentials.new_token()
         now = int(time.time())
-        same_user = models.BrowserSession.user == user_id
-        models.BrowserSession.update(
-            sid=peewee.Case(
-                None, [(same_user, models.BrowserSession.sid)], secrets.token_urlsafe(24)
+        self._hot.execute(
+            self._hot.session_log_in,
+            (
+                user_id,
+                secrets.token_urlsafe(24),  # the new sid, unless the user stays the same
+                credentials.digest(key),
+                secrets.token_hex(32),
+                user_id,
+                now,
+                now + ttl,
+                user_agent[:MAX_USER_AGENT],
+                ip_address[:MAX_IP_ADDRESS],
+                session_id,
             ),
-            key_digest=credentials.digest(key),
-            csrf_secret=secrets.token_hex(32),
-            user=user_id,
-            auth_time=now,
-            expires_at=now + ttl,
-            user_agent=user_agent[:MAX_USER_AGENT],
-            ip_address=ip_address[:MAX_IP_ADDRESS],
-        ).where(models.BrowserSession.id == session_id).execute()
+        )
         return key
 
     def of_user(self, user_id: int) -> list[records.UserSession]:
@@ -143,13 +146,9 @@ class SessionStore:
     ) -> str:
         handle = secrets.token_urlsafe(24)
         now = int(time.time())
-        models.PendingAuthorization.create(
-            handle=handle,
-            session=session_id,
-            client_id=client_id,
-            params=json.dumps(params),
-            created_at=now,
-            expires_at=now + ttl,
+        self._hot.execute(
+            self._hot.insert_pending,
+            (handle, session_id, client_id, json.dumps(params), now, now + ttl),
         )
         return handle
 
