@@ -67,6 +67,14 @@ class AccountSource(Protocol):
 HostLogin = Callable[[Request], "Account | None"]
 
 
+@dataclass(frozen=True)
+class StoredAccount(Account):
+    """A built-in account with the ``oidc_user`` row it was read from, so that checking its
+    password and finding its user, in the same request, need no second and third query."""
+
+    record: User | None = field(default=None, repr=False, compare=False)
+
+
 class DatabaseAccounts:
     """The built-in account source: the ``oidc_user`` table, argon2id passwords."""
 
@@ -83,7 +91,7 @@ class DatabaseAccounts:
         return self.account(user) if user else None
 
     def verify_password(self, account: Account | None, password: str) -> bool:
-        user = self._storage.users.by_subject(account.id) if account else None
+        user = self.user_of(account) if account else None
         try:
             return self._passwords.verify(user.password_hash if user else None, password)
         except PasswordTooLong:
@@ -94,7 +102,14 @@ class DatabaseAccounts:
 
     @staticmethod
     def account(user: User) -> Account:
-        return Account(user.subject, user.email or "", user_claims(user), user.is_admin)
+        claims = user_claims(user)
+        return StoredAccount(user.subject, user.email or "", claims, user.is_admin, record=user)
+
+    def user_of(self, account: Account) -> User | None:
+        """The account's ``oidc_user`` row: the one it was read with, else looked up."""
+        if isinstance(account, StoredAccount) and account.record is not None:
+            return account.record
+        return self._storage.users.by_subject(account.id)
 
 
 class Accounts:
@@ -112,7 +127,8 @@ class Accounts:
         self.source = source
         self.host_login = host_login
         self.throttle = throttle
-        self._builtin = isinstance(source, DatabaseAccounts)
+        self._database = source if isinstance(source, DatabaseAccounts) else None
+        self._builtin = self._database is not None
 
     def authenticate(self, login: str, password: str, *, address: str) -> User | None:
         """The user whose login and password these are, or None (same answer and work for
@@ -145,8 +161,8 @@ class Accounts:
         return self.user_for(account) if account else None
 
     def user_for(self, account: Account) -> User:
-        if self._builtin:
-            user = self._storage.users.by_subject(account.id)
+        if self._database is not None:
+            user = self._database.user_of(account)
             if user is None:
                 raise LookupError(f"no built-in account {account.id!r}")
             return user

@@ -45,16 +45,16 @@ class Storage:
         self.url = url
         self.database = open_database(url, echo=echo, statement_timeout_ms=statement_timeout_ms)
         database_proxy.initialize(self.database)
-        self.users = UserStore()
         hot = HotPath(self.database)
+        self.users = UserStore(hot)
         self.clients = ClientStore(hot)
-        self.sessions = SessionStore()
+        self.sessions = SessionStore(hot)
         self.grants = GrantStore(hot)
         self.keys = KeyStore()
         self.audit = AuditLog()
         self.admin_tokens = AdminTokenStore()
         self.deliveries = DeliveryStore()
-        self.throttle = ThrottleStore()
+        self.throttle = ThrottleStore(hot)
         self.account = AccountStore()
 
     def upgrade(self) -> tuple[int, int]:

@@ -52,6 +52,25 @@ class NewCode:
     sid: str | None = None
 
 
+def _code_values(new: NewCode, now: int) -> tuple[Any, ...]:
+    """The values of :attr:`.HotPath.insert_code`, in its column order."""
+    return (
+        credentials.digest(new.code),
+        new.client_pk,
+        new.user_id,
+        new.redirect_uri,
+        " ".join(new.scopes),
+        new.nonce,
+        json.dumps(new.claims) if new.claims else None,
+        new.code_challenge,
+        new.code_challenge_method,
+        new.auth_time,
+        now,
+        now + new.ttl,
+        new.sid,
+    )
+
+
 class GrantStore:
     def __init__(self, hot: HotPath) -> None:
         self._hot = hot
@@ -61,11 +80,7 @@ class GrantStore:
     ) -> frozenset[str]:
         """The scopes the user's consent to the client covers; none once it has expired."""
         moment = int(time.time()) if now is None else now
-        row = models.Consent.get_or_none(
-            (models.Consent.user == user_id)
-            & (models.Consent.client == client_pk)
-            & (models.Consent.expires_at.is_null() | (models.Consent.expires_at > moment))
-        )
+        row = self._hot.fetch_one(self._hot.consented_scopes, (user_id, client_pk, moment))
         return frozenset(row.scopes.split()) if row else frozenset()
 
     def issue_code(
@@ -75,35 +90,19 @@ class GrantStore:
         pending request; False if done already."""
         now = int(time.time())
         with write_transaction(database_proxy):
-            if pending_id is not None:
-                finished = (
-                    models.PendingAuthorization.update(completed_at=now)
-                    .where(
-                        (models.PendingAuthorization.id == pending_id)
-                        & (models.PendingAuthorization.completed_at.is_null())
-                    )
-                    .execute()
-                )
-                if finished != 1:
-                    return False
-            models.AuthorizationCode.create(
-                code_digest=credentials.digest(new.code),
-                client=new.client_pk,
-                user=new.user_id,
-                redirect_uri=new.redirect_uri,
-                scopes=" ".join(new.scopes),
-                nonce=new.nonce,
-                claims=json.dumps(new.claims) if new.claims else None,
-                code_challenge=new.code_challenge,
-                code_challenge_method=new.code_challenge_method,
-                auth_time=new.auth_time,
-                created_at=now,
-                expires_at=now + new.ttl,
-                sid=new.sid,
-            )
+            if not self._finish_pending(pending_id, now):
+                return False
+            self._hot.execute(self._hot.insert_code, _code_values(new, now))
             if remember_scopes:
                 self._remember(new.user_id, new.client_pk, new.scopes, now, consent_ttl)
         return True
+
+    def _finish_pending(self, pending_id: int | None, now: int) -> bool:
+        """Close the pending request a code answers (None: there is none); False if it
+        was closed already (its code was issued, or it was denied)."""
+        if pending_id is None:
+            return True
+        return self._hot.execute(self._hot.finish_pending, (now, pending_id)) == 1
 
     def _remember(
         self, user_id: int, client_pk: int, scopes: tuple[str, ...], now: int, ttl: int

@@ -7,11 +7,10 @@ import secrets
 import time
 from collections.abc import Sequence
 
-import peewee
-
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
+from .hotpath import HotPath
 
 MAX_USER_AGENT = 512  # the column's length
 MAX_IP_ADDRESS = 64
@@ -29,26 +28,34 @@ def _session(row: models.BrowserSession) -> records.BrowserSession:
 
 
 class SessionStore:
+    """Every login and consent page reads its session and pending request: prebuilt SQL
+    (:mod:`.hotpath`)."""
+
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def create(self, ttl: int) -> tuple[str, records.BrowserSession]:
         """A new anonymous session; returns the cookie value (stored only as a digest)."""
         key = credentials.new_token()
         now = int(time.time())
+        csrf_secret, sid = secrets.token_hex(32), secrets.token_urlsafe(24)
+        values = (credentials.digest(key), csrf_secret, now, now + ttl, sid)
         with database_proxy.atomic():
-            row = models.BrowserSession.create(
-                key_digest=credentials.digest(key),
-                csrf_secret=secrets.token_hex(32),
-                created_at=now,
-                expires_at=now + ttl,
-                sid=secrets.token_urlsafe(24),
-            )
-        return key, _session(row)
+            session_id = self._hot.insert(self._hot.insert_session, values)
+        return key, records.BrowserSession(
+            id=session_id,
+            csrf_secret=csrf_secret,
+            user_id=None,
+            auth_time=None,
+            expires_at=now + ttl,
+            sid=sid,
+        )
 
     def by_key(self, key: str) -> records.BrowserSession | None:
-        row = models.BrowserSession.get_or_none(
-            (models.BrowserSession.key_digest == credentials.digest(key))
-            & (models.BrowserSession.expires_at > int(time.time()))
+        row = self._hot.fetch_one(
+            self._hot.session_by_key, (credentials.digest(key), int(time.time()))
         )
-        return _session(row) if row else None
+        return _session(row) if row else None  # type: ignore[arg-type]
 
     def log_in(
         self, session_id: int, user_id: int, ttl: int, *, user_agent: str, ip_address: str
@@ -58,19 +65,21 @@ class SessionStore:
         ``ip_address`` are kept for the user's sessions page."""
         key = credentials.new_token()
         now = int(time.time())
-        same_user = models.BrowserSession.user == user_id
-        models.BrowserSession.update(
-            sid=peewee.Case(
-                None, [(same_user, models.BrowserSession.sid)], secrets.token_urlsafe(24)
+        self._hot.execute(
+            self._hot.session_log_in,
+            (
+                user_id,
+                secrets.token_urlsafe(24),  # the new sid, unless the user stays the same
+                credentials.digest(key),
+                secrets.token_hex(32),
+                user_id,
+                now,
+                now + ttl,
+                user_agent[:MAX_USER_AGENT],
+                ip_address[:MAX_IP_ADDRESS],
+                session_id,
             ),
-            key_digest=credentials.digest(key),
-            csrf_secret=secrets.token_hex(32),
-            user=user_id,
-            auth_time=now,
-            expires_at=now + ttl,
-            user_agent=user_agent[:MAX_USER_AGENT],
-            ip_address=ip_address[:MAX_IP_ADDRESS],
-        ).where(models.BrowserSession.id == session_id).execute()
+        )
         return key
 
     def of_user(self, user_id: int) -> list[records.UserSession]:
@@ -137,22 +146,16 @@ class SessionStore:
     ) -> str:
         handle = secrets.token_urlsafe(24)
         now = int(time.time())
-        models.PendingAuthorization.create(
-            handle=handle,
-            session=session_id,
-            client_id=client_id,
-            params=json.dumps(params),
-            created_at=now,
-            expires_at=now + ttl,
+        self._hot.execute(
+            self._hot.insert_pending,
+            (handle, session_id, client_id, json.dumps(params), now, now + ttl),
         )
         return handle
 
     def pending(self, handle: str, session_id: int) -> records.PendingAuthorization | None:
         """The live pending request ``handle`` if it belongs to this browser session."""
-        row = models.PendingAuthorization.get_or_none(
-            (models.PendingAuthorization.handle == handle)
-            & (models.PendingAuthorization.session == session_id)
-            & (models.PendingAuthorization.expires_at > int(time.time()))
+        row = self._hot.fetch_one(
+            self._hot.pending_by_handle, (handle, session_id, int(time.time()))
         )
         if row is None:
             return None

@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import peewee
-
 from . import models
 from .clients import Audit, _record
-from .db import database_proxy, is_mysql, retried_on_deadlock, write_transaction
+from .db import database_proxy, retried_on_deadlock, write_transaction
+from .hotpath import HotPath
 
 Row = models.LoginThrottle
 
@@ -52,6 +51,12 @@ LockSeconds = Callable[[int, int], int]  # (failures, threshold) -> lock duratio
 
 
 class ThrottleStore:
+    """Every password sign-in counts on three keys and takes back two: prebuilt SQL
+    (:mod:`.hotpath`) for those statements."""
+
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def count(
         self, limits: Sequence[Limit], now: int, *, window: int, lock_seconds: LockSeconds
     ) -> Counted:
@@ -79,22 +84,14 @@ class ThrottleStore:
 
         return retried_on_deadlock(counting)
 
-    @staticmethod
-    def _increment(key: str, now: int, cutoff: int) -> tuple[int, int]:
-        """One more failure for ``key`` (an upsert, atomic); its count and lock after it."""
-        stale = (Row.last_failure_at < cutoff) & (Row.locked_until <= now)
-        # MySQL/MariaDB (ON DUPLICATE KEY UPDATE) take no conflict target: ``key`` is the
-        # only unique column besides the id.  They assign in order, so ``failures`` reads
-        # the old ``last_failure_at``, as on the other databases.
-        target = None if is_mysql(database_proxy) else [Row.key]
-        Row.insert(key=key, failures=1, last_failure_at=now, locked_until=0).on_conflict(
-            conflict_target=target,
-            update={
-                Row.failures: peewee.Case(None, [(stale, 1)], Row.failures + 1),
-                Row.last_failure_at: now,
-            },
-        ).execute()
-        row = Row.select(Row.failures, Row.locked_until).where(Row.key == key).get()
+    def _increment(self, key: str, now: int, cutoff: int) -> tuple[int, int]:
+        """One more failure for ``key`` (an upsert, atomic; a counter whose last failure
+        is before ``cutoff`` and that is not locked starts again); its count and lock."""
+        hot = self._hot
+        hot.execute(hot.count_failure, (key, now, cutoff, now, now))
+        row = hot.fetch_one(hot.counter, (key,))
+        if row is None:
+            raise RuntimeError(f"the counter {key!r} just written is gone")
         return int(row.failures), int(row.locked_until)
 
     def counters(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -115,15 +112,13 @@ class ThrottleStore:
         def forgetting() -> None:
             with write_transaction(database_proxy):
                 if refund:
-                    Row.update(
-                        failures=peewee.Case(None, [(Row.failures > 0, Row.failures - 1)], 0)
-                    ).where(Row.key == refund).execute()
+                    self._hot.execute(self._hot.refund_failure, (refund,))
                     if refund_lock:
                         Row.update(locked_until=0).where(
                             (Row.key == refund) & (Row.locked_until == refund_lock)
                         ).execute()
                 for key in forget:  # one by one, in the order ``count`` takes them
-                    Row.delete().where(Row.key == key).execute()
+                    self._hot.execute(self._hot.forget_counter, (key,))
 
         retried_on_deadlock(forgetting)
 

@@ -146,6 +146,27 @@ def test_id_tokens_carry_the_sessions_sid(
     assert id_token_of(other, other.authorize())["sid"] != first["sid"]
 
 
+def test_a_sign_in_as_another_user_gives_the_session_a_new_sid(storage: Storage) -> None:
+    """The same user keeps the session's ``sid``; another user gets a new one, on every
+    database (MySQL and MariaDB assign an UPDATE's columns in order)."""
+    first = storage.users.create("sid-first@example.com", "not a hash")
+    second = storage.users.create("sid-second@example.com", "not a hash")
+    _, anonymous = storage.sessions.create(3600)
+
+    def log_in(user_id: int) -> str | None:
+        key = storage.sessions.log_in(
+            anonymous.id, user_id, 3600, user_agent="test", ip_address="192.0.2.1"
+        )
+        session = storage.sessions.by_key(key)
+        assert session is not None and session.user_id == user_id
+        return session.sid
+
+    signed_in = log_in(first.id)
+    assert signed_in != anonymous.sid
+    assert log_in(first.id) == signed_in
+    assert log_in(second.id) not in (signed_in, anonymous.sid)
+
+
 def test_logout_posts_a_logout_token_to_the_clients_of_the_session(
     app: webtest.TestApp,
     storage: Any,
