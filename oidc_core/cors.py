@@ -132,7 +132,11 @@ def _echo(response: Response, origin: str) -> None:
 
 
 def _vary(response: Response) -> None:
-    vary = [v for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    current = response.headers.get("Vary", "")
+    if not current:  # the usual case: no other Vary to merge with
+        response.headerlist.append(("Vary", "Origin"))
+        return
+    vary = [v for v in current.split(",") if v.strip()]
     if not any(v.strip().lower() == "origin" for v in vary):
         response.headers["Vary"] = ", ".join([*map(str.strip, vary), "Origin"])
 

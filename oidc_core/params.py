@@ -28,10 +28,11 @@ def check_url_length(environ: dict[str, Any], limit: int) -> None:
 
 def header_bytes(environ: dict[str, Any]) -> int:
     """The size of the request's header names and values, as the WSGI server passed them."""
-    total = 0
-    for key, value in environ.items():
-        if key.startswith("HTTP_") and isinstance(value, str):
-            total += len(key) - len("HTTP_") + len(value)
+    total = sum(
+        len(key) - 5 + len(value)  # the name without "HTTP_"
+        for key, value in environ.items()
+        if key[:5] == "HTTP_" and isinstance(value, str)
+    )
     for key, name in _UNPREFIXED_HEADERS:
         value = environ.get(key)
         if isinstance(value, str) and value:

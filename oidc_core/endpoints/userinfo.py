@@ -7,10 +7,9 @@ form-encoded ``access_token`` body parameter (POST); never in the URL query (RFC
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
-from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
@@ -44,7 +43,7 @@ def userinfo(op: Provider, request: Request) -> Response:
             InvalidRequest("send the access token in the Authorization header"), token_sent=True
         )
     header = request.headers.get("Authorization", "")
-    body = ""
+    sent: list[str] = []
     if request.method == "POST" and request.content_type == FORM_TYPE:
         try:
             pairs = form_params(request, op.settings.max_param_length, body=True)
@@ -53,8 +52,7 @@ def userinfo(op: Provider, request: Request) -> Response:
         sent = [value for key, value in pairs if key == "access_token"]
         if len(sent) > 1 or (sent and header):
             return _fail(InvalidRequest("use one way to send the access token"), token_sent=True)
-        body = urlencode(pairs)
-    token_sent = bool(header) or "access_token=" in body
+    token_sent = bool(header) or bool(sent)
     if not token_sent:
         return responses.error_json(
             ProviderError("an access token is required", error="invalid_request", status=401),
@@ -62,18 +60,24 @@ def userinfo(op: Provider, request: Request) -> Response:
         )
     if header and header.split(" ", 1)[0].lower() != "bearer":
         return _fail(InvalidToken("use the Bearer scheme"), token_sent=True)
-    headers = {"Authorization": header} if header else {"Content-Type": FORM_TYPE}
-    try:
-        out_headers, out_body, status = op.server.userinfo.create_userinfo_response(
-            op.url("/userinfo"), request.method, body or None, headers
-        )
-    except errors.InsufficientScopeError:
+    token = _bearer(header) if header else (sent[0] if sent else "")
+    # The validator checks the token and reads the claims, as for oauthlib's UserInfo
+    # endpoint, whose request and error machinery this handler does not need (every answer
+    # is shaped here) and which cost a fifth of the request.
+    found = SimpleNamespace(scopes=[])
+    if not token or not op.server.validator.validate_bearer_token(token, ["openid"], found):
+        return _fail(InvalidToken("the access token is invalid or expired"), token_sent=True)
+    if "openid" not in found.scopes:
         return _fail(
             ProviderError(
                 "the token lacks the openid scope", error="insufficient_scope", status=403
             ),
             token_sent=True,
         )
-    except errors.OAuth2Error:
-        return _fail(InvalidToken("the access token is invalid or expired"), token_sent=True)
-    return responses.oauth_json(out_headers, out_body, status)
+    return responses.json_response(found.oidc_claims)
+
+
+def _bearer(header: str) -> str:
+    """The token of ``Authorization: Bearer <token>``; "" when the header is malformed."""
+    parts = header.split()
+    return parts[1] if len(parts) == 2 and parts[0].lower() == "bearer" else ""

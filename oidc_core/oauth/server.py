@@ -23,7 +23,6 @@ from oauthlib.oauth2.rfc6749.grant_types import (
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
-from oauthlib.openid.connect.core.endpoints import UserInfoEndpoint
 from oauthlib.openid.connect.core.grant_types import (
     AuthorizationCodeGrant as OpenIDAuthorizationCodeGrant,
 )
@@ -60,7 +59,8 @@ class ConfidentialIntrospectEndpoint(IntrospectEndpoint):  # type: ignore[misc]
 
 
 class OAuthServer:
-    """The three oauthlib endpoints we use, sharing one validator and token type."""
+    """The oauthlib endpoints we use (authorization, token, revocation, introspection),
+    sharing one validator and token type."""
 
     def __init__(self, validator: Validator, default_ttl: int) -> None:
         bearer = BearerToken(  # the refresh token generator defaults to the access token's
@@ -97,4 +97,4 @@ class OAuthServer:
         )
         self.revocation = RevocationEndpoint(validator)
         self.introspection = ConfidentialIntrospectEndpoint(validator)
-        self.userinfo = UserInfoEndpoint(validator)
+        self.validator = validator  # UserInfo asks it directly (endpoints/userinfo.py)
