@@ -176,7 +176,8 @@ class GrantStore:
             )
         hot = self._hot
         if hot.redeems_in_one_statement:
-            return hot.redeem("code", code.id, now, access, refresh_row)
+            with write_transaction(database_proxy):
+                return hot.redeem("code", code.id, now, access, refresh_row)
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_code, (now, code.id)) != 1:
                 return False
@@ -247,7 +248,8 @@ class GrantStore:
         )
         hot = self._hot
         if hot.redeems_in_one_statement:
-            return hot.redeem("refresh", old.id, now, access, successor)
+            with write_transaction(database_proxy):
+                return hot.redeem("refresh", old.id, now, access, successor)
         with write_transaction(database_proxy):
             if hot.execute(hot.consume_refresh, (now, old.id)) != 1:
                 return False

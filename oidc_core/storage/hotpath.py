@@ -127,7 +127,10 @@ class HotPath:
         )
         self._user_names = ["u_" + name for name in _names(models.User)]
         # PostgreSQL redeems a code or a refresh token in one statement (data-modifying
-        # WITH): no BEGIN, three writes and COMMIT as five round trips; atomic all the same.
+        # WITH): three writes in one round trip instead of three.  It still runs in a
+        # transaction the worker commits: in autocommit, a statement left waiting for a
+        # lock by a worker killed meanwhile would commit once it got the lock, using up
+        # the code for a client that never got its tokens (T-73 wants it rolled back).
         self.redeems_in_one_statement = isinstance(database, peewee.PostgresqlDatabase)
         self._redeem = {
             (kind, with_refresh): _redeeming(consume, with_refresh, p)

@@ -1,8 +1,8 @@
 """A worker killed in the middle of a code redemption leaves the database consistent (T-73).
 
 ``oidc-core serve`` on a real database.  The test's own connection holds a lock the
-redemption needs, so a worker blocks inside it: on PostgreSQL after the code was marked used
-and before its access token is written (``LOCK TABLE oidc_access_token``), on SQLite at the
+redemption needs, so a worker blocks inside it: on PostgreSQL in the statement that marks
+the code used and writes its tokens (``LOCK TABLE oidc_access_token``), on SQLite at the
 write transaction's start (the test holds ``BEGIN IMMEDIATE``).  The workers are then
 SIGKILLed.  The client sees a connection error; the database has rolled the redemption
 back: the code is unused and redeemable exactly once, no token exists without its code
@@ -35,8 +35,10 @@ EMAIL = f"kill-{secrets.token_hex(6)}@example.com"
 PASSWORD = "a password for the worker kill test"
 WAIT_SECONDS = 20
 SESSIONS = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+# The redemption is one statement on PostgreSQL (storage/hotpath.py): the one that inserts
+# into oidc_access_token, waiting for the table lock.
 BLOCKED_INSERTS = (
-    SESSIONS + "wait_event_type = 'Lock' AND starts_with(query, 'INSERT INTO oidc_access_token')"
+    SESSIONS + "wait_event_type = 'Lock' AND position('INSERT INTO oidc_access_token' in query) > 0"
 )
 IN_TRANSACTION = (
     SESSIONS + "(starts_with(state, 'idle in transaction') OR wait_event_type = 'Lock')"
@@ -124,7 +126,7 @@ def test_t73_a_worker_killed_inside_a_redemption_leaves_the_code_redeemable_once
 
     thread = threading.Thread(target=blocked_request)
     thread.start()
-    if postgresql:  # the code is marked used, the access token waits for the lock
+    if postgresql:  # the redemption waits for the lock on oidc_access_token
         observer = open_database(url)
         wait_until(
             lambda: value(observer, BLOCKED_INSERTS) == 1,
