@@ -33,7 +33,8 @@ from .endpoints import discovery, revocation, token, userinfo
 from .storage import StorageError
 
 if TYPE_CHECKING:
-    from .provider import Handler, Provider
+    from .provider import Provider
+    from .routes import Handler
 
 Policy = Literal["public", "client", "token"]
 

@@ -17,18 +17,14 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from . import cors, health, network, responses
+from . import cors, network, responses, routes
 from . import logging as request_logs
-from .account import dispatch as account_pages
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
-from .admin import api, console
-from .admin.metrics import metrics
+from .admin import console
 from .admin.service import ClientAdmin
 from .backchannel import Sender
-from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
-from .endpoints.end_session import end_session
+from .endpoints import discovery
 from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
-from .interactions import consent, login
 from .interactions.browser import BrowserSessions
 from .keys import KeyRing
 from .metrics import Metrics
@@ -43,50 +39,6 @@ from .ui import locales, render
 from .ui.translations import N_
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[["Provider", Request], Response]
-
-# path -> (handler, answers in HTML?).  The ".php" aliases are the paths relying parties
-# configured for the reference billing system.
-ROUTES: dict[str, tuple[Handler, bool]] = {
-    "/.well-known/openid-configuration": (discovery.discovery, False),
-    "/oauth/openid-configuration.php": (discovery.discovery, False),
-    "/jwks": (discovery.jwks, False),
-    "/oauth/certs.php": (discovery.jwks, False),
-    "/authorize": (authorize.authorize, True),
-    "/oauth/authorize.php": (authorize.authorize, True),
-    "/token": (token.token, False),
-    "/oauth/token.php": (token.token, False),
-    "/userinfo": (userinfo.userinfo, False),
-    "/oauth/userinfo.php": (userinfo.userinfo, False),
-    "/revoke": (revocation.revoke, False),
-    "/introspect": (introspection.introspect, False),
-    "/login": (login.login, True),
-    "/consent": (consent.consent, True),
-    "/end_session": (end_session, True),
-    "/health/live": (health.live, False),
-    "/health/ready": (health.ready, False),
-    "/admin/metrics": (metrics, False),
-}
-# The endpoint label of metrics: bounded, one name per route (aliases share it).
-ENDPOINT_NAMES: dict[Handler, str] = {
-    discovery.discovery: "discovery",
-    discovery.jwks: "jwks",
-    authorize.authorize: "authorize",
-    token.token: "token",
-    userinfo.userinfo: "userinfo",
-    revocation.revoke: "revocation",
-    introspection.introspect: "introspection",
-    login.login: "login",
-    consent.consent: "consent",
-    end_session: "end_session",
-    health.live: "health_live",
-    health.ready: "health_ready",
-    metrics: "metrics",
-    api.dispatch: "admin_api",
-    console.dispatch: "admin_console",
-    account_pages.dispatch: "account",
-}
 
 ERROR_TITLES = {
     403: N_("Not allowed"),
@@ -106,20 +58,6 @@ FAILURE_MESSAGES = {
 }
 
 
-def _prefix_route(path: str) -> tuple[Handler, bool] | None:
-    """The administration areas and the account pages own everything under their prefix."""
-    if path.startswith("/admin/api/"):
-        return api.dispatch, False
-    if path == "/admin" or path.startswith("/admin/"):
-        return console.dispatch, True
-    if path == "/account" or path.startswith("/account/"):
-        return account_pages.dispatch, True
-    return None
-
-
-# Handlers that answer without the schema: discovery comes from the settings, the health
-# checks say themselves what is wrong.
-SCHEMA_FREE: frozenset[Handler] = frozenset({discovery.discovery, health.live, health.ready})
 # What a request answers 503 for: a failing database, or one whose schema is not current.
 UNAVAILABLE: tuple[type[BaseException], ...] = (*StorageError, SchemaNotCurrent)
 
@@ -288,11 +226,11 @@ class Provider:
         language = locales.PAGE_LANGUAGE.set(None)
         started = time.perf_counter()
         try:
-            path, route = _find_route(request)
+            path, route = routes.find(request)
             response = self._route(request, path, route)
             response.headers["X-Request-Id"] = request_id
             elapsed = time.perf_counter() - started
-            name = _endpoint_name(path, route)
+            name = routes.endpoint_name(path, route)
             self.metrics.request_done(name, response.status_int, elapsed)
             request_logs.log_access(request, response.status_int, elapsed, self.client_address)
             return response
@@ -300,9 +238,7 @@ class Provider:
             locales.PAGE_LANGUAGE.reset(language)
             request_logs.REQUEST_ID.reset(context)
 
-    def _route(
-        self, request: Request, path: str | None, route: tuple[Handler, bool] | None
-    ) -> Response:
+    def _route(self, request: Request, path: str | None, route: routes.Route | None) -> Response:
         try:
             self._check_size(request)
         except RequestTooLarge as error:
@@ -336,14 +272,14 @@ class Provider:
     def _respond(
         self,
         request: Request,
-        handler: Handler,
+        handler: routes.Handler,
         html: bool,
         endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
     ) -> Response:
         # Error pages in the browser's language; the admin console is English only.
         reader = None if handler is console.dispatch else request
         try:
-            if handler not in SCHEMA_FREE:
+            if handler not in routes.SCHEMA_FREE:
                 self._check_schema()
             if endpoint is not None and request.method == "OPTIONS":
                 answer = cors.preflight(self, request, *endpoint)
@@ -402,21 +338,3 @@ class Provider:
                 cache="no-cache",
             )
         return self.error_page("There is nothing at this address.", 404, request=request)
-
-
-def _find_route(request: Request) -> tuple[str | None, tuple[Handler, bool] | None]:
-    """The request's path (None: not UTF-8) and its route (None: none of ours)."""
-    try:
-        path = request.path_info or "/"  # the bare mount prefix is our root
-    except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
-        return None, None
-    return path, ROUTES.get(path) or _prefix_route(path)
-
-
-def _endpoint_name(path: str | None, route: tuple[Handler, bool] | None) -> str:
-    """The route's name for metrics labels; "other" for every path we do not serve."""
-    if route is not None:
-        return ENDPOINT_NAMES.get(route[0], "other")
-    if path == "/":
-        return "root"
-    return "static" if path is not None and path.startswith("/static/") else "other"

@@ -15,8 +15,7 @@ import pytest
 import webtest
 from webob import Request, Response
 
-from oidc_core import Provider
-from oidc_core import provider as provider_module
+from oidc_core import Provider, routes
 from oidc_core.keys import create_key_if_missing
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
@@ -38,7 +37,7 @@ def test_unexpected_exception_is_a_500_without_traceback(
     html: bool,
     content_type: str,
 ) -> None:
-    monkeypatch.setitem(provider_module.ROUTES, "/broken", (_broken_handler, html))
+    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken_handler, html))
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         response = app.get("/broken", expect_errors=True)
     assert response.status_int == 500

@@ -14,9 +14,8 @@ import pytest
 import webtest
 from webob import Request, Response
 
-from oidc_core import Provider
+from oidc_core import Provider, routes
 from oidc_core import logging as request_logs
-from oidc_core import provider as provider_module
 from oidc_core.keys import create_key_if_missing
 from oidc_core.settings import ConfigurationError
 from oidc_core.storage import Storage
@@ -151,7 +150,7 @@ def _broken(op: Provider, request: Request) -> Response:
 def test_the_correlation_id_of_a_500_is_the_request_id(
     app: MountedApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(provider_module.ROUTES, "/broken", (_broken, False))
+    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken, False))
     caplog.handler.addFilter(request_logs.RequestIdFilter())
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         response = app.get("/broken", headers={"X-Request-Id": "trace-500"}, expect_errors=True)

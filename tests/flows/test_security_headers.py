@@ -24,8 +24,7 @@ import pytest
 import webtest
 from webob import Request, Response
 
-from oidc_core import Provider
-from oidc_core import provider as provider_module
+from oidc_core import Provider, routes
 from oidc_core.admin import console
 from tests.conftest import make_user, new_app
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of
@@ -186,8 +185,8 @@ def visits(
     alice: Account,
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[Visit]:
-    monkeypatch.setitem(provider_module.ROUTES, "/broken-page", (_broken, True))
-    monkeypatch.setitem(provider_module.ROUTES, "/database-down-page", (_database_down, True))
+    monkeypatch.setitem(routes.ROUTES, "/broken-page", (_broken, True))
+    monkeypatch.setitem(routes.ROUTES, "/database-down-page", (_database_down, True))
     walker = Walker(app)
     walk_the_browser_pages(walker, client_a, alice)
     walk_the_error_pages(walker, provider)
@@ -209,7 +208,7 @@ def html_visits(visits: list[Visit]) -> list[Visit]:
 def test_the_walk_reaches_every_page_route_and_every_error_status(visits: list[Visit]) -> None:
     pages = html_visits(visits)
     paths = {v.path for v in pages}
-    html_routes = {path for path, (_, html_route) in provider_module.ROUTES.items() if html_route}
+    html_routes = {path for path, (_, html_route) in routes.ROUTES.items() if html_route}
     missing = html_routes - {"/broken-page", "/database-down-page"} - paths
     assert not missing, f"HTML routes the walk never reached: {missing}"
     for pattern, _, _ in console.ROUTES:

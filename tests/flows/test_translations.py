@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import webtest
 
-from oidc_core import Provider
-from oidc_core import provider as provider_module
+from oidc_core import Provider, routes
 from oidc_core.interactions import complete
 from tests.conftest import make_client, make_user, new_app
 from tests.flows.test_faults import _broken_handler
@@ -341,7 +340,7 @@ def test_discovery_advertises_the_page_languages(app: webtest.TestApp) -> None:
 def test_a_failure_page_is_translated_and_keeps_its_correlation_id(
     app: webtest.TestApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(provider_module.ROUTES, "/broken", (_broken_handler, True))
+    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken_handler, True))
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         page = app.get("/broken", headers={"Accept-Language": "de"}, status=500)
     assert language_of(page) == "de"
