@@ -38,9 +38,19 @@ OAuthCall = Callable[
 
 def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> Response:
     """Check the request's form, hand it to oauthlib's ``call``, answer in JSON."""
+    form = client_form(op, request, path)
+    if isinstance(form, Response):
+        return form
+    return oauth_answer(op, request, path, call, form)
+
+
+def client_form(op: Provider, request: Request, name: str) -> list[tuple[str, str]] | Response:
+    """The form a client POSTs to the endpoint ``name``: form-encoded body, no query
+    string, every parameter at most once (raises ``InvalidRequest``); the 405 answer
+    when the request is not a POST."""
     if request.method != "POST":
         return responses.error_json(
-            InvalidRequest(f"{path} accepts POST only", status=405), headers={"Allow": "POST"}
+            InvalidRequest(f"{name} accepts POST only", status=405), headers={"Allow": "POST"}
         )
     if request.query_string:
         raise InvalidRequest("parameters must be sent in the request body, not the URL")
@@ -48,7 +58,7 @@ def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> R
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
-    return oauth_answer(op, request, path, call, pairs)
+    return pairs
 
 
 def oauth_answer(

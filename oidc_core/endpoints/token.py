@@ -14,27 +14,17 @@ from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import responses
 from ..errors import InvalidRequest, ProviderError
-from ..params import duplicated, form_params
-from .client_post import oauth_answer
+from .client_post import client_form, oauth_answer
 
 if TYPE_CHECKING:
     from ..provider import Provider
 
 
 def token(op: Provider, request: Request) -> Response:
-    if request.method != "POST":
-        return responses.error_json(
-            InvalidRequest("the token endpoint accepts POST only", status=405),
-            headers={"Allow": "POST"},
-        )
-    if request.query_string:
-        raise InvalidRequest("parameters must be sent in the request body, not the URL")
-    pairs = form_params(request, op.settings.max_param_length, body=True)
-    repeated = duplicated(pairs)
-    if repeated:
-        raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
+    pairs = client_form(op, request, "the token endpoint")
+    if isinstance(pairs, Response):
+        return pairs
     # RFC 6749 3.1 and 5.2: an empty grant_type is a missing one (invalid_request); any
     # other value than ours is unsupported (oauthlib would also accept "openid").
     grant_type = dict(pairs).get("grant_type", "")
