@@ -9,7 +9,10 @@ specification names, never a 5xx, and changes nothing in the database.
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,7 +20,11 @@ import webtest
 
 from oidc_core import Provider
 from oidc_core.storage import Storage
+from tests.conftest import make_user, new_app
+from tests.flows import test_account_pages as account_pages
+from tests.flows import test_admin_console as console
 from tests.flows.test_admin_api import CLIENTS, METADATA, Api, error_of, new_token
+from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.snapshot import database
 
 FORM = "application/x-www-form-urlencoded"
@@ -129,4 +136,152 @@ def test_an_admin_token_that_is_not_ascii_is_401_invalid_token(
     before = database(storage)
     response = app.get(CLIENTS, headers={"Authorization": f"Bearer {token}"}, expect_errors=True)
     assert_json_error(response, 401, "invalid_token")
+    assert database(storage) == before
+
+
+# -- forms and query strings: the percent-encoded bytes of invalid UTF-8 --------------------
+
+
+@dataclass
+class Browsers:
+    """What the entry points need: a client, a user, signed-in browsers, a pending login."""
+
+    provider: Provider
+    flow: Flow
+    account: webtest.TestApp
+    admin: webtest.TestApp
+    login_page: webtest.TestResponse
+
+
+@pytest.fixture
+def browsers(provider: Provider, app: webtest.TestApp, client_a: RP, alice: Account) -> Browsers:
+    make_user(provider, console.ADMIN_EMAIL, console.ADMIN_PASSWORD, is_admin=True)
+    admin = new_app(provider)
+    assert console.sign_in(admin, console.ADMIN_EMAIL, console.ADMIN_PASSWORD).status_int == 303
+    account = account_pages.browser(provider, alice)
+    flow = Flow(app, client_a, alice)
+    started = flow.start()
+    assert started.status_int == 303, started.text[:300]
+    login_page = app.get(started.headers["Location"])
+    return Browsers(provider, flow, account, admin, login_page)
+
+
+Send = Callable[[str], webtest.TestResponse]  # the bad percent-encoded bytes -> the answer
+
+
+def _post(app: webtest.TestApp, path: str, body: str) -> webtest.TestResponse:
+    return app.post(path, body.encode("ascii"), content_type=FORM, expect_errors=True)
+
+
+def _client_post(path: str, field: str) -> Callable[[Browsers], Send]:
+    """A client's POST with its Basic credentials, ``field`` holding the bad bytes."""
+
+    def prepare(b: Browsers) -> Send:
+        rp = b.flow.client
+        credentials = base64.b64encode(f"{rp.client_id}:{rp.client_secret}".encode()).decode()
+        headers = {"Authorization": f"Basic {credentials}"}
+        return lambda bad: b.flow.app.post(
+            path, f"{field}={bad}".encode(), content_type=FORM, headers=headers, expect_errors=True
+        )
+
+    return prepare
+
+
+def _interaction(path: str, field: str) -> Callable[[Browsers], Send]:
+    """The login or consent form of the pending request, ``field`` holding the bad bytes."""
+
+    def prepare(b: Browsers) -> Send:
+        interaction = hidden(b.login_page, "interaction")
+        token = hidden(b.login_page, "csrf_token")
+        body = f"interaction={interaction}&csrf_token={token}&email=a%40b&password=x"
+        return lambda bad: _post(b.flow.app, path, f"{body}&{field}={bad}")
+
+    return prepare
+
+
+def _signed_in(area: str, path: str, field: str) -> Callable[[Browsers], Send]:
+    """A form of the account pages or the console, with this session's CSRF token."""
+
+    def prepare(b: Browsers) -> Send:
+        app = b.account if area == "account" else b.admin
+        token = account_pages.csrf(app) if area == "account" else console.token_of(app)
+        return lambda bad: _post(app, path, f"csrf_token={token}&{field}={bad}")
+
+    return prepare
+
+
+def _sign_in_form(path: str) -> Callable[[Browsers], Send]:
+    """The sign-in form of the account pages or the console, in a new browser."""
+
+    def prepare(b: Browsers) -> Send:
+        app = new_app(b.provider)
+        token = hidden(app.get(path), "csrf_token")
+        return lambda bad: _post(app, path, f"csrf_token={token}&email={bad}&password=x")
+
+    return prepare
+
+
+def _get(path: str, area: str = "") -> Callable[[Browsers], Send]:
+    def prepare(b: Browsers) -> Send:
+        app = {"account": b.account, "admin": b.admin}.get(area, b.flow.app)
+        query = path.replace("CLIENT", b.flow.client.client_id)
+        return lambda bad: app.get(query.replace("BAD", bad), expect_errors=True)
+
+    return prepare
+
+
+def _end_session_post(b: Browsers) -> Send:
+    return lambda bad: _post(b.flow.app, "/end_session", f"state={bad}")
+
+
+def _userinfo_post(b: Browsers) -> Send:
+    return lambda bad: _post(b.flow.app, "/userinfo", f"access_token={bad}")
+
+
+def _authorize_post(b: Browsers) -> Send:
+    return lambda bad: _post(
+        b.flow.app, "/authorize", f"client_id={b.flow.client.client_id}&state={bad}"
+    )
+
+
+AUTHORIZE = "/authorize?client_id=CLIENT&response_type=code&scope=openid&state=BAD"
+# name -> (prepare the request, its JSON error code or None for an HTML error page)
+FORM_ENTRY_POINTS: dict[str, tuple[Callable[[Browsers], Send], str | None]] = {
+    "token": (_client_post("/token", "code"), "invalid_request"),
+    "revoke": (_client_post("/revoke", "token"), "invalid_request"),
+    "introspect": (_client_post("/introspect", "token"), "invalid_request"),
+    "userinfo-body": (_userinfo_post, "invalid_request"),
+    "authorize-query": (_get(AUTHORIZE), None),
+    "authorize-body": (_authorize_post, None),
+    "login-query": (_get("/login?interaction=BAD"), None),
+    "login-body": (_interaction("/login", "email"), None),
+    "consent-query": (_get("/consent?interaction=BAD"), None),
+    "consent-body": (_interaction("/consent", "decision"), None),
+    "end-session-query": (_get("/end_session?state=BAD"), None),
+    "end-session-body": (_end_session_post, None),
+    "account-login": (_sign_in_form("/account/login"), None),
+    "account-profile": (_signed_in("account", "/account/profile", "name"), None),
+    "account-password": (_signed_in("account", "/account/password", "new_password"), None),
+    "account-logout": (_signed_in("account", "/account/logout", "x"), None),
+    "admin-login": (_sign_in_form("/admin/login"), None),
+    "admin-new-client": (_signed_in("admin", "/admin/clients/new", "client_name"), None),
+    "admin-logout": (_signed_in("admin", "/admin/logout", "x"), None),
+    "admin-audit-query": (_get("/admin/audit?page=BAD", "admin"), None),
+}
+
+
+@pytest.mark.parametrize("bad", NOT_UTF8)
+@pytest.mark.parametrize("entry", list(FORM_ENTRY_POINTS))
+def test_invalid_utf8_in_a_form_or_query_is_4xx_and_changes_nothing(
+    browsers: Browsers, storage: Storage, entry: str, bad: str
+) -> None:
+    prepare, error = FORM_ENTRY_POINTS[entry]
+    send = prepare(browsers)
+    before = database(storage)
+    response = send(bad)
+    if error is None:
+        assert_error_page(response)
+        assert "UTF-8" in response.text
+    else:
+        assert_json_error(response, 400, error)
     assert database(storage) == before
