@@ -405,6 +405,26 @@ def test_control_characters_in_names_and_descriptions_are_refused(
     assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
 
 
+# Python decodes an argument that is not UTF-8 (a shell's $'\xff') with surrogateescape.
+NOT_UTF8_ARGUMENT = "\udcff"
+
+
+def test_arguments_that_are_not_utf8_are_refused_naming_the_option(
+    cli: Cli, capsys: Capsys
+) -> None:
+    bad = f"x{NOT_UTF8_ARGUMENT}"
+    for option, field in [("--name", "client_name"), ("--description", "description"),
+                          ("--url", "client_uri"), ("--logo-uri", "logo_uri"),
+                          ("--redirect-uri", "redirect_uris")]:  # fmt: skip
+        value = bad if option in ("--name", "--description") else f"https://rp.example/{bad}"
+        args = {"--name": "RP", "--redirect-uri": CB, option: value}
+        argv = [item for pair in args.items() for item in pair]
+        refused(cli("client", "create", *argv, capsys=capsys), f"invalid {field}:")
+    refused(cli("admin-token", "create", "--name", bad, capsys=capsys), "invalid name:")
+    assert cli.rows("SELECT COUNT(*) FROM oidc_client") == [(0,)]
+    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
+
+
 def test_stored_control_characters_are_printed_escaped(cli: Cli, capsys: Capsys) -> None:
     """Rows stored before control characters were refused (written here through storage,
     as an older version did) are listed and shown with those characters escaped."""
