@@ -2,6 +2,8 @@
 
 Same semantics as the management API (the same :class:`ClientAdmin` does the work); the
 audit log names the actor ``cli:<login name>``.  ``--json`` prints machine-readable output.
+Stored text is printed with its control characters escaped (``\\x1b``, :func:`escaped`):
+a name stored before they were refused must not drive the operator's terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from . import registration
 from .admin.service import ClientAdmin, ClientNotFound
 from .settings import Settings
 from .storage import Audit, Storage
+from .text import escaped
 
 Opener = Callable[[Settings], Storage]
 
@@ -76,7 +79,7 @@ def _print_client(data: dict[str, Any]) -> None:
     width = max(len(key) for key in data)
     for key, value in data.items():
         shown = ", ".join(value) if isinstance(value, list) else value
-        print(f"{key:<{width}}  {'' if shown is None else shown}")
+        print(f"{key:<{width}}  {'' if shown is None else escaped(str(shown))}")
 
 
 def add_commands(sub: Any, opener: Opener) -> None:
@@ -162,10 +165,11 @@ def add_commands(sub: Any, opener: Opener) -> None:
             header = ("client_id", 24), ("name", 30), ("updated", 16), ("last used", 16)
             print("  ".join(f"{title:<{width}}" for title, width in header) + "  redirect URIs")
             for found_client, used in found:
+                name = escaped(found_client.name)[:30]
                 print(
-                    f"{found_client.client_id:<24}  {found_client.name[:30]:<30}  "
+                    f"{found_client.client_id:<24}  {name:<30}  "
                     f"{_when(found_client.updated_at):<16}  {_when(used):<16}  "
-                    f"{', '.join(found_client.redirect_uris)}"
+                    f"{escaped(', '.join(found_client.redirect_uris))}"
                 )
             return 0
 
@@ -260,17 +264,18 @@ def add_commands(sub: Any, opener: Opener) -> None:
     token_create.add_argument("--json", action="store_true")
 
     def do_token_create(args: argparse.Namespace, settings: Settings) -> int:
-        name = args.name.strip()
-        if not name or len(name) > 255:
-            raise SystemExit("invalid name: must be 1 to 255 characters")
-        record, token = opener(settings).admin_tokens.create(
-            name, Audit(_actor(), "admin_token.create", {"name": name})
-        )
-        if args.json:
-            print(json.dumps({"id": record.id, "name": record.name, "token": token}))
-        else:
-            print(f"token: {token}\n(id {record.id}; shown only this once; stored as a hash)")
-        return 0
+        def action() -> int:
+            name = registration.check_name(args.name, "name")
+            record, token = opener(settings).admin_tokens.create(
+                name, Audit(_actor(), "admin_token.create", {"name": name})
+            )
+            if args.json:
+                print(json.dumps({"id": record.id, "name": record.name, "token": token}))
+            else:
+                print(f"token: {token}\n(id {record.id}; shown only this once; stored as a hash)")
+            return 0
+
+        return _run(action)
 
     token_create.set_defaults(func=do_token_create)
 
@@ -286,7 +291,7 @@ def add_commands(sub: Any, opener: Opener) -> None:
         for token in found:
             state = "revoked" if token.revoked_at else "active"
             print(
-                f"{token.id:>4}  {token.name[:30]:<30}  {_when(token.created_at):<16}  "
+                f"{token.id:>4}  {escaped(token.name)[:30]:<30}  {_when(token.created_at):<16}  "
                 f"{_when(token.last_used_at):<16}  {state}"
             )
         return 0

@@ -102,19 +102,41 @@ def form_params(
     return pairs
 
 
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    for key, value in pairs:
+        form.setdefault(key, []).append(value)
+    return form
+
+
 def posted_form(request: Request, max_length: int) -> dict[str, list[str]]:
     """A page's posted form (``application/x-www-form-urlencoded``) as name -> values;
     a bad body raises :class:`PageError`."""
-    form: dict[str, list[str]] = {}
-    for key, value in form_params(request, max_length, body=True, page=True):
-        form.setdefault(key, []).append(value)
-    return form
+    return _grouped(form_params(request, max_length, body=True, page=True))
+
+
+def query_form(request: Request, max_length: int) -> dict[str, list[str]]:
+    """A page's query string as name -> values; a query that is not UTF-8 (or has a NUL,
+    a value over ``max_length``, too many parameters) raises :class:`PageError`."""
+    return _grouped(form_params(request, max_length, body=False, page=True))
 
 
 def first(form: dict[str, list[str]], name: str) -> str:
     """The first value of ``name`` in a posted form, "" when absent."""
     values = form.get(name)
     return values[0] if values else ""
+
+
+def single(form: dict[str, list[str]], name: str) -> str:
+    """The value of ``name``, a parameter that decides what a form may do (``csrf_token``,
+    ``decision``, ``interaction``), "" when absent.  Sent twice it is refused
+    (:class:`PageError`, 400): no two readers can then disagree on which one counts."""
+    values = form.get(name)
+    if not values:
+        return ""
+    if len(values) > 1:
+        raise PageError(f"parameter {name[:64]!r} is repeated")
+    return values[0]
 
 
 def duplicated(pairs: list[tuple[str, str]]) -> set[str]:

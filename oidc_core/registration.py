@@ -3,7 +3,10 @@
 Redirect URIs are matched by exact string comparison at the authorization endpoint, so
 what is accepted here is what can ever be redirected to: absolute URIs without fragment,
 ``https`` (``http`` only on a loopback host), no whitespace or control characters, no
-user information.
+user information.  ``client_uri`` and an absolute ``logo_uri`` are shown to users on the
+consent page and follow the same rules.  Names and descriptions hold no control
+characters (:mod:`oidc_core.text`; a description may hold line breaks), so no lone
+surrogate reaches the database and no escape sequence reaches a terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .claims import SUPPORTED_SCOPES
 from .records import Client, ClientFields
+from .text import has_control_characters
 
 MAX_REDIRECT_URIS = 20
 MAX_URI_LENGTH = 2048
@@ -39,11 +43,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
+def _check_uri_text(uri: str, field: str) -> None:
+    """1 to MAX_URI_LENGTH characters; no whitespace, control character or backslash."""
     if not uri or len(uri) > MAX_URI_LENGTH:
         raise InvalidMetadata(field, f"must be 1 to {MAX_URI_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri) or "\\" in uri:
+    if any(ch.isspace() for ch in uri) or has_control_characters(uri) or "\\" in uri:
         raise InvalidMetadata(field, f"{uri!r} contains whitespace or control characters")
+
+
+def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
+    _check_uri_text(uri, field)
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
@@ -55,7 +64,7 @@ def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
     if "#" in uri:
         raise InvalidMetadata(field, f"{uri!r} must not contain a fragment")
     if "*" in uri:
-        raise InvalidMetadata(field, f"{uri!r}: no wildcards, redirect URIs are matched exactly")
+        raise InvalidMetadata(field, f"{uri!r}: no wildcards, URIs are matched exactly")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidMetadata(field, f"{uri!r} must not contain user information")
     if parts.scheme == "http" and not _is_loopback(host):
@@ -95,20 +104,16 @@ def check_backchannel_logout_uri(uri: Any) -> str:
 
 
 def check_optional_uri(field: str, uri: str) -> str:
-    if not uri:
-        return ""
-    parts = urlsplit(uri)
-    if parts.scheme not in {"https", "http"} or not parts.hostname or len(uri) > MAX_URI_LENGTH:
-        raise InvalidMetadata(field, f"{uri!r} must be an absolute https:// URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise InvalidMetadata(field, f"{uri!r} must use https://")
-    return uri
+    """``client_uri``, an absolute ``logo_uri``: the rules of a redirect URI; empty: none."""
+    return check_redirect_uri(uri, field) if uri else ""
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, field: str = "client_name") -> str:
     name = name.strip()
     if not name or len(name) > 255:
-        raise InvalidMetadata("client_name", "must be 1 to 255 characters")
+        raise InvalidMetadata(field, "must be 1 to 255 characters")
+    if has_control_characters(name):
+        raise InvalidMetadata(field, "must not contain control characters")
     return name
 
 
@@ -148,12 +153,22 @@ FIELDS = frozenset(
 def check_logo_uri(uri: str) -> str:
     """An absolute URL, or a path on the provider (``/modules/servers/cpanel/logo.png``)."""
     if uri.startswith("/") and not uri.startswith("//"):
-        if len(uri) > MAX_URI_LENGTH or any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
-            raise InvalidMetadata("logo_uri", f"{uri!r} is not a valid path")
-        if "\\" in uri or "#" in uri:
+        _check_uri_text(uri, "logo_uri")
+        if "#" in uri:
             raise InvalidMetadata("logo_uri", f"{uri!r} is not a valid path")
         return uri
     return check_optional_uri("logo_uri", uri)
+
+
+def check_description(description: str) -> str:
+    """At most MAX_DESCRIPTION characters; line breaks (a form's CR LF becomes LF) but no
+    other control character."""
+    description = description.replace("\r\n", "\n")
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidMetadata("description", f"at most {MAX_DESCRIPTION} characters")
+    if has_control_characters(description, allowed="\n"):
+        raise InvalidMetadata("description", "must not contain control characters")
+    return description
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -245,10 +260,7 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
     if "client_name" in data:
         values["name"] = check_name(_text(data, "client_name"))
     if "description" in data:
-        description = _text(data, "description")
-        if len(description) > MAX_DESCRIPTION:
-            raise InvalidMetadata("description", f"at most {MAX_DESCRIPTION} characters")
-        values["description"] = description
+        values["description"] = check_description(_text(data, "description"))
     if "client_uri" in data:
         values["client_uri"] = check_optional_uri("client_uri", _text(data, "client_uri"))
     if "logo_uri" in data:

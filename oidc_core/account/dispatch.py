@@ -18,7 +18,7 @@ from webob import Request, Response
 from .. import backchannel, responses, routing
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
-from ..params import first, posted_form
+from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
 from ..throttle import Throttled
@@ -132,7 +132,7 @@ def login(op: Provider, request: Request) -> Response:
         return op.error_page("Use GET or POST.", 405, request=request)
     session = op.browser.current(request)
     fields = posted_form(request, op.settings.password_max_length + 64)
-    if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
+    if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         return _login_form(op, request, None, error=EXPIRED_FORM, status=403)
     email = first(fields, "email").strip()
     address = op.client_address(request)
@@ -158,7 +158,7 @@ def logout(op: Provider, request: Request) -> Response:
     session = op.browser.current(request)
     if session is not None:
         form = posted_form(request, op.settings.max_body_bytes)
-        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
+        if not csrf_valid(session, CSRF_PURPOSE, single(form, "csrf_token")):
             return op.error_page(EXPIRED_FORM, 403, request=request)
         backchannel.sign_out(op, session)
     response = responses.redirect(op.url("/account/login"), 303)

@@ -9,13 +9,13 @@ default) revokes every token issued to the user and ends their other sessions.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from webob import Response
 
 from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
+from ..text import has_control_characters
 from ..ui.translations import N_, Message
 from .request import AccountRequest
 from .sessions import end_every_session
@@ -139,7 +139,7 @@ def _check(name: str, value: str) -> str | Message:
     limit = MAX_LENGTHS.get(name, MAX_LENGTH)
     if len(value) > limit:
         return Message(N_("Use at most %(count)s characters."), {"count": limit})
-    if any(unicodedata.category(ch).startswith("C") for ch in value):
+    if has_control_characters(value):
         return N_("Remove the control characters.")
     if name == "locale" and value and not BCP47.fullmatch(value):
         return N_("Use a language tag such as en, en-GB or pt-BR.")

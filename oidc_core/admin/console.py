@@ -18,7 +18,7 @@ from webob import Request, Response
 
 from .. import backchannel, responses, routing
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
-from ..params import first, posted_form
+from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
 from ..throttle import Throttled
@@ -81,7 +81,7 @@ def login(op: Provider, request: Request) -> Response:
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405)
     fields = _posted(op, request, op.settings.password_max_length + 64)
-    if session is None or not csrf_valid(session, LOGIN_PURPOSE, first(fields, "csrf_token")):
+    if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         # The browser keeps its session: a forged sign-in must not sign an administrator out.
         return _login_form(op, session, error=EXPIRED_FORM, status=403)
     email = first(fields, "email").strip()
@@ -108,7 +108,7 @@ def logout(op: Provider, request: Request) -> Response:
     session = op.browser.current(request)
     if session is not None:
         form = _posted(op, request)
-        if not csrf_valid(session, CSRF_PURPOSE, first(form, "csrf_token")):
+        if not csrf_valid(session, CSRF_PURPOSE, single(form, "csrf_token")):
             return op.error_page(EXPIRED_FORM, 403)
         backchannel.sign_out(op, session)
     response = responses.redirect(op.url("/admin/login"), 303)

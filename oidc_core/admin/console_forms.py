@@ -100,7 +100,7 @@ class ClientForm:
 
         return cls(
             client_name=text("client_name"),
-            description=text("description"),
+            description=text("description").replace("\r\n", "\n"),  # a textarea's CR LF
             client_uri=text("client_uri"),
             logo_uri=text("logo_uri"),
             redirect_uris=text("redirect_uris"),

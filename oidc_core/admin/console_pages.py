@@ -16,6 +16,7 @@ from .. import responses
 from ..claims import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES
 from ..errors import PageError
 from ..interactions.browser import csrf_token
+from ..params import first, query_form
 from ..records import BrowserSession, Client, User
 from ..registration import InvalidMetadata
 from ..ui.render import iso, when
@@ -58,8 +59,7 @@ class AdminRequest:
         return self.op.accounts.actor(self.user)
 
     def field(self, name: str) -> str:
-        values = self.form.get(name)
-        return values[0] if values else ""
+        return first(self.form, name)
 
     def url(self, path: str) -> str:
         return self.op.url("/admin" + path)
@@ -208,7 +208,7 @@ def delete_client(admin: AdminRequest, client_id: str) -> Response:
 
 
 def audit_log(admin: AdminRequest) -> Response:
-    page_text = admin.request.GET.get("page", "1")
+    page_text = first(query_form(admin.request, admin.op.settings.max_param_length), "page")
     valid = page_text.isascii() and page_text.isdigit() and len(page_text) <= 5
     page = max(1, int(page_text)) if valid else 1
     entries = admin.op.clients.audit_log(AUDIT_PAGE_SIZE + 1, (page - 1) * AUDIT_PAGE_SIZE)

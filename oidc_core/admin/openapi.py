@@ -41,10 +41,25 @@ def _metadata_properties() -> dict[str, Any]:
         "description": TOKEN_LIMIT,
     }
     return {
-        "client_name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "description": {"type": "string", "maxLength": registration.MAX_DESCRIPTION},
-        "client_uri": {**URI, "description": "The application's home page (https)."},
-        "logo_uri": {**URI, "description": "An https URL, or a path on the provider."},
+        "client_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "description": "No control characters (Unicode category C).",
+        },
+        "description": {
+            "type": "string",
+            "maxLength": registration.MAX_DESCRIPTION,
+            "description": "Line breaks allowed; no other control characters.",
+        },
+        "client_uri": {
+            **URI,
+            "description": "The application's home page: the rules of a redirect URI.",
+        },
+        "logo_uri": {
+            **URI,
+            "description": "A URL with the rules of a redirect URI, or a path on the provider.",
+        },
         "redirect_uris": {
             "type": "array",
             "items": {

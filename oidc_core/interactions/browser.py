@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from webob import Request, Response
 
 from ..errors import PageError
-from ..params import first, posted_form
+from ..params import posted_form, single
 from ..records import BrowserSession
 from ..settings import Settings
 from ..storage import Storage
@@ -111,12 +111,12 @@ def checked_form(
 ) -> dict[str, list[str]]:
     """The form of a signed-in page's request: empty for a GET; a POST's fields once its
     CSRF token for ``purpose`` is valid.  PageError 405 for a method the page does not
-    take, 403 for a missing or wrong token."""
+    take, 400 for a repeated token, 403 for a missing or wrong one."""
     if request.method not in methods:
         raise PageError(WRONG_METHOD, status=405, error="")
     if request.method != "POST":
         return {}
     form = posted_form(request, max_length)
-    if not csrf_valid(session, purpose, first(form, "csrf_token")):
+    if not csrf_valid(session, purpose, single(form, "csrf_token")):
         raise PageError(EXPIRED_FORM, status=403, error="")
     return form

@@ -14,7 +14,7 @@ from webob import Request, Response
 from .. import responses
 from ..claims import SCOPE_DESCRIPTIONS
 from ..errors import PageError
-from ..params import form_params
+from ..params import posted_form, query_form, single
 from ..records import Client, User
 from . import complete, pending
 from .browser import csrf_token
@@ -33,7 +33,8 @@ def covered(op: Provider, user_id: int, client: Client, scopes: Iterable[str]) -
 
 def consent(op: Provider, request: Request) -> Response:
     if request.method == "GET":
-        interaction = pending.load(op, request, request.GET.get("interaction"))
+        query = query_form(request, op.settings.max_param_length)
+        interaction = pending.load(op, request, single(query, "interaction"))
         user = _user(op, interaction)
         return responses.html_page(
             op.render(
@@ -52,12 +53,12 @@ def consent(op: Provider, request: Request) -> Response:
         )
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
-    fields = dict(form_params(request, op.settings.max_param_length, body=True, page=True))
+    fields = posted_form(request, op.settings.max_param_length)
     interaction = pending.load(
-        op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
+        op, request, single(fields, "interaction"), csrf=single(fields, "csrf_token")
     )
     user = _user(op, interaction)
-    decision = fields.get("decision")
+    decision = single(fields, "decision")
     params = dict(interaction.pending.params)
     if decision == "allow":
         return complete.issue_code(

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from .. import responses
-from ..params import form_params
+from ..params import first, posted_form, query_form, single
 from ..records import User
 from ..throttle import Throttled
 from ..ui.translations import N_
@@ -33,7 +33,7 @@ GENERIC_FAILURE = N_("The email address or password is not correct.")
 
 def login(op: Provider, request: Request) -> Response:
     if request.method == "GET":
-        handle = request.GET.get("interaction")
+        handle = single(query_form(request, op.settings.max_param_length), "interaction")
         interaction = pending.load(op, request, handle)
         if op.accounts.host_login is not None:
             host_user = op.accounts.host_user(request)
@@ -49,14 +49,14 @@ def login(op: Provider, request: Request) -> Response:
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
-    fields = dict(form_params(request, op.settings.password_max_length + 64, body=True, page=True))
+    fields = posted_form(request, op.settings.password_max_length + 64)
     interaction = pending.load(
-        op, request, fields.get("interaction"), csrf=fields.get("csrf_token")
+        op, request, single(fields, "interaction"), csrf=single(fields, "csrf_token")
     )
-    email = fields.get("email", "").strip()
+    email = first(fields, "email").strip()
     address = op.client_address(request)
     try:
-        user = op.accounts.authenticate(email, fields.get("password", ""), address=address)
+        user = op.accounts.authenticate(email, first(fields, "password"), address=address)
     except Throttled as locked:
         response = _form(op, interaction, email=email, error=GENERIC_FAILURE, status=429)
         response.headers["Retry-After"] = str(locked.retry_after)
