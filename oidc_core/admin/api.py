@@ -92,9 +92,8 @@ def create_client(call: Call) -> Response:
 
 
 def get_client(call: Call) -> Response:
-    return responses.json_response(
-        registration.client_metadata(call.op.clients.get(call.client_id))
-    )
+    clients = call.op.clients
+    return responses.json_response(clients.described(clients.get(call.client_id)))
 
 
 def update_client(call: Call) -> Response:
@@ -108,7 +107,7 @@ def update_client(call: Call) -> Response:
     client, secret = call.op.clients.change(
         call.client_id, data, call.actor, reset_secret=reset, grace_seconds=grace
     )
-    body = registration.client_metadata(client)
+    body = call.op.clients.described(client)
     if secret is not None:
         body["client_secret"] = secret
     return responses.json_response(body)

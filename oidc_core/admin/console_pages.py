@@ -87,10 +87,6 @@ class AdminRequest:
         except ClientNotFound:
             raise PageError("There is no client with this client ID.", status=404) from None
 
-    def last_used(self, client: Client) -> int | None:
-        found = self.op.clients.search(client.client_id, limit=1000)
-        return next((used for c, used in found if c.client_id == client.client_id), None)
-
 
 def client_list(admin: AdminRequest) -> Response:
     try:
@@ -153,7 +149,7 @@ def _client_form(
         errors=errors or {},
         notice=notice,
         labels=LABELS,
-        last_used=admin.last_used(client) if client else None,
+        last_used=admin.op.clients.last_used(client.client_id) if client else None,
         scopes=[(scope, SCOPE_DESCRIPTIONS.get(scope, "")) for scope in SUPPORTED_SCOPES],
     )
 

@@ -47,6 +47,14 @@ class ClientAdmin:
             raise ClientNotFound(client_id)
         return client
 
+    def last_used(self, client_id: str) -> int | None:
+        """When the client was last issued an access token (None: never)."""
+        return self._storage.clients.last_used(client_id)
+
+    def described(self, client: Client) -> dict[str, Any]:
+        """The client's metadata as the API and the CLI show it, with ``last_used_at``."""
+        return registration.client_metadata(client, self.last_used(client.client_id))
+
     def _check_signing_key(self, fields: ClientFields) -> None:
         """A client's ID token algorithm needs a current key, or its logins would fail."""
         alg = fields.id_token_signed_response_alg

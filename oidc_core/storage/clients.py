@@ -149,6 +149,17 @@ class ClientStore:
             _record(audit, client_id, now)
         return True
 
+    def last_used(self, client_id: str) -> int | None:
+        """When the client was last issued an access token, as :meth:`search` reports it."""
+        token = models.AccessToken
+        last = (
+            token.select(peewee.fn.MAX(token.created_at))
+            .join(models.Client)
+            .where(models.Client.client_id == client_id)
+            .scalar()
+        )
+        return None if last is None else int(last)
+
     def search(
         self,
         text: str = "",

@@ -15,12 +15,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import webtest
 
+from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from tests.core.test_cli import PASSWORD, Cli, Result, initialised, run
@@ -155,6 +158,32 @@ def test_client_show(cli: Cli, capsys: Capsys) -> None:
         assert created["client_secret"] not in output
         assert "secret_digest" not in output
     refused(cli("client", "show", "nope", capsys=capsys), "no client with client_id 'nope'")
+
+
+def test_client_show_and_update_say_when_the_client_was_last_used(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys, "--grant-type", "client_credentials")
+    client_id = created["client_id"]
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["last_used_at"] is None
+    before = int(time.time())
+    with storage_of(cli) as storage:  # a real token request, on the CLI's database
+        settings = Settings(issuer="https://op.example", database_url=f"sqlite:///{cli.path}")
+        environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+        app = webtest.TestApp(Provider(settings, storage=storage), extra_environ=environ)
+        app.authorization = ("Basic", (client_id, created["client_secret"]))
+        issued = app.post("/token", {"grant_type": "client_credentials", "scope": "email"})
+        assert issued.status_int == 200 and issued.json["access_token"]
+    listed = json.loads(ok(cli("client", "list", "--json", capsys=capsys)))
+    used = listed[0]["last_used_at"]
+    assert isinstance(used, int) and before <= used <= time.time()
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["last_used_at"] == used
+    plain = ok(cli("client", "show", client_id, capsys=capsys))
+    assert re.search(rf"^last_used_at\s+{used}$", plain, re.MULTILINE)
+    updated = json.loads(
+        ok(cli("client", "update", client_id, "--description", "x", "--json", capsys=capsys))
+    )
+    assert updated["last_used_at"] == used
 
 
 # -- client update ----------------------------------------------------------------------------
