@@ -201,8 +201,9 @@ def add_commands(sub: Any, opener: Opener) -> None:
             if not data:
                 raise SystemExit("nothing to change: give at least one option")
             # change(): a public client made confidential gets a secret, shown once
+            used = admin.last_used(args.client_id)  # read first: nothing fails after it
             updated, secret = admin.change(args.client_id, data, _actor())
-            metadata = admin.described(updated)
+            metadata = registration.client_metadata(updated, used)
             if secret is not None:
                 metadata["client_secret"] = secret
             print(json.dumps(metadata)) if args.json else _print_client(metadata)
