@@ -26,6 +26,7 @@ from .backchannel import Sender
 from .endpoints import discovery
 from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
 from .interactions.browser import BrowserSessions
+from .interactions.flash import Flashes
 from .keys import KeyRing
 from .metrics import Metrics
 from .oauth.server import OAuthServer
@@ -99,6 +100,7 @@ class Provider:
             throttle=self.throttle,
         )
         self.browser = BrowserSessions(settings, self.storage)
+        self.flashes = Flashes(settings, self.storage)
         self.clients = ClientAdmin(self.storage)
         self.server = OAuthServer(
             Validator(settings, self.storage, self.keys, self.accounts), settings.access_token_ttl

@@ -39,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/admin/"), GET, pages.client_list),
     (re.compile(r"/admin/clients/new"), GET_POST, pages.client_new),
     (re.compile(_CLIENT), GET_POST, pages.client_edit),
+    (re.compile(_CLIENT + r"/secret"), GET, pages.client_secret),
     (re.compile(_CLIENT + r"/reset-secret"), GET_POST, pages.reset_secret),
     (re.compile(_CLIENT + r"/delete"), GET_POST, pages.delete_client),
     (re.compile(r"/admin/audit"), GET, pages.audit_log),
