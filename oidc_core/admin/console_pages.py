@@ -88,21 +88,31 @@ class AdminRequest:
         shown = {"secret": secret, "kind": kind, "grace": grace}
         self.op.flashes.put(self.request, self.session, ONE_TIME_NAME + client.client_id, shown)
 
+    def frame(self) -> dict[str, Any]:
+        """What the console's frame (``admin_base.html``) needs on every page."""
+        return {
+            "admin": self.user,
+            "user_name": self.actor,
+            "csrf_token": csrf_token(self.session, CSRF_PURPOSE),
+            "admin_url": self.url,
+            "my_account_url": self.op.url("/account/"),
+            "when": when,
+            "iso": iso,
+            "logo_url": self.op.site_url,
+            "settings": self.op.settings,
+        }
+
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
-        return responses.html_page(
-            self.op.render(
-                template,
-                admin=self.user,
-                user_name=self.actor,
-                csrf_token=csrf_token(self.session, CSRF_PURPOSE),
-                admin_url=self.url,
-                when=when,
-                iso=iso,
-                logo_url=self.op.site_url,
-                settings=self.op.settings,
-                **context,
-            ),
-            status,
+        return responses.html_page(self.op.render(template, **self.frame(), **context), status)
+
+    def error_page(self, error: PageError) -> Response:
+        """The error inside the console's frame, with its navigation."""
+        return self.op.error_page(
+            error.description,
+            error.status,
+            error.error,
+            template="admin_error.html",
+            **self.frame(),
         )
 
     def client(self, client_id: str) -> Client:
@@ -256,9 +266,11 @@ def audit_log(admin: AdminRequest) -> Response:
     valid = page_text.isascii() and page_text.isdigit() and len(page_text) <= 5
     page = max(1, int(page_text)) if valid else 1
     entries = admin.op.clients.audit_log(AUDIT_PAGE_SIZE + 1, (page - 1) * AUDIT_PAGE_SIZE)
+    clients = {entry.target for entry in entries if entry.action.startswith("client.")}
     return admin.page(
         "admin_audit.html",
         entries=entries[:AUDIT_PAGE_SIZE],
+        names=admin.op.clients.names(clients),  # the clients that still exist
         page=page,
         more=len(entries) > AUDIT_PAGE_SIZE,
         actions=ACTIONS,

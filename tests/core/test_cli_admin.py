@@ -216,8 +216,14 @@ def test_client_update(cli: Cli, capsys: Capsys) -> None:
     assert client_row(cli, client_id, "skip_consent") == (0,)
     actions = [(action, json.loads(details)) for _, action, _, details in audit(cli)]
     assert actions[1:] == [
-        ("client.update", {"fields": ["client_name", "id_token_ttl", "redirect_uris"]}),
-        ("client.update", {"fields": ["skip_consent"]}),
+        (
+            "client.update",
+            {
+                "fields": ["client_name", "id_token_ttl", "redirect_uris"],
+                "client_name": "Renamed",
+            },
+        ),
+        ("client.update", {"fields": ["skip_consent"], "client_name": "Renamed"}),
     ]
 
 
@@ -297,7 +303,10 @@ def test_client_reset_secret(cli: Cli, capsys: Capsys) -> None:
     refused(cli("client", "reset-secret", "nope", capsys=capsys), "no client with client_id 'nope'")
     assert client_row(cli, client_id, "secret_digest") == (sha256(newest),)
     details = [json.loads(d) for _, action, _, d in audit(cli) if action == "client.reset_secret"]
-    assert details == [{"grace_seconds": 0}, {"grace_seconds": 60}]
+    assert details == [
+        {"grace_seconds": 0, "client_name": "Test RP"},
+        {"grace_seconds": 60, "client_name": "Test RP"},
+    ]
 
 
 def test_client_delete(cli: Cli, capsys: Capsys) -> None:
@@ -306,7 +315,7 @@ def test_client_delete(cli: Cli, capsys: Capsys) -> None:
     assert ok(cli("client", "delete", doomed, capsys=capsys)).strip() == f"deleted client {doomed}"
     assert cli.rows("SELECT client_id FROM oidc_client") == [(kept,)]
     refused(cli("client", "delete", doomed, capsys=capsys), f"no client with client_id {doomed!r}")
-    assert audit(cli)[-1] == (ACTOR, "client.delete", doomed, "{}")
+    assert audit(cli)[-1] == (ACTOR, "client.delete", doomed, '{"client_name": "Doomed"}')
 
 
 def test_every_client_change_is_audited_without_secrets(cli: Cli, capsys: Capsys) -> None:

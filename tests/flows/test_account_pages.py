@@ -545,6 +545,20 @@ def test_the_language_is_one_of_the_pages_languages_or_the_browsers(
     assert '<option value="" selected>Browser default</option>' in page.text
 
 
+def test_an_administrator_finds_the_console_from_the_account_pages_and_others_do_not(
+    provider: Provider, alice: Account, bob: Account
+) -> None:
+    provider.storage.users.set_admin(alice.email, True, None)
+    link = f'<a class="area-link" href="{issuer_of(new_app(provider))}/admin/">Admin console</a>'
+    admin = browser(provider, alice)
+    for path in ("/account/", "/account/sessions", "/account/profile"):
+        assert link in admin.get(path).text, path
+    user = browser(provider, bob)
+    for path in ("/account/", "/account/sessions", "/account/profile"):
+        page = user.get(path)
+        assert "Admin console" not in page.text and "/admin/" not in page.text, path
+
+
 # -- password -------------------------------------------------------------------------------
 
 

@@ -307,3 +307,9 @@ def test_account_error_pages_follow_accept_language(provider: Provider, alice: A
     forged = app.post("/account/sessions/end-all", {"csrf_token": "forged"}, status=403)
     assert "Este formulario ha caducado o se abrió en otro navegador." in forged.text
     assert hidden(app.get("/account/"), "csrf_token")  # still signed in
+
+
+def test_the_console_link_of_an_administrator_in_german(provider: Provider, alice: Account) -> None:
+    provider.storage.users.set_admin(alice.email, True)
+    page = browser_in("de", provider, alice).get("/account/")
+    assert '/admin/">Administrationskonsole</a>' in page.text

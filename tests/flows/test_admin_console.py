@@ -462,7 +462,7 @@ def test_an_update_records_only_the_changed_fields(
     )
     entry = provider.clients.audit_log(limit=1)[0]
     assert (entry.action, entry.actor, entry.target) == ("client.update", ADMIN_EMAIL, client_id)
-    assert entry.details == {"fields": ["client_name", "skip_consent"]}
+    assert entry.details == {"fields": ["client_name", "skip_consent"], "client_name": "New name"}
 
 
 def test_an_unknown_client_is_404(admin: webtest.TestApp) -> None:
@@ -738,6 +738,65 @@ def test_the_audit_page_names_token_and_administrator_changes(
         assert text in page.text
     assert page.text.count("cli:ops") == 3
     assert token not in page.text and hashlib.sha256(token.encode()).hexdigest() not in page.text
+
+
+def test_the_audit_log_keeps_the_name_of_a_deleted_client(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    kept, _ = create(admin, client_name="Webmail")
+    doomed, _ = create(admin, client_name="Billing")
+    post(admin, f"/admin/clients/{doomed}", client_form(client_name="Billing portal"))
+    assert post(admin, f"/admin/clients/{doomed}/delete", []).status_int == 303
+    page = admin.get("/admin/audit")
+    rows = re.findall(r"<tr>(.*?)</tr>", page.text, re.S)[1:]
+    targets = [re.search(r'data-label="Target">(.*?)</td>', row, re.S) for row in rows]
+    shown = [" ".join(re.sub(r"<[^>]+>", " ", t.group(1)).split()) for t in targets if t]
+    assert shown == [
+        f"Billing portal (deleted) {doomed}",  # deleted
+        f"Billing portal (deleted) {doomed}",  # renamed
+        f"Billing (deleted) {doomed}",  # created
+        f"Webmail {kept}",
+    ]
+    assert f'<a href="{issuer_of(admin)}/admin/clients/{kept}">Webmail</a>' in page.text
+    assert page.text.count("client name:") == 0  # the name is not repeated as a detail
+    delete = provider.clients.audit_log(limit=1)[0]
+    assert (delete.action, delete.details) == ("client.delete", {"client_name": "Billing portal"})
+
+
+def test_a_404_in_the_console_keeps_its_navigation_for_an_administrator_only(
+    admin: webtest.TestApp, app: webtest.TestApp
+) -> None:
+    issuer = issuer_of(admin)
+    nav = [
+        f'<a href="{issuer}/admin/">Clients</a>',
+        f'<a href="{issuer}/admin/clients/new">New client</a>',
+        f'<a href="{issuer}/admin/audit">Audit log</a>',
+        f'<a class="area-link" href="{issuer}/account/">Your account</a>',
+        f'action="{issuer}/admin/logout"',
+    ]
+    for path in ("/admin/nothing-here", "/admin/clients/nope", "/admin/clients/nope/secret"):
+        page = admin.get(path, expect_errors=True)
+        assert page.status_int == 404, path
+        assert "<h1>Not found</h1>" in page.text and "Admin console" in page.text, path
+        for link in nav:
+            assert link in page.text, (path, link)
+    wrong = post(admin, "/admin/audit", [])
+    assert wrong.status_int == 405 and all(link in wrong.text for link in nav)
+    stranger = app.get("/admin/nothing-here", expect_errors=True)
+    assert stranger.status_int == 404 and "Not found" in stranger.text
+    assert "/admin/" not in stranger.text and "Admin console" not in stranger.text
+
+
+def test_the_console_links_to_the_administrators_account_pages(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    client_id, _ = create(admin)
+    link = f'<a class="area-link" href="{issuer_of(admin)}/account/">Your account</a>'
+    for path in client_paths(client_id):
+        assert link in admin.get(path).text, path
+    account = admin.get("/account/")  # the same browser session: signed in there too
+    assert account.status_int == 200 and "Connected apps" in account.text
+    assert f'href="{issuer_of(admin)}/admin/">Admin console</a>' in account.text
 
 
 def test_a_logo_path_is_shown_resolved_against_the_issuer(
