@@ -185,7 +185,7 @@ def add_commands(sub: Any, opener: Opener) -> None:
         admin = ClientAdmin(opener(settings))
 
         def action() -> int:
-            data = registration.client_metadata(admin.get(args.client_id))
+            data = admin.described(admin.get(args.client_id))
             print(json.dumps(data)) if args.json else _print_client(data)
             return 0
 
@@ -205,8 +205,9 @@ def add_commands(sub: Any, opener: Opener) -> None:
             if not data:
                 raise SystemExit("nothing to change: give at least one option")
             # change(): a public client made confidential gets a secret, shown once
+            used = admin.last_used(args.client_id)  # read first: nothing fails after it
             updated, secret = admin.change(args.client_id, data, _actor())
-            metadata = registration.client_metadata(updated)
+            metadata = registration.client_metadata(updated, used)
             if secret is not None:
                 metadata["client_secret"] = secret
             print(json.dumps(metadata)) if args.json else _print_client(metadata)

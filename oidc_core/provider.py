@@ -26,6 +26,7 @@ from .backchannel import Sender
 from .endpoints import discovery
 from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
 from .interactions.browser import BrowserSessions
+from .interactions.flash import Flashes
 from .keys import KeyRing
 from .metrics import Metrics
 from .oauth.server import OAuthServer
@@ -99,6 +100,7 @@ class Provider:
             throttle=self.throttle,
         )
         self.browser = BrowserSessions(settings, self.storage)
+        self.flashes = Flashes(settings, self.storage)
         self.clients = ClientAdmin(self.storage)
         self.server = OAuthServer(
             Validator(settings, self.storage, self.keys, self.accounts), settings.access_token_ttl
@@ -186,17 +188,21 @@ class Provider:
         locale: str | None = None,
         request: Request | None = None,
         correlation_id: str = "",
+        template: str = "error.html",
+        **frame: Any,
     ) -> Response:
         """An error page; ``message`` is English, translated if the catalogs have it, into
-        ``locale``, else the language chosen for the request's pages, else the browser's."""
+        ``locale``, else the language chosen for the request's pages, else the browser's.
+        ``template`` and ``frame`` (its context) put it in another frame (the console's)."""
         page = self.render(
-            "error.html",
+            template,
             locale=locale or locales.PAGE_LANGUAGE.get(),
             request=request,
             title=ERROR_TITLES.get(status, ERROR_TITLE),
             message=message,
             error_code=error_code,
             correlation_id=correlation_id,
+            **frame,
         )
         response = responses.html_page(page, status)
         if status == 503:

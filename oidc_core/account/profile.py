@@ -8,7 +8,6 @@ default) revokes every token issued to the user and ends their other sessions.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from webob import Response
@@ -16,6 +15,7 @@ from webob import Response
 from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
 from ..text import has_control_characters
+from ..ui import locales
 from ..ui.translations import N_, Message
 from .request import AccountRequest
 from .sessions import end_every_session
@@ -33,18 +33,9 @@ MAX_LENGTHS = {"locale": 35}
 MAX_LENGTH = 255  # characters, the columns' length
 MIN_PASSWORD = 8  # characters
 
-# RFC 5646 section 2.1 ``langtag`` (no grandfathered tags), e.g. en, en-GB, zh-Hant-TW.
-BCP47 = re.compile(
-    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"  # language, extlang
-    r"(?:-[A-Za-z]{4})?"  # script
-    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
-    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"  # variants
-    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"  # extensions
-    r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?"  # private use
-)
-
 SAVED = N_("Your profile was saved.")
 NOTICES = {
+    "saved": SAVED,
     "password-changed": N_("Your password was changed."),
     "password-changed-everywhere": N_(
         "Your password was changed. Apps must ask you to sign in again, "
@@ -65,11 +56,16 @@ def profile(account: AccountRequest) -> Response:
         raise PageError(HOST_OWNED, status=403)
     editable = _editable(account)
     values = {name: account.field(name).strip() for name in editable if name in account.form}
-    errors = {name: error for name, value in values.items() if (error := _check(name, value))}
+    current = _claims(account)
+    errors = {
+        name: error for name, value in values.items() if (error := _check(name, value, current))
+    }
     if errors:
         return _page(account, values=values, errors=errors, status=400)
     account.op.storage.users.update_profile(account.user.id, values)
-    return _page(account, notice=SAVED)
+    # A page of its own (POST-redirect-GET): it shows the values just saved, and a reload
+    # posts nothing again.
+    return account.redirect("/profile?notice=saved")
 
 
 def change_password(account: AccountRequest) -> Response:
@@ -134,15 +130,17 @@ def _editable(account: AccountRequest) -> tuple[str, ...]:
     return tuple(name for name, _ in CLAIMS if name in EDITABLE_CLAIMS and name in allowed)
 
 
-def _check(name: str, value: str) -> str | Message:
-    """Why ``value`` cannot be the claim ``name`` ("" when it can)."""
+def _check(name: str, value: str, current: dict[str, Any]) -> str | Message:
+    """Why ``value`` cannot be the claim ``name`` ("" when it can).  The language is one the
+    pages offer (OpenID Connect Core 1.0 section 5.1 ``locale``: a BCP 47 tag), or none (the
+    browser's), or the one the account has now (set before, e.g. ``en-GB``), kept."""
     limit = MAX_LENGTHS.get(name, MAX_LENGTH)
     if len(value) > limit:
         return Message(N_("Use at most %(count)s characters."), {"count": limit})
     if has_control_characters(value):
         return N_("Remove the control characters.")
-    if name == "locale" and value and not BCP47.fullmatch(value):
-        return N_("Use a language tag such as en, en-GB or pt-BR.")
+    if name == "locale" and value not in ("", current["locale"], *locales.SUPPORTED):
+        return N_("Choose one of the languages offered.")
     return ""
 
 
@@ -153,21 +151,32 @@ def _claims(account: AccountRequest) -> dict[str, Any]:
 
 
 def _context(account: AccountRequest, **extra: Any) -> dict[str, Any]:
+    claims = _claims(account)
     context: dict[str, Any] = {
         "section": "profile",
         "claims": CLAIMS,
-        "values": _claims(account),
+        "values": claims,
         "editable": _editable(account),
         "builtin": account.op.accounts.builtin and bool(account.user.email),
         "errors": {},
         "password_errors": {},
         "notice": "",
         "min_password": MIN_PASSWORD,
+        "languages": _languages(claims["locale"]),
     }
     if "values" in extra:
         context["values"] = {**context["values"], **extra.pop("values")}
     context.update(extra)
     return context
+
+
+def _languages(current: str) -> list[tuple[str, str]]:
+    """The languages to choose from, (tag, name): the pages' own, then the account's
+    ``current`` one if it is another (kept unless another is chosen)."""
+    offered = [(tag, locales.NAMES[tag]) for tag in locales.SUPPORTED]
+    if current and current not in locales.SUPPORTED:
+        offered.append((current, current))
+    return offered
 
 
 def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:

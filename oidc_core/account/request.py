@@ -48,6 +48,7 @@ class AccountRequest:
                 account_url=self.url,
                 csrf_token=csrf_token(self.session, CSRF_PURPOSE),
                 user_name=self.display_name,
+                console_url=self.op.url("/admin/") if self.op.accounts.is_admin(self.user) else "",
                 when=when,
                 iso=iso,
                 **context,

@@ -92,9 +92,8 @@ def create_client(call: Call) -> Response:
 
 
 def get_client(call: Call) -> Response:
-    return responses.json_response(
-        registration.client_metadata(call.op.clients.get(call.client_id))
-    )
+    clients = call.op.clients
+    return responses.json_response(clients.described(clients.get(call.client_id)))
 
 
 def update_client(call: Call) -> Response:
@@ -105,10 +104,12 @@ def update_client(call: Call) -> Response:
     grace = data.pop("grace_seconds", 0)
     if not data and not reset:
         raise ApiError("nothing to change: give at least one field, or reset_secret")
+    # Read first: nothing may fail after a reset commits, or its secret would be lost.
+    used = call.op.clients.last_used(call.client_id)
     client, secret = call.op.clients.change(
         call.client_id, data, call.actor, reset_secret=reset, grace_seconds=grace
     )
-    body = registration.client_metadata(client)
+    body = registration.client_metadata(client, used)
     if secret is not None:
         body["client_secret"] = secret
     return responses.json_response(body)

@@ -10,6 +10,7 @@ the request.  The pages themselves are in :mod:`oidc_core.admin.console_pages`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .. import backchannel, responses, routing
+from ..errors import PageError
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
@@ -39,12 +41,14 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/admin/"), GET, pages.client_list),
     (re.compile(r"/admin/clients/new"), GET_POST, pages.client_new),
     (re.compile(_CLIENT), GET_POST, pages.client_edit),
+    (re.compile(_CLIENT + r"/secret"), GET, pages.client_secret),
     (re.compile(_CLIENT + r"/reset-secret"), GET_POST, pages.reset_secret),
     (re.compile(_CLIENT + r"/delete"), GET_POST, pages.delete_client),
     (re.compile(r"/admin/audit"), GET, pages.audit_log),
 )
 
 LOGIN_PURPOSE = "admin-login"
+NOT_FOUND = "There is nothing at this address."
 GENERIC_FAILURE = "The email address or password is not correct."
 
 
@@ -57,17 +61,23 @@ def dispatch(op: Provider, request: Request) -> Response:
     if path == "/admin/logout":
         return logout(op, request)
     route = routing.match(ROUTES, path)
-    if route is None:
-        return op.error_page("There is nothing at this address.", 404)
-    match, methods, page = route
     session = op.browser.current(request)
     user = _user(op, session)
-    if session is None or user is None:
-        return responses.redirect(op.url("/admin/login"), 303)
-    if not op.accounts.is_admin(user):
+    if session is None or user is None or not op.accounts.is_admin(user):
+        if route is None:  # a stranger learns nothing of the console from its 404
+            return op.error_page(NOT_FOUND, 404)
+        if session is None or user is None:
+            return responses.redirect(op.url("/admin/login"), 303)
         return _forbidden(op, session, user)
-    form = checked_form(request, session, CSRF_PURPOSE, methods, op.settings.max_body_bytes)
-    return page(AdminRequest(op, request, session, user, form), **match.groupdict())
+    admin = AdminRequest(op, request, session, user, {})
+    try:
+        if route is None:
+            raise PageError(NOT_FOUND, status=404, error="")
+        match, methods, page = route
+        form = checked_form(request, session, CSRF_PURPOSE, methods, op.settings.max_body_bytes)
+        return page(dataclasses.replace(admin, form=form), **match.groupdict())
+    except PageError as error:  # shown in the console's frame, with its navigation
+        return admin.error_page(error)
 
 
 def login(op: Provider, request: Request) -> Response:

@@ -3,12 +3,19 @@
 Each handler gets an :class:`AdminRequest` (already authenticated, its POST form already
 CSRF-checked by :func:`oidc_core.admin.console.dispatch`) and makes every change through
 :class:`~oidc_core.admin.service.ClientAdmin` with the administrator's login as the actor.
+
+A POST that changes something answers 303 to a page (POST-redirect-GET): reloading that
+page repeats nothing.  A new secret goes to its page as a one-time value
+(:mod:`oidc_core.interactions.flash`), kept in the same transaction as the change, so a
+secret is never stored without being shown once, and never shown twice.  A POST that
+changes nothing because its form has errors shows the form again (400).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from webob import Request, Response
 
@@ -31,6 +38,8 @@ AUDIT_PAGE_SIZE = 100
 SAVED = "Changes saved."
 UNCHANGED = "Nothing to save: no field was changed."
 NOTICES = {"deleted": "The client was deleted, with every token and consent it had."}
+CLIENT_NOTICES = {"saved": SAVED, "unchanged": UNCHANGED}
+ONE_TIME_NAME = "client-secret:"  # + client_id: the name its new secret is kept under
 ACTIONS = {
     "client.create": "Created client",
     "client.update": "Changed client",
@@ -64,21 +73,46 @@ class AdminRequest:
     def url(self, path: str) -> str:
         return self.op.url("/admin" + path)
 
+    def redirect(self, path: str) -> Response:
+        return responses.redirect(self.url(path), 303)
+
+    def notice(self, notices: dict[str, str]) -> str:
+        """The fixed text that the ``notice`` query parameter names ("" for none)."""
+        try:
+            return notices.get(self.request.GET.get("notice", ""), "")
+        except UnicodeDecodeError:
+            return ""
+
+    def keep_secret(self, client: Client, secret: str | None, kind: str, grace: int = 0) -> None:
+        """Keep the client's new secret for its page, which shows it once (see above)."""
+        shown = {"secret": secret, "kind": kind, "grace": grace}
+        self.op.flashes.put(self.request, self.session, ONE_TIME_NAME + client.client_id, shown)
+
+    def frame(self) -> dict[str, Any]:
+        """What the console's frame (``admin_base.html``) needs on every page."""
+        return {
+            "admin": self.user,
+            "user_name": self.actor,
+            "csrf_token": csrf_token(self.session, CSRF_PURPOSE),
+            "admin_url": self.url,
+            "my_account_url": self.op.url("/account/"),
+            "when": when,
+            "iso": iso,
+            "logo_url": self.op.site_url,
+            "settings": self.op.settings,
+        }
+
     def page(self, template: str, status: int = 200, **context: Any) -> Response:
-        return responses.html_page(
-            self.op.render(
-                template,
-                admin=self.user,
-                user_name=self.actor,
-                csrf_token=csrf_token(self.session, CSRF_PURPOSE),
-                admin_url=self.url,
-                when=when,
-                iso=iso,
-                logo_url=self.op.site_url,
-                settings=self.op.settings,
-                **context,
-            ),
-            status,
+        return responses.html_page(self.op.render(template, **self.frame(), **context), status)
+
+    def error_page(self, error: PageError) -> Response:
+        """The error inside the console's frame, with its navigation."""
+        return self.op.error_page(
+            error.description,
+            error.status,
+            error.error,
+            template="admin_error.html",
+            **self.frame(),
         )
 
     def client(self, client_id: str) -> Client:
@@ -87,19 +121,15 @@ class AdminRequest:
         except ClientNotFound:
             raise PageError("There is no client with this client ID.", status=404) from None
 
-    def last_used(self, client: Client) -> int | None:
-        found = self.op.clients.search(client.client_id, limit=1000)
-        return next((used for c, used in found if c.client_id == client.client_id), None)
-
 
 def client_list(admin: AdminRequest) -> Response:
     try:
-        query, notice = admin.request.GET.get("q", ""), admin.request.GET.get("notice", "")
+        query = admin.request.GET.get("q", "")
     except UnicodeDecodeError:  # a query that is not UTF-8: show every client
-        query, notice = "", ""
+        query = ""
     query = "".join(ch for ch in query if ch.isprintable()).strip()[:200]
     clients = admin.op.clients.search(query, sort="name", limit=500)
-    notice = NOTICES.get(notice, "")
+    notice = admin.notice(NOTICES)
     return admin.page("admin_clients.html", clients=clients, query=query, notice=notice)
 
 
@@ -111,29 +141,51 @@ def client_new(admin: AdminRequest) -> Response:
     if errors:
         return _client_form(admin, None, form, errors, status=400)
     try:
-        client, secret = admin.op.clients.create(metadata, actor=admin.actor)
+        with admin.op.storage.transaction():
+            client, secret = admin.op.clients.create(metadata, actor=admin.actor)
+            admin.keep_secret(client, secret, "created")
     except InvalidMetadata as error:
         return _client_form(admin, None, form, errors_of(error), status=400)
-    return admin.page("admin_secret.html", client=client, secret=secret, created=True)
+    return admin.redirect(_client_path(client.client_id) + "/secret")
 
 
 def client_edit(admin: AdminRequest, client_id: str) -> Response:
     client = admin.client(client_id)
     if admin.request.method == "GET":
-        return _client_form(admin, client, ClientForm.of(client))
+        notice = admin.notice(CLIENT_NOTICES)
+        return _client_form(admin, client, ClientForm.of(client), notice=notice)
     form = ClientForm.posted(admin.form)
     changes, errors = form.validate(client)
     if errors:
         return _client_form(admin, client, form, errors, status=400)
     if not changes:
-        return _client_form(admin, client, ClientForm.of(client), notice=UNCHANGED)
+        return admin.redirect(_client_path(client_id) + "?notice=unchanged")
     try:
-        client = admin.op.clients.update(client_id, changes, actor=admin.actor)
+        # change(): a public client made confidential gets a secret, shown once
+        with admin.op.storage.transaction():
+            client, secret = admin.op.clients.change(client_id, changes, admin.actor)
+            if secret is not None:
+                admin.keep_secret(client, secret, "confidential")
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     except InvalidMetadata as error:
         return _client_form(admin, client, form, errors_of(error), status=400)
-    return _client_form(admin, client, ClientForm.of(client), notice=SAVED)
+    if secret is not None:
+        return admin.redirect(_client_path(client_id) + "/secret")
+    return admin.redirect(_client_path(client_id) + "?notice=saved")
+
+
+def client_secret(admin: AdminRequest, client_id: str) -> Response:
+    """The secret a POST just made, once; a reload says it cannot be shown again."""
+    client = admin.client(client_id)
+    shown = admin.op.flashes.take(admin.request, admin.session, ONE_TIME_NAME + client_id)
+    if shown is None:
+        return admin.page("admin_secret.html", client=client, kind="gone", secret=None)
+    return admin.page("admin_secret.html", client=client, **shown)
+
+
+def _client_path(client_id: str) -> str:
+    return "/clients/" + quote(client_id, safe="")
 
 
 def _client_form(
@@ -153,7 +205,7 @@ def _client_form(
         errors=errors or {},
         notice=notice,
         labels=LABELS,
-        last_used=admin.last_used(client) if client else None,
+        last_used=admin.op.clients.last_used(client.client_id) if client else None,
         scopes=[(scope, SCOPE_DESCRIPTIONS.get(scope, "")) for scope in SUPPORTED_SCOPES],
     )
 
@@ -165,16 +217,18 @@ def reset_secret(admin: AdminRequest, client_id: str) -> Response:
     grace = admin.field("grace_seconds")
     try:
         seconds = whole_number("grace_seconds", grace, "must be a whole number of seconds")
-        # One transaction that also reads the client back: nothing after the commit can
-        # fail and leave a new secret stored that nobody was shown.
-        client, secret = admin.op.clients.change(
-            client_id, {}, admin.actor, reset_secret=True, grace_seconds=seconds or 0
-        )
+        # One transaction that also reads the client back and keeps the secret for its
+        # page: nothing after the commit can fail and leave a new secret nobody is shown.
+        with admin.op.storage.transaction():
+            client, secret = admin.op.clients.change(
+                client_id, {}, admin.actor, reset_secret=True, grace_seconds=seconds or 0
+            )
+            admin.keep_secret(client, secret, "reset", seconds or 0)
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
     except InvalidMetadata as error:
         return _reset_form(admin, client, grace, errors_of(error), status=400)
-    return admin.page("admin_secret.html", client=client, secret=secret, grace=seconds or 0)
+    return admin.redirect(_client_path(client_id) + "/secret")
 
 
 def _reset_form(
@@ -204,7 +258,7 @@ def delete_client(admin: AdminRequest, client_id: str) -> Response:
         admin.op.clients.delete(client_id, admin.actor)
     except ClientNotFound:
         raise PageError("There is no client with this client ID.", status=404) from None
-    return responses.redirect(admin.url("/?notice=deleted"), 303)
+    return admin.redirect("/?notice=deleted")
 
 
 def audit_log(admin: AdminRequest) -> Response:
@@ -212,9 +266,11 @@ def audit_log(admin: AdminRequest) -> Response:
     valid = page_text.isascii() and page_text.isdigit() and len(page_text) <= 5
     page = max(1, int(page_text)) if valid else 1
     entries = admin.op.clients.audit_log(AUDIT_PAGE_SIZE + 1, (page - 1) * AUDIT_PAGE_SIZE)
+    clients = {entry.target for entry in entries if entry.action.startswith("client.")}
     return admin.page(
         "admin_audit.html",
         entries=entries[:AUDIT_PAGE_SIZE],
+        names=admin.op.clients.names(clients),  # the clients that still exist
         page=page,
         more=len(entries) > AUDIT_PAGE_SIZE,
         actions=ACTIONS,

@@ -143,7 +143,7 @@ def _schemas() -> dict[str, Any]:
         "updated_at": {"type": "integer", "description": "Unix time."},
         "last_used_at": {
             "type": ["integer", "null"],
-            "description": "Unix time of the last access token issued (list only).",
+            "description": "Unix time of the last access token issued to the client (null: none).",
         },
     }
     return {

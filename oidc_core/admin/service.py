@@ -8,7 +8,7 @@ and why) or :class:`ClientNotFound`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from .. import registration
@@ -24,8 +24,10 @@ class ClientNotFound(LookupError):
     """There is no client with this client_id."""
 
 
-def _changed_fields(data: Mapping[str, Any]) -> list[str]:
-    return sorted(data)
+def _changed(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """An audit entry's details: the fields given, and the client's name (kept for the
+    log's sake once the client is deleted)."""
+    return {"fields": sorted(data), "client_name": name}
 
 
 def _check_grace(grace_seconds: int) -> None:
@@ -47,6 +49,14 @@ class ClientAdmin:
             raise ClientNotFound(client_id)
         return client
 
+    def last_used(self, client_id: str) -> int | None:
+        """When the client was last issued an access token (None: never)."""
+        return self._storage.clients.last_used(client_id)
+
+    def described(self, client: Client) -> dict[str, Any]:
+        """The client's metadata as the API and the CLI show it, with ``last_used_at``."""
+        return registration.client_metadata(client, self.last_used(client.client_id))
+
     def _check_signing_key(self, fields: ClientFields) -> None:
         """A client's ID token algorithm needs a current key, or its logins would fail."""
         alg = fields.id_token_signed_response_alg
@@ -62,7 +72,7 @@ class ClientAdmin:
         fields = registration.client_fields(data)
         self._check_signing_key(fields)
         return self._storage.clients.create(
-            fields, Audit(actor, "client.create", {"fields": _changed_fields(data)})
+            fields, Audit(actor, "client.create", _changed(data, fields.name))
         )
 
     def update(self, client_id: str, data: Mapping[str, Any], actor: str) -> Client:
@@ -71,7 +81,7 @@ class ClientAdmin:
         fields = registration.client_fields(data, ClientFields.of(current))
         self._check_signing_key(fields)
         updated = self._storage.clients.update(
-            client_id, fields, Audit(actor, "client.update", {"fields": _changed_fields(data)})
+            client_id, fields, Audit(actor, "client.update", _changed(data, fields.name))
         )
         if updated is None:
             raise ClientNotFound(client_id)
@@ -88,7 +98,11 @@ class ClientAdmin:
         secret = self._storage.clients.reset_secret(
             client_id,
             grace_seconds,
-            Audit(actor, "client.reset_secret", {"grace_seconds": grace_seconds}),
+            Audit(
+                actor,
+                "client.reset_secret",
+                {"grace_seconds": grace_seconds, "client_name": client.name},
+            ),
         )
         if secret is None:
             raise ClientNotFound(client_id)
@@ -134,7 +148,8 @@ class ClientAdmin:
 
     def delete(self, client_id: str, actor: str) -> None:
         """Delete the client and every code, token and consent it has."""
-        if not self._storage.clients.delete(client_id, Audit(actor, "client.delete")):
+        audit = Audit(actor, "client.delete", {"client_name": self.get(client_id).name})
+        if not self._storage.clients.delete(client_id, audit):
             raise ClientNotFound(client_id)
 
     def search(
@@ -155,3 +170,7 @@ class ClientAdmin:
 
     def audit_log(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
         return self._storage.audit.entries(limit, offset)
+
+    def names(self, client_ids: Collection[str]) -> dict[str, str]:
+        """The names of the clients among ``client_ids`` that exist (the others are gone)."""
+        return self._storage.clients.names(client_ids)

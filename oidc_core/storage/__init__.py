@@ -23,6 +23,7 @@ from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
 from .migrations import SchemaNotCurrent, SchemaTooNew
+from .one_time import OneTimeValueStore
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -56,6 +57,7 @@ class Storage:
         self.deliveries = DeliveryStore()
         self.throttle = ThrottleStore(hot)
         self.account = AccountStore()
+        self.one_time = OneTimeValueStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

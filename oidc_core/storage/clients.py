@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +149,27 @@ class ClientStore:
             row.delete_instance()
             _record(audit, client_id, now)
         return True
+
+    def names(self, client_ids: Collection[str]) -> dict[str, str]:
+        """client_id -> name of those of ``client_ids`` that exist."""
+        if not client_ids:
+            return {}
+        client = models.Client
+        rows = client.select(client.client_id, client.name).where(
+            client.client_id.in_(list(client_ids))
+        )
+        return {row.client_id: row.name for row in rows}
+
+    def last_used(self, client_id: str) -> int | None:
+        """When the client was last issued an access token, as :meth:`search` reports it."""
+        token = models.AccessToken
+        last = (
+            token.select(peewee.fn.MAX(token.created_at))
+            .join(models.Client)
+            .where(models.Client.client_id == client_id)
+            .scalar()
+        )
+        return None if last is None else int(last)
 
     def search(
         self,

@@ -264,6 +264,30 @@ def _v9_end_users(db: peewee.Database) -> None:
     db.create_tables([LoginThrottle])
 
 
+def _v10_one_time_values(db: peewee.Database) -> None:
+    """0.5.0: values a console page shows once (a new client secret), per browser session."""
+
+    class BrowserSession(peewee.Model):
+        class Meta:
+            database = db
+            table_name = "oidc_browser_session"
+
+    class OneTimeValue(peewee.Model):
+        session = peewee.ForeignKeyField(BrowserSession, on_delete="CASCADE")
+        name = peewee.CharField(max_length=128)
+        value = peewee.TextField()
+        created_at = peewee.BigIntegerField()
+        expires_at = peewee.BigIntegerField(index=True)
+
+        class Meta:
+            database = db
+            table_name = "oidc_one_time_value"
+            legacy_table_names = False  # index names as the models make them
+            indexes = ((("session", "name"), True),)
+
+    db.create_tables([OneTimeValue])
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -274,6 +298,7 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v7_access_token_format,
     _v8_backchannel_logout,
     _v9_end_users,
+    _v10_one_time_values,
 )
 LATEST = len(MIGRATIONS)
 

@@ -268,6 +268,24 @@ class LoginThrottle(BaseModel):
         table_name = "oidc_login_throttle"
 
 
+class OneTimeValue(BaseModel):
+    """A value a page shows once, kept for its browser session (schema version 10): the
+    secret of a client just created in the admin console, read by the page the POST
+    redirects to and deleted as it is read.  ``value`` is encrypted under a key derived
+    from the session's cookie, which the database never holds (:mod:`..interactions.flash`)."""
+
+    session = peewee.ForeignKeyField(BrowserSession, on_delete="CASCADE")
+    session_id: int
+    name = peewee.CharField(max_length=128)
+    value = peewee.TextField()
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+
+    class Meta:
+        table_name = "oidc_one_time_value"
+        indexes = ((("session", "name"), True),)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -283,4 +301,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     AdminToken,
     BackchannelDelivery,
     LoginThrottle,
+    OneTimeValue,
 )

@@ -21,6 +21,8 @@ look at after an incident):
 - consents with a lifetime: ``expires_at`` (never for a consent without one);
 - back-channel logout deliveries: delivered (``delivered_at``) or given up (no next
   attempt, ``created_at``); never one still being tried;
+- values shown once (a new client secret for the console's next page): ``expires_at``
+  (minutes after they were kept; a value is deleted when it is shown);
 - sign-in failure counters: not locked and the last failure older than the failure window
   (``login_failure_window``): such a counter starts again from one anyway, so no grace.
 
@@ -96,15 +98,20 @@ def _deliveries(c: Cutoffs) -> peewee.Expression:
     return (delivery.delivered_at < c.expired) | given_up
 
 
+def _one_time_values(c: Cutoffs) -> peewee.Expression:
+    return models.OneTimeValue.expires_at < c.expired
+
+
 def _throttle(c: Cutoffs) -> peewee.Expression:
     counter = models.LoginThrottle
     return (counter.locked_until <= c.now) & (counter.last_failure_at < c.now - c.failure_window)
 
 
 # In this order: tokens before the codes they keep alive, sessions after their pending
-# authorizations (deleting a session would delete them anyway).
+# authorizations and values shown once (deleting a session would delete them anyway).
 RULES: tuple[tuple[type[models.BaseModel], Condition], ...] = (
     (models.PendingAuthorization, _pending),
+    (models.OneTimeValue, _one_time_values),
     (models.BrowserSession, _sessions),
     (models.AccessToken, _access_tokens),
     (models.RefreshToken, _refresh_tokens),

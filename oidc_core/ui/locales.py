@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 DEFAULT = "en"
 # English is the source language of every message; the others have catalogs in locale/.
 SUPPORTED = ("en", "de", "fr", "es")
+# Each language's name in itself, as a list of languages to choose from shows it.
+NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
 
 _MAX_TAGS = 20  # a header or parameter longer than this gains nothing
 

@@ -15,12 +15,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import webtest
 
+from oidc_core import Provider, Settings
 from oidc_core.records import ClientFields
 from oidc_core.storage import Audit, Storage
 from oidc_core.storage.db import database_proxy
@@ -158,6 +161,32 @@ def test_client_show(cli: Cli, capsys: Capsys) -> None:
     refused(cli("client", "show", "nope", capsys=capsys), "no client with client_id 'nope'")
 
 
+def test_client_show_and_update_say_when_the_client_was_last_used(cli: Cli, capsys: Capsys) -> None:
+    created = create(cli, capsys, "--grant-type", "client_credentials")
+    client_id = created["client_id"]
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["last_used_at"] is None
+    before = int(time.time())
+    with storage_of(cli) as storage:  # a real token request, on the CLI's database
+        settings = Settings(issuer="https://op.example", database_url=f"sqlite:///{cli.path}")
+        environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+        app = webtest.TestApp(Provider(settings, storage=storage), extra_environ=environ)
+        app.authorization = ("Basic", (client_id, created["client_secret"]))
+        issued = app.post("/token", {"grant_type": "client_credentials", "scope": "email"})
+        assert issued.status_int == 200 and issued.json["access_token"]
+    listed = json.loads(ok(cli("client", "list", "--json", capsys=capsys)))
+    used = listed[0]["last_used_at"]
+    assert isinstance(used, int) and before <= used <= time.time()
+    shown = json.loads(ok(cli("client", "show", client_id, "--json", capsys=capsys)))
+    assert shown["last_used_at"] == used
+    plain = ok(cli("client", "show", client_id, capsys=capsys))
+    assert re.search(rf"^last_used_at\s+{used}$", plain, re.MULTILINE)
+    updated = json.loads(
+        ok(cli("client", "update", client_id, "--description", "x", "--json", capsys=capsys))
+    )
+    assert updated["last_used_at"] == used
+
+
 # -- client update ----------------------------------------------------------------------------
 
 
@@ -188,8 +217,14 @@ def test_client_update(cli: Cli, capsys: Capsys) -> None:
     assert client_row(cli, client_id, "skip_consent") == (0,)
     actions = [(action, json.loads(details)) for _, action, _, details in audit(cli)]
     assert actions[1:] == [
-        ("client.update", {"fields": ["client_name", "id_token_ttl", "redirect_uris"]}),
-        ("client.update", {"fields": ["skip_consent"]}),
+        (
+            "client.update",
+            {
+                "fields": ["client_name", "id_token_ttl", "redirect_uris"],
+                "client_name": "Renamed",
+            },
+        ),
+        ("client.update", {"fields": ["skip_consent"], "client_name": "Renamed"}),
     ]
 
 
@@ -269,7 +304,10 @@ def test_client_reset_secret(cli: Cli, capsys: Capsys) -> None:
     refused(cli("client", "reset-secret", "nope", capsys=capsys), "no client with client_id 'nope'")
     assert client_row(cli, client_id, "secret_digest") == (sha256(newest),)
     details = [json.loads(d) for _, action, _, d in audit(cli) if action == "client.reset_secret"]
-    assert details == [{"grace_seconds": 0}, {"grace_seconds": 60}]
+    assert details == [
+        {"grace_seconds": 0, "client_name": "Test RP"},
+        {"grace_seconds": 60, "client_name": "Test RP"},
+    ]
 
 
 def test_client_delete(cli: Cli, capsys: Capsys) -> None:
@@ -278,7 +316,7 @@ def test_client_delete(cli: Cli, capsys: Capsys) -> None:
     assert ok(cli("client", "delete", doomed, capsys=capsys)).strip() == f"deleted client {doomed}"
     assert cli.rows("SELECT client_id FROM oidc_client") == [(kept,)]
     refused(cli("client", "delete", doomed, capsys=capsys), f"no client with client_id {doomed!r}")
-    assert audit(cli)[-1] == (ACTOR, "client.delete", doomed, "{}")
+    assert audit(cli)[-1] == (ACTOR, "client.delete", doomed, '{"client_name": "Doomed"}')
 
 
 def test_every_client_change_is_audited_without_secrets(cli: Cli, capsys: Capsys) -> None:

@@ -133,3 +133,22 @@ def test_upgrade_to_refresh_tokens_and_grant_types(old: Storage) -> None:
     )
     stored = old.grants.refresh_token("rt")
     assert stored is not None and stored.live(time.time()) and stored.grant_id == CODE_PK
+
+
+def test_upgrade_to_one_time_values(old: Storage) -> None:
+    """Schema 10: a value kept for a browser session, replaced by the next one of the same
+    name, read once, and deleted with its session (foreign key ``ON DELETE CASCADE``)."""
+    assert old.upgrade() == (1, LATEST)
+    db = old.database
+    indexes = {
+        (tuple(index.columns), index.unique) for index in db.get_indexes("oidc_one_time_value")
+    }
+    assert (("session_id", "name"), True) in indexes
+    _, session = old.sessions.create(60)
+    old.one_time.put(session.id, "client-secret:c1", "sealed", 60)
+    old.one_time.put(session.id, "client-secret:c1", "sealed again", 60)
+    assert old.one_time.take(session.id, "client-secret:c1") == "sealed again"
+    assert old.one_time.take(session.id, "client-secret:c1") is None
+    old.one_time.put(session.id, "client-secret:c1", "left", 60)
+    old.sessions.end(session.id)
+    assert db.execute_sql("SELECT COUNT(*) FROM oidc_one_time_value").fetchone()[0] == 0

@@ -213,7 +213,7 @@ def test_the_profile_in_german(provider: Provider, alice: Account) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("locale", "english please", "Verwenden Sie ein Sprachkürzel wie de, de-CH oder en-GB."),
+        ("locale", "english please", "Wählen Sie eine der angebotenen Sprachen."),
         ("name", "x" * 256, "Verwenden Sie höchstens 255 Zeichen."),
         ("locale", "de-" + "x" * 40, "Verwenden Sie höchstens 35 Zeichen."),
         ("preferred_username", "al\u0007ice", "Entfernen Sie die Steuerzeichen."),
@@ -231,9 +231,11 @@ def test_profile_errors_are_translated_with_their_values(
 def test_saving_the_profile_is_confirmed_in_german(provider: Provider, alice: Account) -> None:
     app = browser_in("de", provider, alice)
     fields = {"given_name": "Alicia"}
-    page = post(app, "/account/profile", fields, token=csrf(app, "/account/profile"))
-    assert page.status_int == 200
+    response = post(app, "/account/profile", fields, token=csrf(app, "/account/profile"))
+    page = app.get(response.headers["Location"])
     assert '<p class="notice" role="status">Ihr Profil wurde gespeichert.</p>' in page.text
+    assert '<option value="" selected>Sprache des Browsers</option>' not in page.text  # en-GB
+    assert '<option value="de" lang="de">Deutsch</option>' in page.text
 
 
 @pytest.mark.parametrize(
@@ -305,3 +307,9 @@ def test_account_error_pages_follow_accept_language(provider: Provider, alice: A
     forged = app.post("/account/sessions/end-all", {"csrf_token": "forged"}, status=403)
     assert "Este formulario ha caducado o se abrió en otro navegador." in forged.text
     assert hidden(app.get("/account/"), "csrf_token")  # still signed in
+
+
+def test_the_console_link_of_an_administrator_in_german(provider: Provider, alice: Account) -> None:
+    provider.storage.users.set_admin(alice.email, True)
+    page = browser_in("de", provider, alice).get("/account/")
+    assert '/admin/">Administrationskonsole</a>' in page.text

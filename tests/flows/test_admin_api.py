@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,6 +178,23 @@ def test_created_client_completes_the_code_flow(
     status, body = token_status(app, rp_of(created), alice)
     assert status == 200, body
     assert body["token_type"] == "Bearer"
+
+
+def test_the_client_and_its_update_say_when_it_was_last_used_as_the_list_does(
+    admin: Api, app: webtest.TestApp, alice: Account
+) -> None:
+    created = admin.create()
+    client_id = created["client_id"]
+    assert created["last_used_at"] is None
+    assert admin.get(client_id)["last_used_at"] is None
+    before = int(time.time())
+    assert token_status(app, rp_of(created), alice)[0] == 200
+    listed = response_json(admin.call("GET", CLIENTS, status=200))["clients"]
+    used = listed[0]["last_used_at"]
+    assert isinstance(used, int) and before <= used <= time.time()
+    assert admin.get(client_id)["last_used_at"] == used
+    patched = admin.call("PATCH", f"{CLIENTS}/{client_id}", {"description": "x"}, status=200)
+    assert response_json(patched)["last_used_at"] == used
 
 
 def test_list_filters_sorts_and_pages(admin: Api) -> None:

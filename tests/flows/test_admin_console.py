@@ -94,9 +94,21 @@ def post(
     return app.post(path, pairs, expect_errors=True)
 
 
+def followed(app: webtest.TestApp, response: webtest.TestResponse) -> webtest.TestResponse:
+    """The page a console POST redirected to (POST-redirect-GET)."""
+    assert response.status_int == 303, (response.status, response.text[:1000])
+    return app.get(response.headers["Location"])
+
+
+def secret_on(page: webtest.TestResponse) -> str:
+    """The client secret the page shows ("" when it shows none)."""
+    found = re.search(r'<code class="secret">([^<]+)</code>', page.text)
+    return found.group(1) if found else ""
+
+
 def create(app: webtest.TestApp, **overrides: str | list[str] | None) -> tuple[str, str]:
     """Create a client through the console; its client_id and secret from the page."""
-    page = post(app, "/admin/clients/new", client_form(**overrides))
+    page = followed(app, post(app, "/admin/clients/new", client_form(**overrides)))
     assert page.status_int == 200, page.text[:1000]
     client_id = re.search(r'<code class="id">([^<]+)</code>', page.text)
     secret = re.search(r'<code class="secret">([^<]+)</code>', page.text)
@@ -286,7 +298,7 @@ def test_sign_out_ends_the_session(admin: webtest.TestApp, provider: Provider) -
 def test_create_shows_the_secret_once_and_stores_only_its_digest(
     admin: webtest.TestApp, provider: Provider
 ) -> None:
-    page = post(admin, "/admin/clients/new", client_form())
+    page = followed(admin, post(admin, "/admin/clients/new", client_form()))
     assert page.status_int == 200
     assert NOTE in page.text
     client_id, secret = create(admin, client_name="Second")
@@ -351,7 +363,7 @@ def test_edit_saves_every_field_and_policy(admin: webtest.TestApp, provider: Pro
         access_token_ttl="600",
         id_token_ttl="900",
     )
-    page = post(admin, f"/admin/clients/{client_id}", form)
+    page = followed(admin, post(admin, f"/admin/clients/{client_id}", form))
     assert page.status_int == 200
     assert "Changes saved." in page.text
     after = stored(provider, client_id)
@@ -375,7 +387,7 @@ def test_edit_saves_every_field_and_policy(admin: webtest.TestApp, provider: Pro
 def test_a_public_client_has_no_secret_and_requires_pkce(
     admin: webtest.TestApp, provider: Provider
 ) -> None:
-    page = post(admin, "/admin/clients/new", client_form(public="1"))
+    page = followed(admin, post(admin, "/admin/clients/new", client_form(public="1")))
     assert page.status_int == 200
     assert "public client" in page.text and 'class="secret"' not in page.text
     client_id = re.search(r'<code class="id">([^<]+)</code>', page.text)
@@ -442,7 +454,7 @@ def test_an_update_records_only_the_changed_fields(
 ) -> None:
     client_id, _ = create(admin)
     rows = count(provider, "oidc_audit_log")
-    page = post(admin, f"/admin/clients/{client_id}", client_form())
+    page = followed(admin, post(admin, f"/admin/clients/{client_id}", client_form()))
     assert "Nothing to save" in page.text
     assert count(provider, "oidc_audit_log") == rows
     post(
@@ -450,7 +462,7 @@ def test_an_update_records_only_the_changed_fields(
     )
     entry = provider.clients.audit_log(limit=1)[0]
     assert (entry.action, entry.actor, entry.target) == ("client.update", ADMIN_EMAIL, client_id)
-    assert entry.details == {"fields": ["client_name", "skip_consent"]}
+    assert entry.details == {"fields": ["client_name", "skip_consent"], "client_name": "New name"}
 
 
 def test_an_unknown_client_is_404(admin: webtest.TestApp) -> None:
@@ -476,7 +488,9 @@ def test_reset_secret_needs_confirmation_and_the_old_secret_stops_working(
         admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "")], csrf=None
     )
     assert page.status_int == 403
-    page = post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    page = followed(
+        admin, post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    )
     assert page.status_int == 200
     assert NOTE in page.text and "The previous secret no longer works." in page.text
     new = re.search(r'<code class="secret">([^<]+)</code>', page.text)
@@ -493,7 +507,9 @@ def test_reset_secret_with_a_grace_period_keeps_both_secrets_working(
     admin: webtest.TestApp, app: webtest.TestApp, provider: Provider, alice: Account
 ) -> None:
     client_id, old = create(admin)
-    page = post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "600")])
+    page = followed(
+        admin, post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "600")])
+    )
     assert "keeps working until" in page.text
     new = re.search(r'<code class="secret">([^<]+)</code>', page.text)
     assert new
@@ -512,6 +528,130 @@ def test_reset_secret_with_a_bad_grace_period_changes_nothing(
     assert page.status_int == 400
     assert 'id="grace_seconds-error"' in page.text and 'class="secret"' not in page.text
     assert stored(provider, client_id) == before
+
+
+# -- POST-redirect-GET: a reload repeats nothing, a secret is shown once -------------------
+
+
+def audit_actions(provider: Provider) -> list[str]:
+    return [entry.action for entry in provider.clients.audit_log()]
+
+
+def test_reloading_the_created_page_creates_nothing_and_shows_the_secret_once(
+    admin: webtest.TestApp, app: webtest.TestApp, provider: Provider, alice: Account
+) -> None:
+    response = post(admin, "/admin/clients/new", client_form())
+    assert response.status_int == 303
+    location = response.headers["Location"]
+    assert count(provider, "oidc_client") == 1
+    client_id = provider.clients.search()[0][0].client_id
+    assert location == issuer_of(admin) + f"/admin/clients/{client_id}/secret"
+    first = admin.get(location)
+    assert "Client created" in first.text and NOTE in first.text
+    secret = secret_on(first)
+    assert len(secret) >= 43
+    assert secret not in location and secret not in str(response.headers)
+    for _ in range(2):
+        reload = admin.get(location)
+        assert reload.status_int == 200
+        assert secret_on(reload) == "" and secret not in reload.text
+        assert "cannot be shown again" in reload.text
+    assert count(provider, "oidc_client") == 1
+    assert count(provider, "oidc_one_time_value") == 0
+    assert audit_actions(provider) == ["client.create"]
+    flow = Flow(app, RP(client_id, secret, [CB]), alice)
+    assert flow.token(flow.authorize()["code"]).status_int == 200
+
+
+def test_reloading_the_reset_page_resets_nothing_and_the_secret_shown_works(
+    admin: webtest.TestApp, app: webtest.TestApp, provider: Provider, alice: Account
+) -> None:
+    client_id, old = create(admin)
+    response = post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    assert response.status_int == 303
+    location = response.headers["Location"]
+    assert location == issuer_of(admin) + f"/admin/clients/{client_id}/secret"
+    page = admin.get(location)
+    new = secret_on(page)
+    assert new and new != old and "The previous secret no longer works." in page.text
+    after_reset = stored(provider, client_id)
+    for _ in range(2):
+        reload = admin.get(location)
+        assert secret_on(reload) == "" and new not in reload.text
+    assert stored(provider, client_id) == after_reset  # no second reset
+    assert audit_actions(provider) == ["client.reset_secret", "client.create"]
+    code = Flow(app, RP(client_id, new, [CB]), alice).authorize()["code"]
+    refused = Flow(app, RP(client_id, old, [CB]), alice).token(code)
+    assert refused.status_int == 401 and refused.json["error"] == "invalid_client"
+    assert Flow(app, RP(client_id, new, [CB]), alice).token(code).status_int == 200
+
+
+def test_every_console_post_answers_303_to_a_page_that_a_reload_does_not_repeat(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    client_id, _ = create(admin)
+    issuer = issuer_of(admin)
+    cases = [
+        (f"/admin/clients/{client_id}", client_form(client_name="Renamed"), "?notice=saved"),
+        (f"/admin/clients/{client_id}", client_form(client_name="Renamed"), "?notice=unchanged"),
+        (f"/admin/clients/{client_id}/delete", [], "/admin/?notice=deleted"),
+    ]
+    notices = ["Changes saved.", "Nothing to save", "The client was deleted"]
+    for (path, form, target), notice in zip(cases, notices, strict=True):
+        response = post(admin, path, form)
+        assert response.status_int == 303, (path, response.text[:300])
+        location = response.headers["Location"]
+        assert location == issuer + (target if target.startswith("/") else path + target)
+        before = (count(provider, "oidc_client"), audit_actions(provider))
+        for _ in range(2):
+            page = admin.get(location)
+            assert page.status_int == 200 and notice in page.text
+        assert (count(provider, "oidc_client"), audit_actions(provider)) == before
+    assert audit_actions(provider) == ["client.delete", "client.update", "client.create"]
+    response = post(admin, "/admin/logout", [])
+    assert response.status_int == 303
+    assert response.headers["Location"] == issuer + "/admin/login"
+
+
+def test_a_public_client_made_confidential_in_the_console_gets_a_secret_shown_once(
+    admin: webtest.TestApp, app: webtest.TestApp, provider: Provider, alice: Account
+) -> None:
+    client_id, none = create(admin, public="1", require_pkce="1")
+    assert none == "" and stored(provider, client_id).is_public
+    response = post(admin, f"/admin/clients/{client_id}", client_form())
+    location = response.headers["Location"]
+    assert response.status_int == 303 and location.endswith(f"/admin/clients/{client_id}/secret")
+    page = admin.get(location)
+    secret = secret_on(page)
+    assert secret and "The client is confidential now" in page.text
+    client = stored(provider, client_id)
+    assert not client.is_public
+    assert client.secret_digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret_on(admin.get(location)) == ""
+    flow = Flow(app, RP(client_id, secret, [CB]), alice)
+    assert flow.token(flow.authorize()["code"]).status_int == 200
+
+
+def test_the_secret_waits_encrypted_for_this_browser_session_only_and_briefly(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    response = post(admin, "/admin/clients/new", client_form())
+    location = response.headers["Location"]
+    client_id = provider.clients.search()[0][0].client_id
+    db = provider.storage.database
+    [(stored_value,)] = db.execute_sql("SELECT value FROM oidc_one_time_value").fetchall()
+    other = new_app(provider)  # the same administrator in another browser
+    assert sign_in(other, ADMIN_EMAIL, ADMIN_PASSWORD).status_int == 303
+    assert secret_on(other.get(location)) == ""
+    page = admin.get(location)
+    secret = secret_on(page)
+    assert secret and secret not in stored_value and client_id not in stored_value
+    # A secret not fetched in time is gone: reset it.
+    reset = post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    db.execute_sql("UPDATE oidc_one_time_value SET expires_at = expires_at - 301")
+    late = admin.get(reset.headers["Location"])
+    assert secret_on(late) == "" and "cannot be shown again" in late.text
+    assert 'reset-secret">Reset the client secret' in late.text
 
 
 def test_delete_needs_confirmation_and_revokes_the_clients_tokens(
@@ -567,7 +707,9 @@ def test_the_audit_page_lists_every_change_by_whom_without_secrets(
 ) -> None:
     client_id, first = create(admin)
     post(admin, f"/admin/clients/{client_id}", client_form(client_name="Renamed"))
-    reset = post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    reset = followed(
+        admin, post(admin, f"/admin/clients/{client_id}/reset-secret", [("grace_seconds", "0")])
+    )
     second = re.search(r'<code class="secret">([^<]+)</code>', reset.text)
     assert second
     post(admin, f"/admin/clients/{client_id}/delete", [])
@@ -596,6 +738,65 @@ def test_the_audit_page_names_token_and_administrator_changes(
         assert text in page.text
     assert page.text.count("cli:ops") == 3
     assert token not in page.text and hashlib.sha256(token.encode()).hexdigest() not in page.text
+
+
+def test_the_audit_log_keeps_the_name_of_a_deleted_client(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    kept, _ = create(admin, client_name="Webmail")
+    doomed, _ = create(admin, client_name="Billing")
+    post(admin, f"/admin/clients/{doomed}", client_form(client_name="Billing portal"))
+    assert post(admin, f"/admin/clients/{doomed}/delete", []).status_int == 303
+    page = admin.get("/admin/audit")
+    rows = re.findall(r"<tr>(.*?)</tr>", page.text, re.S)[1:]
+    targets = [re.search(r'data-label="Target">(.*?)</td>', row, re.S) for row in rows]
+    shown = [" ".join(re.sub(r"<[^>]+>", " ", t.group(1)).split()) for t in targets if t]
+    assert shown == [
+        f"Billing portal (deleted) {doomed}",  # deleted
+        f"Billing portal (deleted) {doomed}",  # renamed
+        f"Billing (deleted) {doomed}",  # created
+        f"Webmail {kept}",
+    ]
+    assert f'<a href="{issuer_of(admin)}/admin/clients/{kept}">Webmail</a>' in page.text
+    assert page.text.count("client name:") == 0  # the name is not repeated as a detail
+    delete = provider.clients.audit_log(limit=1)[0]
+    assert (delete.action, delete.details) == ("client.delete", {"client_name": "Billing portal"})
+
+
+def test_a_404_in_the_console_keeps_its_navigation_for_an_administrator_only(
+    admin: webtest.TestApp, app: webtest.TestApp
+) -> None:
+    issuer = issuer_of(admin)
+    nav = [
+        f'<a href="{issuer}/admin/">Clients</a>',
+        f'<a href="{issuer}/admin/clients/new">New client</a>',
+        f'<a href="{issuer}/admin/audit">Audit log</a>',
+        f'<a class="area-link" href="{issuer}/account/">Your account</a>',
+        f'action="{issuer}/admin/logout"',
+    ]
+    for path in ("/admin/nothing-here", "/admin/clients/nope", "/admin/clients/nope/secret"):
+        page = admin.get(path, expect_errors=True)
+        assert page.status_int == 404, path
+        assert "<h1>Not found</h1>" in page.text and "Admin console" in page.text, path
+        for link in nav:
+            assert link in page.text, (path, link)
+    wrong = post(admin, "/admin/audit", [])
+    assert wrong.status_int == 405 and all(link in wrong.text for link in nav)
+    stranger = app.get("/admin/nothing-here", expect_errors=True)
+    assert stranger.status_int == 404 and "Not found" in stranger.text
+    assert "/admin/" not in stranger.text and "Admin console" not in stranger.text
+
+
+def test_the_console_links_to_the_administrators_account_pages(
+    admin: webtest.TestApp, provider: Provider
+) -> None:
+    client_id, _ = create(admin)
+    link = f'<a class="area-link" href="{issuer_of(admin)}/account/">Your account</a>'
+    for path in client_paths(client_id):
+        assert link in admin.get(path).text, path
+    account = admin.get("/account/")  # the same browser session: signed in there too
+    assert account.status_int == 200 and "Connected apps" in account.text
+    assert f'href="{issuer_of(admin)}/admin/">Admin console</a>' in account.text
 
 
 def test_a_logo_path_is_shown_resolved_against_the_issuer(
@@ -631,7 +832,7 @@ def test_admin_pages_carry_the_security_headers(
         app.get("/admin/login"),
         mallory.get("/admin/", expect_errors=True),
         admin.get("/admin/nothing-here", expect_errors=True),
-        post(admin, "/admin/clients/new", client_form()),
+        followed(admin, post(admin, "/admin/clients/new", client_form())),
         *(admin.get(path) for path in client_paths(client_id)),
     ]
     for response in responses:

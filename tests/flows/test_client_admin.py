@@ -476,7 +476,7 @@ def test_update_keeps_unspecified_fields(
     assert (entry.action, entry.target, entry.details) == (
         "client.update",
         rp.client_id,
-        {"fields": ["client_name"]},
+        {"fields": ["client_name"], "client_name": "After"},
     )
     flow = Flow(app, rp, alice, scope="openid email")
     assert flow.token(flow.code_with_pkce()).status_int == 200  # the secret still works

@@ -116,6 +116,17 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
             last,
             locked,
         )
+    # values shown once, in the live session: past the grace period, recent, still live
+    for name, expires in (("old", old), ("recent", recent), ("live", now + 60)):
+        sql(
+            storage,
+            "INSERT INTO oidc_one_time_value (session_id, name, value, created_at, expires_at) "
+            "VALUES (?, ?, 'sealed', ?, ?)",
+            session_ids[0],
+            name,
+            expires - 300,
+            expires,
+        )
     # consents: alice's (no lifetime) stays; an expired one of another user goes
     sql(storage, "UPDATE oidc_consent SET expires_at = NULL")
     sql(
@@ -147,6 +158,7 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
         "oidc_consent": 1,
         "oidc_backchannel_delivery": 2,
         "oidc_login_throttle": 1,
+        "oidc_one_time_value": 1,
     }
     assert run(dry_run=True) == expected
     assert run(dry_run=True) == expected  # counting deletes nothing
@@ -165,6 +177,10 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
     ) == [False, True]
     assert count(storage, "oidc_consent") == 1
     assert count(storage, "oidc_authorization_code") == 1
+    assert sql(storage, "SELECT name FROM oidc_one_time_value ORDER BY name") == [
+        ("live",),
+        ("recent",),
+    ]
     # the live grant still works
     assert userinfo(oflow.app, live_grant["access_token"]) == 200
     assert refresh(oflow.app, rp, live_grant["refresh_token"]).status_int == 200

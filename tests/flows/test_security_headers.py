@@ -155,7 +155,7 @@ def walk_the_console(walker: Walker, provider: Provider, client_id: str) -> None
     walker.post("console sign-in", "/admin/login", {**fields, "password": ADMIN_PASSWORD})
     walker.get("console list", "/admin/")
     walker.get("console new client", "/admin/clients/new")
-    for page in ("", "/reset-secret", "/delete"):
+    for page in ("", "/secret", "/reset-secret", "/delete"):
         walker.get(f"console client{page}", f"/admin/clients/{client_id}{page}")
     walker.get("console audit", "/admin/audit")
     walker.get("console 404", "/admin/clients/nobody")

@@ -1,0 +1,71 @@
+"""Values shown once, on the page a POST redirects to (POST-redirect-GET).
+
+A console POST that makes a secret (a new client, a secret reset) keeps it here and answers
+303; the page it redirects to takes it and shows it, and a reload of that page finds
+nothing (and changes nothing).  The value never travels in a URL nor in a cookie: it is
+kept in the database for :data:`TTL` seconds, tied to the browser session, and deleted as
+it is read.  It is stored encrypted (AES-256-GCM) under a key derived from the session's
+cookie, which the database holds only as a digest: a copy of the database cannot read it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from webob import Request
+
+from ..records import BrowserSession
+from ..settings import Settings
+from ..storage import Storage
+
+TTL = 300  # seconds: the redirect is followed at once; a slow or failed load may retry
+_NONCE_BYTES = 12
+_KEY_LABEL = b"oidc-core one-time value"
+
+
+class Flashes:
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self._cookie_name = settings.session_cookie_name
+        self._storage = storage
+
+    def put(
+        self, request: Request, session: BrowserSession, name: str, value: dict[str, Any]
+    ) -> None:
+        """Keep ``value`` (JSON) under ``name`` for the next page of this browser session."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._cipher(request).encrypt(
+            nonce, json.dumps(value).encode(), _context(session, name)
+        )
+        text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        self._storage.one_time.put(session.id, name, text, TTL)
+
+    def take(self, request: Request, session: BrowserSession, name: str) -> dict[str, Any] | None:
+        """The value kept under ``name``, deleted as it is read; None if there is none."""
+        text = self._storage.one_time.take(session.id, name)
+        if text is None:
+            return None
+        raw = base64.urlsafe_b64decode(text)
+        nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+        try:
+            plain = self._cipher(request).decrypt(nonce, sealed, _context(session, name))
+        except InvalidTag:  # kept under another cookie: not this browser's to read
+            return None
+        value: dict[str, Any] = json.loads(plain)
+        return value
+
+    def _cipher(self, request: Request) -> AESGCM:
+        cookie = request.cookies.get(self._cookie_name, "")
+        key = hmac.new(cookie.encode("utf-8", "surrogateescape"), _KEY_LABEL, hashlib.sha256)
+        return AESGCM(key.digest())
+
+
+def _context(session: BrowserSession, name: str) -> bytes:
+    """Authenticated data: a value decrypts only for its session and under its name."""
+    return f"{session.id}:{name}".encode()
