@@ -4,21 +4,22 @@ A console POST that makes a secret (a new client, a secret reset) keeps it here 
 303; the page it redirects to takes it and shows it, and a reload of that page finds
 nothing (and changes nothing).  The value never travels in a URL nor in a cookie: it is
 kept in the database for :data:`TTL` seconds, tied to the browser session, and deleted as
-it is read.  It is stored encrypted (AES-256-GCM) under a key derived from the session's
-cookie, which the database holds only as a digest: a copy of the database cannot read it.
+it is read.  It is stored encrypted (AES-256-GCM) under a key derived (HKDF-SHA256) from
+the session's cookie, which the database holds only as a digest: a copy of the database
+cannot read it.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from webob import Request
 
 from ..records import BrowserSession
@@ -62,8 +63,8 @@ class Flashes:
 
     def _cipher(self, request: Request) -> AESGCM:
         cookie = request.cookies.get(self._cookie_name, "")
-        key = hmac.new(cookie.encode("utf-8", "surrogateescape"), _KEY_LABEL, hashlib.sha256)
-        return AESGCM(key.digest())
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL)
+        return AESGCM(hkdf.derive(cookie.encode("utf-8", "surrogateescape")))
 
 
 def _context(session: BrowserSession, name: str) -> bytes:
