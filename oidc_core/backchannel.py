@@ -4,12 +4,14 @@ On sign-out, every client with a ``backchannel_logout_uri`` that was issued a co
 browser session gets a logout token (section 2.4), queued in the same transaction that
 ends the session.  A :class:`Sender` (a daemon thread per provider, started by a sign-out
 and ended when no delivery is left) POSTs ``logout_token=<JWT>`` to each (section 2.5), off
-the user's request; a 2xx answer delivers it, anything else (or no answer within
-:data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY` seconds, doubled each time, up to
-:data:`MAX_ATTEMPTS` attempts.  While it runs, the sender also sends deliveries queued by
-other processes; a process that has had no sign-out starts its sender when it finds
-deliveries waiting (one query a minute at most), so a delivery outlives the process that
-queued it.
+the user's request.  A 2xx answer delivers it; anything else (a redirect too: none is
+followed, or no answer within :data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY`
+seconds, doubled each time, up to :data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy
+and, unless the setting ``backchannel_allow_private_addresses`` allows it, goes only to
+public addresses (:mod:`oidc_core.outbound`).  While it runs, the sender also sends
+deliveries queued by other processes; a process that has had no sign-out starts its sender
+when it finds deliveries waiting (one query a minute at most), so a delivery outlives the
+process that queued it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ import logging
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
+from . import outbound
 from .records import BrowserSession, Client, LogoutDelivery, User
 from .storage import StorageError
 
@@ -102,19 +102,23 @@ def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:
     return op.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
 
 
-def post(uri: str, token: str) -> bool:
-    """Section 2.5: POST the token form-encoded; True on a 2xx answer."""
-    request = urllib.request.Request(  # noqa: S310 - the URI is a registered http(s) URI
-        uri,
-        data=urlencode({"logout_token": token}).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
+def post(uri: str, token: str, *, allow_private_addresses: bool) -> bool:
+    """Section 2.5: POST the token form-encoded; True on a 2xx answer.  No redirect is
+    followed, no proxy used; a host resolving to an address that is not public is refused
+    unless ``allow_private_addresses`` (see :mod:`oidc_core.outbound`)."""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return 200 <= int(response.status) < 300
-    except (urllib.error.URLError, OSError, ValueError):
+        status = outbound.post_form(
+            uri, {"logout_token": token}, timeout=TIMEOUT, allow_private=allow_private_addresses
+        )
+    except outbound.RefusedAddress as exc:
+        log.warning("back-channel logout to %s refused: %s", uri, exc)
         return False
+    except outbound.OutboundError as exc:
+        log.info("back-channel logout to %s: %s", uri, exc)
+        return False
+    if not 200 <= status < 300:
+        log.info("back-channel logout to %s: answered %d", uri, status)
+    return 200 <= status < 300
 
 
 class Sender:
@@ -122,8 +126,9 @@ class Sender:
     no delivery is left to attempt.  The thread holds no database connection while it
     waits: it opens one per round and closes it after."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, allow_private_addresses: bool) -> None:
         self._storage = storage
+        self._allow_private_addresses = allow_private_addresses
         self._wakeup = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -199,10 +204,19 @@ class Sender:
             claimed = [d for d in due if self._storage.deliveries.claim(d, _lease())]
             if not claimed:
                 return sent
-            sent += sum(self._attempt(delivery) for delivery in claimed)
+            sent += sum(self._record(delivery, self._post(delivery)) for delivery in claimed)
 
-    def _attempt(self, delivery: LogoutDelivery) -> bool:
-        if post(delivery.uri, delivery.logout_token):
+    def _post(self, delivery: LogoutDelivery) -> bool:
+        return post(
+            delivery.uri,
+            delivery.logout_token,
+            allow_private_addresses=self._allow_private_addresses,
+        )
+
+    def _record(self, delivery: LogoutDelivery, delivered: bool) -> bool:
+        """After a claimed attempt: delivered, or due again after a back-off (or given up
+        after :data:`MAX_ATTEMPTS`)."""
+        if delivered:
             self._storage.deliveries.delivered(delivery)
             return True
         attempts = delivery.attempts + 1
