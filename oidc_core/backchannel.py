@@ -4,14 +4,15 @@ On sign-out, every client with a ``backchannel_logout_uri`` that was issued a co
 browser session gets a logout token (section 2.4), queued in the same transaction that
 ends the session.  A :class:`Sender` (a daemon thread per provider, started by a sign-out
 and ended when no delivery is left) POSTs ``logout_token=<JWT>`` to each (section 2.5), off
-the user's request.  A 2xx answer delivers it; anything else (a redirect too: none is
-followed, or no answer within :data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY`
-seconds, doubled each time, up to :data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy
-and, unless the setting ``backchannel_allow_private_addresses`` allows it, goes only to
-public addresses (:mod:`oidc_core.outbound`).  While it runs, the sender also sends
-deliveries queued by other processes; a process that has had no sign-out starts its sender
-when it finds deliveries waiting (one query a minute at most), so a delivery outlives the
-process that queued it.
+the user's request, several at once so that a slow client delays no other.  A 2xx answer
+delivers it; anything else (a redirect too: none is followed, or no answer within
+:data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY` seconds, doubled each time, up to
+:data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy and, unless the setting
+``backchannel_allow_private_addresses`` allows it, goes only to public addresses
+(:mod:`oidc_core.outbound`).  While it runs, the sender also sends deliveries queued by
+other processes; a process that has had no sign-out starts its sender when it finds
+deliveries waiting (one query a minute at most), so a delivery outlives the process that
+queued it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import secrets
 import threading
 import time
 import weakref
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from . import outbound
 from .records import BrowserSession, Client, LogoutDelivery, User
@@ -41,6 +45,9 @@ RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each fail
 POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
 PENDING_CHECK_INTERVAL = 60.0  # seconds between looks for deliveries left by other processes
 THREAD_NAME = "oidc-backchannel-logout"
+PARALLEL_ATTEMPTS = 8  # attempts made at once by a process's sender
+ATTEMPTS_PER_HOST = 2  # of which at most this many to one host (a slow one takes no more)
+DUE_BATCH = 100  # due deliveries looked at for the free places
 
 _senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 
@@ -181,7 +188,7 @@ class Sender:
         while not stop.is_set():
             self._wakeup.clear()
             try:
-                self.send_due()
+                self.send_due(stop)
                 next_at = self._storage.deliveries.next_attempt_at()
             except Exception:  # the database may be away for a while: try again later
                 log.warning("back-channel logout: deliveries not sent", exc_info=True)
@@ -196,15 +203,42 @@ class Sender:
             if next_at is not None:
                 self._wakeup.wait(_pause(next_at))
 
-    def send_due(self) -> int:
-        """One round: attempt every due delivery; returns how many were delivered."""
+    def send_due(self, stop: threading.Event | None = None) -> int:
+        """One round: attempt every due delivery, :data:`PARALLEL_ATTEMPTS` at once and at
+        most :data:`ATTEMPTS_PER_HOST` to one host, so a slow client delays no other; new
+        ones are looked for as attempts end and every :data:`POLL_INTERVAL` seconds, none
+        once ``stop`` is set.  Only this thread uses the database; the pool's threads only
+        POST.  Returns how many were delivered."""
         sent = 0
-        while True:
-            due = self._storage.deliveries.due()
-            claimed = [d for d in due if self._storage.deliveries.claim(d, _lease())]
-            if not claimed:
-                return sent
-            sent += sum(self._record(delivery, self._post(delivery)) for delivery in claimed)
+        in_flight: dict[Future[bool], LogoutDelivery] = {}
+        with ThreadPoolExecutor(PARALLEL_ATTEMPTS, thread_name_prefix=THREAD_NAME) as pool:
+            while True:
+                if stop is None or not stop.is_set():
+                    for delivery in self._claim_due(list(in_flight.values())):
+                        in_flight[pool.submit(self._post, delivery)] = delivery
+                if not in_flight:
+                    return sent
+                done, _ = wait(in_flight, timeout=POLL_INTERVAL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    sent += self._record(in_flight.pop(future), future.result())
+
+    def _claim_due(self, in_flight: list[LogoutDelivery]) -> list[LogoutDelivery]:
+        """Due deliveries claimed for an attempt now, as many as the limits leave room for."""
+        room = PARALLEL_ATTEMPTS - len(in_flight)
+        per_host = Counter(_host(delivery.uri) for delivery in in_flight)
+        claimed: list[LogoutDelivery] = []
+        if room <= 0:
+            return claimed
+        for delivery in self._storage.deliveries.due(limit=DUE_BATCH):
+            host = _host(delivery.uri)
+            if per_host[host] >= ATTEMPTS_PER_HOST:
+                continue
+            if self._storage.deliveries.claim(delivery, _lease()):
+                per_host[host] += 1
+                claimed.append(delivery)
+                if len(claimed) == room:
+                    break
+        return claimed
 
     def _post(self, delivery: LogoutDelivery) -> bool:
         return post(
@@ -226,6 +260,11 @@ class Sender:
         log.info("back-channel logout to %s failed (attempt %d)", delivery.uri, attempts)
         self._storage.deliveries.reschedule(delivery, next_at)
         return False
+
+
+def _host(uri: str) -> str:
+    """Where an attempt goes, for :data:`ATTEMPTS_PER_HOST`: the URI's host and port."""
+    return urlsplit(uri).netloc.lower()
 
 
 def _lease() -> int:

@@ -3,8 +3,8 @@
 A client's ``backchannel_logout_uri`` makes the provider connect to a host the client
 chose, from inside the provider's network.  Real servers on 127.0.0.1 answer: one
 redirecting to an FTP listener or to another HTTP server, one behind a proxy named in the
-environment, one over TLS.  A failed delivery stays in the table, undelivered, for its
-retry.
+environment, one over TLS, one too slow to answer in time.  A failed delivery stays in
+the table, undelivered, for its retry.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from oidc_core import Provider, backchannel
 from oidc_core.storage import Storage
-from tests.conftest import FAST_PASSWORDS, make_client, make_user
+from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
 from tests.flows.test_backchannel_logout import bc_client
 from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import end_session
@@ -185,3 +185,58 @@ def tls_client(storage: Storage, receiver: Receiver, path: str) -> RP:
         ["https://rp.example/cb"],
         backchannel_logout_uri=f"https://localhost:{receiver.port}{path}",
     )
+
+
+def test_a_slow_client_does_not_hold_up_deliveries_to_others(
+    app: MountedApp,
+    storage: Storage,
+    alice: Account,
+    bob: Account,
+    provider: Provider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that takes 3 s to answer (the timeout is 3 s too) while another client's
+    user signs out: that one is notified at once, not after the slow attempt."""
+    monkeypatch.setattr(backchannel, "TIMEOUT", 3.0)
+    monkeypatch.setattr(backchannel, "POLL_INTERVAL", 0.05)
+    with serve_receiver() as slow, serve_receiver() as fast:
+        slow.delay = 3.5
+        sign_in_and_out(Flow(app, bc_client(storage, slow, "/slow"), alice))
+        slow.wait_for(1)  # its attempt has begun
+        sign_in_and_out(Flow(new_app(provider), bc_client(storage, fast, "/fast"), bob))
+        signed_out = time.monotonic()
+        fast.wait_for(1, timeout=5)
+        assert time.monotonic() - signed_out < 1.0
+        assert first_attempt(storage) == ["failed", "delivered"]
+
+
+def test_a_slow_client_with_many_deliveries_takes_only_its_share(
+    app: MountedApp,
+    storage: Storage,
+    alice: Account,
+    bob: Account,
+    provider: Provider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ten logout tokens wait for a client that takes 3 s to answer (as ten sign-outs
+    queued them): two are attempted at once, not as many as the sender's threads, and
+    another client's user signing out meanwhile is notified at once."""
+    monkeypatch.setattr(backchannel, "TIMEOUT", 3.0)
+    monkeypatch.setattr(backchannel, "POLL_INTERVAL", 0.05)
+    with serve_receiver() as slow, serve_receiver() as fast:
+        slow.delay = 3.5
+        client = bc_client(storage, slow, "/slow")
+        record = storage.clients.by_client_id(client.client_id)
+        assert record is not None
+        tokens = [
+            (record.id, backchannel.logout_token(provider, record, alice.subject, f"s{n}"))
+            for n in range(10)
+        ]
+        storage.sessions.end(0, tokens)
+        provider.backchannel.wake()
+        slow.wait_for(backchannel.ATTEMPTS_PER_HOST)
+        sign_in_and_out(Flow(app, bc_client(storage, fast, "/fast"), bob))
+        signed_out = time.monotonic()
+        fast.wait_for(1, timeout=5)
+        assert time.monotonic() - signed_out < 1.0
+        assert len(slow.received) == backchannel.ATTEMPTS_PER_HOST
