@@ -7,8 +7,8 @@ and ended when no delivery is left) POSTs ``logout_token=<JWT>`` to each (sectio
 the user's request, several at once so that a slow client delays no other.  A 2xx answer
 delivers it; anything else (a redirect too: none is followed, or no answer within
 :data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY` seconds, doubled each time, up to
-:data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy and, unless the setting
-``backchannel_allow_private_addresses`` allows it, goes only to public addresses
+:data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy but ``backchannel_proxy`` and,
+unless ``backchannel_allow_private_addresses`` allows it, goes only to public addresses
 (:mod:`oidc_core.outbound`).  While it runs, the sender also sends deliveries queued by
 other processes; a process that has had no sign-out starts its sender when it finds
 deliveries waiting (one query a minute at most), so a delivery outlives the process that
@@ -109,13 +109,17 @@ def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:
     return op.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
 
 
-def post(uri: str, token: str, *, allow_private_addresses: bool) -> bool:
+def post(uri: str, token: str, *, allow_private_addresses: bool, proxy: str = "") -> bool:
     """Section 2.5: POST the token form-encoded; True on a 2xx answer.  No redirect is
-    followed, no proxy used; a host resolving to an address that is not public is refused
-    unless ``allow_private_addresses`` (see :mod:`oidc_core.outbound`)."""
+    followed, no proxy used but ``proxy``; a host resolving to an address that is not
+    public is refused unless ``allow_private_addresses`` (see :mod:`oidc_core.outbound`)."""
     try:
         status = outbound.post_form(
-            uri, {"logout_token": token}, timeout=TIMEOUT, allow_private=allow_private_addresses
+            uri,
+            {"logout_token": token},
+            timeout=TIMEOUT,
+            allow_private=allow_private_addresses,
+            proxy=proxy,
         )
     except outbound.RefusedAddress as exc:
         log.warning("back-channel logout to %s refused: %s", uri, exc)
@@ -133,9 +137,10 @@ class Sender:
     no delivery is left to attempt.  The thread holds no database connection while it
     waits: it opens one per round and closes it after."""
 
-    def __init__(self, storage: Storage, *, allow_private_addresses: bool) -> None:
+    def __init__(self, storage: Storage, *, allow_private_addresses: bool, proxy: str = "") -> None:
         self._storage = storage
         self._allow_private_addresses = allow_private_addresses
+        self._proxy = proxy
         self._wakeup = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -245,6 +250,7 @@ class Sender:
             delivery.uri,
             delivery.logout_token,
             allow_private_addresses=self._allow_private_addresses,
+            proxy=self._proxy,
         )
 
     def _record(self, delivery: LogoutDelivery, delivered: bool) -> bool:

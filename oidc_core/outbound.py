@@ -5,14 +5,16 @@ is made with care (OWASP's server-side request forgery advice):
 
 - only to ``http`` and ``https`` URIs, and never following a redirect: the answer is the
   answer (a 3xx is no 2xx);
-- directly: no proxy is taken from the environment (``HTTP_PROXY``, ``https_proxy``, ...);
+- directly, or through the one HTTP proxy configured (``backchannel_proxy``): none is
+  taken from the environment (``HTTP_PROXY``, ``https_proxy``, ...);
 - within ``timeout`` seconds for the connection and for each read;
 - unless ``allow_private`` is set, only to public addresses: the host name is resolved
   once, every address it resolves to must be public (:func:`is_public_address`), and the
   connection is made to one of those checked addresses, so a DNS answer that changes
   between the check and the connection (DNS rebinding) cannot lead elsewhere.  The
   ``Host`` header, the TLS server name (SNI) and the certificate check still use the host
-  name.
+  name.  Through a proxy, the proxy resolves the name and its own rules decide where it
+  may connect; only an IP address or ``localhost`` is refused here.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ class RefusedAddress(OutboundError):
     """The host name resolves to an address that is not public."""
 
 
-def post_form(uri: str, form: Mapping[str, str], *, timeout: float, allow_private: bool) -> int:
-    """POST ``form`` (``application/x-www-form-urlencoded``) to ``uri``; the status of
-    the answer.  Raises :class:`OutboundError` when there is none."""
+def post_form(
+    uri: str, form: Mapping[str, str], *, timeout: float, allow_private: bool, proxy: str = ""
+) -> int:
+    """POST ``form`` (``application/x-www-form-urlencoded``) to ``uri``, through the HTTP
+    ``proxy`` when one is given; the status of the answer.  Raises
+    :class:`OutboundError` when there is none."""
     parts = urlsplit(uri)
     try:
         port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
@@ -49,17 +54,24 @@ def post_form(uri: str, form: Mapping[str, str], *, timeout: float, allow_privat
     host = parts.hostname or ""
     if parts.scheme not in DEFAULT_PORTS or not host:
         raise OutboundError("only http:// and https:// URIs are requested")
-    addresses = resolve(host, port)
-    if not allow_private:
-        refused = [ip for _, (ip, *_) in addresses if not is_public_address(ip)]
-        if refused:
-            raise RefusedAddress(f"{host} resolves to {refused[0]}, which is not public")
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = _PinnedHTTPSConnection(host, port, addresses, timeout)
-    else:
-        connection = _PinnedHTTPConnection(host, port, addresses, timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: http.client.HTTPConnection
+    if proxy:
+        if not allow_private:
+            _refuse_private_name(host)
+        connection = _proxied(proxy, parts.scheme, host, port, timeout)
+        if parts.scheme == "http":
+            target = f"http://{parts.netloc}{target}"  # the absolute form, for the proxy
+    else:
+        addresses = resolve(host, port)
+        if not allow_private:
+            refused = [ip for _, (ip, *_) in addresses if not is_public_address(ip)]
+            if refused:
+                raise RefusedAddress(f"{host} resolves to {refused[0]}, which is not public")
+        if parts.scheme == "https":
+            connection = _PinnedHTTPSConnection(host, port, addresses, timeout)
+        else:
+            connection = _PinnedHTTPConnection(host, port, addresses, timeout)
     try:
         connection.request(
             "POST",
@@ -72,6 +84,51 @@ def post_form(uri: str, form: Mapping[str, str], *, timeout: float, allow_privat
         raise OutboundError(f"no answer: {exc!r}") from None
     finally:
         connection.close()
+
+
+def check_proxy(proxy: str) -> tuple[str, int]:
+    """The host and port of an HTTP proxy given as ``http://host:port``; ValueError when
+    it is anything else."""
+    parts = urlsplit(proxy)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or not parts.hostname or not port:
+        raise ValueError("must be http://host:port")
+    if "@" in parts.netloc or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be http://host:port, nothing else")
+    return parts.hostname, port
+
+
+def _proxied(
+    proxy: str, scheme: str, host: str, port: int, timeout: float
+) -> http.client.HTTPConnection:
+    """A connection through ``proxy``: a ``CONNECT`` tunnel for https (TLS is then made
+    with ``host``, certificate checked), the absolute URI for http.  The proxy resolves
+    ``host``: which addresses it may reach is the proxy's rule."""
+    proxy_host, proxy_port = check_proxy(proxy)
+    if scheme == "http":
+        return http.client.HTTPConnection(proxy_host, proxy_port, timeout=timeout)
+    connection = http.client.HTTPSConnection(
+        proxy_host, proxy_port, timeout=timeout, context=ssl.create_default_context()
+    )
+    connection.set_tunnel(f"[{host}]" if ":" in host else host, port)
+    return connection
+
+
+def _refuse_private_name(host: str) -> None:
+    """With a proxy, which resolves names: a host that is a non-public IP address, or a
+    name for the proxy's own host, is refused here already."""
+    lowered = host.lower().rstrip(".")
+    if lowered == "localhost" or lowered.endswith(".localhost"):
+        raise RefusedAddress(f"{host} is a loopback name, which is not public")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not is_public_address(host):
+        raise RefusedAddress(f"{host} is an address which is not public")
 
 
 def resolve(host: str, port: int) -> list[Address]:

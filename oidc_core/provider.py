@@ -151,6 +151,7 @@ class Provider:
         return Sender(
             self.storage,
             allow_private_addresses=self.settings.backchannel_private_addresses_allowed,
+            proxy=self.settings.backchannel_proxy,
         )
 
     def close(self) -> None:

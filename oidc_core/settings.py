@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .claims import EDITABLE_CLAIMS
+from .outbound import check_proxy
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,15 @@ class Settings:
         "refused otherwise.",
         None,
     )
+    backchannel_proxy: str = _doc(
+        "An HTTP proxy through which back-channel logout tokens are sent, "
+        "`http://host:port` (https URIs through a `CONNECT` tunnel: TLS and the certificate "
+        "check stay end to end). The proxy then resolves the clients' host names, so its "
+        "rules must refuse private addresses; the provider refuses only IP addresses and "
+        "`localhost` then. Empty: sent directly. Proxy variables of the environment "
+        "(`HTTP_PROXY`, `https_proxy`, ...) are never used.",
+        "",
+    )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
     log_format: str = _doc(
         "How `oidc-core serve` and the standalone server write logs: `text` (one line per "
@@ -245,6 +255,11 @@ class Settings:
             raise ConfigurationError(
                 "backchannel_allow_private_addresses: must be auto or a boolean"
             )
+        if self.backchannel_proxy:
+            try:
+                check_proxy(self.backchannel_proxy)
+            except ValueError as exc:
+                raise ConfigurationError(f"backchannel_proxy: {exc}") from None
         if self.log_format not in ("text", "json"):
             raise ConfigurationError("log_format: must be text or json")
         schemes = {

@@ -26,6 +26,7 @@ from tests.support.flow import RP, Account, Flow
 from tests.support.interop import relying_party_libraries
 from tests.support.listener import listener  # noqa: F401
 from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
+from tests.support.proxy import proxy  # noqa: F401
 from tests.support.receiver import receiver  # noqa: F401
 
 # The live provider over https (a throwaway CA) and http, for the relying-party libraries.

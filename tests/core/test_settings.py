@@ -126,6 +126,31 @@ def test_a_bad_backchannel_allow_private_addresses_is_named(raw: str) -> None:
         Settings.from_mapping({key: 1})
 
 
+@pytest.mark.parametrize("proxy", ["", "http://proxy.internal:3128", "http://10.0.0.1:8080/"])
+def test_backchannel_proxy_values(proxy: str) -> None:
+    settings = Settings.from_mapping({"oidc.backchannel_proxy": proxy})
+    assert settings.backchannel_proxy == proxy
+    assert Settings().backchannel_proxy == ""
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "proxy.internal:3128",
+        "https://proxy.internal:3128",
+        "socks5://proxy.internal:1080",
+        "http://proxy.internal",
+        "http://user:secret@proxy.internal:3128",
+        "http://proxy.internal:3128/path",
+        "http://proxy.internal:3128?x=1",
+        "http://proxy.internal:99999",
+    ],
+)
+def test_a_bad_backchannel_proxy_is_named(proxy: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^backchannel_proxy: must be http://host:port"):
+        Settings.from_mapping({"oidc.backchannel_proxy": proxy})
+
+
 @pytest.mark.parametrize(
     "name",
     ["code_ttl", "access_token_ttl", "id_token_ttl", "session_ttl", "password_memory_cost"],

@@ -12,18 +12,20 @@ from __future__ import annotations
 import logging
 import time
 import urllib.request
+from typing import Any
 
 import pytest
 
 from oidc_core import Provider, backchannel
 from oidc_core.storage import Storage
-from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
+from tests.conftest import FAST_PASSWORDS, LOOPBACK_RPS, make_client, make_user, new_app
 from tests.flows.test_backchannel_logout import bc_client
 from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import end_session
 from tests.support.flow import RP, Account, Flow
 from tests.support.listener import Listener
 from tests.support.mounts import Mount, MountedApp, settings_for
+from tests.support.proxy import Proxy
 from tests.support.receiver import Receiver, serve_receiver
 from tests.support.tls import TLSFiles
 
@@ -113,14 +115,23 @@ def test_proxies_named_in_the_environment_are_not_used(
     assert listener.connections == []
 
 
+def own_provider(
+    storage: Storage, database_url: str, **options: Any
+) -> tuple[Provider, MountedApp]:
+    """A provider of its own with a public issuer and ``options``; by default private
+    addresses are refused."""
+    settings = settings_for("standalone", database_url, **FAST_PASSWORDS, **options)
+    provider = Provider(settings, storage=storage)
+    return provider, Mount("standalone", "", provider, provider).browser()
+
+
 def public_provider(storage: Storage, database_url: str) -> tuple[Provider, MountedApp]:
     """A provider with a public issuer and the default settings: private addresses
     refused."""
-    settings = settings_for("standalone", database_url, **FAST_PASSWORDS)
-    assert settings.backchannel_allow_private_addresses is None
-    assert not settings.backchannel_private_addresses_allowed
-    provider = Provider(settings, storage=storage)
-    return provider, Mount("standalone", "", provider, provider).browser()
+    provider, browser = own_provider(storage, database_url)
+    assert provider.settings.backchannel_allow_private_addresses is None
+    assert not provider.settings.backchannel_private_addresses_allowed
+    return provider, browser
 
 
 def test_a_host_resolving_to_a_private_address_is_refused_by_default(
@@ -240,3 +251,54 @@ def test_a_slow_client_with_many_deliveries_takes_only_its_share(
         fast.wait_for(1, timeout=5)
         assert time.monotonic() - signed_out < 1.0
         assert len(slow.received) == backchannel.ATTEMPTS_PER_HOST
+
+
+def test_a_configured_proxy_carries_http_deliveries(
+    storage: Storage, database_url: str, receiver: Receiver, proxy: Proxy
+) -> None:
+    provider, browser = own_provider(
+        storage, database_url, backchannel_proxy=proxy.url, **LOOPBACK_RPS
+    )
+    user = make_user(provider, "proxied@example.com", "a long enough password")
+    sign_in_and_out(Flow(browser, bc_client(storage, receiver, "/bc"), user))
+    assert first_attempt(storage) == ["delivered"]
+    assert proxy.requests == [("POST", receiver.uri("/bc"))]
+    assert len(receiver.tokens("/bc")) == 1
+
+
+def test_a_configured_proxy_tunnels_https_deliveries(
+    storage: Storage,
+    database_url: str,
+    proxy: Proxy,
+    tls_files: TLSFiles,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca_file))
+    provider, browser = own_provider(
+        storage, database_url, backchannel_proxy=proxy.url, **LOOPBACK_RPS
+    )
+    user = make_user(provider, "tunnelled@example.com", "a long enough password")
+    with serve_receiver(tls=tls_files) as receiver:
+        sign_in_and_out(Flow(browser, tls_client(storage, receiver, "/bc"), user))
+        assert first_attempt(storage) == ["delivered"]
+        assert proxy.requests == [("CONNECT", f"localhost:{receiver.port}")]
+        assert receiver.server_names == ["localhost"]  # TLS from end to end
+        assert receiver.hosts == [f"localhost:{receiver.port}"]
+
+
+def test_through_a_proxy_private_addresses_and_localhost_are_still_refused(
+    storage: Storage, database_url: str, receiver: Receiver, proxy: Proxy
+) -> None:
+    provider, browser = own_provider(storage, database_url, backchannel_proxy=proxy.url)
+    user = make_user(provider, "proxied@example.com", "a long enough password")
+    by_name = make_client(
+        storage,
+        "By name",
+        ["https://rp.example/cb"],
+        backchannel_logout_uri=f"http://localhost:{receiver.port}/by-name",
+    )
+    first = Flow(browser, bc_client(storage, receiver, "/by-address"), user)
+    id_token_of(first, first.authorize())
+    sign_in_and_out(Flow(browser, by_name, user))
+    assert first_attempt(storage) == ["failed", "failed"]
+    assert proxy.requests == [] and receiver.received == []
