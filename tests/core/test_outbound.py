@@ -1,14 +1,19 @@
 """oidc_core.outbound: which addresses are public, which URIs are requested at all.
 
 The addresses are only classified: nothing here connects to any address but 127.0.0.1.
+The POSTs go to the ``receiver`` and ``listener`` fixtures' servers on 127.0.0.1.
 """
 
 from __future__ import annotations
+
+import socket
+from typing import Any
 
 import pytest
 
 from oidc_core import outbound
 from tests.support.listener import Listener
+from tests.support.receiver import Receiver
 
 
 @pytest.mark.parametrize(
@@ -77,3 +82,26 @@ def test_a_loopback_host_is_refused_before_any_connection(listener: Listener) ->
                 f"http://{host}:{listener.port}/", {"a": "b"}, timeout=1, allow_private=False
             )
     assert listener.connections == []
+
+
+def test_the_name_is_resolved_once_and_connected_to_as_resolved(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second lookup between the check and the connection (DNS rebinding); the
+    ``Host`` header still names the host."""
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def dns(host: str, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        # rp.test is known to no resolver: this test's DNS answers 127.0.0.1 for it
+        return real_getaddrinfo("127.0.0.1" if host == "rp.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    uri = f"http://rp.test:{receiver.port}/bc"
+    assert outbound.post_form(uri, {"a": "b"}, timeout=2, allow_private=True) == 204
+    assert lookups == ["rp.test"]
+    assert receiver.hosts == [f"rp.test:{receiver.port}"]
+    with pytest.raises(outbound.RefusedAddress, match=r"rp\.test resolves to 127\.0\.0\.1"):
+        outbound.post_form(uri, {"a": "b"}, timeout=2, allow_private=False)
+    assert len(receiver.received) == 1
