@@ -4,9 +4,12 @@ On sign-out, every client with a ``backchannel_logout_uri`` that was issued a co
 browser session gets a logout token (section 2.4), queued in the same transaction that
 ends the session.  A :class:`Sender` (a daemon thread per provider, started by a sign-out
 and ended when no delivery is left) POSTs ``logout_token=<JWT>`` to each (section 2.5), off
-the user's request; a 2xx answer delivers it, anything else (or no answer within
+the user's request, several at once so that a slow client delays no other.  A 2xx answer
+delivers it; anything else (a redirect too: none is followed, or no answer within
 :data:`TIMEOUT`) is tried again after :data:`RETRY_DELAY` seconds, doubled each time, up to
-:data:`MAX_ATTEMPTS` attempts.  While it runs, the sender also sends deliveries queued by
+:data:`MAX_ATTEMPTS` attempts.  The POST uses no proxy but ``backchannel_proxy`` and,
+unless ``backchannel_allow_private_addresses`` allows it, goes only to public addresses
+(:mod:`oidc_core.outbound`).  While it runs, the sender also sends deliveries queued by
 other processes; a process that has had no sign-out starts its sender when it finds
 deliveries waiting (one query a minute at most), so a delivery outlives the process that
 queued it.
@@ -18,12 +21,13 @@ import logging
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
+from . import outbound
 from .records import BrowserSession, Client, LogoutDelivery, User
 from .storage import StorageError
 
@@ -41,6 +45,9 @@ RETRY_DELAY = 10.0  # seconds before the second attempt; doubled after each fail
 POLL_INTERVAL = 2.0  # seconds between looks at the table for due deliveries
 PENDING_CHECK_INTERVAL = 60.0  # seconds between looks for deliveries left by other processes
 THREAD_NAME = "oidc-backchannel-logout"
+PARALLEL_ATTEMPTS = 8  # attempts made at once by a process's sender
+ATTEMPTS_PER_HOST = 2  # of which at most this many to one host (a slow one takes no more)
+DUE_BATCH = 100  # due deliveries looked at for the free places
 
 _senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 
@@ -102,19 +109,27 @@ def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:
     return op.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
 
 
-def post(uri: str, token: str) -> bool:
-    """Section 2.5: POST the token form-encoded; True on a 2xx answer."""
-    request = urllib.request.Request(  # noqa: S310 - the URI is a registered http(s) URI
-        uri,
-        data=urlencode({"logout_token": token}).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
+def post(uri: str, token: str, *, allow_private_addresses: bool, proxy: str = "") -> bool:
+    """Section 2.5: POST the token form-encoded; True on a 2xx answer.  No redirect is
+    followed, no proxy used but ``proxy``; a host resolving to an address that is not
+    public is refused unless ``allow_private_addresses`` (see :mod:`oidc_core.outbound`)."""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return 200 <= int(response.status) < 300
-    except (urllib.error.URLError, OSError, ValueError):
+        status = outbound.post_form(
+            uri,
+            {"logout_token": token},
+            timeout=TIMEOUT,
+            allow_private=allow_private_addresses,
+            proxy=proxy,
+        )
+    except outbound.RefusedAddress as exc:
+        log.warning("back-channel logout to %s refused: %s", uri, exc)
         return False
+    except outbound.OutboundError as exc:
+        log.info("back-channel logout to %s: %s", uri, exc)
+        return False
+    if not 200 <= status < 300:
+        log.info("back-channel logout to %s: answered %d", uri, status)
+    return 200 <= status < 300
 
 
 class Sender:
@@ -122,8 +137,10 @@ class Sender:
     no delivery is left to attempt.  The thread holds no database connection while it
     waits: it opens one per round and closes it after."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, allow_private_addresses: bool, proxy: str = "") -> None:
         self._storage = storage
+        self._allow_private_addresses = allow_private_addresses
+        self._proxy = proxy
         self._wakeup = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -176,7 +193,7 @@ class Sender:
         while not stop.is_set():
             self._wakeup.clear()
             try:
-                self.send_due()
+                self.send_due(stop)
                 next_at = self._storage.deliveries.next_attempt_at()
             except Exception:  # the database may be away for a while: try again later
                 log.warning("back-channel logout: deliveries not sent", exc_info=True)
@@ -191,18 +208,55 @@ class Sender:
             if next_at is not None:
                 self._wakeup.wait(_pause(next_at))
 
-    def send_due(self) -> int:
-        """One round: attempt every due delivery; returns how many were delivered."""
+    def send_due(self, stop: threading.Event | None = None) -> int:
+        """One round: attempt every due delivery, :data:`PARALLEL_ATTEMPTS` at once and at
+        most :data:`ATTEMPTS_PER_HOST` to one host, so a slow client delays no other; new
+        ones are looked for as attempts end and every :data:`POLL_INTERVAL` seconds, none
+        once ``stop`` is set.  Only this thread uses the database; the pool's threads only
+        POST.  Returns how many were delivered."""
         sent = 0
-        while True:
-            due = self._storage.deliveries.due()
-            claimed = [d for d in due if self._storage.deliveries.claim(d, _lease())]
-            if not claimed:
-                return sent
-            sent += sum(self._attempt(delivery) for delivery in claimed)
+        in_flight: dict[Future[bool], LogoutDelivery] = {}
+        with ThreadPoolExecutor(PARALLEL_ATTEMPTS, thread_name_prefix=THREAD_NAME) as pool:
+            while True:
+                if stop is None or not stop.is_set():
+                    for delivery in self._claim_due(list(in_flight.values())):
+                        in_flight[pool.submit(self._post, delivery)] = delivery
+                if not in_flight:
+                    return sent
+                done, _ = wait(in_flight, timeout=POLL_INTERVAL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    sent += self._record(in_flight.pop(future), future.result())
 
-    def _attempt(self, delivery: LogoutDelivery) -> bool:
-        if post(delivery.uri, delivery.logout_token):
+    def _claim_due(self, in_flight: list[LogoutDelivery]) -> list[LogoutDelivery]:
+        """Due deliveries claimed for an attempt now, as many as the limits leave room for."""
+        room = PARALLEL_ATTEMPTS - len(in_flight)
+        per_host = Counter(_host(delivery.uri) for delivery in in_flight)
+        claimed: list[LogoutDelivery] = []
+        if room <= 0:
+            return claimed
+        for delivery in self._storage.deliveries.due(limit=DUE_BATCH):
+            host = _host(delivery.uri)
+            if per_host[host] >= ATTEMPTS_PER_HOST:
+                continue
+            if self._storage.deliveries.claim(delivery, _lease()):
+                per_host[host] += 1
+                claimed.append(delivery)
+                if len(claimed) == room:
+                    break
+        return claimed
+
+    def _post(self, delivery: LogoutDelivery) -> bool:
+        return post(
+            delivery.uri,
+            delivery.logout_token,
+            allow_private_addresses=self._allow_private_addresses,
+            proxy=self._proxy,
+        )
+
+    def _record(self, delivery: LogoutDelivery, delivered: bool) -> bool:
+        """After a claimed attempt: delivered, or due again after a back-off (or given up
+        after :data:`MAX_ATTEMPTS`)."""
+        if delivered:
             self._storage.deliveries.delivered(delivery)
             return True
         attempts = delivery.attempts + 1
@@ -212,6 +266,11 @@ class Sender:
         log.info("back-channel logout to %s failed (attempt %d)", delivery.uri, attempts)
         self._storage.deliveries.reschedule(delivery, next_at)
         return False
+
+
+def _host(uri: str) -> str:
+    """Where an attempt goes, for :data:`ATTEMPTS_PER_HOST`: the URI's host and port."""
+    return urlsplit(uri).netloc.lower()
 
 
 def _lease() -> int:

@@ -150,7 +150,11 @@ class Provider:
     @cached_property
     def backchannel(self) -> Sender:
         """Back-Channel Logout deliveries; its thread starts with the first sign-out."""
-        return Sender(self.storage)
+        return Sender(
+            self.storage,
+            allow_private_addresses=self.settings.backchannel_private_addresses_allowed,
+            proxy=self.settings.backchannel_proxy,
+        )
 
     def close(self) -> None:
         """Stop the back-channel sender thread and close this thread's database

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .claims import EDITABLE_CLAIMS
+from .outbound import check_proxy
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,25 @@ class Settings:
         "request.",
         16384,
     )
+    backchannel_allow_private_addresses: bool | None = _doc(
+        "Whether back-channel logout tokens may be sent to a client whose host resolves to "
+        "an address that is not public: loopback, private (`10.0.0.0/8`, `172.16.0.0/12`, "
+        "`192.168.0.0/16`, `fc00::/7`), link-local (`169.254.0.0/16`, where clouds serve "
+        "instance metadata, `fe80::/10`), shared, reserved or multicast. Every address the "
+        "host resolves to is checked, and the provider connects only to an address it "
+        "checked. `auto`: allowed when the issuer is on a loopback host (development), "
+        "refused otherwise.",
+        None,
+    )
+    backchannel_proxy: str = _doc(
+        "An HTTP proxy through which back-channel logout tokens are sent, "
+        "`http://host:port` (https URIs through a `CONNECT` tunnel: TLS and the certificate "
+        "check stay end to end). The proxy then resolves the clients' host names, so its "
+        "rules must refuse private addresses; the provider refuses only IP addresses and "
+        "`localhost` then. Empty: sent directly. Proxy variables of the environment "
+        "(`HTTP_PROXY`, `https_proxy`, ...) are never used.",
+        "",
+    )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
     log_format: str = _doc(
         "How `oidc-core serve` and the standalone server write logs: `text` (one line per "
@@ -230,6 +250,16 @@ class Settings:
             or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
         ):
             raise ConfigurationError("host_login_url: must be an absolute URL or a path")
+        allow_private = self.backchannel_allow_private_addresses
+        if not (allow_private is None or isinstance(allow_private, bool)):
+            raise ConfigurationError(
+                "backchannel_allow_private_addresses: must be auto or a boolean"
+            )
+        if self.backchannel_proxy:
+            try:
+                check_proxy(self.backchannel_proxy)
+            except ValueError as exc:
+                raise ConfigurationError(f"backchannel_proxy: {exc}") from None
         if self.log_format not in ("text", "json"):
             raise ConfigurationError("log_format: must be text or json")
         schemes = {
@@ -251,6 +281,13 @@ class Settings:
     def is_loopback(self) -> bool:
         """True when the issuer is on a loopback host (development without TLS)."""
         return (urlsplit(self.issuer).hostname or "") in LOOPBACK_HOSTS
+
+    @property
+    def backchannel_private_addresses_allowed(self) -> bool:
+        """``backchannel_allow_private_addresses``, ``auto`` decided by the issuer."""
+        if self.backchannel_allow_private_addresses is None:
+            return self.is_loopback
+        return self.backchannel_allow_private_addresses
 
     @property
     def secure_cookies(self) -> bool:
@@ -303,7 +340,9 @@ def reference_markdown() -> str:
     ]
     for f in dataclasses.fields(Settings):
         default = f.default
-        if isinstance(default, tuple):
+        if default is None:
+            shown = "auto"
+        elif isinstance(default, tuple):
             shown = ", ".join(default) or "(none)"
         elif isinstance(default, bool):
             shown = str(default).lower()
@@ -317,6 +356,8 @@ def reference_markdown() -> str:
 def _coerce(key: str, raw: Any, default: Any) -> Any:
     if not isinstance(raw, str):
         return raw
+    if default is None:  # a boolean whose default the provider decides
+        return None if raw.strip().lower() == "auto" else _coerce(key, raw, False)
     if isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:

@@ -24,7 +24,10 @@ from oidc_core.storage import Storage
 from oidc_core.storage.models import ALL_MODELS
 from tests.support.flow import RP, Account, Flow
 from tests.support.interop import relying_party_libraries
+from tests.support.listener import listener  # noqa: F401
 from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
+from tests.support.proxy import proxy  # noqa: F401
+from tests.support.receiver import receiver  # noqa: F401
 
 # The live provider over https (a throwaway CA) and http, for the relying-party libraries.
 from tests.support.tls import https_provider, live_provider, tls_files  # noqa: F401
@@ -33,6 +36,9 @@ KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
 
 # Cheap argon2id parameters: the tests exercise the real hasher, not its cost.
 FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_cost": 1024}
+# The suite's relying parties listen on 127.0.0.1, where a provider with a public issuer
+# (https://op.example) sends no back-channel logout token unless told it may.
+LOOPBACK_RPS = {"backchannel_allow_private_addresses": True}
 
 
 def pytest_report_header() -> list[str]:
@@ -82,7 +88,7 @@ def storage(database_url: str) -> Iterator[Storage]:
 
 @pytest.fixture(scope="session")
 def settings(mount_name: str, database_url: str) -> Settings:
-    return settings_for(mount_name, database_url, **FAST_PASSWORDS)
+    return settings_for(mount_name, database_url, **FAST_PASSWORDS, **LOOPBACK_RPS)
 
 
 _MOUNTS: dict[Provider, Mount] = {}

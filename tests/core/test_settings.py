@@ -90,6 +90,68 @@ def test_bad_boolean_is_named(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("issuer", "raw", "allowed"),
+    [
+        ("http://127.0.0.1:8000", None, True),  # not set: auto
+        ("http://localhost:5000", "auto", True),
+        ("http://[::1]:8000", " AUTO ", True),
+        ("https://op.example", None, False),
+        ("https://op.example", "auto", False),
+        ("https://op.example", "true", True),
+        ("https://op.example", "on", True),
+        ("http://127.0.0.1:8000", "false", False),
+        ("http://127.0.0.1:8000", "no", False),
+    ],
+)
+def test_private_backchannel_addresses_are_allowed_on_a_loopback_issuer_by_default(
+    issuer: str, raw: str | None, allowed: bool
+) -> None:
+    mapping = {"oidc.issuer": issuer}
+    if raw is not None:
+        mapping["oidc.backchannel_allow_private_addresses"] = raw
+    settings = Settings.from_mapping(mapping)
+    expected = None if raw is None or raw.strip().lower() == "auto" else allowed
+    assert settings.backchannel_allow_private_addresses is expected
+    assert settings.backchannel_private_addresses_allowed is allowed
+    env = {"OIDC_ISSUER": issuer, "OIDC_BACKCHANNEL_ALLOW_PRIVATE_ADDRESSES": raw or "auto"}
+    assert Settings.from_env(env).backchannel_private_addresses_allowed is allowed
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "automatic"])
+def test_a_bad_backchannel_allow_private_addresses_is_named(raw: str) -> None:
+    key = "oidc.backchannel_allow_private_addresses"
+    with pytest.raises(ConfigurationError, match=rf"^{key}: expected a boolean"):
+        Settings.from_mapping({key: raw})
+    with pytest.raises(ConfigurationError, match=r"^backchannel_allow_private_addresses: must"):
+        Settings.from_mapping({key: 1})
+
+
+@pytest.mark.parametrize("proxy", ["", "http://proxy.internal:3128", "http://10.0.0.1:8080/"])
+def test_backchannel_proxy_values(proxy: str) -> None:
+    settings = Settings.from_mapping({"oidc.backchannel_proxy": proxy})
+    assert settings.backchannel_proxy == proxy
+    assert Settings().backchannel_proxy == ""
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "proxy.internal:3128",
+        "https://proxy.internal:3128",
+        "socks5://proxy.internal:1080",
+        "http://proxy.internal",
+        "http://user:secret@proxy.internal:3128",
+        "http://proxy.internal:3128/path",
+        "http://proxy.internal:3128?x=1",
+        "http://proxy.internal:99999",
+    ],
+)
+def test_a_bad_backchannel_proxy_is_named(proxy: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^backchannel_proxy: must be http://host:port"):
+        Settings.from_mapping({"oidc.backchannel_proxy": proxy})
+
+
+@pytest.mark.parametrize(
     "name",
     ["code_ttl", "access_token_ttl", "id_token_ttl", "session_ttl", "password_memory_cost"],
 )

@@ -9,13 +9,8 @@ request, retried with back-off.  A real HTTP server on 127.0.0.1 receives the PO
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 import jwt
 import pytest
@@ -23,7 +18,7 @@ import webtest
 
 from oidc_core import Provider, backchannel
 from oidc_core.storage import Storage
-from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
+from tests.conftest import FAST_PASSWORDS, LOOPBACK_RPS, make_client, make_user, new_app
 from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
 from tests.flows.test_admin_console import (
     ADMIN_EMAIL,
@@ -38,57 +33,9 @@ from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import confirm, end_session, still_signed_in
 from tests.support.flow import RP, Account, Flow, issuer_of
 from tests.support.mounts import Mount, MountedApp, settings_for
+from tests.support.receiver import Receiver
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
-
-
-@dataclass
-class Receiver:
-    """An RP's back-channel logout endpoint: records each POST, answers from ``statuses``
-    (then 204), after ``delay`` seconds."""
-
-    port: int = 0
-    statuses: list[int] = field(default_factory=list)
-    delay: float = 0.0
-    received: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
-
-    def uri(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, self.received
-
-    def tokens(self, path: str) -> list[str]:
-        return [form["logout_token"][0] for p, _, form in self.received if p == path]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-            state.received.append((self.path, self.headers.get("Content-Type", ""), parse_qs(body)))
-            time.sleep(state.delay)
-            self.send_response(state.statuses.pop(0) if state.statuses else 204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -354,7 +301,8 @@ def test_the_console_sets_the_backchannel_metadata(
 
 def another_process(storage: Storage, database_url: str) -> tuple[Provider, MountedApp]:
     """A new provider on the suite's database, as another worker process would be."""
-    provider = Provider(settings_for("standalone", database_url, **FAST_PASSWORDS), storage=storage)
+    settings = settings_for("standalone", database_url, **FAST_PASSWORDS, **LOOPBACK_RPS)
+    provider = Provider(settings, storage=storage)
     return provider, Mount("standalone", "", provider, provider).browser()
 
 
