@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,3 +68,52 @@ def test_every_file_the_pages_read_is_package_data() -> None:
     missing = [name for name in needed if not any(fnmatch.fnmatch(name, p) for p in patterns)]
     assert missing == [], "add them to [options.package_data]"
     assert "ui/templates/login.html" in needed  # the walk found the templates
+
+
+def _files_of_the_wheel(config: configparser.ConfigParser) -> set[str]:
+    """What a wheel must hold: every module of every listed package, under its installed
+    name, and every data file of the pages."""
+    expected = set()
+    for package, directory in _package_dirs(config).items():
+        prefix = package.replace(".", "/")
+        expected |= {f"{prefix}/{module.name}" for module in directory.glob("*.py")}
+    package = ROOT / "oidc_core"
+    expected |= {
+        "oidc_core/" + path.relative_to(package).as_posix()
+        for path in package.rglob("*")
+        if path.is_file()
+        and path.suffix not in (".py", ".pyc", ".mo", ".pot")
+        and "__pycache__" not in path.parts
+    }
+    return expected
+
+
+def test_the_wheel_builds_without_warnings_and_holds_every_file(tmp_path: Path) -> None:
+    """What ``pip install .`` builds (setuptools' build backend, on a copy of the sources):
+    no "Package would be ignored" warning (``make serve`` printed five, 220 lines, before
+    the demo credentials) and every module and data file."""
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
+    for top in ("oidc_core", "adapters"):
+        shutil.copytree(ROOT / top, source / top, ignore=skip)
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    # pip's own build, in an isolated environment with pyproject.toml's build requirements,
+    # as ``pip install .`` and ``make serve`` run it.
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--verbose", "-w", "dist", "./source"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "would be ignored" not in output and "is absent from the" not in output, output
+    (wheel,) = (tmp_path / "dist").glob("oidc_core-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    missing = _files_of_the_wheel(_setup()) - names
+    assert sorted(missing) == []
+    assert "oidc_adapters/standalone.py" in names and "oidc_core/ui/static/oidc.css" in names
