@@ -1,6 +1,6 @@
-"""The ``oidc-core`` command: init, migrate, purge, user, client, keys, serve.
+"""The oidc-core command: init, migrate, purge, user, client, keys, serve.
 
-Settings come from ``OIDC_*`` environment variables, like the standalone server's.
+Settings come from OIDC_* environment variables, like the standalone server's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli_admin, cli_database, cli_keys, metrics, throttle
+from . import __version__, cli_admin, cli_database, cli_keys, metrics, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -199,7 +199,9 @@ def _metrics_directory() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The module's docstring is the description: plain text, argparse shows it as it is.
     parser = argparse.ArgumentParser(prog="oidc-core", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     init = sub.add_parser("init", help="create or upgrade the schema; create a signing key")
@@ -238,8 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_keys.add_commands(sub, _open)
 
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
-    serve.add_argument("--bind", default="127.0.0.1:8000")
-    serve.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    serve.add_argument(
+        "--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="worker processes, one per core is right (default %(default)s, this machine's cores)",
+    )
     serve.add_argument(
         "--certfile", help="serve https with this PEM certificate (chain); needs --keyfile"
     )

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import oidc_core
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +73,14 @@ def test_every_file_the_pages_read_is_package_data() -> None:
     assert "ui/templates/login.html" in needed  # the walk found the templates
 
 
+def _top_version_of_changes() -> str:
+    """The version of CHANGES.md's first entry (``## 0.5.0 (unreleased)``)."""
+    text = (ROOT / "CHANGES.md").read_text(encoding="utf-8")
+    match = re.search(r"^## (\S+)", text, re.MULTILINE)
+    assert match, "CHANGES.md has no version heading"
+    return match.group(1)
+
+
 def _files_of_the_wheel(config: configparser.ConfigParser) -> set[str]:
     """What a wheel must hold: every module of every listed package, under its installed
     name, and every data file of the pages."""
@@ -91,7 +102,7 @@ def _files_of_the_wheel(config: configparser.ConfigParser) -> set[str]:
 def test_the_wheel_builds_without_warnings_and_holds_every_file(tmp_path: Path) -> None:
     """What ``pip install .`` builds (setuptools' build backend, on a copy of the sources):
     no "Package would be ignored" warning (``make serve`` printed five, 220 lines, before
-    the demo credentials) and every module and data file."""
+    the demo credentials), every module and data file, and the version of CHANGES.md."""
     source = tmp_path / "source"
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
     for top in ("oidc_core", "adapters"):
@@ -114,6 +125,20 @@ def test_the_wheel_builds_without_warnings_and_holds_every_file(tmp_path: Path) 
     (wheel,) = (tmp_path / "dist").glob("oidc_core-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
+        metadata = next(name for name in names if name.endswith(".dist-info/METADATA"))
+        version = re.search(r"^Version: (\S+)$", archive.read(metadata).decode(), re.MULTILINE)
     missing = _files_of_the_wheel(_setup()) - names
     assert sorted(missing) == []
     assert "oidc_adapters/standalone.py" in names and "oidc_core/ui/static/oidc.css" in names
+    assert version and version.group(1) == _top_version_of_changes()
+
+
+def test_one_version_the_top_of_changes() -> None:
+    """The package, ``oidc-core --version`` and CHANGES.md's top entry name one version
+    (setup.cfg reads ``oidc_core.__version__``; the wheel's is checked above)."""
+    top = _top_version_of_changes()
+    assert oidc_core.__version__ == top
+    command = [str(Path(sys.executable).parent / "oidc-core"), "--version"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"oidc-core {top}\n", "")
+    assert "version = attr: oidc_core.__version__" in (ROOT / "setup.cfg").read_text()
