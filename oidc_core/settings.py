@@ -355,4 +355,5 @@ def _check_issuer(issuer: str) -> None:
                 "issuer: http:// is allowed only on loopback (127.0.0.1, localhost, [::1]); "
                 "use https:// in production"
             )
-        log.warning("issuer %s is plain http: acceptable for loopback development only", issuer)
+        # INFO: a valid development set-up, checked in every process (each gunicorn worker).
+        log.info("issuer %s is plain http: acceptable for loopback development only", issuer)
