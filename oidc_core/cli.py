@@ -167,11 +167,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if gunicorn is None:
         raise SystemExit("gunicorn is not installed: pip install 'oidc-core[server]'")
     https = bool(args.certfile)
-    # The issuer of a loopback bind, unless set: the workers build their settings from this
-    # environment too.
+    # The issuer of a loopback bind and the longest URL gunicorn reads, unless set: the
+    # workers build their settings from this environment too.
     os.environ.update(serving.environment(os.environ, args.bind, https))
     try:
         settings = Settings.from_env()
+        limits = serving.gunicorn_limits(settings)
     except ConfigurationError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
     warning = serving.issuer_warning(settings, args.bind, https)
@@ -200,6 +201,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # id_token_hint); the provider writes its own access line without it.
         "--timeout",
         "30",
+        *limits,
     ]
     if args.certfile:
         argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]

@@ -164,7 +164,8 @@ class Settings:
     max_url_length: int = _doc(
         "Longest request target (path and query), in bytes (414 beyond). The default leaves "
         "room for a 2048-character state of percent-encoded Unicode in an authorization "
-        "request.",
+        "request. Under `oidc-core serve` it is 8172 unless set, and at most that: gunicorn "
+        "reads request lines of at most 8190 bytes.",
         16384,
     )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
