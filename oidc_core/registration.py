@@ -30,7 +30,8 @@ class InvalidMetadata(ValueError):
         self.message = message
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` or ``::1`` (RFC 8252 section 7.3)."""
     if host in LOOPBACK_HOSTS:
         return True
     try:
@@ -58,7 +59,7 @@ def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
         raise InvalidMetadata(field, f"{uri!r}: no wildcards, redirect URIs are matched exactly")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidMetadata(field, f"{uri!r} must not contain user information")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidMetadata(field, f"{uri!r}: http:// is allowed only for loopback hosts")
     return uri
 
@@ -100,7 +101,7 @@ def check_optional_uri(field: str, uri: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in {"https", "http"} or not parts.hostname or len(uri) > MAX_URI_LENGTH:
         raise InvalidMetadata(field, f"{uri!r} must be an absolute https:// URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise InvalidMetadata(field, f"{uri!r} must use https://")
     return uri
 

@@ -7,6 +7,7 @@ CSRF-checked by :func:`oidc_core.admin.console.dispatch`) and makes every change
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,10 @@ class AdminRequest:
     def url(self, path: str) -> str:
         return self.op.url("/admin" + path)
 
-    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+    def page(
+        self, template: str, status: int = 200, images_from: Iterable[str] = (), **context: Any
+    ) -> Response:
+        """``images_from``: the clients' logos it shows (:func:`responses.html_page`)."""
         return responses.html_page(
             self.op.render(
                 template,
@@ -79,6 +83,7 @@ class AdminRequest:
                 **context,
             ),
             status,
+            images_from=images_from,
         )
 
     def client(self, client_id: str) -> Client:
@@ -148,6 +153,7 @@ def _client_form(
     return admin.page(
         "admin_client.html",
         status,
+        images_from=[admin.op.site_url(client.logo_uri)] if client else [],
         client=client,
         form=form,
         errors=errors or {},
