@@ -1,6 +1,7 @@
 # oidc-core: two commands do all the set-up.
 #   make serve   virtualenv + install + SQLite database with a key, demo user and client,
 #                then the provider on http://127.0.0.1:8000 under gunicorn
+#                (BIND=127.0.0.1:8001: another port, and the issuer follows it)
 #   make test    virtualenv + test dependencies, then the test suite (SQLite by default;
 #                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL,
 #                mysql://... for MySQL or MariaDB)
@@ -28,8 +29,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 
 serve: $(BIN)/.installed
 	mkdir -p var
-	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/oidc-core init --demo
-	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) exec $(BIN)/oidc-core serve --bind $(BIND)
+	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) exec $(BIN)/oidc-core serve --bind $(BIND) --demo
 
 # The Node.js relying-party libraries (tests/interop/node), as package-lock.json pins them;
 # without npm their tests are skipped (CI requires them).

@@ -1,6 +1,6 @@
-"""The ``oidc-core`` command: init, migrate, purge, user, client, keys, serve.
+"""The oidc-core command: init, migrate, purge, user, client, keys, serve.
 
-Settings come from ``OIDC_*`` environment variables, like the standalone server's.
+Settings come from OIDC_* environment variables, like the standalone server's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli_admin, cli_database, cli_keys, metrics, throttle
+from . import __version__, cli_admin, cli_database, cli_keys, metrics, serving, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -36,17 +36,22 @@ def _open(settings: Settings) -> Storage:
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    _init(settings, args.key_alg, demo=args.demo)
+    return 0
+
+
+def _init(settings: Settings, key_alg: str, demo: bool) -> None:
+    """The schema created or upgraded, a signing key; the demo user and client if asked."""
     storage = Storage(settings.database_url)
     try:
         before, after = storage.upgrade()
     except SchemaTooNew as exc:
         raise SystemExit(f"refused: {exc}") from None
     print(f"schema: version {before} -> {after}" if before != after else f"schema: version {after}")
-    kid = create_key_if_missing(storage, args.key_alg)
+    kid = create_key_if_missing(storage, key_alg)
     print(f"signing key: created {kid}" if kid else "signing key: present")
-    if args.demo:
+    if demo:
         _demo(storage, settings)
-    return 0
 
 
 def _demo(storage: Storage, settings: Settings) -> None:
@@ -81,7 +86,7 @@ try:          {issuer}/.well-known/openid-configuration
               {issuer}/authorize?client_id={client.client_id}&response_type=code&scope=openid%20profile%20email&redirect_uri={DEMO_REDIRECT_URIS[0]}&state=xyz
 admin console {issuer}/admin/
 your account  {issuer}/account/   (connected apps, sessions, profile)
-(the demo password and secret change every time `init --demo` runs)
+(the demo password and secret change every time init --demo or serve --demo runs)
 """
     )
 
@@ -161,6 +166,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     if gunicorn is None:
         raise SystemExit("gunicorn is not installed: pip install 'oidc-core[server]'")
+    https = bool(args.certfile)
+    # The issuer of a loopback bind and the longest URL gunicorn reads, unless set: the
+    # workers build their settings from this environment too.
+    os.environ.update(serving.environment(os.environ, args.bind, https))
+    try:
+        settings = Settings.from_env()
+        limits = serving.gunicorn_limits(settings)
+    except ConfigurationError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    warning = serving.issuer_warning(settings, args.bind, https)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.demo:
+        _init(settings, "RS256", demo=True)
     _open(settings).close()
     _metrics_directory()
     argv = [
@@ -176,10 +195,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "--worker-class",
         "sync",
         "--no-control-socket",
+        "--log-level",
+        args.log_level,
         # No gunicorn access log: its request line holds the query string (codes, tokens,
         # id_token_hint); the provider writes its own access line without it.
         "--timeout",
         "30",
+        *limits,
     ]
     if args.certfile:
         argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
@@ -199,7 +221,9 @@ def _metrics_directory() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The module's docstring is the description: plain text, argparse shows it as it is.
     parser = argparse.ArgumentParser(prog="oidc-core", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     init = sub.add_parser("init", help="create or upgrade the schema; create a signing key")
@@ -238,8 +262,31 @@ def build_parser() -> argparse.ArgumentParser:
     cli_keys.add_commands(sub, _open)
 
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
-    serve.add_argument("--bind", default="127.0.0.1:8000")
-    serve.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    serve.add_argument(
+        "--bind",
+        default="127.0.0.1:8000",
+        help="HOST:PORT to listen on (default %(default)s); on a loopback host, the issuer "
+        "follows it unless OIDC_ISSUER is set",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="worker processes, one per core is right (default %(default)s, this machine's cores)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="first do what init --demo does: schema, signing key, demo user and client, "
+        "whose credentials are printed last",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error", "critical"],
+        help="gunicorn's own log (start-up, workers); default %(default)s: its start-up "
+        "lines only at info. The provider's access lines are always written",
+    )
     serve.add_argument(
         "--certfile", help="serve https with this PEM certificate (chain); needs --keyfile"
     )

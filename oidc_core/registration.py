@@ -34,7 +34,8 @@ class InvalidMetadata(ValueError):
         self.message = message
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` or ``::1`` (RFC 8252 section 7.3)."""
     if host in LOOPBACK_HOSTS:
         return True
     try:
@@ -67,7 +68,7 @@ def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
         raise InvalidMetadata(field, f"{uri!r}: no wildcards, URIs are matched exactly")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidMetadata(field, f"{uri!r} must not contain user information")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidMetadata(field, f"{uri!r}: http:// is allowed only for loopback hosts")
     return uri
 

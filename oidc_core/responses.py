@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from webob import Response
 
 from .errors import ProviderError
+from .registration import is_loopback_host
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -81,27 +82,52 @@ def error_json(error: ProviderError, headers: dict[str, str] | None = None) -> R
 
 
 def html_page(
-    body: str, status: int = 200, *, no_store: bool = True, form_redirects_to: str = ""
+    body: str,
+    status: int = 200,
+    *,
+    no_store: bool = True,
+    form_redirects_to: str = "",
+    images_from: Iterable[str] = (),
 ) -> Response:
     """A page with the security headers.  ``form_redirects_to``: the URI a form of the page
     may end up at through redirects (the client's redirect URI after login or consent):
     CSP ``form-action`` covers the redirects after a submission, so its origin is allowed
-    besides ours, or browsers block the way back to the client.  ``Content-Language`` is the
-    language the page declares in its ``<html lang>`` (the language it was rendered in)."""
+    besides ours, or browsers block the way back to the client.  ``images_from``: the
+    absolute URLs of the clients' logos the page shows: ``img-src`` allows ours, ``https:``
+    and ``data:``; an ``http://`` logo on a loopback host (registration accepts it, for
+    development) has its origin added, or browsers would not show it.
+    ``Content-Language`` is the language the page declares in its ``<html lang>`` (the
+    language it was rendered in)."""
     response = Response(body=body.encode("utf-8"), status=status, content_type="text/html")
     response.headers.update(SECURITY_HEADERS)
     language = _HTML_LANG.match(body)
     if language:
         response.headers["Content-Language"] = language.group(1)
+    policy = SECURITY_HEADERS["Content-Security-Policy"]
     origin = _origin(form_redirects_to)
     if origin:
-        policy = SECURITY_HEADERS["Content-Security-Policy"]
-        response.headers["Content-Security-Policy"] = policy.replace(
-            "form-action 'self'", f"form-action 'self' {origin}"
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+    images = _loopback_http_origins(images_from)
+    if images:
+        policy = policy.replace(
+            "img-src 'self' https: data:", " ".join(["img-src 'self' https: data:", *images])
         )
+    response.headers["Content-Security-Policy"] = policy
     if no_store:
         response.headers.update(NO_STORE)
     return response
+
+
+def _loopback_http_origins(uris: Iterable[str]) -> list[str]:
+    """The origins of the ``http://`` URIs on a loopback host, once each, in order."""
+    found: list[str] = []
+    for uri in uris:
+        parts = urlsplit(uri)
+        origin = _origin(uri)
+        loopback = is_loopback_host(parts.hostname or "")
+        if parts.scheme == "http" and loopback and origin and origin not in found:
+            found.append(origin)
+    return found
 
 
 def _origin(uri: str) -> str:

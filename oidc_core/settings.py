@@ -165,7 +165,8 @@ class Settings:
     max_url_length: int = _doc(
         "Longest request target (path and query), in bytes (414 beyond). The default leaves "
         "room for a 2048-character state of percent-encoded Unicode in an authorization "
-        "request.",
+        "request. Under `oidc-core serve` it is 8172 unless set, and at most that: gunicorn "
+        "reads request lines of at most 8190 bytes.",
         16384,
     )
     backchannel_allow_private_addresses: bool | None = _doc(
@@ -396,4 +397,5 @@ def _check_issuer(issuer: str) -> None:
                 "issuer: http:// is allowed only on loopback (127.0.0.1, localhost, [::1]); "
                 "use https:// in production"
             )
-        log.warning("issuer %s is plain http: acceptable for loopback development only", issuer)
+        # INFO: a valid development set-up, checked in every process (each gunicorn worker).
+        log.info("issuer %s is plain http: acceptable for loopback development only", issuer)

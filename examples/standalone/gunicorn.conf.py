@@ -14,6 +14,8 @@ import os
 # missing and empty it at each start; docs/deployment.md, "Metrics").
 from oidc_adapters.gunicorn_metrics import child_exit, on_exit, on_starting  # noqa: F401
 
+from oidc_core import serving
+
 # Listen on loopback: the proxy in front terminates TLS (GUNICORN_BIND).
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
@@ -33,10 +35,17 @@ max_requests_jitter = 1000  # ... not all at once
 # X-Forwarded-For for the client address only from OIDC_TRUSTED_PROXIES.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# Bounds on what a client may send before the provider sees it.
-limit_request_line = 8190
+# Bounds on what a client may send before the provider sees it, agreeing with the provider's
+# own (as oidc-core serve sets them, oidc_core/serving.py): request lines up to gunicorn's
+# longest, which holds a URL of MAX_URL_LENGTH (8172) bytes, the provider's limit here
+# unless OIDC_MAX_URL_LENGTH sets a lower one; one header up to OIDC_MAX_HEADER_BYTES.  The
+# provider's own 414 and 431 then answer what is over its limits.
+os.environ.setdefault("OIDC_MAX_URL_LENGTH", str(serving.MAX_URL_LENGTH))  # workers' too
+limit_request_line = serving.GUNICORN_MAX_REQUEST_LINE
 limit_request_fields = 100
-limit_request_field_size = 8190
+limit_request_field_size = (
+    int(os.environ.get("OIDC_MAX_HEADER_BYTES", "16384")) + serving.HEADER_FIELD_FRAMING
+)
 
 # Logs to standard error, for the service manager.  No gunicorn access log: its request
 # line holds the query string, which may carry codes and tokens; the provider writes one

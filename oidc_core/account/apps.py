@@ -31,6 +31,7 @@ def connected_apps(account: AccountRequest) -> Response:
         apps=found,
         revoked=_revoked_name(account, found),
         logo_url=account.op.site_url,
+        images_from=[account.op.site_url(app.client.logo_uri) for app in found],
         described=described,
         revoke_path=lambda client_id: "/apps/" + quote(client_id, safe="") + "/revoke",
     )

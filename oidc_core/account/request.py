@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,10 @@ class AccountRequest:
         """How the pages name the signed-in person (their login, else their ``sub``)."""
         return self.op.accounts.actor(self.user)
 
-    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+    def page(
+        self, template: str, status: int = 200, images_from: Iterable[str] = (), **context: Any
+    ) -> Response:
+        """``images_from``: the clients' logos it shows (:func:`responses.html_page`)."""
         return responses.html_page(
             self.op.render(
                 template,
@@ -54,6 +58,7 @@ class AccountRequest:
                 **context,
             ),
             status,
+            images_from=images_from,
         )
 
     def redirect(self, path: str) -> Response:

@@ -13,6 +13,7 @@ changes nothing because its form has errors shows the form again (400).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -102,8 +103,13 @@ class AdminRequest:
             "settings": self.op.settings,
         }
 
-    def page(self, template: str, status: int = 200, **context: Any) -> Response:
-        return responses.html_page(self.op.render(template, **self.frame(), **context), status)
+    def page(
+        self, template: str, status: int = 200, images_from: Iterable[str] = (), **context: Any
+    ) -> Response:
+        """``images_from``: the clients' logos it shows (:func:`responses.html_page`)."""
+        return responses.html_page(
+            self.op.render(template, **self.frame(), **context), status, images_from=images_from
+        )
 
     def error_page(self, error: PageError) -> Response:
         """The error inside the console's frame, with its navigation."""
@@ -200,6 +206,7 @@ def _client_form(
     return admin.page(
         "admin_client.html",
         status,
+        images_from=[admin.op.site_url(client.logo_uri)] if client else [],
         client=client,
         form=form,
         errors=errors or {},

@@ -36,13 +36,14 @@ def consent(op: Provider, request: Request) -> Response:
         query = query_form(request, op.settings.max_param_length)
         interaction = pending.load(op, request, single(query, "interaction"))
         user = _user(op, interaction)
+        logo_url = op.site_url(interaction.client.logo_uri)
         return responses.html_page(
             op.render(
                 "consent.html",
                 locale=interaction.locale,
                 client=interaction.client,
                 signed_in_as=op.accounts.actor(user),
-                logo_url=op.site_url(interaction.client.logo_uri),
+                logo_url=logo_url,
                 scopes=interaction.scopes,
                 scope_descriptions=SCOPE_DESCRIPTIONS,
                 interaction=interaction.pending.handle,
@@ -50,6 +51,7 @@ def consent(op: Provider, request: Request) -> Response:
                 action=op.url("/consent"),
             ),
             form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
+            images_from=[logo_url],
         )
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)

@@ -21,6 +21,10 @@ from . import convert, models
 from .db import database_proxy, write_transaction
 from .hotpath import HotPath
 
+# Plain text: the consent page shows it as it is (before 0.5.0 it held Markdown backticks).
+DEMO_DESCRIPTION = "Created by oidc-core init --demo"
+_MARKED_UP_DEMO_DESCRIPTION = "Created by `oidc-core init --demo`"
+
 SORTABLE: dict[str, Any] = {
     "name": models.Client.name,
     "created_at": models.Client.created_at,
@@ -196,20 +200,25 @@ class ClientStore:
     def create_or_reset_demo(
         self, name: str, redirect_uris: list[str]
     ) -> tuple[records.Client, str]:
-        """The demo client by name, created or given a fresh secret."""
+        """The demo client by name, created or given a fresh secret (and the description
+        of this version: the consent page shows it)."""
         row = models.Client.get_or_none(models.Client.name == name)
         if row is None:
             client, secret = self.create(
                 ClientFields(
                     name=name,
                     redirect_uris=tuple(redirect_uris),
-                    description="Created by `oidc-core init --demo`",
+                    description=DEMO_DESCRIPTION,
                     client_uri="http://127.0.0.1:9000/",
                 )
             )
             if secret is None:
                 raise LookupError(name)
             return client, secret
+        if row.description == _MARKED_UP_DEMO_DESCRIPTION:
+            models.Client.update(description=DEMO_DESCRIPTION).where(
+                models.Client.id == row.id
+            ).execute()
         secret = self.reset_secret(row.client_id)
         if secret is None:
             raise LookupError(name)

@@ -317,6 +317,32 @@ def test_entry_point_exit_status_and_message(
     assert result.stdout == ""
 
 
+def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        cli.build_parser().parse_args([*argv, "--help"])
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse shows its description as it is: no reST markup in any command's help."""
+    commands = [(), ("init",), ("serve",), ("user", "create"), ("client", "create")]
+    for argv in commands:
+        assert not re.search(r"``|:(func|class|meth):`", _help(capsys, *argv)), argv
+    assert "The oidc-core command: init, migrate" in _help(capsys)
+
+
+def test_every_serve_option_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys, "serve")
+    options = set(re.findall(r"\[(--[a-z-]+)", text))
+    assert options >= {"--bind", "--workers", "--certfile", "--keyfile"}
+    for option in options:  # each followed by words on its line in the option list
+        assert re.search(rf"^  {option}( [A-Z_{{][^ ]*)?  +[a-zA-Z]", text, re.MULTILINE), option
+    described = re.sub(r"\s+", " ", text)
+    assert "--bind BIND HOST:PORT to listen on (default 127.0.0.1:8000)" in described
+    assert "--workers WORKERS worker processes, one per core" in described
+
+
 # -- client create ------------------------------------------------------------------------
 
 

@@ -187,7 +187,7 @@ def test_valid_issuers(issuer: str) -> None:
     ["http://127.0.0.1:8000", "http://localhost", "http://[::1]:8000"],
 )
 def test_plain_http_on_loopback_is_logged(issuer: str, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="oidc_core.settings"):
+    with caplog.at_level(logging.INFO, logger="oidc_core.settings"):
         settings = Settings(issuer=issuer)
     assert settings.is_loopback
     assert not settings.secure_cookies

@@ -16,7 +16,7 @@ import argon2
 import pytest
 import webtest
 
-from oidc_core import Provider
+from oidc_core import Provider, cli
 from oidc_core.storage import Storage
 from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of, query_of
@@ -568,3 +568,26 @@ def test_a_redirect_origin_cannot_break_out_of_the_policy() -> None:
     for uri in ("https://a.example;script-src *", "https://a.example:443/cb", "javascript:x"):
         policy = responses.html_page("", form_redirects_to=uri).headers["Content-Security-Policy"]
         assert "script-src *" not in policy and policy.count(";") == 5
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["created", "from-0.4"])
+def test_the_demo_clients_description_is_plain_text_on_the_consent_page(
+    app: webtest.TestApp, provider: Provider, alice: Account, earlier: bool
+) -> None:
+    """``init --demo``'s client: the consent page shows its description as it is, so it
+    holds no Markdown; a demo client of an earlier version gets the plain text when
+    ``init --demo`` (or ``make serve``) resets it."""
+    if earlier:
+        make_client(
+            provider.storage,
+            cli.DEMO_CLIENT_NAME,
+            cli.DEMO_REDIRECT_URIS,
+            description="Created by `oidc-core init --demo`",
+        )
+    client, secret = provider.storage.clients.create_or_reset_demo(
+        cli.DEMO_CLIENT_NAME, cli.DEMO_REDIRECT_URIS
+    )
+    flow = Flow(app, RP(client.client_id, secret, list(cli.DEMO_REDIRECT_URIS)), alice)
+    consent = app.get(flow.login(app.get(flow.start().headers["Location"])).headers["Location"])
+    assert "<p>Created by oidc-core init --demo</p>" in consent.text
+    assert "`" not in consent.text
