@@ -131,7 +131,8 @@ def allow_and_link(page: Page) -> None:
     page.get_by_role("button", name="Link and sign in").click()
 
 
-def expect_signed_in(page: Page, email: str) -> None:
+def expect_signed_in_then_sign_out(page: Page, email: str) -> None:
+    """The relying party's page of a signed-in user, with the UserInfo it read; sign out."""
     expect_page(page, "Signed in")
     expect(page.get_by_text(f"You are the local account {LOCAL_ACCOUNT[0]}")).to_be_visible()
     expect(page.locator("pre").last).to_contain_text(f'"email": "{email}"')  # UserInfo
@@ -156,14 +157,14 @@ def test_the_pyramid_example_signs_in_to_the_relying_party_example(
         # 2-3. At the relying party: straight to consent, no second password.
         log_in_at_relying_party(page, rp)
         allow_and_link(page)
-        expect_signed_in(page, email)
+        expect_signed_in_then_sign_out(page, email)
         # 4. Signed out of billing: the provider sends the browser to billing's login page.
         page.goto(billing.origin + "/")
         page.get_by_role("button", name="Sign out").click()
         log_in_at_relying_party(page, rp)
         expect_page(page, "Sign in to Billing")
         sign_in(page, email, password)
-        expect_signed_in(page, email)  # consent given and identity linked before
+        expect_signed_in_then_sign_out(page, email)  # consent given and identity linked before
 
 
 @pytest.mark.parametrize("example", ["bottle_app", "wsgi_middleware"])
@@ -179,6 +180,6 @@ def test_an_example_with_the_providers_login_signs_in_to_the_relying_party_examp
         expect_page(page, "Sign in")
         sign_in(page, DEMO_EMAIL, printed(provider.printed, "password"))
         allow_and_link(page)
-        expect_signed_in(page, DEMO_EMAIL)
+        expect_signed_in_then_sign_out(page, DEMO_EMAIL)
         log_in_at_relying_party(page, rp)  # the provider's session: straight back
-        expect_signed_in(page, DEMO_EMAIL)
+        expect_signed_in_then_sign_out(page, DEMO_EMAIL)
