@@ -3,7 +3,9 @@
 * :mod:`oidc_adapters.wsgi`: ``OIDCMiddleware(app, provider)`` for any WSGI application;
 * :mod:`oidc_adapters.pyramid`: ``config.include("oidc_adapters.pyramid")``;
 * :mod:`oidc_adapters.bottle`: ``mount(app)``;
-* :mod:`oidc_adapters.standalone`: ``gunicorn 'oidc_adapters.standalone:create_app()'``.
+* :mod:`oidc_adapters.standalone`: ``gunicorn 'oidc_adapters.standalone:create_app()'``;
+* :mod:`oidc_adapters.devserver`: ``serve(app, host, port)``, wsgiref with a thread per
+  connection, for the examples and development.
 
 Every adapter mounts the provider at the path of its issuer (``https://host/oidc`` ->
 ``/oidc``) and hands it requests with the prefix in ``SCRIPT_NAME`` and the rest in

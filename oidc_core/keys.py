@@ -141,6 +141,10 @@ class KeyRing:
                 )
 
     def _reload(self) -> None:
+        # The keys are as old as this read of the database, not as the end of the reload
+        # (parsing a new key takes ~40 ms, much longer on a busy CPU): a key another process
+        # publishes meanwhile must be served key_cache_seconds after it at the latest.
+        read_at = time.monotonic()
         rotate_due(self._storage, self._settings)
         records = published(
             self._storage.keys.all(),
@@ -157,7 +161,7 @@ class KeyRing:
         self._current = {r.alg: parsed[r.kid] for r in records if r.state == "current"}
         self._algorithms = sorted(self._current, key=lambda alg: (alg != DEFAULT_ALGORITHM, alg))
         self._jwks_json = json.dumps(jose.jwk_set(self._published), separators=(",", ":")).encode()
-        self._loaded_at = time.monotonic()
+        self._loaded_at = read_at
 
     def current(self, alg: str = DEFAULT_ALGORITHM) -> jose.SigningKey:
         self._refresh_if_stale()

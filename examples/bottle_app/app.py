@@ -8,7 +8,8 @@ The provider's settings are the ``[oidc]`` section of ``app.ini`` (``OIDC_ISSUER
 ``OIDC_DATABASE_URL`` in the environment override them).  It prepares the database as
 ``oidc-core init --demo`` does (schema, signing key, a demo user and a demo client,
 printed), then serves http://127.0.0.1:8080/: Bottle's own routes, and the provider under
-``/oidc``.  The port is the issuer's.  Bottle's development server: not for production.
+``/oidc``.  The port is the issuer's.  Bottle's development server (wsgiref), a thread per
+connection (``oidc_adapters.devserver``): not for production.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 import bottle
 from oidc_adapters.bottle import mount
+from oidc_adapters.devserver import ThreadingWSGIServer
 
 from oidc_core import cli
 
@@ -56,7 +58,9 @@ def main() -> None:
     provider = mount(app)  # the settings from app.config; /oidc/... -> the provider
     port = urlsplit(provider.settings.issuer).port or 80
     print(f"Bottle application on http://127.0.0.1:{port}/", flush=True)
-    bottle.run(app, host="127.0.0.1", port=port, quiet=True)
+    # Bottle's default server with a thread per connection: a browser's idle connection
+    # must not keep a relying party's token request waiting.
+    bottle.run(app, host="127.0.0.1", port=port, quiet=True, server_class=ThreadingWSGIServer)
 
 
 if __name__ == "__main__":

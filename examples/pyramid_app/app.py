@@ -16,7 +16,8 @@ application does.  The provider is mounted inside it at /oidc and:
 
 Environment: ``BILLING_PORT`` (6543), ``BILLING_VAR`` (var/pyramid_app: both SQLite
 databases), ``BILLING_SESSION_SECRET`` (default: a new one at each start, which signs
-everybody out).  The standard library's wsgiref serves it: a development server only.
+everybody out).  The standard library's wsgiref serves it, a thread per connection
+(``oidc_adapters.devserver``): a development server only.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import make_server
 
 from customers import DEMO_CUSTOMERS, CustomerAccounts, Customers
+from oidc_adapters.devserver import serve
 from oidc_adapters.pyramid import provider_of
 from pyramid.authentication import SessionAuthenticationHelper
 from pyramid.config import Configurator
@@ -259,7 +260,7 @@ demo client   client_id: {client_id}
               (a new secret at every start)""",
         flush=True,
     )
-    make_server("127.0.0.1", port, app).serve_forever()
+    serve(app, "127.0.0.1", port)  # a thread per connection
 
 
 if __name__ == "__main__":

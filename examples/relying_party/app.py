@@ -20,6 +20,7 @@ Every URL of the provider comes from its discovery document, so the issuer may h
 ``OIDC_ISSUER`` (default http://127.0.0.1:8000), ``OIDC_CLIENT_ID``, ``OIDC_CLIENT_SECRET``,
 ``RP_PORT`` (default 9000), ``RP_DATABASE`` (default var/relying_party.db).  Standard
 library plus PyJWT; no framework, so that every step of the protocol is visible here.
+wsgiref serves it, a thread per connection: a development server only.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ import http.cookies
 import json
 import os
 import secrets
+import socketserver
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from wsgiref.simple_server import make_server
+from wsgiref.simple_server import WSGIServer, make_server
 
 import jwt
 from database import DEMO_ACCOUNTS, Database  # database.py, next to this file
@@ -427,12 +429,19 @@ def save_session(request: Request) -> list[tuple[str, str]]:
     return headers
 
 
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """wsgiref's server, a thread per connection.  On its own it answers one connection at a
+    time: a connection the browser opened ahead and left idle would hold up the next."""
+
+    daemon_threads = True  # Ctrl-C stops the server without waiting for idle connections
+
+
 def main() -> None:
     db.create_demo_accounts()
     print(f"demo relying party on http://{HOST}/ for the provider {ISSUER}", flush=True)
     for username, _name, password in DEMO_ACCOUNTS:
         print(f"local account {username}, password {password}", flush=True)
-    make_server("127.0.0.1", PORT, app).serve_forever()
+    make_server("127.0.0.1", PORT, app, server_class=ThreadingWSGIServer).serve_forever()
 
 
 if __name__ == "__main__":

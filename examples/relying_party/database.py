@@ -6,6 +6,9 @@
   the pair (issuer, sub): ``sub`` is only unique *at one issuer* (OpenID Connect Core 5.7),
   and it is the only claim that never changes (an email address can).
 * ``browser_session``: one row per browser, found by the random value of its cookie.
+
+The server answers each connection in a thread of its own, so every call opens its own
+short-lived connection (an ``sqlite3`` connection belongs to the thread that opened it).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import json
 import os
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 SCHEMA = """
@@ -66,17 +71,24 @@ class Database:
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        self.connection = sqlite3.connect(path)
-        self.connection.row_factory = sqlite3.Row
-        self.connection.executescript(SCHEMA)
+        self.path = path
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one call; committed at the end, or rolled back on an error."""
+        with closing(sqlite3.connect(self.path)) as connection, connection:
+            connection.row_factory = sqlite3.Row
+            yield connection
 
     def create_demo_accounts(self) -> list[tuple[str, str]]:
         """Create the demo local accounts if there are none; (username, password) created."""
-        if self.connection.execute("SELECT 1 FROM local_account").fetchone():
-            return []
-        with self.connection:
+        with self._db() as db:
+            if db.execute("SELECT 1 FROM local_account").fetchone():
+                return []
             for username, display_name, password in DEMO_ACCOUNTS:
-                self.connection.execute(
+                db.execute(
                     "INSERT INTO local_account VALUES (?, ?, ?)",
                     (username, display_name, hash_password(password)),
                 )
@@ -93,44 +105,42 @@ class Database:
         return None
 
     def account(self, username: str) -> sqlite3.Row | None:
-        return self.connection.execute(
-            "SELECT * FROM local_account WHERE username = ?", (username,)
-        ).fetchone()
+        return self._one("SELECT * FROM local_account WHERE username = ?", username)
 
     def linked_account(self, issuer: str, sub: str) -> sqlite3.Row | None:
-        return self.connection.execute(
+        return self._one(
             "SELECT local_account.* FROM account_link JOIN local_account USING (username) "
             "WHERE issuer = ? AND sub = ?",
-            (issuer, sub),
-        ).fetchone()
+            issuer,
+            sub,
+        )
 
     def link(self, issuer: str, sub: str, username: str) -> None:
-        with self.connection:
-            self.connection.execute(
-                "INSERT INTO account_link VALUES (?, ?, ?)", (issuer, sub, username)
-            )
+        with self._db() as db:
+            db.execute("INSERT INTO account_link VALUES (?, ?, ?)", (issuer, sub, username))
 
     def unlink(self, issuer: str, sub: str) -> None:
-        with self.connection:
-            self.connection.execute(
-                "DELETE FROM account_link WHERE issuer = ? AND sub = ?", (issuer, sub)
-            )
+        with self._db() as db:
+            db.execute("DELETE FROM account_link WHERE issuer = ? AND sub = ?", (issuer, sub))
 
     # Browser sessions
 
     def load_session(self, session_id: str) -> dict[str, Any] | None:
-        row = self.connection.execute(
-            "SELECT data FROM browser_session WHERE id = ?", (session_id,)
-        ).fetchone()
+        row = self._one("SELECT data FROM browser_session WHERE id = ?", session_id)
         return json.loads(row["data"]) if row else None
 
     def save_session(self, session_id: str, data: dict[str, Any]) -> None:
-        with self.connection:
-            self.connection.execute(
+        with self._db() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO browser_session VALUES (?, ?)",
                 (session_id, json.dumps(data)),
             )
 
     def delete_session(self, session_id: str) -> None:
-        with self.connection:
-            self.connection.execute("DELETE FROM browser_session WHERE id = ?", (session_id,))
+        with self._db() as db:
+            db.execute("DELETE FROM browser_session WHERE id = ?", (session_id,))
+
+    def _one(self, sql: str, *params: Any) -> sqlite3.Row | None:
+        with self._db() as db:
+            row: sqlite3.Row | None = db.execute(sql, params).fetchone()
+        return row

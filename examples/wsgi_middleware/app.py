@@ -8,7 +8,8 @@ It prepares its SQLite database as ``oidc-core init --demo`` does (schema, signi
 demo user and a demo client, printed), then serves http://127.0.0.1:8000/: the host
 application's page at ``/``, the provider under ``/oidc``.  Settings are the ``OIDC_*``
 environment variables (``docs/configuration.md``); the port is the issuer's.  The standard
-library's wsgiref serves it: a development server only.
+library's wsgiref serves it, a thread per connection (``oidc_adapters.devserver``): a
+development server only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from wsgiref.simple_server import make_server
 
+from oidc_adapters.devserver import serve
 from oidc_adapters.wsgi import OIDCMiddleware
 
 from oidc_core import Provider, Settings, cli
@@ -49,7 +50,7 @@ def main() -> None:
     application = OIDCMiddleware(host_app, provider)  # /oidc/... -> provider, rest -> host
     port = urlsplit(provider.settings.issuer).port or 80
     print(f"host application on http://127.0.0.1:{port}/", flush=True)
-    make_server("127.0.0.1", port, application).serve_forever()
+    serve(application, "127.0.0.1", port)  # a thread per connection
 
 
 if __name__ == "__main__":

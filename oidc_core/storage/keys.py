@@ -102,11 +102,14 @@ class KeyStore:
                     state = "next" if current else "current"
                     self.add(new_kid, alg, new_pem, state=state)
                     return Rotation(published=new_kid)
-                age = now - upcoming.created_at
-                if age < min_next_age:
+                # created_at is in whole seconds, rounded down: the key may have been
+                # published up to a second later.  Its age counts from the end of that
+                # second, so that a key is never taken for older than it is.
+                age = time.time() - (upcoming.created_at + 1)
+                if min_next_age > 0 and age < min_next_age:
                     raise RotationRefused(
-                        f"the next key {upcoming.kid} was published {age} s ago; every process "
-                        f"must have seen it first ({min_next_age} s)"
+                        f"the next key {upcoming.kid} was published less than {min_next_age} s "
+                        f"ago; every process must have seen it first"
                     )
                 if current is not None:
                     retired = (

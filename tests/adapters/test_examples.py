@@ -12,13 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import re
 import secrets
-import shlex
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,20 +23,11 @@ import jwt
 import pytest
 import requests
 
-from tests.support.live import (
-    HTTP_TIMEOUT,
-    OIDC_CORE,
-    database_url,
-    free_port,
-    run_cli,
-    stop,
-    through_provider,
-    wait_for,
-)
+from tests.support.examples import environment, printed, readme_argv, running
+from tests.support.live import HTTP_TIMEOUT, OIDC_CORE, free_port, run_cli, through_provider
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:9000/callback"  # the demo client's, from oidc-core init --demo
 GUNICORN = str(Path(OIDC_CORE).parent / "gunicorn")
 
@@ -55,56 +41,13 @@ class Demo:
     client_secret: str
 
 
-def _printed(text: str, label: str) -> str:
-    match = re.search(rf"{label}: (\S+)", text)
-    assert match, f"{label!r} not printed:\n{text}"
-    return match.group(1)
-
-
-@contextmanager
-def running(
-    command: list[str], env: dict[str, str], ready: str, tmp: Path, request: pytest.FixtureRequest
-) -> Iterator[str]:
-    """Run ``command`` from the repository root until ``ready`` answers; yield its log."""
-    log = tmp / "server.log"
-    failed_before = request.session.testsfailed
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        wait_for(ready, process, log)
-        yield log.read_text(errors="replace")
-    finally:
-        stop(process)
-        if request.session.testsfailed > failed_before:
-            print(f"--- server log ({log}) ---\n{log.read_text(errors='replace')}")
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, text
-    # a 5xx in a host's access log, in the provider's text or JSON access line
-    assert not re.search(r'" 5\d\d | 5\d\d [0-9.]+ms |"status":5\d\d', text), text
-
-
-def environment(tmp: Path, issuer: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "OIDC_ISSUER": issuer,
-        "OIDC_DATABASE_URL": database_url(tmp),
-        "OIDC_PASSWORD_TIME_COST": "1",
-        "OIDC_PASSWORD_MEMORY_COST": "1024",
-    }
-    env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # the examples must not need it
-    return env
-
-
-def demo_of(issuer: str, printed: str) -> Demo:
+def demo_of(issuer: str, text: str) -> Demo:
     return Demo(
         issuer,
         "demo@example.com",
-        _printed(printed, "password"),
-        _printed(printed, "client_id"),
-        _printed(printed, "client_secret"),
+        printed(text, "password"),
+        printed(text, "client_id"),
+        printed(text, "client_secret"),
     )
 
 
@@ -194,12 +137,13 @@ def test_an_example_serves_its_host_and_a_login_under_oidc(
     origin = f"http://127.0.0.1:{free_port()}"
     env = environment(tmp_path, origin + "/oidc")
     ready = origin + "/oidc/.well-known/openid-configuration"
-    with running(shlex.split(command), env, ready, tmp_path, request) as printed:
+    log = tmp_path / "server.log"
+    with running(readme_argv(command), env, ready, log, request) as text:
         home = requests.get(origin + "/", timeout=HTTP_TIMEOUT)
         assert home.status_code == 200 and home_text in home.text
         other = requests.get(origin + "/oidcx", timeout=HTTP_TIMEOUT)
         assert "nothing at this address" not in other.text  # the host's, not the provider's
-        assert full_login(demo_of(origin + "/oidc", printed))["name"] == "Demo User"
+        assert full_login(demo_of(origin + "/oidc", text))["name"] == "Demo User"
 
 
 def test_gunicorn_with_the_standalone_configuration_under_script_name(
@@ -211,7 +155,7 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
     env = {**environment(tmp_path, issuer), "SCRIPT_NAME": "/oidc", "OIDC_LOG_FORMAT": "json"}
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")  # its hooks create it
-    printed = run_cli(env, "init", "--demo")
+    text = run_cli(env, "init", "--demo")
     command = [
         GUNICORN,
         "-c",
@@ -219,8 +163,8 @@ def test_gunicorn_with_the_standalone_configuration_under_script_name(
         "oidc_adapters.standalone:create_app()",
     ]
     ready = issuer + "/.well-known/openid-configuration"
-    with running(command, env, ready, tmp_path, request):
-        assert full_login(demo_of(issuer, printed))["email_verified"] is True
+    with running(command, env, ready, tmp_path / "server.log", request):
+        assert full_login(demo_of(issuer, text))["email_verified"] is True
         health = requests.get(
             issuer + "/health/ready?code=not-logged",
             headers={"X-Request-Id": "live-check-1"},

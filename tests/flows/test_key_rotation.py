@@ -21,9 +21,10 @@ import peewee
 import pytest
 
 from oidc_core import Provider, keys
+from oidc_core.records import KeyRecord
 from oidc_core.registration import InvalidMetadata
 from oidc_core.storage import Storage
-from oidc_core.storage.keys import RotationRefused
+from oidc_core.storage.keys import KeyStore, RotationRefused
 from tests.conftest import _MOUNTS, FAST_PASSWORDS, make_client, make_user
 from tests.flows.test_admin_api import CLIENTS, Api
 from tests.flows.test_admin_api import api_token as api_token
@@ -145,7 +146,8 @@ def test_t76_rotation_under_load_never_fails_an_rp(
         running = [pool.submit(run_flows, number) for number in range(4)]
         steps = []
         for _ in range(3):  # publish a next key, then promote twice
-            time.sleep(1.2)
+            # min_next_age=1 s, counted from the end of the second of created_at: 2.1 s.
+            time.sleep(2.1)
             steps.append(keys.rotate(storage, "RS256", min_next_age=1))
         time.sleep(1.2)
         stop.set()
@@ -168,7 +170,8 @@ def test_workers_pick_up_a_rotation_made_elsewhere_after_the_cache_interval(
 
     published = keys.rotate(storage, "RS256", min_next_age=0).published  # "worker one"
     assert published not in {key["kid"] for key in two.get("/jwks").json["keys"]}  # cached
-    time.sleep(1.1)
+    # Over key_cache_seconds; and min_next_age (1 s) counts from the end of created_at's second.
+    time.sleep(2.1)
     assert {key["kid"] for key in two.get("/jwks").json["keys"]} == before | {published}
 
     keys.rotate(storage, "RS256", min_next_age=1)
@@ -177,6 +180,64 @@ def test_workers_pick_up_a_rotation_made_elsewhere_after_the_cache_interval(
     token = id_token_of(Flow(two, rp_client, user))
     assert jwt.get_unverified_header(token)["kid"] == published
     RelyingParty(rp_client.client_id).verify(one, token)
+
+
+def test_a_next_key_stamped_with_the_previous_second_is_not_a_second_old(
+    storage: Storage,
+) -> None:
+    """created_at is whole seconds, rounded down: a key published at the end of the previous
+    second carries that second and may be milliseconds old.  min_next_age=1 must not promote
+    it (the processes that read their keys just before it was published would not serve it
+    yet while the others sign with it); it counts from the end of that second."""
+    upcoming = keys.rotate(storage, "RS256", min_next_age=0).published
+    (old,) = live_kids(storage, "current")
+    while time.time() % 1 > 0.5:  # early in a second: the steps below stay in it
+        time.sleep(0.01)
+    set_key_times(storage, "next", created_at=int(time.time()) - 1)
+
+    with pytest.raises(RotationRefused, match="every process must have seen it first"):
+        keys.rotate(storage, "RS256", min_next_age=1)
+    assert (live_kids(storage, "current"), live_kids(storage, "next")) == ([old], [upcoming])
+
+    set_key_times(storage, "next", created_at=int(time.time()) - 2)  # over a second ago
+    assert keys.rotate(storage, "RS256", min_next_age=1).promoted == upcoming
+
+
+class PublishedDuringTheReload(KeyStore):
+    """The suite's key store, where another process publishes a next key just after this
+    process read the keys, and this process is then slow to finish its reload (a new key to
+    parse, a busy CPU): the interleaving a loaded host meets now and then."""
+
+    def __init__(self, storage: Storage, slow_seconds: float) -> None:
+        self.storage = storage
+        self.slow_seconds = slow_seconds
+        self.published: list[tuple[str, float]] = []  # (kid, monotonic time)
+
+    def all(self) -> list[KeyRecord]:
+        records = super().all()
+        if not self.published:
+            kid = keys.rotate(self.storage, "RS256", min_next_age=0).published
+            self.published.append((kid, time.monotonic()))
+            time.sleep(self.slow_seconds)
+        return records
+
+
+def test_a_key_published_during_a_reload_is_served_within_the_cache_interval(
+    storage: Storage, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's keys are as old as its read of the database, not as the end of its reload:
+    a key published in between is in its JWKS key_cache_seconds after its publication at the
+    latest, the bound a promotion waits for (min_next_age)."""
+    app = worker(storage, database_url, key_cache_seconds=1)
+    interleaved = PublishedDuringTheReload(storage, slow_seconds=0.5)
+    monkeypatch.setattr(storage, "keys", interleaved)
+    before = {key["kid"] for key in app.get("/jwks").json["keys"]}  # the reload
+    monkeypatch.undo()
+    ((kid, published_at),) = interleaved.published
+    assert kid not in before  # read before it was published
+
+    time.sleep(max(0.0, published_at + 1.1 - time.monotonic()))  # key_cache_seconds later
+    assert kid in {key["kid"] for key in app.get("/jwks").json["keys"]}
 
 
 def test_t75_jwks_publishes_next_current_and_needed_retired_keys_only(

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, BrowserContext
 
 CHROMIUM = Path(os.environ.get("OIDC_TEST_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking switches Chromium keeps calling home, and on a closed
@@ -41,11 +41,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 def launched(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
     """Chromium for the length of the block (use it from a module-scoped fixture, so that
     Playwright's event loop is gone before the rest of the suite runs)."""
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium"
-        if os.environ.get("OIDC_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason} (OIDC_TEST_REQUIRE_BROWSER=1)", pytrace=False)
-        pytest.skip(reason)
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
@@ -54,3 +50,34 @@ def launched(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def launched_with_profile(
+    profile: Path, extra_args: Sequence[str] = ()
+) -> Iterator[BrowserContext]:
+    """Chromium with a profile directory of its own, as a person's everyday browser has.
+
+    Unlike a fresh context of :func:`launched`, such a browser learns where navigations
+    lead and opens connections to those hosts ahead of time (it preconnects), some of which
+    stay idle: what a development server meets in real use.
+    """
+    require_chromium()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context
+        finally:
+            context.close()
+
+
+def require_chromium() -> None:
+    """Skip without Chromium, with the reason; fail instead with OIDC_TEST_REQUIRE_BROWSER=1."""
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("OIDC_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason} (OIDC_TEST_REQUIRE_BROWSER=1)", pytrace=False)
+        pytest.skip(reason)
