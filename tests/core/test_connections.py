@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -45,7 +46,11 @@ def server_url(database_url: str) -> str:
 
 IDLE_IN_TRANSACTION = "idle in transaction"
 # MySQL's process list: a connection between statements sleeps; one with a row in
-# INNODB_TRX is in a transaction.
+# INNODB_TRX is in a transaction. INNODB_TRX is read from a snapshot that InnoDB refreshes
+# only when more than 0.1 s passed since it was last read (MariaDB and MySQL alike), while
+# PROCESSLIST is live: a poll faster than that would keep one old snapshot for as long as it
+# runs, so only the state checks read INNODB_TRX, each after the snapshot's refresh interval.
+INNODB_SNAPSHOT_INTERVAL = 0.1
 MYSQL_STATES = (
     "SELECT CASE WHEN p.COMMAND <> 'Sleep' THEN 'active' "
     f"WHEN t.trx_id IS NOT NULL THEN '{IDLE_IN_TRANSACTION}' ELSE 'idle' END "
@@ -53,8 +58,13 @@ MYSQL_STATES = (
     "LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID "
     "WHERE p.USER = %s"
 )
+MYSQL_COUNT = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s"
 POSTGRESQL_STATES = (
     "SELECT COALESCE(state, '') FROM pg_stat_activity "
+    "WHERE datname = current_database() AND application_name = %s"
+)
+POSTGRESQL_COUNT = (
+    "SELECT COUNT(*) FROM pg_stat_activity "
     "WHERE datname = current_database() AND application_name = %s"
 )
 
@@ -69,16 +79,31 @@ class Backends:
     mysql: bool = False
     peak: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    snapshot_read_at: float = 0.0  # when INNODB_TRX was last read (MySQL)
 
     def now(self) -> list[str]:
-        sql = MYSQL_STATES if self.mysql else POSTGRESQL_STATES
+        """The state of each connection, as the server sees it now."""
+        if not self.mysql:
+            return self._rows(POSTGRESQL_STATES)
+        # wait out the snapshot's refresh interval: InnoDB then takes a new one
+        wait = self.snapshot_read_at + INNODB_SNAPSHOT_INTERVAL * 1.5 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            return self._rows(MYSQL_STATES)
+        finally:
+            self.snapshot_read_at = time.monotonic()
+
+    def count(self) -> int:
+        return int(self._rows(MYSQL_COUNT if self.mysql else POSTGRESQL_COUNT)[0])
+
+    def _rows(self, sql: str) -> list[Any]:
         return [row[0] for row in self.storage.database.execute_sql(sql, (self.name,))]
 
     def sample(self) -> None:
         try:
             while not self.stop.wait(0.005):
-                states = self.now()
-                self.peak = max(self.peak, len(states))
+                self.peak = max(self.peak, self.count())
         finally:
             self.storage.close()  # this thread's connection to the test's database
 
