@@ -19,11 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .claims import EDITABLE_CLAIMS
+from .netloc import LOOPBACK_HOSTS
 from .outbound import check_proxy
 
 log = logging.getLogger(__name__)
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ConfigurationError(ValueError):
