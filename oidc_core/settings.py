@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from .claims import EDITABLE_CLAIMS
 from .netloc import LOOPBACK_HOSTS
 from .outbound import check_proxy
+from .text import ASCII_CONTROL
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ def _check_issuer(issuer: str) -> None:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         raise ConfigurationError(f"issuer: {issuer!r} is not a valid URL") from None
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in issuer):
+    if ASCII_CONTROL.search(issuer) or any(ch.isspace() for ch in issuer):
         raise ConfigurationError("issuer: must not contain whitespace or control characters")
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise ConfigurationError("issuer: must be an absolute https:// URL")
