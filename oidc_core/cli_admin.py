@@ -75,6 +75,19 @@ def _run(action: Callable[[], int]) -> int:
         raise SystemExit(f"no client with client_id {exc.args[0]!r}") from None
 
 
+def _client_command(
+    opener: Opener, command: Callable[[ClientAdmin, argparse.Namespace], int]
+) -> Callable[[argparse.Namespace, Settings], int]:
+    """A ``client`` command: ``command`` run on the settings' :class:`ClientAdmin`, its
+    invalid metadata and unknown client ids ending the program with a message."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        admin = ClientAdmin(opener(settings))
+        return _run(lambda: command(admin, args))
+
+    return run
+
+
 def _print_client(data: dict[str, Any]) -> None:
     width = max(len(key) for key in data)
     for key, value in data.items():
@@ -124,25 +137,20 @@ def add_commands(sub: Any, opener: Opener) -> None:
     create = client.add_parser("create", help="generate client credentials")
     metadata_options(create, creating=True)
 
-    def do_create(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+    def do_create(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        created, secret = admin.create(_metadata_from_args(args), _actor())
+        if args.json:
+            print(json.dumps({"client_id": created.client_id, "client_secret": secret}))
+        elif secret is None:
+            print(f"client_id:     {created.client_id}\n(a public client: no secret)")
+        else:
+            print(
+                f"client_id:     {created.client_id}\nclient_secret: {secret}\n"
+                "(the secret is shown only this once; it is stored as a hash)"
+            )
+        return 0
 
-        def action() -> int:
-            created, secret = admin.create(_metadata_from_args(args), _actor())
-            if args.json:
-                print(json.dumps({"client_id": created.client_id, "client_secret": secret}))
-            elif secret is None:
-                print(f"client_id:     {created.client_id}\n(a public client: no secret)")
-            else:
-                print(
-                    f"client_id:     {created.client_id}\nclient_secret: {secret}\n"
-                    "(the secret is shown only this once; it is stored as a hash)"
-                )
-            return 0
-
-        return _run(action)
-
-    create.set_defaults(func=do_create)
+    create.set_defaults(func=_client_command(opener, do_create))
 
     listing = client.add_parser("list", help="list clients (never their secrets)")
     listing.add_argument("--search", default="", help="part of the name or client_id")
@@ -154,68 +162,53 @@ def add_commands(sub: Any, opener: Opener) -> None:
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--json", action="store_true")
 
-    def do_list(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
-
-        def action() -> int:
-            found = admin.search(args.search, args.sort, args.limit)
-            if args.json:
-                print(json.dumps([registration.client_metadata(c, used) for c, used in found]))
-                return 0
-            header = ("client_id", 24), ("name", 30), ("updated", 16), ("last used", 16)
-            print("  ".join(f"{title:<{width}}" for title, width in header) + "  redirect URIs")
-            for found_client, used in found:
-                name = escaped(found_client.name)[:30]
-                print(
-                    f"{found_client.client_id:<24}  {name:<30}  "
-                    f"{_when(found_client.updated_at):<16}  {_when(used):<16}  "
-                    f"{escaped(', '.join(found_client.redirect_uris))}"
-                )
+    def do_list(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        found = admin.search(args.search, args.sort, args.limit)
+        if args.json:
+            print(json.dumps([registration.client_metadata(c, used) for c, used in found]))
             return 0
+        header = ("client_id", 24), ("name", 30), ("updated", 16), ("last used", 16)
+        print("  ".join(f"{title:<{width}}" for title, width in header) + "  redirect URIs")
+        for found_client, used in found:
+            name = escaped(found_client.name)[:30]
+            print(
+                f"{found_client.client_id:<24}  {name:<30}  "
+                f"{_when(found_client.updated_at):<16}  {_when(used):<16}  "
+                f"{escaped(', '.join(found_client.redirect_uris))}"
+            )
+        return 0
 
-        return _run(action)
-
-    listing.set_defaults(func=do_list)
+    listing.set_defaults(func=_client_command(opener, do_list))
 
     show = client.add_parser("show", help="one client's metadata")
     show.add_argument("client_id")
     show.add_argument("--json", action="store_true")
 
-    def do_show(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+    def do_show(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        data = admin.described(admin.get(args.client_id))
+        print(json.dumps(data)) if args.json else _print_client(data)
+        return 0
 
-        def action() -> int:
-            data = admin.described(admin.get(args.client_id))
-            print(json.dumps(data)) if args.json else _print_client(data)
-            return 0
-
-        return _run(action)
-
-    show.set_defaults(func=do_show)
+    show.set_defaults(func=_client_command(opener, do_show))
 
     update = client.add_parser("update", help="change the given fields of a client")
     update.add_argument("client_id")
     metadata_options(update, creating=False)
 
-    def do_update(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+    def do_update(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        data = _metadata_from_args(args)
+        if not data:
+            raise SystemExit("nothing to change: give at least one option")
+        # change(): a public client made confidential gets a secret, shown once
+        used = admin.last_used(args.client_id)  # read first: nothing fails after it
+        updated, secret = admin.change(args.client_id, data, _actor())
+        metadata = registration.client_metadata(updated, used)
+        if secret is not None:
+            metadata["client_secret"] = secret
+        print(json.dumps(metadata)) if args.json else _print_client(metadata)
+        return 0
 
-        def action() -> int:
-            data = _metadata_from_args(args)
-            if not data:
-                raise SystemExit("nothing to change: give at least one option")
-            # change(): a public client made confidential gets a secret, shown once
-            used = admin.last_used(args.client_id)  # read first: nothing fails after it
-            updated, secret = admin.change(args.client_id, data, _actor())
-            metadata = registration.client_metadata(updated, used)
-            if secret is not None:
-                metadata["client_secret"] = secret
-            print(json.dumps(metadata)) if args.json else _print_client(metadata)
-            return 0
-
-        return _run(action)
-
-    update.set_defaults(func=do_update)
+    update.set_defaults(func=_client_command(opener, do_update))
 
     reset = client.add_parser("reset-secret", help="a new client secret, shown once")
     reset.add_argument("client_id")
@@ -227,35 +220,25 @@ def add_commands(sub: Any, opener: Opener) -> None:
     )
     reset.add_argument("--json", action="store_true")
 
-    def do_reset(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+    def do_reset(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        secret = admin.reset_secret(args.client_id, _actor(), args.grace_seconds)
+        if args.json:
+            print(json.dumps({"client_id": args.client_id, "client_secret": secret}))
+        else:
+            print(f"client_secret: {secret}\n(shown only this once; stored as a hash)")
+        return 0
 
-        def action() -> int:
-            secret = admin.reset_secret(args.client_id, _actor(), args.grace_seconds)
-            if args.json:
-                print(json.dumps({"client_id": args.client_id, "client_secret": secret}))
-            else:
-                print(f"client_secret: {secret}\n(shown only this once; stored as a hash)")
-            return 0
-
-        return _run(action)
-
-    reset.set_defaults(func=do_reset)
+    reset.set_defaults(func=_client_command(opener, do_reset))
 
     delete = client.add_parser("delete", help="delete a client with its tokens and consents")
     delete.add_argument("client_id")
 
-    def do_delete(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+    def do_delete(admin: ClientAdmin, args: argparse.Namespace) -> int:
+        admin.delete(args.client_id, _actor())
+        print(f"deleted client {args.client_id}")
+        return 0
 
-        def action() -> int:
-            admin.delete(args.client_id, _actor())
-            print(f"deleted client {args.client_id}")
-            return 0
-
-        return _run(action)
-
-    delete.set_defaults(func=do_delete)
+    delete.set_defaults(func=_client_command(opener, do_delete))
 
     tokens = sub.add_parser("admin-token", help="management API tokens").add_subparsers(
         dest="action", required=True

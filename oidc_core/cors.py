@@ -22,7 +22,6 @@ authentication: a request is processed exactly as without ``Origin``.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from webob import Request, Response
 
 from .endpoints import discovery, revocation, token, userinfo
+from .netloc import is_loopback_host
 from .storage import StorageError
 
 if TYPE_CHECKING:
@@ -43,16 +43,6 @@ MAX_AGE = "600"
 ALLOW_HEADERS = "Authorization, Content-Type"
 EXPOSE_HEADERS = "WWW-Authenticate"
 DEFAULT_PORTS = {"https": 443, "http": 80}
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def _loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def origin_of(uri: str) -> str | None:
@@ -64,7 +54,7 @@ def origin_of(uri: str) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if not host or not (scheme == "https" or (scheme == "http" and _loopback(host))):
+    if not host or not (scheme == "https" or (scheme == "http" and is_loopback_host(host))):
         return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:

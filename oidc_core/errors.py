@@ -55,8 +55,10 @@ class InvalidClient(ProviderError):
     status = 401
 
 
-class InvalidToken(ProviderError):
-    """RFC 6750 section 3.1 ``invalid_token``."""
+class InvalidToken(ProviderError, ValueError):
+    """RFC 6750 section 3.1 ``invalid_token``; also what :func:`oidc_core.jose.verify_jwt`
+    raises for a JWS that is not well formed or not signed by one of our keys (a
+    ``ValueError``, as a bad value it was handed)."""
 
     error = "invalid_token"
     status = 401

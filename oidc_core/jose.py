@@ -18,14 +18,13 @@ import josepy
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+# Re-exported: callers of verify_jwt catch jose.InvalidToken (one class, errors.py's).
+from .errors import InvalidToken as InvalidToken
+
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
 _ALGORITHMS = {"RS256": josepy.RS256, "ES256": josepy.ES256}
 _PROTECTED = frozenset({"alg", "kid", "typ"})
 MAX_JWT_LENGTH = 8192  # our ID tokens are well under 2 KB; refuse bigger before parsing
-
-
-class InvalidToken(ValueError):
-    """Not a well-formed JWS signed by one of our keys."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from .text import ASCII_CONTROL
+
 if TYPE_CHECKING:
     from webob import Request
 
@@ -32,8 +34,6 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # Loggers that write secrets below INFO: oauthlib logs codes and tokens in clear at DEBUG.
 QUIET_LOGGERS = ("oauthlib",)
 access_log = logging.getLogger("oidc_core.access")
-# A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def request_id_for(incoming: str | None) -> str:
@@ -115,7 +115,8 @@ def log_access(
     if not access_log.isEnabledFor(logging.INFO):
         return
     try:
-        path = _CONTROL.sub(_escaped, request.script_name + request.path_info)
+        # A decoded path may hold a line break (%0A): escaped, it cannot forge a log line.
+        path = ASCII_CONTROL.sub(_escaped, request.script_name + request.path_info)
     except UnicodeDecodeError:
         path = "(not UTF-8)"
     method, client = request.method, client_address(request) or "-"

@@ -11,18 +11,17 @@ surrogate reaches the database and no escape sequence reaches a terminal.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from .claims import SUPPORTED_SCOPES
+from .netloc import is_loopback_host
 from .records import Client, ClientFields
 from .text import has_control_characters
 
 MAX_REDIRECT_URIS = 20
 MAX_URI_LENGTH = 2048
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class InvalidMetadata(ValueError):
@@ -32,16 +31,6 @@ class InvalidMetadata(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, ``127.0.0.0/8`` or ``::1`` (RFC 8252 section 7.3)."""
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_uri_text(uri: str, field: str) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from webob import Response
 
 from .errors import ProviderError
-from .registration import is_loopback_host
+from .netloc import is_loopback_host
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from .settings import LOOPBACK_HOSTS, ConfigurationError, Settings
+from .netloc import LOOPBACK_HOSTS
+from .settings import ConfigurationError, Settings
 
 # gunicorn.http.message.MAX_REQUEST_LINE: a larger limit_request_line is cut to it.
 GUNICORN_MAX_REQUEST_LINE = 8190

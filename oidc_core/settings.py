@@ -4,13 +4,12 @@ Every option is a field of :class:`Settings` with a default and a description (t
 ``metadata["doc"]`` of the field, rendered in ``docs/configuration.md``).  The only way in
 is :meth:`Settings.from_mapping` (Pyramid ``.ini`` sections, Bottle config, tests) and its
 environment wrapper :meth:`Settings.from_env` (``OIDC_*`` variables, used by gunicorn).
-Invalid values fail at start-up with the key's name.
+Invalid values fail at start-up with the key's name (the rules: :mod:`oidc_core.settings_checks`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import os
 from collections.abc import Mapping
@@ -18,16 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .claims import EDITABLE_CLAIMS
-from .outbound import check_proxy
+from .netloc import LOOPBACK_HOSTS
+from .settings_checks import ConfigurationError as ConfigurationError
+from .settings_checks import check, coerce
 
 log = logging.getLogger(__name__)
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-class ConfigurationError(ValueError):
-    """A setting has an invalid value; the message names the key."""
 
 
 def _doc(text: str, default: Any) -> Any:
@@ -197,86 +191,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        _check_issuer(self.issuer)
-        for name in (
-            "code_ttl",
-            "access_token_ttl",
-            "id_token_ttl",
-            "refresh_token_idle_ttl",
-            "refresh_token_absolute_ttl",
-            "session_ttl",
-            "interaction_ttl",
-            "password_time_cost",
-            "password_memory_cost",
-            "password_parallelism",
-            "password_max_length",
-            "password_hash_concurrency",
-            "max_body_bytes",
-            "max_param_length",
-            "max_header_bytes",
-            "max_url_length",
-            "database_statement_timeout_ms",
-            "login_lock_threshold",
-            "login_pair_lock_threshold",
-            "login_ip_lock_threshold",
-            "login_lock_seconds",
-            "login_lock_max_seconds",
-            "login_failure_window",
-        ):
-            if getattr(self, name) <= 0:
-                raise ConfigurationError(f"{name}: must be a positive integer")
-        fixed = [name for name in self.profile_editable_claims if name not in EDITABLE_CLAIMS]
-        if fixed:
-            raise ConfigurationError(
-                f"profile_editable_claims: {', '.join(fixed)} cannot be edited "
-                f"(only {', '.join(EDITABLE_CLAIMS)})"
-            )
-        if self.consent_ttl < 0:
-            raise ConfigurationError("consent_ttl: must not be negative")
-        if self.login_lock_max_seconds < self.login_lock_seconds:
-            raise ConfigurationError("login_lock_max_seconds: must be at least login_lock_seconds")
-        if self.key_cache_seconds < 0:
-            raise ConfigurationError("key_cache_seconds: must not be negative")
-        if self.key_rotation_days < 0:
-            raise ConfigurationError("key_rotation_days: must not be negative")
-        for proxy in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise ConfigurationError(
-                    f"trusted_proxies: {proxy!r} is not an IP address or network"
-                ) from None
-        if self.host_login_url and not (
-            self.host_login_url.startswith(("https://", "http://"))
-            or (self.host_login_url.startswith("/") and not self.host_login_url.startswith("//"))
-        ):
-            raise ConfigurationError("host_login_url: must be an absolute URL or a path")
-        allow_private = self.backchannel_allow_private_addresses
-        if not (allow_private is None or isinstance(allow_private, bool)):
-            raise ConfigurationError(
-                "backchannel_allow_private_addresses: must be auto or a boolean"
-            )
-        if self.backchannel_proxy:
-            try:
-                check_proxy(self.backchannel_proxy)
-            except ValueError as exc:
-                raise ConfigurationError(f"backchannel_proxy: {exc}") from None
-        if self.log_format not in ("text", "json"):
-            raise ConfigurationError("log_format: must be text or json")
-        schemes = {
-            "sqlite",
-            "postgresql",
-            "postgres",
-            "postgresql+pool",
-            "postgres+pool",
-            "mysql",
-            "mysql+pool",
-        }
-        if self.database_url.split(":", 1)[0] not in schemes:
-            raise ConfigurationError(
-                "database_url: scheme must be sqlite://, postgresql://, postgresql+pool://, "
-                "mysql:// or mysql+pool://"
-            )
+        check(self)
 
     @property
     def is_loopback(self) -> bool:
@@ -305,7 +220,7 @@ class Settings:
             name = key[len(prefix) :].lower()
             if name not in fields:
                 raise ConfigurationError(f"{key}: unknown setting")
-            values[name] = _coerce(key, raw, fields[name].default)
+            values[name] = coerce(key, raw, fields[name].default)
         return cls(**values)
 
     @classmethod
@@ -352,50 +267,3 @@ def reference_markdown() -> str:
         doc = f.metadata["doc"].replace("|", "\\|")
         lines.append(f"| `oidc.{f.name}` | `OIDC_{f.name.upper()}` | `{shown}` | {doc} |")
     return "\n".join(lines) + "\n"
-
-
-def _coerce(key: str, raw: Any, default: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    if default is None:  # a boolean whose default the provider decides
-        return None if raw.strip().lower() == "auto" else _coerce(key, raw, False)
-    if isinstance(default, bool):
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise ConfigurationError(f"{key}: expected a boolean, got {raw!r}")
-    if isinstance(default, int):
-        try:
-            return int(raw.strip())
-        except ValueError:
-            raise ConfigurationError(f"{key}: expected an integer, got {raw!r}") from None
-    if isinstance(default, tuple):
-        return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
-    return raw.strip()
-
-
-def _check_issuer(issuer: str) -> None:
-    """OpenID Connect Discovery 1.0 section 2 / RFC 8414 section 2: https, no query/fragment."""
-    try:
-        parts = urlsplit(issuer)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise ConfigurationError(f"issuer: {issuer!r} is not a valid URL") from None
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in issuer):
-        raise ConfigurationError("issuer: must not contain whitespace or control characters")
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise ConfigurationError("issuer: must be an absolute https:// URL")
-    if "?" in issuer or "#" in issuer or "@" in parts.netloc:
-        raise ConfigurationError("issuer: must have no query, fragment or user information")
-    if issuer.endswith("/"):
-        raise ConfigurationError("issuer: must not end with a slash")
-    if parts.scheme == "http":
-        if parts.hostname not in LOOPBACK_HOSTS:
-            raise ConfigurationError(
-                "issuer: http:// is allowed only on loopback (127.0.0.1, localhost, [::1]); "
-                "use https:// in production"
-            )
-        # INFO: a valid development set-up, checked in every process (each gunicorn worker).
-        log.info("issuer %s is plain http: acceptable for loopback development only", issuer)

@@ -8,7 +8,11 @@ a terminal, reorders what a consent page shows, or fails at the database.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# The ASCII controls (C0 and DEL): what a log line or a configured URL must never carry raw.
+ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_control(ch: str) -> bool:

@@ -27,13 +27,13 @@ spare: the lock is read before the request and a failure counted after it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from .credentials import digest
 from .errors import ProviderError
 from .settings import Settings
 from .storage import Storage
@@ -60,7 +60,7 @@ class Throttled(ProviderError):
 
 def login_digest(login: str) -> str:
     """The digest that names a login in counters and logs (case and spaces ignored)."""
-    return _digest(login.strip().lower())
+    return digest(login.strip().lower())
 
 
 @functools.lru_cache(maxsize=4096)  # parsing an address costs more than the counter read
@@ -69,7 +69,7 @@ def address_key(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return "ip:?" + _digest(address)[:32]
+        return "ip:?" + digest(address)[:32]
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return f"ip:{ip.ipv4_mapped}"
@@ -84,15 +84,11 @@ def account_key(login: str) -> str:
 def pair_key(login: str, address: str) -> str:
     """One login from one address: ``pair:<login digest>:<address digest>`` (128 bits each;
     the login's part first, so that :func:`pair_prefix` finds all of a login's pairs)."""
-    return pair_prefix(login) + _digest(address_key(address))[:32]
+    return pair_prefix(login) + digest(address_key(address))[:32]
 
 
 def pair_prefix(login: str) -> str:
     return f"pair:{login_digest(login)[:32]}:"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Throttle:
@@ -163,7 +159,7 @@ class Throttle:
         """A client failed to authenticate (wrong secret, unknown client_id, ...), or was
         refused by a lock: counted either way, like a password attempt."""
         counted = self._count(self._client_limits(client_id, address))
-        name = _digest(client_id)[:12]
+        name = digest(client_id)[:12]
         if counted.refused_by:
             log.info(
                 "client authentication refused: %s locked (%s, from %s)",
@@ -179,7 +175,7 @@ class Throttle:
 
     def _client_limits(self, client_id: str, address: str) -> tuple[Limit, ...]:
         ip = address_key(address)
-        pair = f"client-pair:{_digest(client_id)[:32]}:{_digest(ip)[:32]}"
+        pair = f"client-pair:{digest(client_id)[:32]}:{digest(ip)[:32]}"
         settings = self._settings
         return (
             Limit(ip, settings.login_ip_lock_threshold),

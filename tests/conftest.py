@@ -3,7 +3,9 @@
 
 The tests under ``tests/flows/`` run under every mount (``tests/support/mounts.py``):
 standalone, WSGI middleware, Pyramid and Bottle, the last three under ``/oidc``.  The
-``app`` fixture is a browser on the mount; ``issuer`` is the mount's issuer.
+``app`` fixture is a browser on the mount; ``issuer`` is the mount's issuer.  A module
+that exercises nothing a mount changes is marked ``mounts("one")`` and runs under the first
+selected mount only (see :func:`pytest_generate_tests`).
 
 Every test starts from empty tables (the signing key stays) and ends with the
 "nothing lost" invariants checked in SQL.
@@ -63,10 +65,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every flow test that uses the provider runs once per selected mount; elsewhere on
     the provider on its own.  Both are parameters: a session fixture built from an
     unparametrized ``mount_name`` (a test outside ``tests/flows/`` running first) would be
-    reused for every mount."""
+    reused for every mount.
+
+    A flow test marked ``mounts("one")`` (a module's ``pytestmark``) never touches what a
+    mount changes (the prefix, the host framework's WSGI glue) and runs under the first
+    selected mount only; ``mounts("every")`` on one of its tests puts it back under all."""
     if "mount_name" in metafunc.fixturenames:
         in_flows = metafunc.definition.path.parent.name == "flows"
-        metafunc.parametrize("mount_name", SELECTED if in_flows else MOUNTS[:1], scope="session")
+        marker = metafunc.definition.get_closest_marker("mounts")
+        if marker is not None and marker.args not in {("one",), ("every",)}:
+            raise pytest.UsageError(f'mounts(...) takes "one" or "every": {marker.args}')
+        one = marker is not None and marker.args == ("one",)
+        names = (SELECTED[:1] if one else SELECTED) if in_flows else MOUNTS[:1]
+        metafunc.parametrize("mount_name", names, scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import backchannel, responses, routing
-from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
+from .. import responses, routing
+from ..interactions import sign_in
+from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
-from ..params import first, posted_form, single
+from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
-from ..throttle import Throttled
 from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
@@ -49,14 +49,10 @@ LOGIN_PURPOSE = "account-login"
 
 
 def dispatch(op: Provider, request: Request) -> Response:
-    path = request.path_info
-    if path == "/account":
-        return responses.redirect(op.url("/account/"), 303)
-    if path == "/account/login":
-        return login(op, request)
-    if path == "/account/logout":
-        return logout(op, request)
-    route = routing.match(ROUTES, path)
+    door = sign_in.front_door(op, request, "/account", login, logout)
+    if door is not None:
+        return door
+    route = routing.match(ROUTES, request.path_info)
     if route is None:
         return op.error_page("There is nothing at this address.", 404, request=request)
     match, methods, page = route
@@ -134,36 +130,17 @@ def login(op: Provider, request: Request) -> Response:
     fields = posted_form(request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         return _login_form(op, request, None, error=EXPIRED_FORM, status=403)
-    email = first(fields, "email").strip()
-    address = op.client_address(request)
-    try:
-        user = op.accounts.authenticate(email, first(fields, "password"), address=address)
-    except Throttled as locked:
-        response = _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=429)
-        response.headers["Retry-After"] = str(locked.retry_after)
-        return response
-    if user is None:
-        log.info("account sign-in failed from %s", address)
-        return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=401)
-    key = op.browser.log_in(session, user.id, request, address)
-    response = responses.redirect(op.url("/account/"), 303)
-    op.browser.set_cookie(response, key)
-    return response
+
+    def refuse(email: str, status: int) -> Response:
+        return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)
+
+    failure = "account sign-in failed from %s"
+    return sign_in.log_in(op, request, session, fields, refuse, "/account/", log, failure)
 
 
 def logout(op: Provider, request: Request) -> Response:
     """End this browser session (CSRF-checked, with back-channel logout); to sign-in."""
-    if request.method != "POST":
-        return op.error_page("Use the Sign out button.", 405, request=request)
-    session = op.browser.current(request)
-    if session is not None:
-        form = posted_form(request, op.settings.max_body_bytes)
-        if not csrf_valid(session, CSRF_PURPOSE, single(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403, request=request)
-        backchannel.sign_out(op, session)
-    response = responses.redirect(op.url("/account/login"), 303)
-    op.browser.clear_cookie(response)
-    return response
+    return sign_in.sign_out(op, request, CSRF_PURPOSE, "/account/login", page_request=request)
 
 
 def _login_form(
@@ -175,20 +152,14 @@ def _login_form(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    key = None
-    if session is None:
-        key, session = op.browser.start()
-    response = responses.html_page(
-        op.render(
-            "account_login.html",
-            request=request,
-            action=op.url("/account/login"),
-            csrf_token=csrf_token(session, LOGIN_PURPOSE),
-            email=email,
-            error=error,
-        ),
+    return sign_in.login_form(
+        op,
+        session,
+        "account_login.html",
+        LOGIN_PURPOSE,
         status,
+        request=request,
+        action=op.url("/account/login"),
+        email=email,
+        error=error,
     )
-    if key is not None:
-        op.browser.set_cookie(response, key)
-    return response

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
-from .. import backchannel, responses, routing
+from .. import responses, routing
 from ..errors import PageError
+from ..interactions import sign_in
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
-from ..params import first, posted_form, single
+from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
-from ..throttle import Throttled
 from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
@@ -53,14 +53,10 @@ GENERIC_FAILURE = "The email address or password is not correct."
 
 
 def dispatch(op: Provider, request: Request) -> Response:
-    path = request.path_info
-    if path == "/admin":
-        return responses.redirect(op.url("/admin/"), 303)
-    if path == "/admin/login":
-        return login(op, request)
-    if path == "/admin/logout":
-        return logout(op, request)
-    route = routing.match(ROUTES, path)
+    door = sign_in.front_door(op, request, "/admin", login, logout)
+    if door is not None:
+        return door
+    route = routing.match(ROUTES, request.path_info)
     session = op.browser.current(request)
     user = _user(op, session)
     if session is None or user is None or not op.accounts.is_admin(user):
@@ -90,50 +86,27 @@ def login(op: Provider, request: Request) -> Response:
         return _login_form(op, session, signed_in_as=user)
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405)
-    fields = _posted(op, request, op.settings.password_max_length + 64)
+    fields = posted_form(request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         # The browser keeps its session: a forged sign-in must not sign an administrator out.
         return _login_form(op, session, error=EXPIRED_FORM, status=403)
-    email = first(fields, "email").strip()
-    address = op.client_address(request)
-    try:
-        user = op.accounts.authenticate(email, first(fields, "password"), address=address)
-    except Throttled as locked:
-        response = _login_form(op, session, email=email, error=GENERIC_FAILURE, status=429)
-        response.headers["Retry-After"] = str(locked.retry_after)
-        return response
-    if user is None:
-        log.info("admin console sign-in failed from %s", address)
-        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=401)
-    key = op.browser.log_in(session, user.id, request, address)
-    response = responses.redirect(op.url("/admin/"), 303)
-    op.browser.set_cookie(response, key)
-    return response
+
+    def refuse(email: str, status: int) -> Response:
+        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=status)
+
+    failure = "admin console sign-in failed from %s"
+    return sign_in.log_in(op, request, session, fields, refuse, "/admin/", log, failure)
 
 
 def logout(op: Provider, request: Request) -> Response:
     """End the browser session (CSRF-checked) and return to the sign-in page."""
-    if request.method != "POST":
-        return op.error_page("Use the Sign out button.", 405)
-    session = op.browser.current(request)
-    if session is not None:
-        form = _posted(op, request)
-        if not csrf_valid(session, CSRF_PURPOSE, single(form, "csrf_token")):
-            return op.error_page(EXPIRED_FORM, 403)
-        backchannel.sign_out(op, session)
-    response = responses.redirect(op.url("/admin/login"), 303)
-    op.browser.clear_cookie(response)
-    return response
+    return sign_in.sign_out(op, request, CSRF_PURPOSE, "/admin/login", page_request=None)
 
 
 def _user(op: Provider, session: BrowserSession | None) -> User | None:
     if session is None or session.user_id is None:
         return None
     return op.storage.users.by_id(session.user_id)
-
-
-def _posted(op: Provider, request: Request, max_length: int = 0) -> dict[str, list[str]]:
-    return posted_form(request, max_length or op.settings.max_body_bytes)
 
 
 def _login_form(
@@ -145,23 +118,17 @@ def _login_form(
     status: int = 200,
     signed_in_as: User | None = None,
 ) -> Response:
-    key = None
-    if session is None:
-        key, session = op.browser.start()
-    response = responses.html_page(
-        op.render(
-            "admin_login.html",
-            action=op.url("/admin/login"),
-            csrf_token=csrf_token(session, LOGIN_PURPOSE),
-            email=email,
-            error=error,
-            signed_in_as=op.accounts.actor(signed_in_as) if signed_in_as else "",
-        ),
+    return sign_in.login_form(
+        op,
+        session,
+        "admin_login.html",
+        LOGIN_PURPOSE,
         status,
+        action=op.url("/admin/login"),
+        email=email,
+        error=error,
+        signed_in_as=op.accounts.actor(signed_in_as) if signed_in_as else "",
     )
-    if key is not None:
-        op.browser.set_cookie(response, key)
-    return response
 
 
 def _forbidden(op: Provider, session: BrowserSession, user: User) -> Response:

@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from .. import responses
-from ..params import first, posted_form, query_form, single
+from ..params import posted_form, query_form, single
 from ..records import User
-from ..throttle import Throttled
 from ..ui.translations import N_
-from . import complete, consent, pending, policy
+from . import complete, consent, pending, policy, sign_in
 from .browser import csrf_token
 
 if TYPE_CHECKING:
@@ -53,17 +52,14 @@ def login(op: Provider, request: Request) -> Response:
     interaction = pending.load(
         op, request, single(fields, "interaction"), csrf=single(fields, "csrf_token")
     )
-    email = first(fields, "email").strip()
+
+    def refuse(email: str, status: int) -> Response:
+        return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=status)
+
     address = op.client_address(request)
-    try:
-        user = op.accounts.authenticate(email, first(fields, "password"), address=address)
-    except Throttled as locked:
-        response = _form(op, interaction, email=email, error=GENERIC_FAILURE, status=429)
-        response.headers["Retry-After"] = str(locked.retry_after)
-        return response
-    if user is None:
-        log.info("login failed from %s", address)
-        return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=401)
+    user = sign_in.check_password(op, fields, address, refuse, log, "login failed from %s")
+    if isinstance(user, Response):
+        return user
     return _logged_in(op, request, interaction, user)
 
 

@@ -23,6 +23,9 @@ from tests.support.flow import RP, Account, Flow
 from tests.support.race import racing
 from tests.support.tokens import OFFLINE_SCOPES, refresh, userinfo_status
 
+# Races between database transactions, which no mount changes: one mount.
+pytestmark = pytest.mark.mounts("one")
+
 REPEAT = 50
 
 

@@ -22,6 +22,11 @@ from oidc_core.credentials import digest
 from oidc_core.storage import Audit, Storage
 from tests.support.flow import RP, Account, Flow, issuer_of
 
+# The management API's own rules (validation, authentication, audit) are the same
+# under every mount: they run under one.  The tests marked mounts("every") exercise what a
+# mount changes (URLs under the prefix, status codes and headers through the host framework).
+pytestmark = pytest.mark.mounts("one")
+
 CLIENTS = "/admin/api/clients"
 METADATA = {
     "client_name": "Control panel",
@@ -137,6 +142,7 @@ def token_status(app: webtest.TestApp, client: RP, user: Account) -> tuple[int, 
 # -- create, read, list ---------------------------------------------------------------------
 
 
+@pytest.mark.mounts("every")
 def test_create_returns_the_secret_once_and_stores_only_its_digest(
     admin: Api, storage: Storage
 ) -> None:
@@ -171,6 +177,7 @@ def test_create_public_client_has_no_secret_and_requires_pkce(admin: Api) -> Non
     assert created["require_pkce"] is True
 
 
+@pytest.mark.mounts("every")
 def test_created_client_completes_the_code_flow(
     admin: Api, app: webtest.TestApp, alice: Account
 ) -> None:
@@ -570,6 +577,7 @@ def test_a_body_that_is_not_one_json_object_is_refused(
 # -- authentication -------------------------------------------------------------------------
 
 
+@pytest.mark.mounts("every")
 def test_missing_token_is_401_with_a_bearer_challenge(
     app: webtest.TestApp, storage: Storage
 ) -> None:
@@ -642,6 +650,7 @@ def test_the_bearer_scheme_is_case_insensitive(app: webtest.TestApp, admin: Api)
 FORM = "application/x-www-form-urlencoded"
 
 
+@pytest.mark.mounts("every")
 @pytest.mark.parametrize(
     ("content_type", "raw"),
     [
@@ -671,6 +680,7 @@ def test_t60_cross_origin_style_writes_are_415_and_change_nothing(
     assert [e.action for e in storage.audit.entries()] == ["client.create", "admin_token.create"]
 
 
+@pytest.mark.mounts("every")
 def test_t60_an_anonymous_cross_origin_form_post_is_refused(
     app: webtest.TestApp, storage: Storage
 ) -> None:
@@ -685,6 +695,7 @@ def test_t60_an_anonymous_cross_origin_form_post_is_refused(
     assert count_clients(storage) == 0
 
 
+@pytest.mark.mounts("every")
 def test_t60_no_cors_preflight_is_answered(admin: Api) -> None:
     response = admin.call(
         "OPTIONS",
@@ -702,6 +713,7 @@ def test_t60_no_cors_preflight_is_answered(admin: Api) -> None:
 # -- routing, OpenAPI -----------------------------------------------------------------------
 
 
+@pytest.mark.mounts("every")
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
@@ -721,6 +733,7 @@ def test_wrong_method_is_405_with_allow(
     assert count_clients(storage) == 0
 
 
+@pytest.mark.mounts("every")
 @pytest.mark.parametrize(
     "path",
     ["/admin/api/", "/admin/api/client", f"{CLIENTS}/", f"{CLIENTS}/abc/secret", "/admin/api/x"],
@@ -729,6 +742,7 @@ def test_unknown_path_is_404_json(admin: Api, path: str) -> None:
     assert error_of(admin.call("GET", path, status=404))["error"] == "not_found"
 
 
+@pytest.mark.mounts("every")
 def test_a_body_over_the_limit_is_413_json(admin: Api, storage: Storage) -> None:
     body = {**METADATA, "description": "x" * 70_000}
     assert error_of(admin.call("POST", CLIENTS, body, status=413))["error"] == "invalid_request"
@@ -750,6 +764,7 @@ def _resolve(document: dict[str, Any], node: Any) -> None:
             _resolve(document, value)
 
 
+@pytest.mark.mounts("every")
 def test_the_openapi_document_describes_exactly_the_routes(app: webtest.TestApp) -> None:
     response = app.get("/admin/api/openapi.json")  # no token needed
     check_headers(response)

@@ -21,6 +21,9 @@ from tests.flows import test_admin_console as console
 from tests.flows.test_admin_api import CLIENTS, METADATA, Api, error_of, new_token
 from tests.support.snapshot import database
 
+# The rules for client metadata, which no mount changes: one mount.
+pytestmark = pytest.mark.mounts("one")
+
 CONTROL = [
     pytest.param("\x1b[2J", id="esc"),
     pytest.param("\x07", id="bel"),

@@ -29,6 +29,10 @@ from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.mounts import build
 from tests.support.tokens import OFFLINE_SCOPES, offline_client, post_as, refresh
 
+# Each write failed at every statement, checked in the database: one mount.  The
+# answers through the host framework (t66, t72) run under every mount.
+pytestmark = pytest.mark.mounts("one")
+
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
@@ -117,6 +121,7 @@ def signed_in_consent_page(app: webtest.TestApp, rp: RP, user: Account) -> webte
     return consent
 
 
+@pytest.mark.mounts("every")
 def test_t66_browser_endpoints_answer_a_503_page_without_redirect(
     provider: Provider,
     app: webtest.TestApp,
@@ -148,6 +153,7 @@ def test_t66_browser_endpoints_answer_a_503_page_without_redirect(
         assert correlation in caplog.text, name
 
 
+@pytest.mark.mounts("every")
 def test_t66_api_endpoints_answer_temporarily_unavailable_json(
     provider: Provider,
     app: webtest.TestApp,
@@ -369,6 +375,7 @@ def test_sign_in_throttle_counting_failing_anywhere_counts_on_all_keys_or_none(
 # -- T-72: discovery and the JWK Set without the database -------------------------------
 
 
+@pytest.mark.mounts("every")
 def test_t72_discovery_and_jwks_answer_from_the_cache_while_the_database_is_down(
     app: webtest.TestApp, faults: Faults
 ) -> None:
@@ -379,6 +386,7 @@ def test_t72_discovery_and_jwks_answer_from_the_cache_while_the_database_is_down
         assert app.get("/.well-known/openid-configuration").json == metadata
 
 
+@pytest.mark.mounts("every")
 def test_t72_an_expired_key_cache_serves_the_last_key_set_while_the_database_is_down(
     provider: Provider, app: webtest.TestApp, faults: Faults, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -392,6 +400,7 @@ def test_t72_an_expired_key_cache_serves_the_last_key_set_while_the_database_is_
     assert app.get("/jwks").json == keys  # the database back: read again
 
 
+@pytest.mark.mounts("every")
 def test_t72_a_process_that_never_read_its_keys_answers_503(
     mount_name: str, settings: Settings, storage: Storage, faults: Faults
 ) -> None:

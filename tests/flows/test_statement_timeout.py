@@ -26,6 +26,10 @@ from tests.flows.test_fault_injection import is_unavailable_json
 from tests.support.flow import RP, Account, Flow
 from tests.support.mounts import MountedApp, build, settings_for
 
+# The database connection's bound, which no mount changes: one mount
+# (test_faults.py and test_fault_injection.py answer 503s through every mount).
+pytestmark = pytest.mark.mounts("one")
+
 TIMEOUT_MS = 300
 BOUND_SECONDS = 10  # generous on a loaded 2-core machine; the worker timeout is 30 s
 
