@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from webob import Request, Response
@@ -23,6 +23,7 @@ from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin import console
 from .admin.service import ClientAdmin
 from .backchannel import Sender
+from .context import Context
 from .endpoints import discovery
 from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
 from .interactions.browser import BrowserSessions
@@ -348,3 +349,9 @@ class Provider:
                 cache="no-cache",
             )
         return self.error_page("There is nothing at this address.", 404, request=request)
+
+
+if TYPE_CHECKING:  # mypy's proof that the provider gives handlers all the protocol promises
+
+    def _as_context(provider: Provider) -> Context:
+        return provider

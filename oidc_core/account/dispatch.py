@@ -26,7 +26,7 @@ from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ ROUTES: tuple[Route, ...] = (
 LOGIN_PURPOSE = "account-login"
 
 
-def dispatch(op: Provider, request: Request) -> Response:
+def dispatch(op: Context, request: Request) -> Response:
     path = request.path_info
     if path == "/account":
         return responses.redirect(op.url("/account/"), 303)
@@ -70,7 +70,7 @@ def dispatch(op: Provider, request: Request) -> Response:
 
 
 def _run(
-    op: Provider,
+    op: Context,
     request: Request,
     session: BrowserSession,
     user: User,
@@ -83,7 +83,7 @@ def _run(
 
 
 def signed_in(
-    op: Provider, request: Request
+    op: Context, request: Request
 ) -> tuple[BrowserSession | None, User | None, str | None]:
     """The browser session, its signed-in user, and a new session key to set (or None).
 
@@ -109,14 +109,14 @@ def signed_in(
     return session, user, None
 
 
-def _to_sign_in(op: Provider) -> Response:
+def _to_sign_in(op: Context) -> Response:
     if op.accounts.host_login is not None and op.settings.host_login_url:
         back = op.url("/account/")  # fixed: never an address taken from the request
         return responses.redirect(with_next(op.site_url(op.settings.host_login_url), back), 303)
     return responses.redirect(op.url("/account/login"), 303)
 
 
-def login(op: Provider, request: Request) -> Response:
+def login(op: Context, request: Request) -> Response:
     """The sign-in form; on success the session is bound to the user under a new key."""
     if request.method == "GET":
         session, user, key = signed_in(op, request)
@@ -151,7 +151,7 @@ def login(op: Provider, request: Request) -> Response:
     return response
 
 
-def logout(op: Provider, request: Request) -> Response:
+def logout(op: Context, request: Request) -> Response:
     """End this browser session (CSRF-checked, with back-channel logout); to sign-in."""
     if request.method != "POST":
         return op.error_page("Use the Sign out button.", 405, request=request)
@@ -167,7 +167,7 @@ def logout(op: Provider, request: Request) -> Response:
 
 
 def _login_form(
-    op: Provider,
+    op: Context,
     request: Request,
     session: BrowserSession | None,
     *,

@@ -28,7 +28,7 @@ from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ NOT_FOUND = "There is nothing at this address."
 GENERIC_FAILURE = "The email address or password is not correct."
 
 
-def dispatch(op: Provider, request: Request) -> Response:
+def dispatch(op: Context, request: Request) -> Response:
     path = request.path_info
     if path == "/admin":
         return responses.redirect(op.url("/admin/"), 303)
@@ -80,7 +80,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return admin.error_page(error)
 
 
-def login(op: Provider, request: Request) -> Response:
+def login(op: Context, request: Request) -> Response:
     """The sign-in form; on success the session is bound to the user under a new key."""
     session = op.browser.current(request)
     if request.method == "GET":
@@ -111,7 +111,7 @@ def login(op: Provider, request: Request) -> Response:
     return response
 
 
-def logout(op: Provider, request: Request) -> Response:
+def logout(op: Context, request: Request) -> Response:
     """End the browser session (CSRF-checked) and return to the sign-in page."""
     if request.method != "POST":
         return op.error_page("Use the Sign out button.", 405)
@@ -126,18 +126,18 @@ def logout(op: Provider, request: Request) -> Response:
     return response
 
 
-def _user(op: Provider, session: BrowserSession | None) -> User | None:
+def _user(op: Context, session: BrowserSession | None) -> User | None:
     if session is None or session.user_id is None:
         return None
     return op.storage.users.by_id(session.user_id)
 
 
-def _posted(op: Provider, request: Request, max_length: int = 0) -> dict[str, list[str]]:
+def _posted(op: Context, request: Request, max_length: int = 0) -> dict[str, list[str]]:
     return posted_form(request, max_length or op.settings.max_body_bytes)
 
 
 def _login_form(
-    op: Provider,
+    op: Context,
     session: BrowserSession | None,
     *,
     email: str = "",
@@ -164,7 +164,7 @@ def _login_form(
     return response
 
 
-def _forbidden(op: Provider, session: BrowserSession, user: User) -> Response:
+def _forbidden(op: Context, session: BrowserSession, user: User) -> Response:
     page = op.render(
         "admin_forbidden.html",
         user_name=op.accounts.actor(user),
