@@ -8,10 +8,12 @@ here and nothing else, and ``provider.py`` imports them without them importing i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from .pages import Pages
 
 if TYPE_CHECKING:
-    from webob import Request, Response
+    from webob import Request
 
     from .accounts import Accounts
     from .admin.service import ClientAdmin
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
     from .metrics import Metrics
     from .oauth.server import OAuthServer
     from .passwords import PasswordService
-    from .settings import Settings
     from .storage import Storage
     from .throttle import Throttle
 
@@ -38,11 +39,10 @@ class DiscoveryBody(Protocol):
     def body(self, algorithms: list[str]) -> bytes: ...
 
 
-class Context(Protocol):
-    """The provider's services and helpers that handlers use."""
+class Context(Pages, Protocol):
+    """The provider's services and helpers that handlers use (with ``settings``, ``url``,
+    ``render`` and ``error_page`` of :class:`~oidc_core.pages.Pages`)."""
 
-    @property
-    def settings(self) -> Settings: ...
     @property
     def storage(self) -> Storage: ...
     @property
@@ -68,35 +68,10 @@ class Context(Protocol):
     @property
     def discovery_document(self) -> DiscoveryBody: ...
 
-    def url(self, path: str) -> str:
-        """The absolute URL of one of our paths, under the issuer."""
-
     def site_url(self, uri: str) -> str:
         """A path on the site the provider is mounted in, made absolute."""
+        ...
 
     def client_address(self, request: Request) -> str:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
-
-    def render(
-        self,
-        template: str,
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        **context: Any,
-    ) -> str:
-        """A page in ``locale``, else the request's language, else English."""
-
-    def error_page(
-        self,
-        message: str,
-        status: int = 400,
-        error_code: str = "",
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        correlation_id: str = "",
-        template: str = "error.html",
-        **frame: Any,
-    ) -> Response:
-        """An error page (``Provider.error_page``)."""
+        ...

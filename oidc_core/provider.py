@@ -32,6 +32,7 @@ from .keys import KeyRing
 from .metrics import Metrics
 from .oauth.server import OAuthServer
 from .oauth.validator import Validator
+from .pages import Pages
 from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
 from .settings import Settings
@@ -42,17 +43,6 @@ from .ui.translations import N_
 
 log = logging.getLogger(__name__)
 
-ERROR_TITLES = {
-    403: N_("Not allowed"),
-    404: N_("Not found"),
-    405: N_("Method not allowed"),
-    413: N_("Request too large"),
-    414: N_("Request too long"),
-    429: N_("Too many attempts"),
-    431: N_("Request headers too large"),
-    503: N_("Temporarily unavailable"),
-}
-ERROR_TITLE = N_("Something went wrong")
 # What a page says about a failure of ours (the JSON answer keeps the error's description).
 FAILURE_MESSAGES = {
     500: N_("An unexpected error occurred on our side. Try again later."),
@@ -64,7 +54,7 @@ FAILURE_MESSAGES = {
 UNAVAILABLE: tuple[type[BaseException], ...] = (*StorageError, SchemaNotCurrent)
 
 
-class Provider:
+class Provider(Pages):
     """An OpenID Connect Provider as a WSGI application."""
 
     def __init__(
@@ -170,49 +160,6 @@ class Provider:
     def client_address(self, request: Request) -> str:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
         return network.client_address(request, self._trusted_proxies)
-
-    def render(
-        self,
-        template: str,
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        **context: Any,
-    ) -> str:
-        """A page in ``locale``, or else in the language of ``request``'s Accept-Language,
-        or else in English (``docs/translations.md``)."""
-        language = locale or locales.for_request(request)
-        return render.render(template, language, static_url=self.url("/static"), **context)
-
-    def error_page(
-        self,
-        message: str,
-        status: int = 400,
-        error_code: str = "",
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        correlation_id: str = "",
-        template: str = "error.html",
-        **frame: Any,
-    ) -> Response:
-        """An error page; ``message`` is English, translated if the catalogs have it, into
-        ``locale``, else the language chosen for the request's pages, else the browser's.
-        ``template`` and ``frame`` (its context) put it in another frame (the console's)."""
-        page = self.render(
-            template,
-            locale=locale or locales.PAGE_LANGUAGE.get(),
-            request=request,
-            title=ERROR_TITLES.get(status, ERROR_TITLE),
-            message=message,
-            error_code=error_code,
-            correlation_id=correlation_id,
-            **frame,
-        )
-        response = responses.html_page(page, status)
-        if status == 503:
-            response.headers["Retry-After"] = "5"
-        return response
 
     # -- WSGI -------------------------------------------------------------------------------
 
