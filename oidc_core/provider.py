@@ -20,7 +20,6 @@ from webob import Request, Response
 from . import cors, network, responses, routes
 from . import logging as request_logs
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
-from .admin import console
 from .admin.service import ClientAdmin
 from .backchannel import Sender
 from .context import Context
@@ -200,7 +199,7 @@ class Provider(Pages):
         try:
             self._check_size(request)
         except RequestTooLarge as error:
-            if route is None or route[1]:
+            if route is None or route.html:
                 return self.error_page(
                     error.description, error.status, error.error, request=request
                 )
@@ -209,14 +208,12 @@ class Provider(Pages):
             return self.error_page("There is nothing at this address.", 404, request=request)
         if route is None:
             return self._other(request, path)
-        handler, html = route
-        endpoint = cors.ENDPOINTS.get(handler)
         try:
             self.backchannel.wake_if_pending()  # before the request: release() ends its use
-            response = self._respond(request, handler, html, endpoint)
-            if endpoint is None:
+            response = self._respond(request, route)
+            if route.cors is None:
                 return response
-            return cors.decorate(self, request, endpoint[0], response)
+            return cors.decorate(self, request, route.cors.policy, response)
         finally:
             self.storage.release()
 
@@ -227,23 +224,17 @@ class Provider(Pages):
         check_url_length(request.environ, self.settings.max_url_length)
         check_body_size(request, self.settings.max_body_bytes)
 
-    def _respond(
-        self,
-        request: Request,
-        handler: routes.Handler,
-        html: bool,
-        endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
-    ) -> Response:
-        # Error pages in the browser's language; the admin console is English only.
-        reader = None if handler is console.dispatch else request
+    def _respond(self, request: Request, route: routes.Route) -> Response:
+        html = route.html
+        reader = request if route.translated else None  # the language of error pages
         try:
-            if handler not in routes.SCHEMA_FREE:
+            if route.needs_schema:
                 self._check_schema()
-            if endpoint is not None and request.method == "OPTIONS":
-                answer = cors.preflight(self, request, *endpoint)
+            if route.cors is not None and request.method == "OPTIONS":
+                answer = cors.preflight(self, request, route.cors.policy, route.cors.methods)
                 if answer is not None:
                     return answer
-            return handler(self, request)
+            return route.handler(self, request)
         except PageError as error:
             return self.error_page(error.description, error.status, error.error, request=reader)
         except ProviderError as error:
