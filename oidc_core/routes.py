@@ -5,7 +5,7 @@ matches the pages inside the admin console and the account area.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from webob import Request, Response
@@ -32,7 +32,8 @@ class Cors:
     methods: tuple[str, ...]
 
 
-PUBLIC_DOCUMENT = Cors("public", ("GET", "HEAD"))
+PUBLIC_DOCUMENT = Cors("public", ("GET", "HEAD"))  # readable by any origin
+CLIENT_POST = Cors("client", ("POST",))  # by the origins of the client named in the body
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,14 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("jwks", discovery.jwks, ("/jwks", "/oauth/certs.php"), cors=PUBLIC_DOCUMENT),
     Route("authorize", authorize.authorize, ("/authorize", "/oauth/authorize.php"), html=True),
-    Route("token", token.token, ("/token", "/oauth/token.php"), cors=Cors("client", ("POST",))),
+    Route("token", token.token, ("/token", "/oauth/token.php"), cors=CLIENT_POST),
     Route(
         "userinfo",
         userinfo.userinfo,
         ("/userinfo", "/oauth/userinfo.php"),
         cors=Cors("token", ("GET", "POST")),
     ),
-    Route("revocation", revocation.revoke, ("/revoke",), cors=Cors("client", ("POST",))),
+    Route("revocation", revocation.revoke, ("/revoke",), cors=CLIENT_POST),
     Route("introspection", introspection.introspect, ("/introspect",)),
     Route("login", login.login, ("/login",), html=True),
     Route("consent", consent.consent, ("/consent",), html=True),
@@ -83,26 +84,23 @@ ROUTES: tuple[Route, ...] = (
         "admin_console",
         console.dispatch,
         ("/admin",),
-        ("/admin/",),
+        prefixes=("/admin/",),
         html=True,
         translated=False,
     ),
-    Route("account", account_pages.dispatch, ("/account",), ("/account/",), html=True),
+    Route("account", account_pages.dispatch, ("/account",), prefixes=("/account/",), html=True),
 )
 
 
-def by_path(routes: Iterable[Route]) -> dict[str, Route]:
-    return {path: route for route in routes for path in route.paths}
-
-
-def by_prefix(routes: Iterable[Route]) -> tuple[tuple[str, Route], ...]:
-    """Longest prefix first, so that /admin/api/ is the API's, not the console's."""
-    pairs = [(prefix, route) for route in routes for prefix in route.prefixes]
-    return tuple(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True))
-
-
-BY_PATH = by_path(ROUTES)
-BY_PREFIX = by_prefix(ROUTES)
+BY_PATH: dict[str, Route] = {path: route for route in ROUTES for path in route.paths}
+# Longest prefix first, so that /admin/api/ is the API's, not the console's.
+BY_PREFIX: tuple[tuple[str, Route], ...] = tuple(
+    sorted(
+        ((prefix, route) for route in ROUTES for prefix in route.prefixes),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+)
 
 
 def find(request: Request) -> tuple[str | None, Route | None]:
