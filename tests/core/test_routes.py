@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 from webob import Request
 
@@ -53,6 +54,13 @@ def _name_of(path: str) -> str:
 
 def test_every_path_keeps_its_metric_name() -> None:
     assert {path: _name_of(path) for path in METRIC_NAMES} == METRIC_NAMES
+
+
+def test_the_deployment_guide_lists_every_metric_name() -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    listed = guide.split("`endpoint` is the route's name", 1)[1].split("for every path", 1)[0]
+    names = {route.name for route in routes.ROUTES} | {"static", "root", "other"}
+    assert set(re.findall(r"`([a-z_]+)`", listed)) == names
 
 
 def test_one_record_per_handler_and_per_metric_name() -> None:
