@@ -22,7 +22,6 @@ from . import logging as request_logs
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
 from .admin.service import ClientAdmin
 from .backchannel import Sender
-from .context import Context
 from .endpoints import discovery
 from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailable
 from .interactions.browser import BrowserSessions
@@ -40,6 +39,9 @@ from .throttle import Throttle, Throttled
 from .ui import locales, render
 from .ui.translations import N_
 
+if TYPE_CHECKING:
+    from .context import Context
+
 log = logging.getLogger(__name__)
 
 # What a page says about a failure of ours (the JSON answer keeps the error's description).
@@ -54,7 +56,8 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (*StorageError, SchemaNotCurrent)
 
 
 class Provider(Pages):
-    """An OpenID Connect Provider as a WSGI application."""
+    """An OpenID Connect Provider as a WSGI application; its handlers see it as a
+    :class:`~oidc_core.context.Context`."""
 
     def __init__(
         self,
