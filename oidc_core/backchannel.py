@@ -32,7 +32,7 @@ from .records import BrowserSession, Client, LogoutDelivery, User
 from .storage import StorageError
 
 if TYPE_CHECKING:
-    from .provider import Provider
+    from .context import Context
     from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -52,14 +52,14 @@ DUE_BATCH = 100  # due deliveries looked at for the free places
 _senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 
 
-def sign_out(op: Provider, session: BrowserSession) -> None:
+def sign_out(op: Context, session: BrowserSession) -> None:
     """End ``session``, queueing the logout tokens in the same transaction; they are sent
     by the provider's sender thread, never within the caller's request."""
     if end_session(op, session):
         op.backchannel.wake()
 
 
-def end_session(op: Provider, session: BrowserSession) -> bool:
+def end_session(op: Context, session: BrowserSession) -> bool:
     """:func:`sign_out` without waking the sender (inside a caller's transaction, which
     wakes it once committed); True if logout tokens were queued."""
     tokens = logout_tokens(op, session)
@@ -67,7 +67,7 @@ def end_session(op: Provider, session: BrowserSession) -> bool:
     return bool(tokens)
 
 
-def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]]:
+def logout_tokens(op: Context, session: BrowserSession) -> list[tuple[int, str]]:
     """(client pk, logout token) for each client to notify when ``session`` ends."""
     if not session.sid or session.user_id is None:
         return []
@@ -78,7 +78,7 @@ def logout_tokens(op: Provider, session: BrowserSession) -> list[tuple[int, str]
     return [(client.id, logout_token(op, client, user.subject, session.sid)) for client in clients]
 
 
-def revocation_tokens(op: Provider, client: Client, user: User) -> list[tuple[int, str]]:
+def revocation_tokens(op: Context, client: Client, user: User) -> list[tuple[int, str]]:
     """(client pk, logout token) to queue when ``user`` revokes ``client``: none when it
     registered no ``backchannel_logout_uri``; one per browser session it was issued the
     user's codes in when it requires ``sid``; otherwise one with ``sub`` only (section 2.4:
@@ -91,7 +91,7 @@ def revocation_tokens(op: Provider, client: Client, user: User) -> list[tuple[in
     return [(client.id, logout_token(op, client, user.subject, sid)) for sid in sids]
 
 
-def logout_token(op: Provider, client: Client, subject: str, sid: str) -> str:
+def logout_token(op: Context, client: Client, subject: str, sid: str) -> str:
     """Section 2.4: typ logout+jwt; iss, aud, iat, exp, jti, events, sub, and sid when the
     client asked for it; never a nonce."""
     now = int(time.time())

@@ -40,7 +40,7 @@ from .errors import StorageUnavailable, clean_description
 from .storage import StorageError
 
 if TYPE_CHECKING:
-    from .provider import Provider
+    from .context import Context
 
 ENVIRON_KEY = "oidc.token"
 
@@ -132,7 +132,7 @@ def _token_of(request: Request) -> str:
 
 
 def authenticate(
-    provider: Provider, request: Request, required_scopes: Iterable[str] = ()
+    provider: Context, request: Request, required_scopes: Iterable[str] = ()
 ) -> TokenInfo:
     """The token of this request if it is live and has every required scope."""
     required = check_scopes(required_scopes)
@@ -164,7 +164,7 @@ def authenticate(
 
 
 def require_token(
-    provider: Provider,
+    provider: Context,
     request: Request | Mapping[str, Any],
     scopes: Iterable[str] = (),
 ) -> TokenInfo:
@@ -189,7 +189,7 @@ class BearerMiddleware:
     def __init__(
         self,
         app: Callable[..., Iterable[bytes]],
-        provider: Provider,
+        provider: Context,
         required_scopes: Iterable[str] = (),
         paths: Iterable[str] | None = None,
         realm: str | None = None,

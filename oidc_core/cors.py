@@ -18,6 +18,7 @@ redirect URIs, ``https`` or ``http`` on a loopback host.  Confidential clients g
 a secret does not belong in a browser.  Every other path (authorization, login, consent,
 administration) never carries CORS headers (RFC 9700 section 2.6).  CORS is not
 authentication: a request is processed exactly as without ``Origin``.
+Which route serves which policy is said by its record in :mod:`oidc_core.routes`.
 """
 
 from __future__ import annotations
@@ -28,13 +29,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from webob import Request, Response
 
-from .endpoints import discovery, revocation, token, userinfo
 from .netloc import is_loopback_host
 from .storage import StorageError
 
 if TYPE_CHECKING:
-    from .provider import Provider
-    from .routes import Handler
+    from .context import Context
 
 Policy = Literal["public", "client", "token"]
 
@@ -66,13 +65,13 @@ def origins(uris: Iterable[str]) -> frozenset[str]:
     return frozenset(filter(None, map(origin_of, uris)))
 
 
-def _any_public_client(op: Provider, origin: str) -> bool:
+def _any_public_client(op: Context, origin: str) -> bool:
     """Is ``origin`` a web origin of some public client? (one query, few rows)"""
     candidates = op.storage.clients.public_redirect_uris(origin.split("://", 1)[-1])
     return origin in origins(candidates)
 
 
-def _client_origins(op: Provider, client_id: str) -> frozenset[str] | None:
+def _client_origins(op: Context, client_id: str) -> frozenset[str] | None:
     """The web origins of a client (empty for a confidential one); None if unknown."""
     client = op.storage.clients.by_client_id(client_id) if client_id else None
     if client is None:
@@ -98,7 +97,7 @@ def _request_client_id(request: Request) -> str:
     return _form(request).get("client_id", "")
 
 
-def _token_client_id(op: Provider, request: Request) -> str:
+def _token_client_id(op: Context, request: Request) -> str:
     """Userinfo: the client the access token was issued to ("" if the token is not live)."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" else ""
@@ -108,7 +107,7 @@ def _token_client_id(op: Provider, request: Request) -> str:
     return grant.client_id if grant is not None else ""
 
 
-def _allowed(op: Provider, request: Request, policy: Policy, origin: str, status: int) -> bool:
+def _allowed(op: Context, request: Request, policy: Policy, origin: str, status: int) -> bool:
     by_token = policy == "token"
     client_id = _token_client_id(op, request) if by_token else _request_client_id(request)
     allowed = _client_origins(op, client_id)
@@ -133,7 +132,7 @@ def _vary(response: Response) -> None:
 
 
 def preflight(
-    op: Provider, request: Request, policy: Policy, methods: tuple[str, ...]
+    op: Context, request: Request, policy: Policy, methods: tuple[str, ...]
 ) -> Response | None:
     """The answer to a CORS preflight, or None when the endpoint should answer as usual."""
     origin = request.headers.get("Origin", "")
@@ -156,7 +155,7 @@ def preflight(
     return response
 
 
-def decorate(op: Provider, request: Request, policy: Policy, response: Response) -> Response:
+def decorate(op: Context, request: Request, policy: Policy, response: Response) -> Response:
     """Add the CORS headers an endpoint's (success or error) response may carry."""
     if "Access-Control-Allow-Origin" in response.headers:  # a preflight's answer
         return response
@@ -173,13 +172,3 @@ def decorate(op: Provider, request: Request, policy: Policy, response: Response)
     except StorageError:  # the answer stands; without CORS the app sees a network error
         op.storage.close()
     return response
-
-
-# The endpoints that serve CORS, and their methods; every other route never does.
-ENDPOINTS: dict[Handler, tuple[Policy, tuple[str, ...]]] = {
-    discovery.discovery: ("public", ("GET", "HEAD")),
-    discovery.jwks: ("public", ("GET", "HEAD")),
-    token.token: ("client", ("POST",)),
-    revocation.revoke: ("client", ("POST",)),
-    userinfo.userinfo: ("token", ("GET", "POST")),
-}

@@ -19,19 +19,19 @@ from .errors import InvalidRequest
 from .storage import StorageError
 
 if TYPE_CHECKING:
-    from .provider import Provider
+    from .context import Context
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = "5"
 
 
-def live(op: Provider, request: Request) -> Response:
+def live(op: Context, request: Request) -> Response:
     _check_method(request)
     return responses.json_response({"status": "ok"})
 
 
-def ready(op: Provider, request: Request) -> Response:
+def ready(op: Context, request: Request) -> Response:
     _check_method(request)
     problem = _problem(op)
     if problem:
@@ -42,7 +42,7 @@ def ready(op: Provider, request: Request) -> Response:
     return responses.json_response({"status": "ok"})
 
 
-def _problem(op: Provider) -> str:
+def _problem(op: Context) -> str:
     """Why the provider cannot serve, or "" when it can."""
     storage = op.storage
     try:

@@ -5,8 +5,9 @@ Counted with ``prometheus_client``.  In a single process (tests, a host applicat
 counts never mix.  When ``PROMETHEUS_MULTIPROC_DIR`` is set (``oidc-core serve`` sets it for
 its gunicorn workers, ``oidc_adapters.gunicorn_metrics``), every process writes its counts to
 files in that directory and a scrape sums the files of every worker, living or dead: any
-worker answers with the server's totals.  Label values are bounded: the endpoint is one of
-our route names (:func:`endpoint_name`), never a raw path.
+worker answers with the server's totals.  Label values are bounded: the endpoint is a route's
+name (:attr:`oidc_core.routes.Route.name`, :func:`oidc_core.routes.endpoint_name`), never a
+raw path.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from webob import Request, Response
@@ -20,7 +20,6 @@ from webob import Request, Response
 from . import cors, network, responses, routes
 from . import logging as request_logs
 from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
-from .admin import console
 from .admin.service import ClientAdmin
 from .backchannel import Sender
 from .endpoints import discovery
@@ -31,6 +30,7 @@ from .keys import KeyRing
 from .metrics import Metrics
 from .oauth.server import OAuthServer
 from .oauth.validator import Validator
+from .pages import Pages
 from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
 from .settings import Settings
@@ -39,19 +39,11 @@ from .throttle import Throttle, Throttled
 from .ui import locales, render
 from .ui.translations import N_
 
+if TYPE_CHECKING:
+    from .context import Context
+
 log = logging.getLogger(__name__)
 
-ERROR_TITLES = {
-    403: N_("Not allowed"),
-    404: N_("Not found"),
-    405: N_("Method not allowed"),
-    413: N_("Request too large"),
-    414: N_("Request too long"),
-    429: N_("Too many attempts"),
-    431: N_("Request headers too large"),
-    503: N_("Temporarily unavailable"),
-}
-ERROR_TITLE = N_("Something went wrong")
 # What a page says about a failure of ours (the JSON answer keeps the error's description).
 FAILURE_MESSAGES = {
     500: N_("An unexpected error occurred on our side. Try again later."),
@@ -63,8 +55,9 @@ FAILURE_MESSAGES = {
 UNAVAILABLE: tuple[type[BaseException], ...] = (*StorageError, SchemaNotCurrent)
 
 
-class Provider:
-    """An OpenID Connect Provider as a WSGI application."""
+class Provider(Pages):
+    """An OpenID Connect Provider as a WSGI application; its handlers see it as a
+    :class:`~oidc_core.context.Context`."""
 
     def __init__(
         self,
@@ -170,49 +163,6 @@ class Provider:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
         return network.client_address(request, self._trusted_proxies)
 
-    def render(
-        self,
-        template: str,
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        **context: Any,
-    ) -> str:
-        """A page in ``locale``, or else in the language of ``request``'s Accept-Language,
-        or else in English (``docs/translations.md``)."""
-        language = locale or locales.for_request(request)
-        return render.render(template, language, static_url=self.url("/static"), **context)
-
-    def error_page(
-        self,
-        message: str,
-        status: int = 400,
-        error_code: str = "",
-        *,
-        locale: str | None = None,
-        request: Request | None = None,
-        correlation_id: str = "",
-        template: str = "error.html",
-        **frame: Any,
-    ) -> Response:
-        """An error page; ``message`` is English, translated if the catalogs have it, into
-        ``locale``, else the language chosen for the request's pages, else the browser's.
-        ``template`` and ``frame`` (its context) put it in another frame (the console's)."""
-        page = self.render(
-            template,
-            locale=locale or locales.PAGE_LANGUAGE.get(),
-            request=request,
-            title=ERROR_TITLES.get(status, ERROR_TITLE),
-            message=message,
-            error_code=error_code,
-            correlation_id=correlation_id,
-            **frame,
-        )
-        response = responses.html_page(page, status)
-        if status == 503:
-            response.headers["Retry-After"] = "5"
-        return response
-
     # -- WSGI -------------------------------------------------------------------------------
 
     def __call__(
@@ -252,7 +202,7 @@ class Provider:
         try:
             self._check_size(request)
         except RequestTooLarge as error:
-            if route is None or route[1]:
+            if route is None or route.html:
                 return self.error_page(
                     error.description, error.status, error.error, request=request
                 )
@@ -261,14 +211,12 @@ class Provider:
             return self.error_page("There is nothing at this address.", 404, request=request)
         if route is None:
             return self._other(request, path)
-        handler, html = route
-        endpoint = cors.ENDPOINTS.get(handler)
         try:
             self.backchannel.wake_if_pending()  # before the request: release() ends its use
-            response = self._respond(request, handler, html, endpoint)
-            if endpoint is None:
+            response = self._respond(request, route)
+            if route.cors is None:
                 return response
-            return cors.decorate(self, request, endpoint[0], response)
+            return cors.decorate(self, request, route.cors.policy, response)
         finally:
             self.storage.release()
 
@@ -279,23 +227,17 @@ class Provider:
         check_url_length(request.environ, self.settings.max_url_length)
         check_body_size(request, self.settings.max_body_bytes)
 
-    def _respond(
-        self,
-        request: Request,
-        handler: routes.Handler,
-        html: bool,
-        endpoint: tuple[cors.Policy, tuple[str, ...]] | None,
-    ) -> Response:
-        # Error pages in the browser's language; the admin console is English only.
-        reader = None if handler is console.dispatch else request
+    def _respond(self, request: Request, route: routes.Route) -> Response:
+        html = route.html
+        reader = request if route.translated else None  # the language of error pages
         try:
-            if handler not in routes.SCHEMA_FREE:
+            if route.needs_schema:
                 self._check_schema()
-            if endpoint is not None and request.method == "OPTIONS":
-                answer = cors.preflight(self, request, *endpoint)
+            if route.cors is not None and request.method == "OPTIONS":
+                answer = cors.preflight(self, request, route.cors.policy, route.cors.methods)
                 if answer is not None:
                     return answer
-            return handler(self, request)
+            return route.handler(self, request)
         except PageError as error:
             return self.error_page(error.description, error.status, error.error, request=reader)
         except ProviderError as error:
@@ -348,3 +290,9 @@ class Provider:
                 cache="no-cache",
             )
         return self.error_page("There is nothing at this address.", 404, request=request)
+
+
+if TYPE_CHECKING:  # mypy's proof that the provider gives handlers all the protocol promises
+
+    def _as_context(provider: Provider) -> Context:
+        return provider

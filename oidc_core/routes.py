@@ -1,11 +1,12 @@
-"""The provider's routes: which handler answers a path, whether it answers in HTML, and
-the bounded name its requests are counted under.  (:mod:`.routing` matches the pages
-inside the admin console and the account area.)"""
+"""The provider's routes, one record each: the paths a handler answers, whether it answers
+in HTML, the bounded name its requests are counted under, the CORS it serves and whether it
+needs the schema.  Adding an endpoint is one record in :data:`ROUTES`.  (:mod:`.routing`
+matches the pages inside the admin console and the account area.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from webob import Request, Response
 
@@ -13,73 +14,93 @@ from . import health
 from .account import dispatch as account_pages
 from .admin import api, console
 from .admin.metrics import metrics
+from .context import Context
+from .cors import Policy
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .endpoints.end_session import end_session
 from .interactions import consent, login
 
-if TYPE_CHECKING:
-    from .provider import Provider
-
-Handler = Callable[["Provider", Request], Response]
-Route = tuple[Handler, bool]  # the handler, and whether it answers in HTML
-
-# path -> (handler, answers in HTML?).  The ".php" aliases are the paths relying parties
-# configured for the reference billing system.
-ROUTES: dict[str, Route] = {
-    "/.well-known/openid-configuration": (discovery.discovery, False),
-    "/oauth/openid-configuration.php": (discovery.discovery, False),
-    "/jwks": (discovery.jwks, False),
-    "/oauth/certs.php": (discovery.jwks, False),
-    "/authorize": (authorize.authorize, True),
-    "/oauth/authorize.php": (authorize.authorize, True),
-    "/token": (token.token, False),
-    "/oauth/token.php": (token.token, False),
-    "/userinfo": (userinfo.userinfo, False),
-    "/oauth/userinfo.php": (userinfo.userinfo, False),
-    "/revoke": (revocation.revoke, False),
-    "/introspect": (introspection.introspect, False),
-    "/login": (login.login, True),
-    "/consent": (consent.consent, True),
-    "/end_session": (end_session, True),
-    "/health/live": (health.live, False),
-    "/health/ready": (health.ready, False),
-    "/admin/metrics": (metrics, False),
-}
-# The endpoint label of metrics: bounded, one name per route (aliases share it).
-ENDPOINT_NAMES: dict[Handler, str] = {
-    discovery.discovery: "discovery",
-    discovery.jwks: "jwks",
-    authorize.authorize: "authorize",
-    token.token: "token",
-    userinfo.userinfo: "userinfo",
-    revocation.revoke: "revocation",
-    introspection.introspect: "introspection",
-    login.login: "login",
-    consent.consent: "consent",
-    end_session: "end_session",
-    health.live: "health_live",
-    health.ready: "health_ready",
-    metrics: "metrics",
-    api.dispatch: "admin_api",
-    console.dispatch: "admin_console",
-    account_pages.dispatch: "account",
-}
+Handler = Callable[[Context, Request], Response]
 
 
-def _prefix_route(path: str) -> Route | None:
-    """The administration areas and the account pages own everything under their prefix."""
-    if path.startswith("/admin/api/"):
-        return api.dispatch, False
-    if path == "/admin" or path.startswith("/admin/"):
-        return console.dispatch, True
-    if path == "/account" or path.startswith("/account/"):
-        return account_pages.dispatch, True
-    return None
+@dataclass(frozen=True)
+class Cors:
+    """The CORS a route serves (:mod:`.cors`): its policy, and the methods a preflight may
+    ask for.  Routes without one never carry CORS headers."""
+
+    policy: Policy
+    methods: tuple[str, ...]
 
 
-# Handlers that answer without the schema: discovery comes from the settings, the health
-# checks say themselves what is wrong.
-SCHEMA_FREE: frozenset[Handler] = frozenset({discovery.discovery, health.live, health.ready})
+PUBLIC_DOCUMENT = Cors("public", ("GET", "HEAD"))  # readable by any origin
+CLIENT_POST = Cors("client", ("POST",))  # by the origins of the client named in the body
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint or area.  ``paths`` match exactly; ``prefixes`` own every path that
+    starts with them (an exact path wins over a prefix, a longer prefix over a shorter)."""
+
+    name: str  # the endpoint label of metrics: bounded, shared by a route's aliases
+    handler: Handler
+    paths: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    html: bool = False  # errors answered as pages (else as JSON)
+    cors: Cors | None = None
+    needs_schema: bool = True  # False: answers without the database's schema being current
+    translated: bool = True  # False: its error pages are in English (the admin console)
+
+
+# The ".php" aliases are the paths relying parties configured for the reference billing
+# system.  Discovery comes from the settings and the health checks say themselves what is
+# wrong: they answer without the schema.
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "discovery",
+        discovery.discovery,
+        ("/.well-known/openid-configuration", "/oauth/openid-configuration.php"),
+        cors=PUBLIC_DOCUMENT,
+        needs_schema=False,
+    ),
+    Route("jwks", discovery.jwks, ("/jwks", "/oauth/certs.php"), cors=PUBLIC_DOCUMENT),
+    Route("authorize", authorize.authorize, ("/authorize", "/oauth/authorize.php"), html=True),
+    Route("token", token.token, ("/token", "/oauth/token.php"), cors=CLIENT_POST),
+    Route(
+        "userinfo",
+        userinfo.userinfo,
+        ("/userinfo", "/oauth/userinfo.php"),
+        cors=Cors("token", ("GET", "POST")),
+    ),
+    Route("revocation", revocation.revoke, ("/revoke",), cors=CLIENT_POST),
+    Route("introspection", introspection.introspect, ("/introspect",)),
+    Route("login", login.login, ("/login",), html=True),
+    Route("consent", consent.consent, ("/consent",), html=True),
+    Route("end_session", end_session, ("/end_session",), html=True),
+    Route("health_live", health.live, ("/health/live",), needs_schema=False),
+    Route("health_ready", health.ready, ("/health/ready",), needs_schema=False),
+    Route("metrics", metrics, ("/admin/metrics",)),
+    Route("admin_api", api.dispatch, prefixes=("/admin/api/",)),
+    Route(
+        "admin_console",
+        console.dispatch,
+        ("/admin",),
+        prefixes=("/admin/",),
+        html=True,
+        translated=False,
+    ),
+    Route("account", account_pages.dispatch, ("/account",), prefixes=("/account/",), html=True),
+)
+
+
+BY_PATH: dict[str, Route] = {path: route for route in ROUTES for path in route.paths}
+# Longest prefix first, so that /admin/api/ is the API's, not the console's.
+BY_PREFIX: tuple[tuple[str, Route], ...] = tuple(
+    sorted(
+        ((prefix, route) for route in ROUTES for prefix in route.prefixes),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+)
 
 
 def find(request: Request) -> tuple[str | None, Route | None]:
@@ -88,13 +109,16 @@ def find(request: Request) -> tuple[str | None, Route | None]:
         path = request.path_info or "/"  # the bare mount prefix is our root
     except UnicodeDecodeError:  # a percent-encoded path that is not UTF-8
         return None, None
-    return path, ROUTES.get(path) or _prefix_route(path)
+    route = BY_PATH.get(path)
+    if route is None:
+        route = next((r for prefix, r in BY_PREFIX if path.startswith(prefix)), None)
+    return path, route
 
 
 def endpoint_name(path: str | None, route: Route | None) -> str:
     """The route's name for metrics labels; "other" for every path we do not serve."""
     if route is not None:
-        return ENDPOINT_NAMES.get(route[0], "other")
+        return route.name
     if path == "/":
         return "root"
     return "static" if path is not None and path.startswith("/static/") else "other"

@@ -191,7 +191,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        check(self)
+        check(vars(self))
 
     @property
     def is_loopback(self) -> bool:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .claims import EDITABLE_CLAIMS
 from .netloc import LOOPBACK_HOSTS
 from .outbound import check_proxy
 from .text import ASCII_CONTROL
-
-if TYPE_CHECKING:
-    from .settings import Settings
 
 log = logging.getLogger("oidc_core.settings")  # the issuer's messages, as before the split
 
@@ -27,9 +25,10 @@ class ConfigurationError(ValueError):
     """A setting has an invalid value; the message names the key."""
 
 
-def check(settings: Settings) -> None:
-    """Every rule a whole :class:`Settings` must follow; the first broken one raises."""
-    check_issuer(settings.issuer)
+def check(settings: Mapping[str, Any]) -> None:
+    """Every rule a whole :class:`Settings` must follow (its fields by name); the first broken
+    one raises."""
+    check_issuer(settings["issuer"])
     for name in (
         "code_ttl",
         "access_token_ttl",
@@ -55,45 +54,44 @@ def check(settings: Settings) -> None:
         "login_lock_max_seconds",
         "login_failure_window",
     ):
-        if getattr(settings, name) <= 0:
+        if settings[name] <= 0:
             raise ConfigurationError(f"{name}: must be a positive integer")
-    fixed = [name for name in settings.profile_editable_claims if name not in EDITABLE_CLAIMS]
+    fixed = [name for name in settings["profile_editable_claims"] if name not in EDITABLE_CLAIMS]
     if fixed:
         raise ConfigurationError(
             f"profile_editable_claims: {', '.join(fixed)} cannot be edited "
             f"(only {', '.join(EDITABLE_CLAIMS)})"
         )
-    if settings.consent_ttl < 0:
+    if settings["consent_ttl"] < 0:
         raise ConfigurationError("consent_ttl: must not be negative")
-    if settings.login_lock_max_seconds < settings.login_lock_seconds:
+    if settings["login_lock_max_seconds"] < settings["login_lock_seconds"]:
         raise ConfigurationError("login_lock_max_seconds: must be at least login_lock_seconds")
-    if settings.key_cache_seconds < 0:
+    if settings["key_cache_seconds"] < 0:
         raise ConfigurationError("key_cache_seconds: must not be negative")
-    if settings.key_rotation_days < 0:
+    if settings["key_rotation_days"] < 0:
         raise ConfigurationError("key_rotation_days: must not be negative")
-    for proxy in settings.trusted_proxies:
+    for proxy in settings["trusted_proxies"]:
         try:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             raise ConfigurationError(
                 f"trusted_proxies: {proxy!r} is not an IP address or network"
             ) from None
-    if settings.host_login_url and not (
-        settings.host_login_url.startswith(("https://", "http://"))
-        or (
-            settings.host_login_url.startswith("/") and not settings.host_login_url.startswith("//")
-        )
+    host_login_url = settings["host_login_url"]
+    if host_login_url and not (
+        host_login_url.startswith(("https://", "http://"))
+        or (host_login_url.startswith("/") and not host_login_url.startswith("//"))
     ):
         raise ConfigurationError("host_login_url: must be an absolute URL or a path")
-    allow_private = settings.backchannel_allow_private_addresses
+    allow_private = settings["backchannel_allow_private_addresses"]
     if not (allow_private is None or isinstance(allow_private, bool)):
         raise ConfigurationError("backchannel_allow_private_addresses: must be auto or a boolean")
-    if settings.backchannel_proxy:
+    if settings["backchannel_proxy"]:
         try:
-            check_proxy(settings.backchannel_proxy)
+            check_proxy(settings["backchannel_proxy"])
         except ValueError as exc:
             raise ConfigurationError(f"backchannel_proxy: {exc}") from None
-    if settings.log_format not in ("text", "json"):
+    if settings["log_format"] not in ("text", "json"):
         raise ConfigurationError("log_format: must be text or json")
     schemes = {
         "sqlite",
@@ -104,7 +102,7 @@ def check(settings: Settings) -> None:
         "mysql",
         "mysql+pool",
     }
-    if settings.database_url.split(":", 1)[0] not in schemes:
+    if settings["database_url"].split(":", 1)[0] not in schemes:
         raise ConfigurationError(
             "database_url: scheme must be sqlite://, postgresql://, postgresql+pool://, "
             "mysql:// or mysql+pool://"

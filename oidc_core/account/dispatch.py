@@ -26,7 +26,7 @@ from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ ROUTES: tuple[Route, ...] = (
 LOGIN_PURPOSE = "account-login"
 
 
-def dispatch(op: Provider, request: Request) -> Response:
+def dispatch(op: Context, request: Request) -> Response:
     door = sign_in.front_door(op, request, "/account", login, logout)
     if door is not None:
         return door
@@ -66,7 +66,7 @@ def dispatch(op: Provider, request: Request) -> Response:
 
 
 def _run(
-    op: Provider,
+    op: Context,
     request: Request,
     session: BrowserSession,
     user: User,
@@ -79,7 +79,7 @@ def _run(
 
 
 def signed_in(
-    op: Provider, request: Request
+    op: Context, request: Request
 ) -> tuple[BrowserSession | None, User | None, str | None]:
     """The browser session, its signed-in user, and a new session key to set (or None).
 
@@ -105,14 +105,14 @@ def signed_in(
     return session, user, None
 
 
-def _to_sign_in(op: Provider) -> Response:
+def _to_sign_in(op: Context) -> Response:
     if op.accounts.host_login is not None and op.settings.host_login_url:
         back = op.url("/account/")  # fixed: never an address taken from the request
         return responses.redirect(with_next(op.site_url(op.settings.host_login_url), back), 303)
     return responses.redirect(op.url("/account/login"), 303)
 
 
-def login(op: Provider, request: Request) -> Response:
+def login(op: Context, request: Request) -> Response:
     """The sign-in form; on success the session is bound to the user under a new key."""
     if request.method == "GET":
         session, user, key = signed_in(op, request)
@@ -138,13 +138,13 @@ def login(op: Provider, request: Request) -> Response:
     return sign_in.log_in(op, request, session, fields, refuse, "/account/", log, failure)
 
 
-def logout(op: Provider, request: Request) -> Response:
+def logout(op: Context, request: Request) -> Response:
     """End this browser session (CSRF-checked, with back-channel logout); to sign-in."""
     return sign_in.sign_out(op, request, CSRF_PURPOSE, "/account/login", page_request=request)
 
 
 def _login_form(
-    op: Provider,
+    op: Context,
     request: Request,
     session: BrowserSession | None,
     *,

@@ -15,7 +15,7 @@ from ..records import BrowserSession, User
 from ..ui.render import iso, when
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 CSRF_PURPOSE = "account"
 
@@ -24,7 +24,7 @@ CSRF_PURPOSE = "account"
 class AccountRequest:
     """A request from a signed-in user; its POST form already CSRF-checked."""
 
-    op: Provider
+    op: Context
     request: Request
     session: BrowserSession
     user: User

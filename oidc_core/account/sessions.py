@@ -18,7 +18,7 @@ from ..ui.translations import N_, Message
 from .request import AccountRequest
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 NOTICES = {"ended": N_("The session was signed out.")}
 NO_SUCH_SESSION = N_("This session does not exist or has already ended.")
@@ -86,7 +86,7 @@ def end_all(account: AccountRequest) -> Response:
     return _signed_out(account)
 
 
-def sign_out_everywhere(op: Provider, user_id: int, keep: int | None = None) -> None:
+def sign_out_everywhere(op: Context, user_id: int, keep: int | None = None) -> None:
     """End every session of the user but ``keep`` (a session id), each with its
     back-channel logout tokens, in one transaction."""
     with op.storage.transaction():
@@ -95,7 +95,7 @@ def sign_out_everywhere(op: Provider, user_id: int, keep: int | None = None) -> 
         op.backchannel.wake()
 
 
-def end_every_session(op: Provider, user_id: int, keep: int | None = None) -> bool:
+def end_every_session(op: Context, user_id: int, keep: int | None = None) -> bool:
     """:func:`sign_out_everywhere` inside the caller's transaction: the caller wakes the
     back-channel sender after its commit if this returns True (logout tokens queued)."""
     queued = False

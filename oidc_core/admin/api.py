@@ -31,7 +31,7 @@ from . import openapi
 from .service import ClientNotFound
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 PREFIX = "/admin/api"
 JSON_TYPE = "application/json"
@@ -46,7 +46,7 @@ REQUEST_FIELDS = frozenset({*LIST_PARAMS, "reset_secret", "grace_seconds"})
 class Call:
     """One API request: the provider, the request, who makes it, the client_id in its path."""
 
-    op: Provider
+    op: Context
     request: Request
     actor: str
     client_id: str = ""
@@ -142,7 +142,7 @@ UNAUTHENTICATED = frozenset({f"{PREFIX}/openapi.json"})
 # -- dispatch -------------------------------------------------------------------------------
 
 
-def dispatch(op: Provider, request: Request) -> Response:
+def dispatch(op: Context, request: Request) -> Response:
     try:
         return _dispatch(op, request)
     except registration.InvalidMetadata as exc:
@@ -155,7 +155,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return error_response(error)
 
 
-def _dispatch(op: Provider, request: Request) -> Response:
+def _dispatch(op: Context, request: Request) -> Response:
     template, client_id = _match(request.path_info)
     methods = ROUTES[template]
     handler = methods.get(request.method)
@@ -182,7 +182,7 @@ def _match(path: str) -> tuple[str, str]:
     raise ApiError("there is nothing at this address", error="not_found", status=404)
 
 
-def authenticate(op: Provider, request: Request) -> str:
+def authenticate(op: Context, request: Request) -> str:
     """RFC 6750 section 2.1 Bearer token (scheme case-insensitive); the audit actor."""
     header = request.headers.get("Authorization", "")
     if not header:

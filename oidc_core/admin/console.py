@@ -28,7 +28,7 @@ from . import console_pages as pages
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ NOT_FOUND = "There is nothing at this address."
 GENERIC_FAILURE = "The email address or password is not correct."
 
 
-def dispatch(op: Provider, request: Request) -> Response:
+def dispatch(op: Context, request: Request) -> Response:
     door = sign_in.front_door(op, request, "/admin", login, logout)
     if door is not None:
         return door
@@ -76,7 +76,7 @@ def dispatch(op: Provider, request: Request) -> Response:
         return admin.error_page(error)
 
 
-def login(op: Provider, request: Request) -> Response:
+def login(op: Context, request: Request) -> Response:
     """The sign-in form; on success the session is bound to the user under a new key."""
     session = op.browser.current(request)
     if request.method == "GET":
@@ -98,19 +98,19 @@ def login(op: Provider, request: Request) -> Response:
     return sign_in.log_in(op, request, session, fields, refuse, "/admin/", log, failure)
 
 
-def logout(op: Provider, request: Request) -> Response:
+def logout(op: Context, request: Request) -> Response:
     """End the browser session (CSRF-checked) and return to the sign-in page."""
     return sign_in.sign_out(op, request, CSRF_PURPOSE, "/admin/login", page_request=None)
 
 
-def _user(op: Provider, session: BrowserSession | None) -> User | None:
+def _user(op: Context, session: BrowserSession | None) -> User | None:
     if session is None or session.user_id is None:
         return None
     return op.storage.users.by_id(session.user_id)
 
 
 def _login_form(
-    op: Provider,
+    op: Context,
     session: BrowserSession | None,
     *,
     email: str = "",
@@ -131,7 +131,7 @@ def _login_form(
     )
 
 
-def _forbidden(op: Provider, session: BrowserSession, user: User) -> Response:
+def _forbidden(op: Context, session: BrowserSession, user: User) -> Response:
     page = op.render(
         "admin_forbidden.html",
         user_name=op.accounts.actor(user),

@@ -32,7 +32,7 @@ from .console_forms import LABELS, ClientForm, errors_of, whole_number
 from .service import MAX_GRACE_SECONDS, ClientNotFound
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 CSRF_PURPOSE = "admin"
 AUDIT_PAGE_SIZE = 100
@@ -57,7 +57,7 @@ ACTIONS = {
 class AdminRequest:
     """A request from a signed-in administrator."""
 
-    op: Provider
+    op: Context
     request: Request
     session: BrowserSession
     user: User

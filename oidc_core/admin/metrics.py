@@ -13,10 +13,10 @@ from .. import responses
 from . import api
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def metrics(op: Provider, request: Request) -> Response:
+def metrics(op: Context, request: Request) -> Response:
     try:
         if request.method not in ("GET", "HEAD"):
             raise api.ApiError(

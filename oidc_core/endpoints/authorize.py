@@ -21,10 +21,10 @@ from ..ui import locales
 from ..ui.translations import N_
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def authorize(op: Provider, request: Request) -> Response:
+def authorize(op: Context, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return op.error_page("Use GET or POST.", 405, request=request)
     via_post = request.method == "POST"
@@ -93,7 +93,7 @@ def authorize(op: Provider, request: Request) -> Response:
 
 
 def _signed_in(
-    op: Provider, request: Request
+    op: Context, request: Request
 ) -> tuple[BrowserSession | None, User | None, str | None]:
     """The browser session, its user and a new session key to set (if any).
 
@@ -114,7 +114,7 @@ def _signed_in(
 
 
 def _interaction(
-    op: Provider,
+    op: Context,
     session: BrowserSession | None,
     client_id: str,
     params: list[tuple[str, str]],

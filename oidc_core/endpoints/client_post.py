@@ -27,7 +27,7 @@ from ..errors import InvalidClient, InvalidRequest
 from ..params import FORM_TYPE, duplicated, form_params
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="oidc-core", charset="UTF-8"'}
 
@@ -36,7 +36,7 @@ OAuthCall = Callable[
 ]
 
 
-def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> Response:
+def client_post(op: Context, request: Request, path: str, call: OAuthCall) -> Response:
     """Check the request's form, hand it to oauthlib's ``call``, answer in JSON."""
     form = client_form(op, request, path)
     if isinstance(form, Response):
@@ -44,7 +44,7 @@ def client_post(op: Provider, request: Request, path: str, call: OAuthCall) -> R
     return oauth_answer(op, request, path, call, form)
 
 
-def client_form(op: Provider, request: Request, name: str) -> list[tuple[str, str]] | Response:
+def client_form(op: Context, request: Request, name: str) -> list[tuple[str, str]] | Response:
     """The form a client POSTs to the endpoint ``name``: form-encoded body, no query
     string, every parameter at most once (raises ``InvalidRequest``); the 405 answer
     when the request is not a POST."""
@@ -62,7 +62,7 @@ def client_form(op: Provider, request: Request, name: str) -> list[tuple[str, st
 
 
 def oauth_answer(
-    op: Provider, request: Request, path: str, call: OAuthCall, pairs: list[tuple[str, str]]
+    op: Context, request: Request, path: str, call: OAuthCall, pairs: list[tuple[str, str]]
 ) -> Response:
     """oauthlib's answer to a checked client request (``pairs``: its form, parsed once and
     handed to oauthlib as it is), with failed client authentication counted and locked per

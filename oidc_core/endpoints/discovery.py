@@ -17,12 +17,12 @@ from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from ..ui import locales
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 PUBLIC_CACHE = "public, max-age=300"
 
 
-def metadata(op: Provider) -> dict[str, Any]:
+def metadata(op: Context) -> dict[str, Any]:
     return {
         "issuer": op.settings.issuer,
         "authorization_endpoint": op.url("/authorize"),
@@ -92,14 +92,14 @@ class Document:
         return body
 
 
-def discovery(op: Provider, request: Request) -> Response:
+def discovery(op: Context, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
     body = op.discovery_document.body(op.keys.algorithms())
     return responses.json_body_response(body, cache=PUBLIC_CACHE)
 
 
-def jwks(op: Provider, request: Request) -> Response:
+def jwks(op: Context, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return responses.json_response({"error": "invalid_request"}, 405, headers={"Allow": "GET"})
     return responses.json_body_response(op.keys.jwks_json(), cache=PUBLIC_CACHE)

@@ -31,7 +31,7 @@ from ..ui import locales
 from ..ui.translations import N_
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 UNREGISTERED = N_("The application asked to return to an address it has not registered.")
 
@@ -49,7 +49,7 @@ class LogoutRequest:
         return json.dumps(["end_session", client_id, self.redirect_uri, self.state])
 
 
-def end_session(op: Provider, request: Request) -> Response:
+def end_session(op: Context, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return op.error_page("Use GET or POST.", 405, request=request)
     pairs = form_params(
@@ -68,7 +68,7 @@ def end_session(op: Provider, request: Request) -> Response:
     return _confirmation_page(op, logout, session)
 
 
-def _parse(op: Provider, params: dict[str, str], locale: str) -> LogoutRequest:
+def _parse(op: Context, params: dict[str, str], locale: str) -> LogoutRequest:
     """Section 2: the client from ``client_id`` or the hint's ``aud``; the redirect URI
     only if that client registered it."""
     client_id = params.get("client_id") or None
@@ -95,14 +95,14 @@ def _parse(op: Provider, params: dict[str, str], locale: str) -> LogoutRequest:
     return LogoutRequest(client, subject, redirect_uri, params.get("state") or None, locale)
 
 
-def _hint_is_user(op: Provider, logout: LogoutRequest, session: BrowserSession) -> bool:
+def _hint_is_user(op: Context, logout: LogoutRequest, session: BrowserSession) -> bool:
     if logout.hinted_subject is None or session.user_id is None:
         return False
     user = op.storage.users.by_id(session.user_id)
     return user is not None and user.subject == logout.hinted_subject
 
 
-def _sign_out(op: Provider, logout: LogoutRequest, session: BrowserSession | None) -> Response:
+def _sign_out(op: Context, logout: LogoutRequest, session: BrowserSession | None) -> Response:
     if session is not None:
         backchannel.sign_out(op, session)
     if logout.redirect_uri is not None:
@@ -115,12 +115,12 @@ def _sign_out(op: Provider, logout: LogoutRequest, session: BrowserSession | Non
     return response
 
 
-def _confirmation_page(op: Provider, logout: LogoutRequest, session: BrowserSession) -> Response:
+def _confirmation_page(op: Context, logout: LogoutRequest, session: BrowserSession) -> Response:
     return _page(op, "confirm", logout, csrf_token=csrf_token(session, logout.csrf_handle()))
 
 
 def _confirmed(
-    op: Provider,
+    op: Context,
     request: Request,
     logout: LogoutRequest,
     session: BrowserSession | None,
@@ -140,7 +140,7 @@ def _confirmed(
 
 
 def _page(
-    op: Provider, mode: str, logout: LogoutRequest, status: int = 200, **extra: str
+    op: Context, mode: str, logout: LogoutRequest, status: int = 200, **extra: str
 ) -> Response:
     return responses.html_page(
         op.render(

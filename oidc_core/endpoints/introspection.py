@@ -17,10 +17,10 @@ from webob import Request, Response
 from .client_post import client_post
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def introspect(op: Provider, request: Request) -> Response:
+def introspect(op: Context, request: Request) -> Response:
     return client_post(
         op, request, "/introspect", op.server.introspection.create_introspect_response
     )

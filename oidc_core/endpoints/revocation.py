@@ -17,8 +17,8 @@ from webob import Request, Response
 from .client_post import client_post
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def revoke(op: Provider, request: Request) -> Response:
+def revoke(op: Context, request: Request) -> Response:
     return client_post(op, request, "/revoke", op.server.revocation.create_revocation_response)

@@ -18,10 +18,10 @@ from ..errors import InvalidRequest, ProviderError
 from .client_post import client_form, oauth_answer
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def token(op: Provider, request: Request) -> Response:
+def token(op: Context, request: Request) -> Response:
     pairs = client_form(op, request, "the token endpoint")
     if isinstance(pairs, Response):
         return pairs

@@ -17,7 +17,7 @@ from ..errors import InvalidRequest, InvalidToken, ProviderError
 from ..params import FORM_TYPE, form_params
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
 def _challenge(error: ProviderError | None) -> dict[str, str]:
@@ -33,7 +33,7 @@ def _fail(error: ProviderError, *, token_sent: bool) -> Response:
     return responses.error_json(error, headers=_challenge(error if token_sent else None))
 
 
-def userinfo(op: Provider, request: Request) -> Response:
+def userinfo(op: Context, request: Request) -> Response:
     if request.method not in ("GET", "POST"):
         return responses.error_json(
             InvalidRequest("use GET or POST", status=405), headers={"Allow": "GET, POST"}

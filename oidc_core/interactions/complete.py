@@ -25,7 +25,7 @@ from ..records import User
 from ..ui import locales
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
 SUBMIT_SCRIPT = "document.forms[0].submit()"
@@ -44,7 +44,7 @@ def wants_form_post(params: list[tuple[str, str]]) -> bool:
 
 
 def respond(
-    op: Provider,
+    op: Context,
     redirect_uri: str,
     params: list[tuple[str, str | None]],
     *,
@@ -71,7 +71,7 @@ def respond(
 
 
 def error_redirect(
-    op: Provider,
+    op: Context,
     redirect_uri: str,
     error: str,
     description: str | None,
@@ -89,7 +89,7 @@ def error_redirect(
 
 
 def oauth_error_redirect(
-    op: Provider,
+    op: Context,
     error: errors.OAuth2Error,
     via_post: bool,
     *,
@@ -141,12 +141,12 @@ def known_parameters(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(key, value) for key, value in params if key in AUTHORIZATION_PARAMETERS]
 
 
-def authorization_uri(op: Provider, params: list[tuple[str, str]]) -> str:
+def authorization_uri(op: Context, params: list[tuple[str, str]]) -> str:
     return op.url("/authorize") + "?" + urlencode(params)
 
 
 def issue_code(
-    op: Provider,
+    op: Context,
     params: list[tuple[str, str]],
     user: User,
     auth_time: int,

@@ -20,10 +20,10 @@ from . import complete, pending
 from .browser import csrf_token
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 
-def covered(op: Provider, user_id: int, client: Client, scopes: Iterable[str]) -> bool:
+def covered(op: Context, user_id: int, client: Client, scopes: Iterable[str]) -> bool:
     """The client needs no consent page (``skip_consent``, an administrator's choice) or
     the user's live (unexpired) consent covers every scope requested."""
     return client.skip_consent or set(scopes) <= op.storage.grants.consented_scopes(
@@ -31,7 +31,7 @@ def covered(op: Provider, user_id: int, client: Client, scopes: Iterable[str]) -
     )
 
 
-def consent(op: Provider, request: Request) -> Response:
+def consent(op: Context, request: Request) -> Response:
     if request.method == "GET":
         query = query_form(request, op.settings.max_param_length)
         interaction = pending.load(op, request, single(query, "interaction"))
@@ -90,7 +90,7 @@ def consent(op: Provider, request: Request) -> Response:
     raise PageError("Choose Allow or Deny.")
 
 
-def _user(op: Provider, interaction: pending.Interaction) -> User:
+def _user(op: Context, interaction: pending.Interaction) -> User:
     user_id = interaction.session.user_id
     user = op.storage.users.by_id(user_id) if user_id is not None else None
     if user is None:

@@ -17,12 +17,12 @@ from oauthlib.oauth2.rfc6749 import errors
 from .. import jose
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 INVALID = "id_token_hint is not an ID token this provider issued to this client"
 
 
-def hinted_subject(op: Provider, hint: str | None, client_id: str) -> str | None:
+def hinted_subject(op: Context, hint: str | None, client_id: str) -> str | None:
     """The ``sub`` the hint names, None without a hint (an empty value counts as none)."""
     if not hint:
         return None
@@ -32,7 +32,7 @@ def hinted_subject(op: Provider, hint: str | None, client_id: str) -> str | None
     return claims[0]
 
 
-def hint_claims(op: Provider, hint: str) -> tuple[str, list[str]] | None:
+def hint_claims(op: Context, hint: str) -> tuple[str, list[str]] | None:
     """``(sub, aud as a list)`` of an ID token we issued (expired allowed), else None."""
     try:
         claims = op.keys.verify(hint)

@@ -23,14 +23,14 @@ from . import complete, consent, pending, policy, sign_in
 from .browser import csrf_token
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = N_("The email address or password is not correct.")
 
 
-def login(op: Provider, request: Request) -> Response:
+def login(op: Context, request: Request) -> Response:
     if request.method == "GET":
         handle = single(query_form(request, op.settings.max_param_length), "interaction")
         interaction = pending.load(op, request, handle)
@@ -64,7 +64,7 @@ def login(op: Provider, request: Request) -> Response:
 
 
 def _logged_in(
-    op: Provider, request: Request, interaction: pending.Interaction, user: User
+    op: Context, request: Request, interaction: pending.Interaction, user: User
 ) -> Response:
     """Bind the session to ``user`` (a new key) and go on to consent or the code."""
     key = op.browser.log_in(interaction.session, user.id, request, op.client_address(request))
@@ -97,7 +97,7 @@ def _logged_in(
 
 
 def _form(
-    op: Provider,
+    op: Context,
     interaction: pending.Interaction,
     *,
     email: str = "",

@@ -14,7 +14,7 @@ from ..ui.translations import N_
 from .browser import csrf_valid
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
 EXPIRED = N_(
     "This sign-in request has expired or was opened in another browser. "
@@ -46,7 +46,7 @@ class Interaction:
 
 
 def load(
-    op: Provider, request: Request, handle: str | None, *, csrf: str | None = None
+    op: Context, request: Request, handle: str | None, *, csrf: str | None = None
 ) -> Interaction:
     """The live pending request ``handle`` of this browser session, CSRF-checked on POST."""
     session = op.browser.current(request)

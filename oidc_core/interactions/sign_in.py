@@ -24,15 +24,15 @@ from ..throttle import Throttled
 from .browser import EXPIRED_FORM, csrf_token, csrf_valid
 
 if TYPE_CHECKING:
-    from ..provider import Provider
+    from ..context import Context
 
-Handler = Callable[["Provider", Request], Response]
+Handler = Callable[["Context", Request], Response]
 # The form shown again after a failed sign-in: (email as typed, status) -> the page.
 Refusal = Callable[[str, int], Response]
 
 
 def front_door(
-    op: Provider, request: Request, area: str, login: Handler, logout: Handler
+    op: Context, request: Request, area: str, login: Handler, logout: Handler
 ) -> Response | None:
     """The answer at ``area`` (a 303 to ``area/``), ``area/login`` and ``area/logout``;
     None for every other path (a page of the area)."""
@@ -47,7 +47,7 @@ def front_door(
 
 
 def check_password(
-    op: Provider,
+    op: Context,
     fields: dict[str, list[str]],
     address: str,
     refuse: Refusal,
@@ -71,7 +71,7 @@ def check_password(
 
 
 def log_in(
-    op: Provider,
+    op: Context,
     request: Request,
     session: BrowserSession,
     fields: dict[str, list[str]],
@@ -94,7 +94,7 @@ def log_in(
 
 
 def login_form(
-    op: Provider,
+    op: Context,
     session: BrowserSession | None,
     template: str,
     purpose: str,
@@ -114,7 +114,7 @@ def login_form(
 
 
 def sign_out(
-    op: Provider, request: Request, purpose: str, then: str, page_request: Request | None
+    op: Context, request: Request, purpose: str, then: str, page_request: Request | None
 ) -> Response:
     """End this browser session (its POST checked against the CSRF token for ``purpose``,
     its apps told by back-channel logout) and go to ``then``.  ``page_request``: the

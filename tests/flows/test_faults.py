@@ -37,7 +37,8 @@ def test_unexpected_exception_is_a_500_without_traceback(
     html: bool,
     content_type: str,
 ) -> None:
-    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken_handler, html))
+    broken = routes.Route("broken", _broken_handler, ("/broken",), html=html)
+    monkeypatch.setitem(routes.BY_PATH, "/broken", broken)
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         response = app.get("/broken", expect_errors=True)
     assert response.status_int == 500

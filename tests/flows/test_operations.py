@@ -150,7 +150,7 @@ def _broken(op: Provider, request: Request) -> Response:
 def test_the_correlation_id_of_a_500_is_the_request_id(
     app: MountedApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken, False))
+    monkeypatch.setitem(routes.BY_PATH, "/broken", routes.Route("broken", _broken, ("/broken",)))
     caplog.handler.addFilter(request_logs.RequestIdFilter())
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         response = app.get("/broken", headers={"X-Request-Id": "trace-500"}, expect_errors=True)

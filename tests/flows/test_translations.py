@@ -340,7 +340,8 @@ def test_discovery_advertises_the_page_languages(app: webtest.TestApp) -> None:
 def test_a_failure_page_is_translated_and_keeps_its_correlation_id(
     app: webtest.TestApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(routes.ROUTES, "/broken", (_broken_handler, True))
+    broken = routes.Route("broken", _broken_handler, ("/broken",), html=True)
+    monkeypatch.setitem(routes.BY_PATH, "/broken", broken)
     with caplog.at_level(logging.ERROR, logger="oidc_core.provider"):
         page = app.get("/broken", headers={"Accept-Language": "de"}, status=500)
     assert language_of(page) == "de"
