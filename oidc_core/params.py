@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from webob import Request
 
@@ -100,6 +101,19 @@ def form_params(
         if "\x00" in value:
             raise error(f"parameter {key[:64]!r} contains a NUL character")
     return pairs
+
+
+def basic_credentials(header: str) -> tuple[str, str | None] | None:
+    """RFC 6749 2.3.1: the client_id and secret of an HTTP Basic ``Authorization`` header,
+    each form-urlencoded first; None when the header is not Basic, a None secret when the
+    decoded value has no colon.  Raises ``ValueError`` when it is not base64 of UTF-8."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    # binascii.Error and UnicodeDecodeError are both ValueErrors
+    decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    client_id, sep, secret = decoded.partition(":")
+    return unquote_plus(client_id), unquote_plus(secret) if sep else None
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

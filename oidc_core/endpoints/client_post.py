@@ -14,17 +14,15 @@ say when to try again."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidClient, InvalidRequest
-from ..params import FORM_TYPE, duplicated, form_params
+from ..params import FORM_TYPE, basic_credentials, duplicated, form_params
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -97,11 +95,8 @@ def oauth_answer(
 def _basic_client_id(request: Request) -> str:
     """The client_id of an HTTP Basic ``Authorization`` header (RFC 6749 2.3.1), or "";
     only to name the counter: the validator checks the header."""
-    scheme, _, value = str(request.headers.get("Authorization", "")).partition(" ")
-    if scheme.lower() != "basic":
-        return ""
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        basic = basic_credentials(str(request.headers.get("Authorization", "")))
+    except ValueError:
         return ""
-    return unquote_plus(decoded.partition(":")[0])
+    return basic[0] if basic else ""

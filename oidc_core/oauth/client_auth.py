@@ -10,14 +10,13 @@ the previous secret works too.
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 
 from .. import credentials
+from ..params import basic_credentials
 from ..records import Client
 
 if TYPE_CHECKING:
@@ -85,19 +84,17 @@ class ClientAuthentication:
 
 
 def _basic_credentials(request: Any) -> tuple[str, str] | None:
-    """RFC 6749 2.3.1: client_id and secret from HTTP Basic, form-urlencoded first."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
+    """The HTTP Basic credentials of the request; a malformed header is ``invalid_client``."""
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        basic = basic_credentials(request.headers.get("Authorization", ""))
+    except ValueError:
         raise errors.InvalidClientError(request=request) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
+    if basic is None:
+        return None
+    client_id, secret = basic
+    if secret is None:
         raise errors.InvalidClientError(request=request)
-    return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret
 
 
 def _secret_matches(client: Client, secret: str) -> bool:
