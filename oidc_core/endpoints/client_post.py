@@ -22,7 +22,7 @@ from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidClient, InvalidRequest
-from ..params import FORM_TYPE, basic_credentials, duplicated, form_params
+from ..params import FORM_TYPE, basic_credentials, duplicated, form_params, record_client_id
 
 if TYPE_CHECKING:
     from ..provider import Provider
@@ -50,9 +50,18 @@ def client_form(op: Provider, request: Request, name: str) -> list[tuple[str, st
         return responses.error_json(
             InvalidRequest(f"{name} accepts POST only", status=405), headers={"Allow": "POST"}
         )
+    in_url = "parameters must be sent in the request body, not the URL"
+    try:
+        pairs = form_params(request, op.settings.max_param_length, body=True)
+    except InvalidRequest:
+        if request.query_string:  # the first error stays the first
+            raise InvalidRequest(in_url) from None
+        raise
+    # For CORS: the client a public client names (once) in the body.
+    named = [value for key, value in pairs if key == "client_id"]
+    record_client_id(request, named[0] if len(named) == 1 else "")
     if request.query_string:
-        raise InvalidRequest("parameters must be sent in the request body, not the URL")
-    pairs = form_params(request, op.settings.max_param_length, body=True)
+        raise InvalidRequest(in_url)
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")

@@ -1,7 +1,7 @@
 """oauthlib composed with only what we offer (not ``oauthlib.openid.Server`` whole).
 
 Authorization code grant (OAuth 2.0 and OpenID Connect, chosen by the ``openid`` scope),
-refresh token grant (rotating), client credentials grant, bearer tokens, userinfo,
+refresh token grant (rotating), client credentials grant, bearer tokens,
 revocation (RFC 7009) and introspection (RFC 7662).  PKCE is S256-only.  Which client may
 use which grant is the validator's ``validate_grant_type``.
 """
@@ -97,4 +97,3 @@ class OAuthServer:
         )
         self.revocation = RevocationEndpoint(validator)
         self.introspection = ConfidentialIntrospectEndpoint(validator)
-        self.validator = validator  # UserInfo asks it directly (endpoints/userinfo.py)

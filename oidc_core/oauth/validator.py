@@ -2,7 +2,7 @@
 
 Each method answers one question oauthlib asks and delegates to storage, claims or jose.
 oauthlib's untyped request object stays inside this module; what we learn about it is
-kept on a few named attributes (``oidc_client``, ``oidc_code``, ``oidc_token``).
+kept on a few named attributes (``oidc_client``, ``oidc_code``, ``oidc_refresh``).
 
 Policies worth knowing (see ``docs/protocol.md``):
 
@@ -298,26 +298,3 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         if sid:
             id_token["sid"] = sid
         return self.keys.sign(id_token, request.oidc_client.id_token_signed_response_alg)
-
-    # -- userinfo --------------------------------------------------------------------
-
-    def validate_bearer_token(self, token: str | None, scopes: list[str], request: Any) -> bool:
-        """A live token of an account that still exists (its claims are read here); a
-        client credentials token has no user to describe."""
-        grant = self.storage.grants.access_token(token) if token else None
-        user = grant.user if grant else None
-        released = self.accounts.claims(user, grant.scopes) if grant and user else None
-        if grant is None or released is None:
-            return False
-        request.oidc_token = grant
-        request.oidc_claims = released
-        request.scopes = list(grant.scopes)
-        return True
-
-    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        return request.oidc_claims  # type: ignore[no-any-return]
-
-    def is_origin_allowed(
-        self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
-        return False
