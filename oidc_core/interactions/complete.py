@@ -20,7 +20,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Response
 
 from .. import responses
-from ..oauth.validator import CodeAlreadyIssued, CodeIssue
+from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
 from ..ui import locales
 
