@@ -7,6 +7,9 @@ Policies worth knowing (see ``docs/protocol.md``):
   with ``invalid_scope``; unknown scope values are dropped, not refused.
 * ``redirect_uri`` is required on every authorization request and compared as an exact
   string with the registered ones.
+* The code is issued by :meth:`CodeValidator.issue_code` for a request validated once
+  (``interactions/complete.py``), not through oauthlib's ``create_authorization_response``,
+  which would validate it again.
 * A code is consumed together with the insertion of its access token, in
   :meth:`~CodeValidator.save_bearer_token`; a failed token request (wrong verifier, wrong
   redirect URI, wrong client) does not consume it.  A replayed code revokes the tokens
@@ -21,6 +24,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors
 
+from .. import credentials
 from ..records import CodeGrant, User
 from ..storage import NewCode, NewRefresh
 from .user_grants import UserGrantValidator, first_use
@@ -34,17 +38,13 @@ class CodeAlreadyIssued(Exception):
 
 @dataclass
 class CodeIssue:
-    """What the authorization handler knows when it asks oauthlib for a code.
-
-    Passed in as ``credentials={"oidc_issue": ...}``; the validator fills in ``code``.
-    """
+    """What the authorization handler knows when it issues a code."""
 
     user: User
     auth_time: int
     pending_id: int | None
     remember_consent: bool
     sid: str | None = None  # the browser session's (Back-Channel Logout 1.0)
-    code: str = ""
 
 
 class CodeValidator(UserGrantValidator):
@@ -108,17 +108,15 @@ class CodeValidator(UserGrantValidator):
     ) -> bool:
         return True
 
-    def save_authorization_code(
-        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
-    ) -> None:
-        client = self._client(client_id, request)
-        if client is None:
-            raise errors.InvalidClientIdError(request=request)
-        issue: CodeIssue = request.oidc_issue
+    def issue_code(self, request: Any, issue: CodeIssue) -> str:
+        """Store a new 256-bit code for the validated authorization ``request`` and return
+        it; :class:`CodeAlreadyIssued` when its pending authorization was completed."""
+        client = request.oidc_client  # found when client_id was validated
+        code = credentials.new_token()
         issued = self.storage.grants.issue_code(
             issue.pending_id,
             NewCode(
-                code=code["code"],
+                code=code,
                 client_pk=client.id,
                 user_id=issue.user.id,
                 redirect_uri=request.redirect_uri,
@@ -136,7 +134,7 @@ class CodeValidator(UserGrantValidator):
         )
         if not issued:
             raise CodeAlreadyIssued()
-        issue.code = code["code"]
+        return code
 
     # -- token endpoint ------------------------------------------------------------
 

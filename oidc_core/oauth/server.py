@@ -34,7 +34,6 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
     AuthorizationTokenGrantDispatcher,
 )
 
-from .. import credentials
 from ..access_tokens import AccessTokenGenerator, opaque
 from .checks import AUTHORIZATION_CHECKS, TOKEN_CHECKS
 from .code_grant import CodeValidator
@@ -59,12 +58,6 @@ def access_token_ttl(default: int) -> Any:
     return expires_in
 
 
-def _strong_code(grant: dict[str, Any], token_handler: Any, request: Any) -> dict[str, Any]:
-    """Replace oauthlib's 30-character code with a 256-bit one like every other credential."""
-    grant["code"] = credentials.new_token()
-    return grant
-
-
 def _checks() -> dict[str, list[Any]]:
     return {"pre_auth": list(AUTHORIZATION_CHECKS), "post_token": list(TOKEN_CHECKS)}
 
@@ -79,7 +72,7 @@ class ConfidentialIntrospectEndpoint(IntrospectEndpoint):  # type: ignore[misc]
 
 class OAuthServer:
     """The oauthlib endpoints we use (authorization, token, revocation, introspection),
-    sharing one token type."""
+    sharing one token type; ``codes`` issues the codes of validated requests."""
 
     def __init__(
         self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
@@ -99,7 +92,6 @@ class OAuthServer:
         for grant in (oauth2_code, openid_code.proxy_target):
             grant.refresh_token = True  # kept only with offline_access (save_bearer_token)
             grant._code_challenge_methods = S256_ONLY
-            grant.register_code_modifier(_strong_code)
         self.authorization = AuthorizationEndpoint(
             default_response_type="code",
             default_token_type=bearer,
