@@ -184,6 +184,10 @@ class Accounts:
         account = self.account_of(user)
         if account is None:
             return None
+        return self.claims_of(account, user, scopes)
+
+    def claims_of(self, account: Account, user: User, scopes: Sequence[str]) -> dict[str, Any]:
+        """The claims released for ``scopes`` of a user whose ``account`` was found."""
         return released(self.source.claims(account, scopes), user.subject, scopes)
 
     def is_admin(self, user: User) -> bool:

@@ -1,8 +1,8 @@
 """Protecting the host's own API with the provider's access tokens: RFC 6750.
 
 :func:`authenticate` reads ``Authorization: Bearer <token>`` (RFC 6750 section 2.1), looks
-the token up with the same storage call as the UserInfo endpoint (so a revoked or expired
-token, or one of a deleted client, fails exactly as it does there) and returns a
+the token up with :func:`look_up`, the check the UserInfo endpoint makes too (so a revoked or
+expired token, or one of a deleted client, fails exactly as it does there) and returns a
 :class:`TokenInfo`, or raises a :class:`BearerError` carrying the section 3.1 error:
 
 * no credentials (no ``Authorization`` header, or one of another scheme): 401 with a bare
@@ -37,10 +37,13 @@ from webob import Request, Response
 from . import responses
 from .accounts import Account
 from .errors import StorageUnavailable, clean_description
+from .records import AccessTokenGrant
 from .storage import StorageError
 
 if TYPE_CHECKING:
+    from .accounts import Accounts
     from .context import Context
+    from .storage import Storage
 
 ENVIRON_KEY = "oidc.token"
 
@@ -131,6 +134,31 @@ def _token_of(request: Request) -> str:
     return match.group(1)
 
 
+@dataclass(frozen=True)
+class FoundToken:
+    """An access token that storage says is live, with its user's account."""
+
+    grant: AccessTokenGrant
+    account: Account | None  # None: a client credentials token, or the account is gone
+
+    @property
+    def valid(self) -> bool:
+        """Live, and of a user the account source still has (or of no user at all)."""
+        return self.grant.user is None or self.account is not None
+
+
+def look_up(storage: Storage, accounts: Accounts, token: str) -> FoundToken | None:
+    """The one check of an access token, here and at /userinfo: one storage call decides
+    whether it is live (unexpired, unrevoked, of an existing client); None if it is not.
+    A user's account deleted from the host since makes it invalid (:attr:`FoundToken.valid`)."""
+    if not token:
+        return None
+    grant = storage.grants.access_token(token)
+    if grant is None:
+        return None
+    return FoundToken(grant, accounts.account_of(grant.user) if grant.user else None)
+
+
 def authenticate(
     provider: Context, request: Request, required_scopes: Iterable[str] = ()
 ) -> TokenInfo:
@@ -141,20 +169,18 @@ def authenticate(
     if len(token) > provider.settings.max_param_length:
         raise invalid
     try:
-        grant = provider.storage.grants.access_token(token)
-        # a host account deleted since: its tokens are dead, as at /userinfo
-        user = grant.user if grant else None
-        account = provider.accounts.account_of(user) if user else None
+        found = look_up(provider.storage, provider.accounts, token)
     finally:
         provider.storage.release()
-    if grant is None or (user is not None and account is None):
+    if found is None or not found.valid:
         raise invalid
+    grant = found.grant
     info = TokenInfo(
-        subject=user.subject if user else None,
+        subject=grant.user.subject if grant.user else None,
         scopes=frozenset(grant.scopes),
         client_id=grant.client_id,
         expires_at=grant.expires_at,
-        account=account,
+        account=found.account,
     )
     if not info.scopes.issuperset(required):
         raise BearerError(

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from webob import Request, Response
 
 from .netloc import is_loopback_host
+from .params import recorded_client_id
 from .storage import StorageError
 
 if TYPE_CHECKING:
@@ -79,38 +80,10 @@ def _client_origins(op: Context, client_id: str) -> frozenset[str] | None:
     return origins(client.redirect_uris) if client.is_public else frozenset()
 
 
-def _form(request: Request) -> dict[str, str]:
-    if request.content_type != "application/x-www-form-urlencoded":
-        return {}
-    try:
-        pairs = parse_qsl(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    form: dict[str, str] = {}
-    for key, value in pairs:
-        form[key] = "" if key in form else value  # a repeated parameter names nothing
-    return form
-
-
-def _request_client_id(request: Request) -> str:
-    """Token and revocation: the client a public client names in the body."""
-    return _form(request).get("client_id", "")
-
-
-def _token_client_id(op: Context, request: Request) -> str:
-    """Userinfo: the client the access token was issued to ("" if the token is not live)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else ""
-    if not token and request.method == "POST":
-        token = _form(request).get("access_token", "")
-    grant = op.storage.grants.access_token(token) if token else None
-    return grant.client_id if grant is not None else ""
-
-
-def _allowed(op: Context, request: Request, policy: Policy, origin: str, status: int) -> bool:
-    by_token = policy == "token"
-    client_id = _token_client_id(op, request) if by_token else _request_client_id(request)
-    allowed = _client_origins(op, client_id)
+def _allowed(op: Context, request: Request, origin: str, status: int) -> bool:
+    # The handler noted the client: the one a public client names in the body (token,
+    # revocation), or the one the live access token was issued to (userinfo).
+    allowed = _client_origins(op, recorded_client_id(request))
     if allowed is None:  # the client is not known: only an error, for any public client
         return status >= 400 and _any_public_client(op, origin)
     return origin in allowed
@@ -167,7 +140,7 @@ def decorate(op: Context, request: Request, policy: Policy, response: Response) 
     if not origin or request.method == "OPTIONS":  # a refused preflight stays refused
         return response
     try:
-        if _allowed(op, request, policy, origin, response.status_code):
+        if _allowed(op, request, origin, response.status_code):
             _echo(response, origin)
     except StorageError:  # the answer stands; without CORS the app sees a network error
         op.storage.close()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from webob import Request
 
 from .errors import InvalidRequest, PageError, RequestTooLarge
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+# What a handler found out about the client of a request, for CORS (``cors.py``) to read.
+CLIENT_ID_KEY = "oidc_core.client_id"
 MAX_PARAMS = 100
 # Request headers that a WSGI server passes outside HTTP_*.
 _UNPREFIXED_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length"))
@@ -100,6 +103,30 @@ def form_params(
         if "\x00" in value:
             raise error(f"parameter {key[:64]!r} contains a NUL character")
     return pairs
+
+
+def basic_credentials(header: str) -> tuple[str, str | None] | None:
+    """RFC 6749 2.3.1: the client_id and secret of an HTTP Basic ``Authorization`` header,
+    each form-urlencoded first; None when the header is not Basic, a None secret when the
+    decoded value has no colon.  Raises ``ValueError`` when it is not base64 of UTF-8."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    # binascii.Error and UnicodeDecodeError are both ValueErrors
+    decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    client_id, sep, secret = decoded.partition(":")
+    return unquote_plus(client_id), unquote_plus(secret) if sep else None
+
+
+def record_client_id(request: Request, client_id: str) -> None:
+    """Note the client a request is for (the ``client_id`` it names; at UserInfo, the
+    client of its live access token), so that CORS need not look it up again."""
+    request.environ[CLIENT_ID_KEY] = client_id
+
+
+def recorded_client_id(request: Request) -> str:
+    """The client noted by :func:`record_client_id`; "" when none was."""
+    return str(request.environ.get(CLIENT_ID_KEY, ""))
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -29,7 +29,6 @@ from .interactions.flash import Flashes
 from .keys import KeyRing
 from .metrics import Metrics
 from .oauth.server import OAuthServer
-from .oauth.validator import Validator
 from .pages import Pages
 from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
@@ -95,9 +94,7 @@ class Provider(Pages):
         self.browser = BrowserSessions(settings, self.storage)
         self.flashes = Flashes(settings, self.storage)
         self.clients = ClientAdmin(self.storage)
-        self.server = OAuthServer(
-            Validator(settings, self.storage, self.keys, self.accounts), settings.access_token_ttl
-        )
+        self.server = OAuthServer(settings, self.storage, self.keys, self.accounts)
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
         request_logs.quiet()
 

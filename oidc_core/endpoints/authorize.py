@@ -84,6 +84,7 @@ def authorize(op: Context, request: Request) -> Response:
             via_post=via_post,
             sid=session.sid,
             locale=locale,
+            validated=oauth_request,
         )
     else:
         response = _interaction(op, session, client.client_id, params, step)

@@ -14,17 +14,15 @@ say when to try again."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidClient, InvalidRequest
-from ..params import FORM_TYPE, duplicated, form_params
+from ..params import FORM_TYPE, basic_credentials, duplicated, form_params, record_client_id
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -52,9 +50,18 @@ def client_form(op: Context, request: Request, name: str) -> list[tuple[str, str
         return responses.error_json(
             InvalidRequest(f"{name} accepts POST only", status=405), headers={"Allow": "POST"}
         )
+    in_url = "parameters must be sent in the request body, not the URL"
+    try:
+        pairs = form_params(request, op.settings.max_param_length, body=True)
+    except InvalidRequest:
+        if request.query_string:  # the first error stays the first
+            raise InvalidRequest(in_url) from None
+        raise
+    # For CORS: the client a public client names (once) in the body.
+    named = [value for key, value in pairs if key == "client_id"]
+    record_client_id(request, named[0] if len(named) == 1 else "")
     if request.query_string:
-        raise InvalidRequest("parameters must be sent in the request body, not the URL")
-    pairs = form_params(request, op.settings.max_param_length, body=True)
+        raise InvalidRequest(in_url)
     repeated = duplicated(pairs)
     if repeated:
         raise InvalidRequest(f"parameter {sorted(repeated)[0]!r} appears more than once")
@@ -97,11 +104,8 @@ def oauth_answer(
 def _basic_client_id(request: Request) -> str:
     """The client_id of an HTTP Basic ``Authorization`` header (RFC 6749 2.3.1), or "";
     only to name the counter: the validator checks the header."""
-    scheme, _, value = str(request.headers.get("Authorization", "")).partition(" ")
-    if scheme.lower() != "basic":
-        return ""
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        basic = basic_credentials(str(request.headers.get("Authorization", "")))
+    except ValueError:
         return ""
-    return unquote_plus(decoded.partition(":")[0])
+    return basic[0] if basic else ""

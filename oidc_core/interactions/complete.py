@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from oauthlib.oauth2.rfc6749 import errors
 from webob import Response
 
 from .. import responses
-from ..oauth.validator import CodeAlreadyIssued, CodeIssue
+from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
 from ..ui import locales
 
@@ -156,9 +156,28 @@ def issue_code(
     via_post: bool,
     sid: str | None = None,
     locale: str = locales.DEFAULT,
+    validated: Any = None,
 ) -> Response:
-    """Have oauthlib re-validate the request and store a code; redirect back with it
-    (``locale``: the language of a form_post or error page on the way)."""
+    """Store a code for the authorization request ``params`` and redirect back with it
+    (``locale``: the language of a form_post or error page on the way).
+
+    ``validated`` is oauthlib's request when the caller has just validated ``params``
+    (/authorize); a parked request (after login or consent) is validated again here, once:
+    its client may have changed meanwhile."""
+    redirect_uri = dict(params)["redirect_uri"]
+    state = dict(params).get("state")
+    form_post = wants_form_post(params)
+    if validated is None:
+        try:
+            _, info = op.server.authorization.validate_authorization_request(
+                authorization_uri(op, params)
+            )
+        except errors.FatalClientError as error:
+            return op.error_page(error.description, 400, error.error, locale=locale)
+        except errors.OAuth2Error as error:  # on the registered URI, with iss like the rest
+            failed = (error.error, error.description, state, via_post)
+            return error_redirect(op, redirect_uri, *failed, form_post=form_post, locale=locale)
+        validated = info["request"]
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,
@@ -167,11 +186,7 @@ def issue_code(
         sid=sid,
     )
     try:
-        headers, _, _ = op.server.authorization.create_authorization_response(
-            authorization_uri(op, params), credentials={"oidc_issue": issue}
-        )
-    except errors.FatalClientError as error:
-        return op.error_page(error.description, 400, error.error, locale=locale)
+        code = op.server.codes.issue_code(validated, issue)
     except CodeAlreadyIssued:
         return op.error_page(
             "This sign-in request has already been completed. Go back to the application "
@@ -179,27 +194,10 @@ def issue_code(
             400,
             locale=locale,
         )
-    redirect_uri = dict(params)["redirect_uri"]
-    state = dict(params).get("state")
-    form_post = wants_form_post(params)
-    if not issue.code:
-        # oauthlib found an error while re-validating and built an error redirect; rebuild
-        # it on the registered URI so it carries iss like every other response.
-        returned = dict(parse_qsl(urlsplit(headers["Location"]).query))
-        return error_redirect(
-            op,
-            redirect_uri,
-            returned.get("error", "server_error"),
-            returned.get("error_description"),
-            state,
-            via_post,
-            form_post=form_post,
-            locale=locale,
-        )
     return respond(
         op,
         redirect_uri,
-        [("code", issue.code), ("state", state), ("iss", op.settings.issuer)],
+        [("code", code), ("state", state), ("iss", op.settings.issuer)],
         via_post=via_post,
         form_post=form_post,
         locale=locale,

@@ -1,31 +1,44 @@
-"""Validator methods that find the client and authenticate it (RFC 6749 section 2.3).
+"""The base of every request validator: find the client and authenticate it (RFC 6749
+section 2.3).
 
-A mixin of :class:`~oidc_core.oauth.validator.Validator`, kept apart so each module stays
-small.  The client looked up for a request is kept on it as ``oidc_client`` (one query per
-request).  ``client_secret_basic`` and ``client_secret_post`` are accepted, never both in
-one request; a public client (``token_endpoint_auth_method: none``) sends only its
-``client_id`` and proves the rest with PKCE.  During the grace period after a secret reset
-the previous secret works too.
+Each oauthlib grant and endpoint gets its own validator class (``code_grant``,
+``user_grants``, ``token_grants``), as Authlib gives each grant its own class; all of them
+share this one for the client.  The client looked up for a request is kept on it as
+``oidc_client`` (one query per request).  ``client_secret_basic`` and
+``client_secret_post`` are accepted, never both in one request; a public client
+(``token_endpoint_auth_method: none``) sends only its ``client_id`` and proves the rest
+with PKCE.  During the grace period after a secret reset the previous secret works too.
 """
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid import RequestValidator
 
 from .. import credentials
+from ..params import basic_credentials
 from ..records import Client
 
 if TYPE_CHECKING:
+    from ..accounts import Accounts
+    from ..keys import KeyRing
+    from ..settings import Settings
     from ..storage import Storage
 
 
-class ClientAuthentication:
-    storage: Storage
+class ClientValidator(RequestValidator):  # type: ignore[misc]
+    """Client lookup and authentication, and which grants a client may use."""
+
+    def __init__(
+        self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.keys = keys
+        self.accounts = accounts
 
     def _client(self, client_id: str, request: Any) -> Client | None:
         cached: Client | None = getattr(request, "oidc_client", None)
@@ -34,7 +47,7 @@ class ClientAuthentication:
         client = self.storage.clients.by_client_id(client_id)
         request.oidc_client = client
         if client is not None:
-            request.client = client
+            request.client = client  # oauthlib reads request.client.client_id
         return client
 
     def validate_client_id(self, client_id: str, request: Any) -> bool:
@@ -61,10 +74,8 @@ class ClientAuthentication:
             raise errors.InvalidClientError(request=request)
         if basic is not None:
             client_id, secret = basic
-            request.oidc_auth_method = "client_secret_basic"
         elif request.client_id and body_secret is not None:
             client_id, secret = request.client_id, body_secret
-            request.oidc_auth_method = "client_secret_post"
         else:
             return False
         client = self._client(client_id, request)
@@ -83,21 +94,30 @@ class ClientAuthentication:
         client = self._client(client_id, request) if client_id else None
         return client is not None and client.is_public
 
+    def get_default_scopes(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return []  # no default scope: a request without ``scope`` is refused (invalid_scope)
+
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        found = self._client(client_id, request) if client_id else None
+        return found is not None and grant_type in found.grant_types
+
 
 def _basic_credentials(request: Any) -> tuple[str, str] | None:
-    """RFC 6749 2.3.1: client_id and secret from HTTP Basic, form-urlencoded first."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
+    """The HTTP Basic credentials of the request; a malformed header is ``invalid_client``."""
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        basic = basic_credentials(request.headers.get("Authorization", ""))
+    except ValueError:
         raise errors.InvalidClientError(request=request) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
+    if basic is None:
+        return None
+    client_id, secret = basic
+    if secret is None:
         raise errors.InvalidClientError(request=request)
-    return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret
 
 
 def _secret_matches(client: Client, secret: str) -> bool:

@@ -1,14 +1,16 @@
 """oauthlib composed with only what we offer (not ``oauthlib.openid.Server`` whole).
 
 Authorization code grant (OAuth 2.0 and OpenID Connect, chosen by the ``openid`` scope),
-refresh token grant (rotating), client credentials grant, bearer tokens, userinfo,
-revocation (RFC 7009) and introspection (RFC 7662).  PKCE is S256-only.  Which client may
-use which grant is the validator's ``validate_grant_type``.
+refresh token grant (rotating), client credentials grant, bearer tokens, revocation
+(RFC 7009) and introspection (RFC 7662).  PKCE is S256-only.  Each grant and endpoint has
+its own validator (``request_validator=``), all sharing client authentication
+(``client_auth.py``); which client may use which grant is ``validate_grant_type``.
+UserInfo is not oauthlib's: ``endpoints/userinfo.py`` with ``bearer.py``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oauthlib.oauth2.rfc6749.endpoints import (
     AuthorizationEndpoint,
@@ -32,18 +34,28 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
     AuthorizationTokenGrantDispatcher,
 )
 
-from .. import credentials
 from ..access_tokens import AccessTokenGenerator, opaque
 from .checks import AUTHORIZATION_CHECKS, TOKEN_CHECKS
-from .validator import Validator, access_token_ttl
+from .code_grant import CodeValidator
+from .token_grants import ClientCredentialsValidator, OwnTokensValidator, RefreshValidator
+
+if TYPE_CHECKING:
+    from ..accounts import Accounts
+    from ..keys import KeyRing
+    from ..settings import Settings
+    from ..storage import Storage
 
 S256_ONLY = {"S256": code_challenge_method_s256}
 
 
-def _strong_code(grant: dict[str, Any], token_handler: Any, request: Any) -> dict[str, Any]:
-    """Replace oauthlib's 30-character code with a 256-bit one like every other credential."""
-    grant["code"] = credentials.new_token()
-    return grant
+def access_token_ttl(default: int) -> Any:
+    """oauthlib's ``expires_in`` hook: the client's own access token lifetime, if it has one."""
+
+    def expires_in(request: Any) -> int:
+        client = getattr(request, "oidc_client", None)
+        return (client.access_token_ttl if client else None) or default
+
+    return expires_in
 
 
 def _checks() -> dict[str, list[Any]]:
@@ -60,21 +72,26 @@ class ConfidentialIntrospectEndpoint(IntrospectEndpoint):  # type: ignore[misc]
 
 class OAuthServer:
     """The oauthlib endpoints we use (authorization, token, revocation, introspection),
-    sharing one validator and token type."""
+    sharing one token type; ``codes`` issues the codes of validated requests."""
 
-    def __init__(self, validator: Validator, default_ttl: int) -> None:
-        bearer = BearerToken(  # the refresh token generator defaults to the access token's
-            validator,
-            token_generator=AccessTokenGenerator(validator.settings, validator.keys),
-            refresh_token_generator=opaque,
-            expires_in=access_token_ttl(default_ttl),
+    def __init__(
+        self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
+    ) -> None:
+        context = (settings, storage, keys, accounts)
+        self.codes = CodeValidator(*context)
+        refresh = RefreshValidator(*context)
+        own_tokens = OwnTokensValidator(*context)
+        bearer = BearerToken(  # its validator only decides rotate_refresh_token
+            refresh,
+            token_generator=AccessTokenGenerator(settings, keys),
+            refresh_token_generator=opaque,  # (the default would be the access token's)
+            expires_in=access_token_ttl(settings.access_token_ttl),
         )
-        oauth2_code = OAuth2AuthorizationCodeGrant(validator, **_checks())
-        openid_code = OpenIDAuthorizationCodeGrant(validator, **_checks())
+        oauth2_code = OAuth2AuthorizationCodeGrant(self.codes, **_checks())
+        openid_code = OpenIDAuthorizationCodeGrant(self.codes, **_checks())
         for grant in (oauth2_code, openid_code.proxy_target):
             grant.refresh_token = True  # kept only with offline_access (save_bearer_token)
             grant._code_challenge_methods = S256_ONLY
-            grant.register_code_modifier(_strong_code)
         self.authorization = AuthorizationEndpoint(
             default_response_type="code",
             default_token_type=bearer,
@@ -89,12 +106,11 @@ class OAuthServer:
             default_token_type=bearer,
             grant_types={
                 "authorization_code": AuthorizationTokenGrantDispatcher(
-                    validator, default_grant=oauth2_code, oidc_grant=openid_code
+                    self.codes, default_grant=oauth2_code, oidc_grant=openid_code
                 ),
-                "refresh_token": RefreshTokenGrant(validator),
-                "client_credentials": ClientCredentialsGrant(validator),
+                "refresh_token": RefreshTokenGrant(refresh),
+                "client_credentials": ClientCredentialsGrant(ClientCredentialsValidator(*context)),
             },
         )
-        self.revocation = RevocationEndpoint(validator)
-        self.introspection = ConfidentialIntrospectEndpoint(validator)
-        self.validator = validator  # UserInfo asks it directly (endpoints/userinfo.py)
+        self.revocation = RevocationEndpoint(own_tokens)
+        self.introspection = ConfidentialIntrospectEndpoint(own_tokens)

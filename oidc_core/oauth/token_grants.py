@@ -1,72 +1,57 @@
-"""Validator methods for refresh tokens, client credentials, revocation and introspection.
+"""The validators of the other token grants and of revocation and introspection.
 
-A mixin of :class:`~oidc_core.oauth.validator.Validator` (kept apart so each module stays
-small); every method answers one oauthlib question and delegates to the grant store.
+Each class answers only what its oauthlib grant or endpoint asks, and delegates to the
+grant store.
 
-* RFC 6749 section 6 with RFC 9700 section 4.14.2: refresh tokens are bound to their
-  client, rotated on every use (the new one keeps the grant's scopes and absolute expiry),
-  and a used one presented again revokes its whole grant.  A refresh may narrow the scope
-  of the new access token, never widen it.
-* RFC 6749 section 4.4: the client credentials grant, for clients an administrator
-  allowed it, with scopes from the client's allowed scopes (never ``openid`` or
-  ``offline_access``, which are the user's).
-* RFC 7009 and RFC 7662: a client revokes and introspects only its own tokens.
+* RFC 6749 section 6 with RFC 9700 section 4.14.2 (:class:`RefreshValidator`): refresh
+  tokens are bound to their client, rotated on every use (the new one keeps the grant's
+  scopes and absolute expiry), and a used one presented again revokes its whole grant.
+  A refresh may narrow the scope of the new access token, never widen it.
+* RFC 6749 section 4.4 (:class:`ClientCredentialsValidator`): the client credentials
+  grant, for clients an administrator allowed it, with scopes from the client's allowed
+  scopes (never ``openid`` or ``offline_access``, which are the user's).
+* RFC 7009 and RFC 7662 (:class:`OwnTokensValidator`): a client revokes and introspects
+  only its own tokens.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors
 
+from ..records import RefreshTokenGrant
 from ..storage import NewRefresh
-
-if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..storage import Storage
+from .client_auth import ClientValidator
+from .user_grants import UserGrantValidator, first_use
 
 log = logging.getLogger(__name__)
 
 USER_SCOPES = frozenset({"openid", "offline_access"})
+REPLAYED_REFRESH = "refresh token replayed; grant revoked (%d token(s))"
 
 
-class TokenGrants:
-    settings: Settings
-    storage: Storage
+class RefreshValidator(UserGrantValidator):
+    """The refresh token grant (OpenID Connect's, so that it issues ID tokens)."""
 
-    def _new_refresh(self, token: dict[str, Any], request: Any) -> NewRefresh | None:
-        """The refresh token oauthlib generated, kept only for a client allowed refresh
-        tokens and a grant with ``offline_access`` (OIDC Core 11); dropped otherwise."""
-        issued = token.pop("refresh_token", None)
-        client = request.oidc_client
-        if not issued or "offline_access" not in request.scopes:
-            return None
-        if "refresh_token" not in client.grant_types:
-            return None
-        token["refresh_token"] = issued
-        return NewRefresh(
-            issued, self.settings.refresh_token_idle_ttl, self.settings.refresh_token_absolute_ttl
-        )
-
-    # -- refresh token grant -------------------------------------------------------------
+    def _grant(self, request: Any) -> Any:
+        return request.oidc_refresh
 
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         grant = self.storage.grants.refresh_token(refresh_token) if refresh_token else None
-        if grant is None or grant.client_pk != client.id:
-            return False
-        if grant.used:
-            revoked = self.storage.grants.revoke_grant(grant.grant_id)
-            log.warning("refresh token replayed; grant revoked (%d token(s))", revoked)
+        if not first_use(grant, client, self._revoke_grant, REPLAYED_REFRESH):
             return False
         if not grant.live(time.time()):
             return False
         request.oidc_refresh = grant
-        request.user = grant.user
         return True
+
+    def _revoke_grant(self, refresh: RefreshTokenGrant) -> int:
+        return self.storage.grants.revoke_grant(refresh.grant_id)
 
     def get_original_scopes(
         self, refresh_token: str, request: Any, *args: Any, **kwargs: Any
@@ -84,7 +69,9 @@ class TokenGrants:
     def refresh_id_token(self, request: Any) -> bool:
         return True  # with openid in scope; it keeps sub and auth_time (OIDC Core 12.2)
 
-    def _save_refreshed(self, token: dict[str, Any], request: Any) -> None:
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         old = request.oidc_refresh
         rotated = self.storage.grants.rotate(
             old,
@@ -98,20 +85,25 @@ class TokenGrants:
             ),
         )
         if not rotated:  # used by a concurrent request in the meantime: a replay
-            revoked = self.storage.grants.revoke_grant(old.grant_id)
-            log.warning("refresh token replayed; grant revoked (%d token(s))", revoked)
+            log.warning(REPLAYED_REFRESH, self._revoke_grant(old))
             raise errors.InvalidGrantError(
                 description="refresh token already used", request=request
             )
 
-    # -- client credentials grant --------------------------------------------------------
 
-    def _client_credentials_scopes(self, scopes: list[str], request: Any) -> bool:
+class ClientCredentialsValidator(ClientValidator):
+    """The client credentials grant: a token for the client itself, no user."""
+
+    def validate_scopes(
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kw: Any
+    ) -> bool:
         allowed = request.oidc_client.allowed_scopes - USER_SCOPES
         request.scopes = list(dict.fromkeys(scopes))
         return all(scope in allowed for scope in request.scopes)
 
-    def _save_client_token(self, token: dict[str, Any], request: Any) -> None:
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         self.storage.grants.issue_client_token(
             request.oidc_client.id,
             token["access_token"],
@@ -119,7 +111,9 @@ class TokenGrants:
             int(token["expires_in"]),
         )
 
-    # -- revocation and introspection ----------------------------------------------------
+
+class OwnTokensValidator(ClientValidator):
+    """Revocation and introspection: a client's questions about its own tokens."""
 
     def revoke_token(
         self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any

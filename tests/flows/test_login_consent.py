@@ -7,6 +7,7 @@ after POST) and T-61 (double-submitted consent gives exactly one code).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from http.cookies import SimpleCookie
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 import webtest
 
 from oidc_core import Provider, cli
+from oidc_core.records import ClientFields
 from oidc_core.storage import Storage
 from tests.conftest import FAST_PASSWORDS, make_client, make_user, new_app
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of, query_of
@@ -493,6 +495,22 @@ def test_double_submitted_consent_gives_one_code(flow: Flow, provider: Provider)
     assert "code" in assert_rp_redirect(first)
     assert_page(second, 400)
     assert code_rows(provider) == 1
+
+
+def test_a_parked_request_is_validated_again_when_it_is_finished(
+    flow: Flow, provider: Provider
+) -> None:
+    """The client lost the openid scope while the user was signing in: consent answers
+    invalid_scope on the registered URI, with state and iss, and issues no code."""
+    page = consent_page(flow, state=STATE)
+    client = provider.storage.clients.by_client_id(flow.client.client_id)
+    assert client is not None
+    narrowed = dataclasses.replace(ClientFields.of(client), allowed_scopes="profile email")
+    provider.storage.clients.update(client.client_id, narrowed)
+    callback = assert_rp_redirect(flow.consent(page))
+    assert (callback["error"], callback["state"]) == ("invalid_scope", STATE)
+    assert "code" not in callback
+    assert code_rows(provider) == 0
 
 
 def test_the_consent_page_names_the_user_and_shows_a_logo_path_on_the_site(

@@ -1,6 +1,6 @@
 """The token endpoint's code exchange (SECURITY-CHECKLIST section C, T-31 .. T-46).
 
-Policy (documented in ``oidc_core.oauth.validator``): a failed token request never
+Policy (documented in ``oidc_core.oauth.code_grant``): a failed token request never
 consumes the code, so after every refusal below the right request still succeeds.
 """
 

@@ -1,8 +1,5 @@
-"""The oauthlib RequestValidator: a switchboard of short methods.
-
-Each method answers one question oauthlib asks and delegates to storage, claims or jose.
-oauthlib's untyped request object stays inside this module; what we learn about it is
-kept on a few named attributes (``oidc_client``, ``oidc_code``, ``oidc_token``).
+"""The authorization code grant's validator (OIDC Core 3.1, RFC 6749 4.1, RFC 7636): the
+authorization request, the code it issues, and the code's exchange at the token endpoint.
 
 Policies worth knowing (see ``docs/protocol.md``):
 
@@ -10,34 +7,29 @@ Policies worth knowing (see ``docs/protocol.md``):
   with ``invalid_scope``; unknown scope values are dropped, not refused.
 * ``redirect_uri`` is required on every authorization request and compared as an exact
   string with the registered ones.
+* The code is issued by :meth:`CodeValidator.issue_code` for a request validated once
+  (``interactions/complete.py``), not through oauthlib's ``create_authorization_response``,
+  which would validate it again.
 * A code is consumed together with the insertion of its access token, in
-  :meth:`save_bearer_token`; a failed token request (wrong verifier, wrong redirect URI,
-  wrong client) does not consume it.  A replayed code revokes the tokens issued from it.
+  :meth:`~CodeValidator.save_bearer_token`; a failed token request (wrong verifier, wrong
+  redirect URI, wrong client) does not consume it.  A replayed code revokes the tokens
+  issued from it.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors
-from oauthlib.openid import RequestValidator
 
-from ..claims import requested_claims
-from ..records import User
-from ..storage import NewCode
-from .client_auth import ClientAuthentication
-from .token_grants import TokenGrants
+from .. import credentials
+from ..records import CodeGrant, User
+from ..storage import NewCode, NewRefresh
+from .user_grants import UserGrantValidator, first_use
 
-if TYPE_CHECKING:
-    from ..accounts import Accounts
-    from ..keys import KeyRing
-    from ..settings import Settings
-    from ..storage import Storage
-
-log = logging.getLogger(__name__)
+REPLAYED_CODE = "authorization code replayed; %d token(s) revoked"
 
 
 class CodeAlreadyIssued(Exception):
@@ -46,38 +38,16 @@ class CodeAlreadyIssued(Exception):
 
 @dataclass
 class CodeIssue:
-    """What the authorization handler knows when it asks oauthlib for a code.
-
-    Passed in as ``credentials={"oidc_issue": ...}``; the validator fills in ``code``.
-    """
+    """What the authorization handler knows when it issues a code."""
 
     user: User
     auth_time: int
     pending_id: int | None
     remember_consent: bool
     sid: str | None = None  # the browser session's (Back-Channel Logout 1.0)
-    code: str = ""
 
 
-def access_token_ttl(default: int) -> Any:
-    """oauthlib's ``expires_in`` hook: the client's own access token lifetime, if it has one."""
-
-    def expires_in(request: Any) -> int:
-        client = getattr(request, "oidc_client", None)
-        return (client.access_token_ttl if client else None) or default
-
-    return expires_in
-
-
-class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: ignore[misc]
-    def __init__(
-        self, settings: Settings, storage: Storage, keys: KeyRing, accounts: Accounts
-    ) -> None:
-        self.settings = settings
-        self.storage = storage
-        self.keys = keys
-        self.accounts = accounts
-
+class CodeValidator(UserGrantValidator):
     # -- authorization endpoint ------------------------------------------------------
 
     def validate_redirect_uri(
@@ -108,16 +78,8 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         return response_type == "code"
 
     def validate_scopes(
-        self,
-        client_id: str,
-        scopes: list[str],
-        client: Any,
-        request: Any,
-        *args: Any,
-        **kwargs: Any,
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kw: Any
     ) -> bool:
-        if request.grant_type == "client_credentials":
-            return self._client_credentials_scopes(scopes, request)
         if "openid" not in scopes:
             return False
         client = self._client(client_id, request)
@@ -126,11 +88,6 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         allowed = client.grantable_scopes
         request.scopes = [scope for scope in dict.fromkeys(scopes) if scope in allowed]
         return "openid" in request.scopes
-
-    def get_default_scopes(
-        self, client_id: str, request: Any, *args: Any, **kwargs: Any
-    ) -> list[str]:
-        return []  # no default scope: a request without ``scope`` is refused (invalid_scope)
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
         client = self._client(client_id, request)
@@ -151,17 +108,15 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
     ) -> bool:
         return True
 
-    def save_authorization_code(
-        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
-    ) -> None:
-        client = self._client(client_id, request)
-        if client is None:
-            raise errors.InvalidClientIdError(request=request)
-        issue: CodeIssue = request.oidc_issue
+    def issue_code(self, request: Any, issue: CodeIssue) -> str:
+        """Store a new 256-bit code for the validated authorization ``request`` and return
+        it; :class:`CodeAlreadyIssued` when its pending authorization was completed."""
+        client = request.oidc_client  # found when client_id was validated
+        code = credentials.new_token()
         issued = self.storage.grants.issue_code(
             issue.pending_id,
             NewCode(
-                code=code["code"],
+                code=code,
                 client_pk=client.id,
                 user_id=issue.user.id,
                 redirect_uri=request.redirect_uri,
@@ -179,15 +134,12 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         )
         if not issued:
             raise CodeAlreadyIssued()
-        issue.code = code["code"]
+        return code
 
     # -- token endpoint ------------------------------------------------------------
 
-    def validate_grant_type(
-        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
-        found = self._client(client_id, request) if client_id else None
-        return found is not None and grant_type in found.grant_types
+    def _grant(self, request: Any) -> Any:
+        return request.oidc_code
 
     def _code(self, code: str, request: Any) -> Any:
         if not hasattr(request, "oidc_code"):
@@ -198,18 +150,16 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         grant = self._code(code, request)
-        if grant is None or grant.client_pk != client.id:
-            return False
-        if grant.used:
-            revoked = self.storage.grants.revoke_code_tokens(grant.id)
-            log.warning("authorization code replayed; %d token(s) revoked", revoked)
+        if not first_use(grant, client, self._revoke_tokens, REPLAYED_CODE):
             return False
         if grant.expires_at <= time.time():
             return False
-        request.user = grant.user
         request.scopes = list(grant.scopes)
         request.claims = grant.claims
         return True
+
+    def _revoke_tokens(self, code: CodeGrant) -> int:
+        return self.storage.grants.revoke_code_tokens(code.id)
 
     def confirm_redirect_uri(
         self,
@@ -255,10 +205,6 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
     def save_bearer_token(
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> None:
-        if request.grant_type == "refresh_token":
-            return self._save_refreshed(token, request)
-        if request.grant_type == "client_credentials":
-            return self._save_client_token(token, request)
         redeemed = self.storage.grants.redeem_code(
             request.oidc_code,
             token["access_token"],
@@ -269,55 +215,21 @@ class Validator(ClientAuthentication, TokenGrants, RequestValidator):  # type: i
         if not redeemed:
             raise errors.InvalidGrantError(description="code already used", request=request)
 
+    def _new_refresh(self, token: dict[str, Any], request: Any) -> NewRefresh | None:
+        """The refresh token oauthlib generated, kept only for a client allowed refresh
+        tokens and a grant with ``offline_access`` (OIDC Core 11); dropped otherwise."""
+        issued = token.pop("refresh_token", None)
+        client = request.oidc_client
+        if not issued or "offline_access" not in request.scopes:
+            return None
+        if "refresh_token" not in client.grant_types:
+            return None
+        token["refresh_token"] = issued
+        return NewRefresh(
+            issued, self.settings.refresh_token_idle_ttl, self.settings.refresh_token_absolute_ttl
+        )
+
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
     ) -> None:
         """Nothing to do: :meth:`save_bearer_token` consumed the code atomically."""
-
-    def get_id_token(self, token: Any, token_handler: Any, request: Any) -> None:
-        return None  # let oauthlib prefill aud, iat, nonce, at_hash; finalize below
-
-    def finalize_id_token(
-        self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
-    ) -> str:
-        """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time (always, so also when
-        ``max_age`` was sent), and the claims asked for by the ``claims`` parameter's
-        ``id_token`` member (5.5) among those of the granted scopes; then sign."""
-        code = getattr(request, "oidc_refresh", None) or request.oidc_code
-        wanted = requested_claims(request.claims, "id_token")
-        if wanted:
-            values = self.accounts.claims(code.user, code.scopes) or {}
-            id_token.update({name: values[name] for name in wanted if name in values})
-        id_token.update(
-            iss=self.settings.issuer,
-            sub=code.user.subject,
-            exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
-            auth_time=code.auth_time,
-        )
-        sid = getattr(code, "sid", None)  # Back-Channel Logout 1.0 section 2.1
-        if sid:
-            id_token["sid"] = sid
-        return self.keys.sign(id_token, request.oidc_client.id_token_signed_response_alg)
-
-    # -- userinfo --------------------------------------------------------------------
-
-    def validate_bearer_token(self, token: str | None, scopes: list[str], request: Any) -> bool:
-        """A live token of an account that still exists (its claims are read here); a
-        client credentials token has no user to describe."""
-        grant = self.storage.grants.access_token(token) if token else None
-        user = grant.user if grant else None
-        released = self.accounts.claims(user, grant.scopes) if grant and user else None
-        if grant is None or released is None:
-            return False
-        request.oidc_token = grant
-        request.oidc_claims = released
-        request.scopes = list(grant.scopes)
-        return True
-
-    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        return request.oidc_claims  # type: ignore[no-any-return]
-
-    def is_origin_allowed(
-        self, client_id: str, origin: str, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
-        return False
