@@ -13,7 +13,7 @@ import peewee
 from playhouse.pool import MaxConnectionsExceeded
 
 from ..records import ClientFields
-from . import migrations, purge
+from . import purge, schema
 from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
@@ -22,8 +22,8 @@ from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
-from .migrations import SchemaNotCurrent, SchemaTooNew
 from .one_time import OneTimeValueStore
+from .schema import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -61,21 +61,21 @@ class Storage:
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
-        return migrations.upgrade(self.database)
+        return schema.upgrade(self.database)
 
     def schema_version(self) -> int:
         """The database's schema version (0: none yet)."""
-        return migrations.current_version(self.database)
+        return schema.current_version(self.database)
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaNotCurrent` (saying what to do) unless the schema is the
         newest; StorageError when the database cannot be asked."""
-        migrations.check(self.database)
+        schema.check(self.database)
 
     def schema_problem(self) -> str | None:
         """Why the provider cannot run on this database: no schema, an older one (run
         ``oidc-core migrate``) or a newer one; None when the schema is the newest."""
-        return migrations.problem(self.database)
+        return schema.problem(self.database)
 
     def purge(
         self, *, grace: int, failure_window: int, batch_size: int = 1000, dry_run: bool = False
