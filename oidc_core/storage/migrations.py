@@ -284,6 +284,36 @@ def _v10_one_time_values(db: peewee.Database) -> None:
     db.create_tables([OneTimeValue])
 
 
+def _v11_index_names(db: peewee.Database) -> None:
+    """0.6.0: one schema whichever way a database came.  Migrations 2, 8 and 9 created
+    their tables' indexes under peewee's legacy names (``loginthrottle_key``), the models
+    under the table's (``oidc_login_throttle_key``); on MySQL/MariaDB, migration 3 left a
+    second unique index on ``oidc_user.email`` (``email``).  Each index is created under its
+    name before the old one is dropped: a foreign key always has one."""
+    renamed = (  # table, legacy name, columns, unique
+        ("oidc_admin_token", "admintoken_token_digest", ("token_digest",), True),
+        ("oidc_audit_log", "auditentry_at", ("at",), False),
+        ("oidc_backchannel_delivery", "backchanneldelivery_client_id", ("client_id",), False),
+        (
+            "oidc_backchannel_delivery",
+            "backchanneldelivery_next_attempt_at",
+            ("next_attempt_at",),
+            False,
+        ),
+        ("oidc_login_throttle", "loginthrottle_key", ("key",), True),
+        ("oidc_login_throttle", "loginthrottle_locked_until", ("locked_until",), False),
+    )
+    migrator = migrate.SchemaMigrator.from_database(db)
+    operations = []
+    for table, legacy, columns, unique in renamed:
+        if legacy in {index.name for index in db.get_indexes(table)}:
+            operations.append(migrator.add_index(table, columns, unique))
+            operations.append(migrator.drop_index(table, legacy))
+    if is_mysql(db) and "email" in {index.name for index in db.get_indexes("oidc_user")}:
+        operations.append(migrator.drop_index("oidc_user", "email"))
+    migrate.migrate(*operations)
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -295,5 +325,6 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v8_backchannel_logout,
     _v9_end_users,
     _v10_one_time_values,
+    _v11_index_names,
 )
 LATEST = len(MIGRATIONS)
