@@ -46,7 +46,7 @@ class Storage:
         self.url = url
         self.database = open_database(url, echo=echo, statement_timeout_ms=statement_timeout_ms)
         database_proxy.initialize(self.database)
-        hot = HotPath(self.database)
+        self._hot = hot = HotPath(self.database)
         self.users = UserStore(hot)
         self.clients = ClientStore(hot)
         self.sessions = SessionStore(hot)
@@ -56,7 +56,7 @@ class Storage:
         self.admin_tokens = AdminTokenStore()
         self.deliveries = DeliveryStore()
         self.throttle = ThrottleStore(hot)
-        self.account = AccountStore()
+        self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
 
     def upgrade(self) -> tuple[int, int]:
@@ -87,7 +87,7 @@ class Storage:
 
     def ping(self) -> None:
         """A cheap round trip to the database (``SELECT 1``); raises StorageError."""
-        self.database.execute_sql("SELECT 1").fetchone()
+        self.database.execute_sql(self._hot.ping).fetchone()
 
     def transaction(self) -> AbstractContextManager[None]:
         """One write transaction around several store calls: all of them or none.  The
