@@ -13,7 +13,7 @@ import peewee
 from playhouse.pool import MaxConnectionsExceeded
 
 from ..records import ClientFields
-from . import migrations, purge
+from . import purge, schema
 from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
@@ -22,8 +22,8 @@ from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
-from .migrations import SchemaNotCurrent, SchemaTooNew
 from .one_time import OneTimeValueStore
+from .schema import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
 from .users import DuplicateEmail, UserStore
@@ -46,7 +46,7 @@ class Storage:
         self.url = url
         self.database = open_database(url, echo=echo, statement_timeout_ms=statement_timeout_ms)
         database_proxy.initialize(self.database)
-        hot = HotPath(self.database)
+        self._hot = hot = HotPath(self.database)
         self.users = UserStore(hot)
         self.clients = ClientStore(hot)
         self.sessions = SessionStore(hot)
@@ -56,26 +56,26 @@ class Storage:
         self.admin_tokens = AdminTokenStore()
         self.deliveries = DeliveryStore()
         self.throttle = ThrottleStore(hot)
-        self.account = AccountStore()
+        self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
-        return migrations.upgrade(self.database)
+        return schema.upgrade(self.database)
 
     def schema_version(self) -> int:
         """The database's schema version (0: none yet)."""
-        return migrations.current_version(self.database)
+        return schema.current_version(self.database)
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaNotCurrent` (saying what to do) unless the schema is the
         newest; StorageError when the database cannot be asked."""
-        migrations.check(self.database)
+        schema.check(self.database)
 
     def schema_problem(self) -> str | None:
         """Why the provider cannot run on this database: no schema, an older one (run
         ``oidc-core migrate``) or a newer one; None when the schema is the newest."""
-        return migrations.problem(self.database)
+        return schema.problem(self.database)
 
     def purge(
         self, *, grace: int, failure_window: int, batch_size: int = 1000, dry_run: bool = False
@@ -87,7 +87,7 @@ class Storage:
 
     def ping(self) -> None:
         """A cheap round trip to the database (``SELECT 1``); raises StorageError."""
-        self.database.execute_sql("SELECT 1").fetchone()
+        self.database.execute_sql(self._hot.ping).fetchone()
 
     def transaction(self) -> AbstractContextManager[None]:
         """One write transaction around several store calls: all of them or none.  The

@@ -22,6 +22,7 @@ import peewee
 from .. import records
 from . import convert, models
 from .db import database_proxy, write_transaction
+from .hotpath import HotPath, live_params
 
 MAX_ROUNDS = 20  # of the revoking UPDATEs; more means rivals never stop: fail (rolled back)
 
@@ -31,6 +32,9 @@ class RevocationRace(RuntimeError):
 
 
 class AccountStore:
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+
     def connected_apps(self, user_id: int) -> list[records.ConnectedApp]:
         """Every client with the user's consent (unexpired) or live tokens, by name."""
         now = int(time.time())
@@ -42,7 +46,7 @@ class AccountStore:
                 & (consent.expires_at.is_null() | (consent.expires_at > now))
             )
         }
-        live = _live_token_clients(user_id, now)
+        live = _live_token_clients(self._hot, user_id, now)
         client_pks = set(consents) | set(live)
         if not client_pks:
             return []
@@ -125,23 +129,13 @@ def _end_codes_and_tokens(user_id: int, client_pk: int | None, now: int) -> int:
     )
 
 
-def _live_token_clients(user_id: int, now: int) -> dict[int, tuple[set[str], int, int]]:
+def _live_token_clients(
+    hot: HotPath, user_id: int, now: int
+) -> dict[int, tuple[set[str], int, int]]:
     """client pk -> (scopes, first issued, last issued) of the user's live tokens."""
     found: dict[int, tuple[set[str], int, int]] = {}
-    access, refresh = models.AccessToken, models.RefreshToken
-    queries = (
-        access.select(access.client, access.scopes, access.created_at).where(
-            (access.user == user_id) & access.revoked_at.is_null() & (access.expires_at > now)
-        ),
-        refresh.select(refresh.client, refresh.scopes, refresh.created_at).where(
-            (refresh.user == user_id)
-            & refresh.revoked_at.is_null()
-            & refresh.used_at.is_null()
-            & (refresh.expires_at > now)
-        ),
-    )
-    for query in queries:
-        for row in query:
+    for kind, sql in hot.live_tokens_of_user.items():
+        for row in hot.fetch_all(sql, live_params(kind, user_id, now)):
             scopes, first, last = found.get(row.client_id, (set(), row.created_at, row.created_at))
             scopes |= set(row.scopes.split())
             found[row.client_id] = (scopes, min(first, row.created_at), max(last, row.created_at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import records
 from . import models
@@ -72,4 +73,34 @@ def code(row: models.AuthorizationCode) -> records.CodeGrant:
         expires_at=row.expires_at,
         used=row.used_at is not None,
         sid=row.sid,
+    )
+
+
+def refresh_token(row: Any, user_row: Any) -> records.RefreshTokenGrant:
+    """A refresh token's row (:attr:`.HotPath.refresh_with_user`) and its user's."""
+    return records.RefreshTokenGrant(
+        id=row.id,
+        grant_id=row.grant_id,
+        client_pk=row.client_id,
+        user=user(user_row),
+        scopes=tuple(row.scopes.split()),
+        auth_time=row.auth_time,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        absolute_expires_at=row.absolute_expires_at,
+        used=row.used_at is not None,
+        revoked=row.revoked_at is not None,
+    )
+
+
+def token_info(kind: str, row: Any) -> records.TokenInfo:
+    """A live token's row (:attr:`.HotPath.live_token`) as introspection tells it."""
+    return records.TokenInfo(
+        kind=kind,
+        client_pk=row.client_id,
+        client_id=row.client_key,
+        subject=row.u_subject,
+        scopes=tuple(row.scopes.split()),
+        issued_at=row.created_at,
+        expires_at=row.expires_at,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import peewee
@@ -24,7 +25,7 @@ import peewee
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
-from .hotpath import HotPath
+from .hotpath import HotPath, live_params
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,23 @@ class NewCode:
     sid: str | None = None
 
 
-def _code_values(new: NewCode, now: int) -> tuple[Any, ...]:
-    """The values of :attr:`.HotPath.insert_code`, in its column order."""
-    return (
-        credentials.digest(new.code),
-        new.client_pk,
-        new.user_id,
-        new.redirect_uri,
-        " ".join(new.scopes),
-        new.nonce,
-        json.dumps(new.claims) if new.claims else None,
-        new.code_challenge,
-        new.code_challenge_method,
-        new.auth_time,
-        now,
-        now + new.ttl,
-        new.sid,
-    )
+def _code_row(new: NewCode, now: int) -> dict[str, Any]:
+    """The row of :attr:`.HotPath.insert_code`, by column."""
+    return {
+        "code_digest": credentials.digest(new.code),
+        "client_id": new.client_pk,
+        "user_id": new.user_id,
+        "redirect_uri": new.redirect_uri,
+        "scopes": " ".join(new.scopes),
+        "nonce": new.nonce,
+        "claims": json.dumps(new.claims) if new.claims else None,
+        "code_challenge": new.code_challenge,
+        "code_challenge_method": new.code_challenge_method,
+        "auth_time": new.auth_time,
+        "created_at": now,
+        "expires_at": now + new.ttl,
+        "sid": new.sid,
+    }
 
 
 class GrantStore:
@@ -92,7 +93,7 @@ class GrantStore:
         with write_transaction(database_proxy):
             if not self._finish_pending(pending_id, now):
                 return False
-            self._hot.execute(self._hot.insert_code, _code_values(new, now))
+            self._hot.write(self._hot.insert_code, _code_row(new, now))
             if remember_scopes:
                 self._remember(new.user_id, new.client_pk, new.scopes, now, consent_ttl)
         return True
@@ -158,33 +159,14 @@ class GrantStore:
     ) -> bool:
         """Consume the code and store its tokens atomically; False if already used."""
         now = int(time.time())
-        access = _access_row(
-            access_token, code.client_pk, code.user.id, code.id, code.id, scopes, now, ttl
-        )
-        refresh_row = None
+        owner = {"client_id": code.client_pk, "user_id": code.user.id, "grant_id": code.id}
+        access = _access_row(access_token, {**owner, "code_id": code.id}, scopes, now, ttl)
+        successor = None
         if refresh is not None:
-            refresh_row = _refresh_row(
-                refresh.token,
-                code.client_pk,
-                code.user.id,
-                code.id,
-                scopes,
-                code.auth_time,
-                now,
-                now + refresh.idle_ttl,
-                now + refresh.absolute_ttl,
-            )
-        hot = self._hot
-        if hot.redeems_in_one_statement:
-            with write_transaction(database_proxy):
-                return hot.redeem("code", code.id, now, access, refresh_row)
+            absolute_expiry = now + refresh.absolute_ttl
+            successor = _refresh_row(refresh, owner, scopes, code.auth_time, now, absolute_expiry)
         with write_transaction(database_proxy):
-            if hot.execute(hot.consume_code, (now, code.id)) != 1:
-                return False
-            hot.execute(hot.insert_access_token, access)
-            if refresh_row is not None:
-                hot.execute(hot.insert_refresh_token, refresh_row)
-        return True
+            return self._hot.redeem("code", code.id, now, access, successor)
 
     def revoke_code_tokens(self, code_id: int) -> int:
         """Revoke every token issued from a code (after a replay, RFC 6749 section 4.1.2)."""
@@ -202,21 +184,7 @@ class GrantStore:
     def refresh_token(self, token: str) -> records.RefreshTokenGrant | None:
         """The refresh token as stored (used, revoked or expired too); None if unknown."""
         row = self._hot.fetch_one(self._hot.refresh_with_user, (credentials.digest(token),))
-        if row is None:
-            return None
-        return records.RefreshTokenGrant(
-            id=row.id,
-            grant_id=row.grant_id,
-            client_pk=row.client_id,
-            user=convert.user(self._hot.user_of(row)),  # type: ignore[arg-type]
-            scopes=tuple(row.scopes.split()),
-            auth_time=row.auth_time,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            absolute_expires_at=row.absolute_expires_at,
-            used=row.used_at is not None,
-            revoked=row.revoked_at is not None,
-        )
+        return None if row is None else convert.refresh_token(row, self._hot.user_of(row))
 
     def rotate(
         self,
@@ -232,54 +200,32 @@ class GrantStore:
         request narrows only the access token) and never outlives the grant's absolute
         expiry."""
         now = int(time.time())
-        access = _access_row(
-            access_token, old.client_pk, old.user.id, None, old.grant_id, scopes, now, ttl
-        )
+        owner = {"client_id": old.client_pk, "user_id": old.user.id, "grant_id": old.grant_id}
+        access = _access_row(access_token, owner, scopes, now, ttl)
         successor = _refresh_row(
-            refresh.token,
-            old.client_pk,
-            old.user.id,
-            old.grant_id,
-            old.scopes,
-            old.auth_time,
-            now,
-            now + refresh.idle_ttl,
-            old.absolute_expires_at,
+            refresh, owner, old.scopes, old.auth_time, now, old.absolute_expires_at
         )
-        hot = self._hot
-        if hot.redeems_in_one_statement:
-            with write_transaction(database_proxy):
-                return hot.redeem("refresh", old.id, now, access, successor)
         with write_transaction(database_proxy):
-            if hot.execute(hot.consume_refresh, (now, old.id)) != 1:
-                return False
-            hot.execute(hot.insert_access_token, access)
-            hot.execute(hot.insert_refresh_token, successor)
-        return True
+            return self._hot.redeem("refresh", old.id, now, access, successor)
 
     def issue_client_token(
         self, client_pk: int, access_token: str, scopes: tuple[str, ...], ttl: int
     ) -> None:
         """An access token for the client itself (client credentials grant): no user."""
-        access = _access_row(
-            access_token, client_pk, None, None, None, scopes, int(time.time()), ttl
-        )
+        access = _access_row(access_token, {"client_id": client_pk}, scopes, int(time.time()), ttl)
         with write_transaction(database_proxy):
-            self._hot.execute(self._hot.insert_access_token, access)
+            self._hot.write(self._hot.insert_access_token, access)
 
     def token_info(self, token: str, hint: str | None) -> records.TokenInfo | None:
         """A live access or refresh token (the hinted kind looked up first); None otherwise."""
         kinds = ("refresh_token", "access_token")
         if hint != "refresh_token":
             kinds = kinds[::-1]
-        digest = credentials.digest(token)
-        now = int(time.time())
+        digest, now = credentials.digest(token), int(time.time())
         for kind in kinds:
-            info = (
-                _live_access(digest, now) if kind == "access_token" else _live_refresh(digest, now)
-            )
-            if info is not None:
-                return info
+            row = self._live(kind.partition("_")[0], digest, now)
+            if row is not None:
+                return convert.token_info(kind, row)
         return None
 
     def revoke(self, token: str, client_pk: int, hint: str | None) -> str | None:
@@ -304,105 +250,60 @@ class GrantStore:
 
     def access_token(self, token: str) -> records.AccessTokenGrant | None:
         """A live (unexpired, unrevoked) access token with its user (None for a client
-        credentials token); None otherwise."""
-        row = self._hot.fetch_one(
-            self._hot.live_access_token, (credentials.digest(token), int(time.time()))
-        )
+        credentials token); None otherwise.  The one call that decides whether a bearer
+        token is live (UserInfo, CORS, the bearer check all ask it)."""
+        row = self._live("access", credentials.digest(token), int(time.time()))
         if row is None:
             return None
         user = self._hot.user_of(row)
         return records.AccessTokenGrant(
             id=row.id,
-            client_id=row.client_id,
+            client_id=row.client_key,
             user=None if user.id is None else convert.user(user),  # type: ignore[arg-type]
             scopes=tuple(row.scopes.split()),
             expires_at=row.expires_at,
         )
 
-
-def _live_access(digest: str, now: int) -> records.TokenInfo | None:
-    token = models.AccessToken
-    # LEFT JOIN: a client credentials token has no user
-    return _live(token, "access_token", token.token_digest == digest, now, peewee.JOIN.LEFT_OUTER)
-
-
-def _live_refresh(digest: str, now: int) -> records.TokenInfo | None:
-    token = models.RefreshToken
-    live = (
-        (token.token_digest == digest) & token.used_at.is_null() & (token.absolute_expires_at > now)
-    )
-    return _live(token, "refresh_token", live, now, peewee.JOIN.INNER)
-
-
-def _live(
-    token: type[models.AccessToken] | type[models.RefreshToken],
-    kind: str,
-    condition: peewee.Expression,
-    now: int,
-    user_join: str,
-) -> records.TokenInfo | None:
-    """The unrevoked, unexpired token matching ``condition``, with its client and subject."""
-    row = (
-        token.select(token, models.Client.client_id.alias("client_key"), models.User.subject)
-        .join(models.Client)
-        .switch(token)
-        .join(models.User, user_join)
-        .where(condition & token.revoked_at.is_null() & (token.expires_at > now))
-        .objects()
-        .first()
-    )
-    if row is None:
-        return None
-    return records.TokenInfo(
-        kind=kind,
-        client_pk=row.client_id,
-        client_id=row.client_key,
-        subject=row.subject,
-        scopes=tuple(row.scopes.split()),
-        issued_at=row.created_at,
-        expires_at=row.expires_at,
-    )
+    def _live(self, kind: str, digest: str, now: int) -> SimpleNamespace | None:
+        """The live ``access`` or ``refresh`` token with this digest, with its client's
+        ``client_key`` and its user's ``u_``-prefixed columns (none: client credentials):
+        every question whether a token is live comes here (:func:`.hotpath._live`)."""
+        return self._hot.fetch_one(self._hot.live_token[kind], live_params(kind, digest, now))
 
 
 __all__ = ["GrantStore", "NewCode", "NewRefresh"]
 
 
 def _access_row(
-    token: str,
-    client_pk: int,
-    user_id: int | None,
-    code_id: int | None,
-    grant_id: int | None,
-    scopes: tuple[str, ...],
-    now: int,
-    ttl: int,
-) -> tuple[Any, ...]:
-    """An access token's row, in ``hotpath.ACCESS_COLUMNS`` order."""
-    digest = credentials.digest(token)
-    return (digest, client_pk, user_id, code_id, grant_id, " ".join(scopes), now, now + ttl)
+    token: str, owner: dict[str, Any], scopes: tuple[str, ...], now: int, ttl: int
+) -> dict[str, Any]:
+    """An access token's row: ``owner`` names its client, user, grant and code (a
+    client credentials token has only a client)."""
+    return {
+        **owner,
+        "token_digest": credentials.digest(token),
+        "scopes": " ".join(scopes),
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
 
 
 def _refresh_row(
-    token: str,
-    client_pk: int,
-    user_id: int,
-    grant_id: int,
+    new: NewRefresh,
+    owner: dict[str, Any],
     scopes: tuple[str, ...],
     auth_time: int,
     now: int,
-    idle_expiry: int,
     absolute_expiry: int,
-) -> tuple[Any, ...]:
-    """A refresh token's row, in ``hotpath.REFRESH_COLUMNS`` order: it expires when idle
-    for too long, and never after the grant's absolute expiry."""
-    return (
-        credentials.digest(token),
-        client_pk,
-        user_id,
-        grant_id,
-        " ".join(scopes),
-        auth_time,
-        now,
-        min(idle_expiry, absolute_expiry),
-        absolute_expiry,
-    )
+) -> dict[str, Any]:
+    """A refresh token's row: it expires when idle for too long, and never after the
+    grant's absolute expiry."""
+    return {
+        **owner,
+        "token_digest": credentials.digest(new.token),
+        "scopes": " ".join(scopes),
+        "auth_time": auth_time,
+        "created_at": now,
+        "expires_at": min(now + new.idle_ttl, absolute_expiry),
+        "absolute_expires_at": absolute_expiry,
+    }

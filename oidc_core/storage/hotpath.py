@@ -1,14 +1,20 @@
-"""Prebuilt SQL for the statements every token, userinfo and password sign-in runs.
+"""Every hand-written SQL statement of the stores, prebuilt once per database.
 
 peewee's query builder costs about three times the statements themselves (PERF-NOTES:
 ~0.5 ms per token request on SQLite, several on PostgreSQL; a password sign-in built 25
-statements over its three requests), and these few statements are fixed.  They are built
-once per database, whole rows from the models' own column names, so a schema change
-reaches them, and the whole test suite runs them on SQLite and PostgreSQL.
+statements over its three requests), and these statements are fixed.  Their table and
+column names come from the models' metadata (``{code:used_at}`` in a template below is
+the column of ``AuthorizationCode.used_at``), so a renamed column fails at start-up, not
+in production.  An INSERT writes every column of its model but the id, from a mapping
+keyed by column name (a column left out takes its field's default).  What makes a token
+*live* is written once, :func:`_live`.  The whole test suite runs these statements on
+SQLite, PostgreSQL and MySQL/MariaDB.  (The migrations' DDL is frozen history and stays
+in :mod:`.migrations`.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,57 +23,117 @@ import peewee
 from . import models
 from .db import database_proxy, is_mysql
 
-# The columns a token request writes; a row's values come in this order.
-ACCESS_COLUMNS = (
-    "token_digest",
-    "client_id",
-    "user_id",
-    "code_id",
-    "grant_id",
-    "scopes",
-    "created_at",
-    "expires_at",
-)
-REFRESH_COLUMNS = (
-    "token_digest",
-    "client_id",
-    "user_id",
-    "grant_id",
-    "scopes",
-    "auth_time",
-    "created_at",
-    "expires_at",
-    "absolute_expires_at",
-)
+
+class _Table:
+    """A model in a SQL template: ``{t}`` its table's name, ``{t:name}`` the column of a
+    field (or of a column) named ``name``; quoted (MySQL/MariaDB run with ANSI quotes)."""
+
+    def __init__(self, model: type[models.BaseModel]) -> None:
+        self.model = model
+
+    def __format__(self, name: str) -> str:
+        meta = self.model._meta
+        if not name:
+            return f'"{meta.table_name}"'
+        field = meta.fields.get(name) or meta.columns[name]
+        return f'"{field.column_name}"'
 
 
-def _columns(model: type[models.BaseModel], alias: str, prefix: str = "") -> list[str]:
-    return [
-        f"{alias}.{field.column_name} AS {prefix}{field.column_name}"
-        for field in model._meta.sorted_fields
-    ]
+_TABLES = {
+    "access": _Table(models.AccessToken),
+    "client": _Table(models.Client),
+    "code": _Table(models.AuthorizationCode),
+    "consent": _Table(models.Consent),
+    "pending": _Table(models.PendingAuthorization),
+    "refresh": _Table(models.RefreshToken),
+    "session": _Table(models.BrowserSession),
+    "throttle": _Table(models.LoginThrottle),
+    "user": _Table(models.User),
+}
 
 
-def _names(model: type[models.BaseModel]) -> list[str]:
-    return [field.column_name for field in model._meta.sorted_fields]
+def _sql(template: str, p: str, **tables: _Table) -> str:
+    """``template`` with its tables (those above, and ``tables``), columns and
+    placeholders (``{p}``) filled in."""
+    return template.format(p=p, **_TABLES, **tables)
 
 
-def _redeeming(consume: str, with_refresh: bool, p: str) -> str:
+def _live(kind: str, alias: str, p: str) -> str:
+    """THE condition under which the token row ``alias`` is live at the parameter ``p``
+    (now): not revoked and not expired; a refresh token also not used yet and within its
+    grant's absolute expiry.  Every statement that asks whether a token is live uses it."""
+    live = "{a}.{t:revoked_at} IS NULL AND {a}.{t:expires_at} > {p}"
+    if kind == "refresh":
+        live += " AND {a}.{t:used_at} IS NULL AND {a}.{t:absolute_expires_at} > {p}"
+    return live.format(a=alias, t=_TABLES[kind], p=p)
+
+
+def _first_use(table: str, column: str, p: str, unrevoked: bool = False) -> str:
+    """Set ``column`` of the row ``id`` (to now) unless it is set already (or the row is
+    revoked): of two requests using one code, token or pending request, one changes it."""
+    sql = "UPDATE {t} SET {t:COLUMN} = {p} WHERE {t:id} = {p} AND {t:COLUMN} IS NULL"
+    if unrevoked:
+        sql += " AND {t:revoked_at} IS NULL"
+    return _sql(sql.replace("COLUMN", column), p, t=_TABLES[table])
+
+
+def live_params(kind: str, first: Any, now: int) -> tuple[Any, ...]:
+    """The parameters of a statement selecting tokens by ``first`` (a digest, a user id)
+    that are live (:func:`_live`) at ``now``."""
+    return (first, now, now) if kind == "refresh" else (first, now)
+
+
+def _columns(
+    model: type[models.BaseModel], alias: str, prefix: str = "", only: tuple[str, ...] = ()
+) -> list[str]:
+    """``alias.column AS prefix+column`` for the model's columns (or the fields ``only``)."""
+    meta = model._meta
+    fields = [meta.fields[name] for name in only] if only else meta.sorted_fields
+    return [f'{alias}."{field.column_name}" AS "{prefix}{field.column_name}"' for field in fields]
+
+
+class Insert:
+    """``INSERT`` of one row of ``model``: every column but the id, in model order."""
+
+    def __init__(self, model: type[models.BaseModel], p: str, returning: bool = False) -> None:
+        fields = [field for field in model._meta.sorted_fields if not field.primary_key]
+        self.table = model._meta.table_name
+        self.columns = tuple(field.column_name for field in fields)
+        self._known = frozenset(self.columns)
+        # What a column left out of a row gets: its field's default; none: it is required.
+        self.defaults = {
+            field.column_name: field.default
+            for field in fields
+            if field.null or (field.default is not None and not callable(field.default))
+        }
+        names = ", ".join(f'"{column}"' for column in self.columns)
+        self.head = f'INSERT INTO "{self.table}" ({names})'
+        self.placeholders = ", ".join([p] * len(self.columns))
+        self.sql = f"{self.head} VALUES ({self.placeholders})"
+        self.returning = returning  # PostgreSQL: the new id comes back as a row
+        if returning:
+            self.sql += " RETURNING id"
+
+    def params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The row's values in column order; a column it lacks takes its default."""
+        if not self._known.issuperset(row):
+            raise KeyError(f"{self.table} has no column {sorted(set(row) - self._known)}")
+        values = {**self.defaults, **row}
+        try:
+            return tuple(map(values.__getitem__, self.columns))
+        except KeyError as missing:
+            raise KeyError(f"{self.table}: no value for the column {missing}") from None
+
+
+def _redeeming(consume: str, access: Insert, refresh: Insert | None) -> str:
     """``consume`` (an UPDATE of one row) and the inserts of the new tokens as one
     statement, answering how many rows it consumed (0 or 1): PostgreSQL only."""
-    inserts = [("access", _insert("oidc_access_token", ACCESS_COLUMNS, p, "used"))]
-    if with_refresh:
-        inserts.append(("refresh", _insert("oidc_refresh_token", REFRESH_COLUMNS, p, "used")))
-    parts = [f"used AS ({consume} RETURNING id)"] + [f"{name} AS ({sql})" for name, sql in inserts]
+    parts = [f"used AS ({consume} RETURNING id)"] + [
+        f"{name} AS ({insert.head} SELECT {insert.placeholders} FROM used)"
+        for name, insert in (("access", access), ("refresh", refresh))
+        if insert is not None
+    ]
     return f"WITH {', '.join(parts)} SELECT count(*) FROM used"
-
-
-def _insert(table: str, columns: tuple[str, ...], p: str, source: str = "") -> str:
-    """``INSERT INTO table (columns) VALUES (...)``, or ``SELECT ... FROM source`` (one row
-    per row of ``source``) when given."""
-    values = ", ".join([p] * len(columns))
-    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
-    return f"INSERT INTO {table} ({', '.join(columns)}) {rows}"
 
 
 def _database() -> Any:
@@ -80,137 +146,173 @@ def _database() -> Any:
 class HotPath:
     """The statements, with the placeholder style of one database (``?`` or ``%s``)."""
 
+    ping = "SELECT 1"
+
     def __init__(self, database: Any) -> None:
         # PostgreSQL hands back a new row's id with RETURNING; the others as lastrowid.
         self._returning = isinstance(database, peewee.PostgresqlDatabase)
-        p = database.param
+        self._p = p = database.param
         # The names each SELECT gives its columns: reading them from cursor.description
         # builds a column object per column per row (psycopg: ~50 per token request).
         self._selected: dict[str, list[str]] = {}
+        self._counters: dict[int, str] = {}
+        self._user_names = ["u_" + field.column_name for field in models.User._meta.sorted_fields]
+        self._grants(p)
+        self._sign_in(p, is_mysql(database))
+        self._interaction(p)
+
+    def _select(self, columns: list[str], rest: str, **tables: _Table) -> str:
+        """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
+        sql = f"SELECT {', '.join(columns)} {_sql(rest, self._p, **tables)}"
+        self._selected[sql] = [column.rpartition(" AS ")[2].strip('"') for column in columns]
+        return sql
+
+    def _grants(self, p: str) -> None:
+        """The token endpoint's statements: the client, the code or refresh token with its
+        user, consuming it and inserting its successors; the bearer check; introspection."""
         user = _columns(models.User, "u", "u_")
         self.client_by_client_id = self._select(
-            _columns(models.Client, "c"), f"FROM oidc_client c WHERE c.client_id = {p}"
+            _columns(models.Client, "c"), "FROM {client} c WHERE c.{client:client_id} = {p}"
         )
         self.code_with_user = self._select(
             _columns(models.AuthorizationCode, "c") + user,
-            "FROM oidc_authorization_code c JOIN oidc_user u ON u.id = c.user_id "
-            f"WHERE c.code_digest = {p}",
+            "FROM {code} c JOIN {user} u ON u.{user:id} = c.{code:user} "
+            "WHERE c.{code:code_digest} = {p}",
         )
-        self.consume_code = (
-            f"UPDATE oidc_authorization_code SET used_at = {p} WHERE id = {p} AND used_at IS NULL"
-        )
-        self.insert_access_token = _insert("oidc_access_token", ACCESS_COLUMNS, p)
         self.refresh_with_user = self._select(
             _columns(models.RefreshToken, "r") + user,
-            "FROM oidc_refresh_token r JOIN oidc_user u ON u.id = r.user_id "
-            f"WHERE r.token_digest = {p}",
+            "FROM {refresh} r JOIN {user} u ON u.{user:id} = r.{refresh:user} "
+            "WHERE r.{refresh:token_digest} = {p}",
         )
-        self.consume_refresh = (
-            f"UPDATE oidc_refresh_token SET used_at = {p} "
-            f"WHERE id = {p} AND used_at IS NULL AND revoked_at IS NULL"
+        self.consume_code = _first_use("code", "used_at", p)
+        self.consume_refresh = _first_use("refresh", "used_at", p, unrevoked=True)
+        self.insert_access_token = Insert(models.AccessToken, p)
+        self.insert_refresh_token = Insert(models.RefreshToken, p)
+        self.revoke_family_access = _sql(
+            "UPDATE {access} SET {access:revoked_at} = {p} WHERE ({access:grant_id} = {p} "
+            "OR {access:code} = {p}) AND {access:revoked_at} IS NULL",
+            p,
         )
-        self.insert_refresh_token = _insert("oidc_refresh_token", REFRESH_COLUMNS, p)
-        self.revoke_family_access = (
-            f"UPDATE oidc_access_token SET revoked_at = {p} "
-            f"WHERE (grant_id = {p} OR code_id = {p}) AND revoked_at IS NULL"
+        self.revoke_family_refresh = _sql(
+            "UPDATE {refresh} SET {refresh:revoked_at} = {p} WHERE {refresh:grant_id} = {p} "
+            "AND {refresh:revoked_at} IS NULL",
+            p,
         )
-        self.revoke_family_refresh = (
-            f"UPDATE oidc_refresh_token SET revoked_at = {p} "
-            f"WHERE grant_id = {p} AND revoked_at IS NULL"
-        )
-        token = ["t.id AS id", "t.scopes AS scopes", "t.expires_at AS expires_at"]
-        self.live_access_token = self._select(
-            [*token, "cl.client_id AS client_id", *user],
-            "FROM oidc_access_token t JOIN oidc_client cl ON cl.id = t.client_id "
-            "LEFT JOIN oidc_user u ON u.id = t.user_id "  # no user: client credentials
-            f"WHERE t.token_digest = {p} AND t.revoked_at IS NULL AND t.expires_at > {p}",
-        )
-        self._user_names = ["u_" + name for name in _names(models.User)]
+        # A live token by its digest, and a user's live tokens (the connected apps).
+        self.live_token: dict[str, str] = {}
+        self.live_tokens_of_user: dict[str, str] = {}
+        token = ("id", "client", "scopes", "created_at", "expires_at")
+        for kind in ("access", "refresh"):
+            t = _TABLES[kind]
+            live = _live(kind, "t", p)
+            self.live_token[kind] = self._select(
+                [*_columns(t.model, "t", only=token), 'cl."client_id" AS "client_key"', *user],
+                "FROM {t} t JOIN {client} cl ON cl.{client:id} = t.{t:client} "
+                "LEFT JOIN {user} u ON u.{user:id} = t.{t:user} "  # none: client credentials
+                f"WHERE t.{{t:token_digest}} = {{p}} AND {live}",
+                t=t,
+            )
+            self.live_tokens_of_user[kind] = self._select(
+                _columns(t.model, "t", only=("client", "scopes", "created_at")),
+                f"FROM {{t}} t WHERE t.{{t:user}} = {{p}} AND {live}",
+                t=t,
+            )
         # PostgreSQL redeems a code or a refresh token in one statement (data-modifying
         # WITH): three writes in one round trip instead of three.  It still runs in a
         # transaction the worker commits: in autocommit, a statement left waiting for a
         # lock by a worker killed meanwhile would commit once it got the lock, using up
         # the code for a client that never got its tokens (T-73 wants it rolled back).
-        self.redeems_in_one_statement = isinstance(database, peewee.PostgresqlDatabase)
+        self.redeems_in_one_statement = self._returning
+        self._consume = {"code": self.consume_code, "refresh": self.consume_refresh}
         self._redeem = {
-            (kind, with_refresh): _redeeming(consume, with_refresh, p)
-            for kind, consume in (("code", self.consume_code), ("refresh", self.consume_refresh))
+            (kind, with_refresh): _redeeming(
+                consume,
+                self.insert_access_token,
+                self.insert_refresh_token if with_refresh else None,
+            )
+            for kind, consume in self._consume.items()
             for with_refresh in (False, True)
         }
-        self._sign_in(p, is_mysql(database))
-        self._interaction(p)
-
-    def _select(self, columns: list[str], rest: str) -> str:
-        """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
-        sql = f"SELECT {', '.join(columns)} {rest}"
-        self._selected[sql] = [column.rpartition(" AS ")[2] for column in columns]
-        return sql
 
     def _sign_in(self, p: str, mysql: bool) -> None:
         """The statements of the login pages: the browser session, the pending request,
         the account and the failed sign-in counters (:mod:`.throttle`)."""
         self.session_by_key = self._select(
-            ["id", "csrf_secret", "user_id", "auth_time", "expires_at", "sid"],
-            f"FROM oidc_browser_session WHERE key_digest = {p} AND expires_at > {p}",
+            _columns(
+                models.BrowserSession,
+                "s",
+                only=("id", "csrf_secret", "user", "auth_time", "expires_at", "sid"),
+            ),
+            "FROM {session} s WHERE s.{session:key_digest} = {p} AND s.{session:expires_at} > {p}",
         )
         self.pending_by_handle = self._select(
-            ["id", "handle", "session_id", "client_id", "params", "expires_at", "completed_at"],
-            "FROM oidc_pending_authorization "
-            f"WHERE handle = {p} AND session_id = {p} AND expires_at > {p}",
+            _columns(models.PendingAuthorization, "pa"),
+            "FROM {pending} pa WHERE pa.{pending:handle} = {p} "
+            "AND pa.{pending:session} = {p} AND pa.{pending:expires_at} > {p}",
         )
-        self.user_by_email = self._select(_names(models.User), f"FROM oidc_user WHERE email = {p}")
+        self.user_by_email = self._select(
+            _columns(models.User, "u"), "FROM {user} u WHERE u.{user:email} = {p}"
+        )
         # One more failure, atomically; a stale counter (last failure before the window,
         # not locked) starts again from one.  MySQL/MariaDB take no conflict target and
         # assign in order: ``failures`` reads the old ``last_failure_at``, as elsewhere.
-        on_conflict = "ON DUPLICATE KEY UPDATE" if mysql else 'ON CONFLICT ("key") DO UPDATE SET'
-        self.count_failure = (
-            'INSERT INTO oidc_login_throttle ("key", failures, last_failure_at, locked_until) '
-            f"VALUES ({p}, 1, {p}, 0) {on_conflict} failures = CASE WHEN "
-            f"(oidc_login_throttle.last_failure_at < {p} AND oidc_login_throttle.locked_until "
-            f"<= {p}) THEN 1 ELSE oidc_login_throttle.failures + 1 END, last_failure_at = {p}"
+        on_conflict = (
+            "ON DUPLICATE KEY UPDATE" if mysql else "ON CONFLICT ({throttle:key}) DO UPDATE SET"
+        )
+        self.count_failure = _sql(
+            "INSERT INTO {throttle} ({throttle:key}, {throttle:failures}, "
+            "{throttle:last_failure_at}, {throttle:locked_until}) VALUES ({p}, 1, {p}, 0) "
+            f"{on_conflict} "
+            "{throttle:failures} = CASE WHEN ({throttle}.{throttle:last_failure_at} < {p} "
+            "AND {throttle}.{throttle:locked_until} <= {p}) THEN 1 "
+            "ELSE {throttle}.{throttle:failures} + 1 END, {throttle:last_failure_at} = {p}",
+            p,
         )
         self.counter = self._select(
-            ["failures", "locked_until"], f'FROM oidc_login_throttle WHERE "key" = {p}'
+            _columns(models.LoginThrottle, "k", only=("failures", "locked_until")),
+            "FROM {throttle} k WHERE k.{throttle:key} = {p}",
         )
-        self.refund_failure = (
-            "UPDATE oidc_login_throttle SET failures = "
-            f'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE "key" = {p}'
+        self.refund_failure = _sql(
+            "UPDATE {throttle} SET {throttle:failures} = CASE WHEN {throttle:failures} > 0 "
+            "THEN {throttle:failures} - 1 ELSE 0 END WHERE {throttle:key} = {p}",
+            p,
         )
-        self.forget_counter = f'DELETE FROM oidc_login_throttle WHERE "key" = {p}'
+        self.forget_counter = _sql("DELETE FROM {throttle} WHERE {throttle:key} = {p}", p)
+
+    def counters(self, count: int) -> str:
+        """The counters of ``count`` keys: ``key, failures, locked_until`` of each."""
+        sql = self._counters.get(count)
+        if sql is None:
+            keys = ", ".join([self._p] * count)  # the values go as parameters
+            sql = self._counters[count] = self._select(
+                _columns(models.LoginThrottle, "k", only=("key", "failures", "locked_until")),
+                f"FROM {{throttle}} k WHERE k.{{throttle:key}} IN ({keys})",
+            )
+        return sql
 
     def _interaction(self, p: str) -> None:
         """The writes of an authorization request that waits for a login (a new session,
         the pending request) and of the login that ends it (the session signed in, the
         consent looked up, the pending request finished, the code stored)."""
-        self.insert_session = (
-            "INSERT INTO oidc_browser_session (key_digest, csrf_secret, created_at, expires_at, "
-            f"sid, user_agent, ip_address) VALUES ({p}, {p}, {p}, {p}, {p}, '', '')"
-        ) + (" RETURNING id" if self._returning else "")
-        self.insert_pending = (
-            "INSERT INTO oidc_pending_authorization (handle, session_id, client_id, params, "
-            f"created_at, expires_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
-        )
+        self.insert_session = Insert(models.BrowserSession, p, returning=self._returning)
+        self.insert_pending = Insert(models.PendingAuthorization, p)
         # ``sid`` first: MySQL/MariaDB assign in order, so its CASE must read the user the
         # session had before this statement (the others read the old row anyway).
-        self.session_log_in = (
-            f"UPDATE oidc_browser_session SET sid = CASE WHEN user_id = {p} THEN sid ELSE {p} "
-            f"END, key_digest = {p}, csrf_secret = {p}, user_id = {p}, auth_time = {p}, "
-            f"expires_at = {p}, user_agent = {p}, ip_address = {p} WHERE id = {p}"
+        self.session_log_in = _sql(
+            "UPDATE {session} SET {session:sid} = CASE WHEN {session:user} = {p} "
+            "THEN {session:sid} ELSE {p} END, {session:key_digest} = {p}, "
+            "{session:csrf_secret} = {p}, {session:user} = {p}, {session:auth_time} = {p}, "
+            "{session:expires_at} = {p}, {session:user_agent} = {p}, "
+            "{session:ip_address} = {p} WHERE {session:id} = {p}",
+            p,
         )
         self.consented_scopes = self._select(
-            ["scopes"],
-            f"FROM oidc_consent WHERE user_id = {p} AND client_id = {p} "
-            f"AND (expires_at IS NULL OR expires_at > {p})",
+            _columns(models.Consent, "c", only=("scopes",)),
+            "FROM {consent} c WHERE c.{consent:user} = {p} AND c.{consent:client} = {p} "
+            "AND (c.{consent:expires_at} IS NULL OR c.{consent:expires_at} > {p})",
         )
-        self.finish_pending = (
-            f"UPDATE oidc_pending_authorization SET completed_at = {p} "
-            f"WHERE id = {p} AND completed_at IS NULL"
-        )
-        self.insert_code = (
-            "INSERT INTO oidc_authorization_code (code_digest, client_id, user_id, "
-            "redirect_uri, scopes, nonce, claims, code_challenge, code_challenge_method, "
-            f"auth_time, created_at, expires_at, sid) VALUES ({', '.join([p] * 13)})"
-        )
+        self.finish_pending = _first_use("pending", "completed_at", p)
+        self.insert_code = Insert(models.AuthorizationCode, p)
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""
@@ -219,6 +321,17 @@ class HotPath:
         if row is None:
             return None
         return SimpleNamespace(**dict(zip(self._selected[sql], row, strict=True)))
+
+    def rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every row as a tuple, in the order of the selected columns."""
+        return list(_database().execute_sql(sql, params).fetchall())
+
+    def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[SimpleNamespace]:
+        """Every row, as :meth:`fetch_one` gives one."""
+        names = self._selected[sql]
+        return [
+            SimpleNamespace(**dict(zip(names, row, strict=True))) for row in self.rows(sql, params)
+        ]
 
     def user_of(self, row: SimpleNamespace) -> SimpleNamespace:
         """The ``u_``-prefixed user columns of a joined row, unprefixed."""
@@ -229,22 +342,35 @@ class HotPath:
         kind: str,
         row_id: int,
         now: int,
-        access: tuple[Any, ...],
-        refresh: tuple[Any, ...] | None,
+        access: Mapping[str, Any],
+        refresh: Mapping[str, Any] | None,
     ) -> bool:
-        """Mark a ``code`` or ``refresh`` token used and insert the new token rows (values
-        in ``ACCESS_COLUMNS`` and ``REFRESH_COLUMNS`` order) in one statement; False, and
-        nothing written, when it was used already.  Only where
-        :attr:`redeems_in_one_statement`."""
-        sql = self._redeem[(kind, refresh is not None)]
-        params = (now, row_id, *access, *(refresh or ()))
-        return bool(_database().execute_sql(sql, params).fetchone()[0] == 1)
+        """Mark a ``code`` or ``refresh`` token used and insert the new token rows, inside
+        the caller's transaction; False, and nothing written, when it was used already.
+        PostgreSQL does it in one statement (:attr:`redeems_in_one_statement`)."""
+        access_values = self.insert_access_token.params(access)
+        refresh_values = None if refresh is None else self.insert_refresh_token.params(refresh)
+        if self.redeems_in_one_statement:
+            sql = self._redeem[(kind, refresh is not None)]
+            params = (now, row_id, *access_values, *(refresh_values or ()))
+            return bool(_database().execute_sql(sql, params).fetchone()[0] == 1)
+        if self.execute(self._consume[kind], (now, row_id)) != 1:
+            return False
+        self.execute(self.insert_access_token.sql, access_values)
+        if refresh_values is not None:
+            self.execute(self.insert_refresh_token.sql, refresh_values)
+        return True
 
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run a write statement; the number of rows it changed."""
         return int(_database().execute_sql(sql, params).rowcount)
 
-    def insert(self, sql: str, params: tuple[Any, ...]) -> int:
-        """Run an INSERT of one row (``RETURNING id`` on PostgreSQL); the new row's id."""
-        cursor = _database().execute_sql(sql, params)
-        return int(cursor.fetchone()[0] if self._returning else cursor.lastrowid)
+    def write(self, insert: Insert, row: Mapping[str, Any]) -> None:
+        """Insert one row, a mapping by column name."""
+        _database().execute_sql(insert.sql, insert.params(row))
+
+    def insert(self, insert: Insert, row: Mapping[str, Any]) -> int:
+        """Insert one row (as :meth:`write`); the new row's id (an :class:`Insert` built
+        ``returning``: PostgreSQL hands it back as a row)."""
+        cursor = _database().execute_sql(insert.sql, insert.params(row))
+        return int(cursor.fetchone()[0] if insert.returning else cursor.lastrowid)

@@ -1,24 +1,20 @@
-"""Numbered schema migrations.  ``upgrade`` brings any database to the newest version.
+"""Numbered schema migrations, each one step of the schema's history; :mod:`.schema`
+runs them (``upgrade`` brings any database to the newest version, :data:`LATEST`).
 
-A new database is created from the current models and stamped with the newest version.
-An existing one runs each pending migration in order, each in its own transaction, and
-records it in ``oidc_schema_version``.  Migration functions are incremental and frozen:
-they name columns and tables explicitly instead of reading today's models, so an old
-database always goes through the same steps.  ``tests/core/test_migrations.py`` upgrades a
-database created with the 0.1.0 schema, with data in it.
+Migration functions are incremental and frozen: they name columns and tables explicitly
+instead of reading today's models, so an old database always goes through the same steps.
+``tests/core/test_migrations.py`` upgrades a database created with the 0.1.0 schema, with
+data in it.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import peewee
 from playhouse import migrate
 
-from . import models
 from .db import is_mysql
-from .mysql import COLLATION as MYSQL_COLLATION
 
 
 def _v1_initial(db: peewee.Database) -> None:
@@ -288,6 +284,36 @@ def _v10_one_time_values(db: peewee.Database) -> None:
     db.create_tables([OneTimeValue])
 
 
+def _v11_index_names(db: peewee.Database) -> None:
+    """0.6.0: one schema whichever way a database came.  Migrations 2, 8 and 9 created
+    their tables' indexes under peewee's legacy names (``loginthrottle_key``), the models
+    under the table's (``oidc_login_throttle_key``); on MySQL/MariaDB, migration 3 left a
+    second unique index on ``oidc_user.email`` (``email``).  Each index is created under its
+    name before the old one is dropped: a foreign key always has one."""
+    renamed = (  # table, legacy name, columns, unique
+        ("oidc_admin_token", "admintoken_token_digest", ("token_digest",), True),
+        ("oidc_audit_log", "auditentry_at", ("at",), False),
+        ("oidc_backchannel_delivery", "backchanneldelivery_client_id", ("client_id",), False),
+        (
+            "oidc_backchannel_delivery",
+            "backchanneldelivery_next_attempt_at",
+            ("next_attempt_at",),
+            False,
+        ),
+        ("oidc_login_throttle", "loginthrottle_key", ("key",), True),
+        ("oidc_login_throttle", "loginthrottle_locked_until", ("locked_until",), False),
+    )
+    migrator = migrate.SchemaMigrator.from_database(db)
+    operations = []
+    for table, legacy, columns, unique in renamed:
+        if legacy in {index.name for index in db.get_indexes(table)}:
+            operations.append(migrator.add_index(table, columns, unique))
+            operations.append(migrator.drop_index(table, legacy))
+    if is_mysql(db) and "email" in {index.name for index in db.get_indexes("oidc_user")}:
+        operations.append(migrator.drop_index("oidc_user", "email"))
+    migrate.migrate(*operations)
+
+
 MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v1_initial,
     _v2_client_policy_audit_admin_tokens,
@@ -299,106 +325,6 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v8_backchannel_logout,
     _v9_end_users,
     _v10_one_time_values,
+    _v11_index_names,
 )
 LATEST = len(MIGRATIONS)
-
-
-def current_version(db: peewee.Database) -> int:
-    if not db.table_exists(models.SchemaVersion._meta.table_name):
-        return 0
-    row = models.SchemaVersion.select(peewee.fn.MAX(models.SchemaVersion.version)).scalar()
-    return int(row or 0)
-
-
-class SchemaNotCurrent(RuntimeError):
-    """The database's schema is not the one this oidc-core runs on: none yet, an older one
-    (run ``oidc-core migrate``) or a newer one (:class:`SchemaTooNew`)."""
-
-
-class SchemaTooNew(SchemaNotCurrent):
-    """The database was upgraded by a newer oidc-core than this one."""
-
-    def __init__(self, version: int) -> None:
-        super().__init__(
-            f"the database schema is version {version}, newer than this oidc-core knows "
-            f"({LATEST}): upgrade oidc-core (or run the version that upgraded the database)"
-        )
-        self.version = version
-
-
-def check(db: peewee.Database) -> None:
-    """Raise :class:`SchemaNotCurrent` (:class:`SchemaTooNew` for a newer schema), saying
-    what to do, unless the schema is the newest."""
-    version = current_version(db)
-    if version > LATEST:
-        raise SchemaTooNew(version)
-    if version == 0:
-        raise SchemaNotCurrent(
-            "the database has no schema: run `oidc-core migrate` (or `oidc-core init`)"
-        )
-    if version < LATEST:
-        raise SchemaNotCurrent(
-            f"the database schema is version {version}, older than this oidc-core's "
-            f"({LATEST}): run `oidc-core migrate`"
-        )
-
-
-def problem(db: peewee.Database) -> str | None:
-    """Why the provider cannot run on this database (None: the schema is the newest)."""
-    try:
-        check(db)
-    except SchemaNotCurrent as exc:
-        return str(exc)
-    return None
-
-
-def upgrade(db: peewee.Database) -> tuple[int, int]:
-    """Create or upgrade the schema; returns (version before, version after).
-
-    Raises :class:`SchemaTooNew` on a database of a newer oidc-core, touching nothing."""
-    if is_mysql(db):
-        _mysql_binary_collation(db)
-    before = current_version(db)
-    if before > LATEST:
-        raise SchemaTooNew(before)
-    if before == 0:
-        with db.atomic():
-            db.create_tables(models.ALL_MODELS)
-            create_one_live_key_index(db)
-            models.SchemaVersion.create(version=LATEST)
-        return 0, LATEST
-    with _sqlite_foreign_keys_off(db):
-        for number in range(before + 1, LATEST + 1):
-            with db.atomic():
-                MIGRATIONS[number - 1](db)
-                models.SchemaVersion.create(version=number)
-    return before, LATEST
-
-
-def _mysql_binary_collation(db: peewee.Database) -> None:
-    """MySQL/MariaDB compare text case-insensitively by default (``utf8mb4_general_ci``
-    and the like); client IDs, digests, subjects and emails compare exactly on SQLite and
-    PostgreSQL, and must here too.  The tables this module creates take the database's
-    default, so the default becomes ``utf8mb4`` with the binary collation."""
-    db.execute_sql(  # type: ignore[no-untyped-call]
-        f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {MYSQL_COLLATION}"
-    )
-
-
-@contextlib.contextmanager
-def _sqlite_foreign_keys_off(db: peewee.Database) -> Iterator[None]:
-    """SQLite changes a column by rebuilding its table (copy, DROP, rename); with foreign
-    keys on, the DROP deletes every row referencing it (``ON DELETE CASCADE``: codes,
-    tokens, consents).  The pragma is ignored inside a transaction, so it is set here,
-    around the migrations' transactions, and the references are checked afterwards."""
-    if not isinstance(db, peewee.SqliteDatabase) or not db.pragma("foreign_keys"):
-        yield
-        return
-    db.pragma("foreign_keys", 0)
-    try:
-        yield
-        broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()  # type: ignore[no-untyped-call]
-        if broken:
-            raise RuntimeError(f"foreign key violations after the upgrade: {broken[:5]}")
-    finally:
-        db.pragma("foreign_keys", 1)

@@ -205,7 +205,7 @@ class SigningKey(BaseModel):
 
 # At most one next and one current key per algorithm (two processes rotating at once cannot
 # both promote) is a unique index that depends on the database: see
-# ``migrations.create_one_live_key_index`` (schema version 4).
+# ``migrations.create_one_live_key_index`` (schema version 4), run by :mod:`.schema`.
 
 
 class AuditEntry(BaseModel):

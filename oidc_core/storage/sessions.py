@@ -39,9 +39,15 @@ class SessionStore:
         key = credentials.new_token()
         now = int(time.time())
         csrf_secret, sid = secrets.token_hex(32), secrets.token_urlsafe(24)
-        values = (credentials.digest(key), csrf_secret, now, now + ttl, sid)
+        row = {
+            "key_digest": credentials.digest(key),
+            "csrf_secret": csrf_secret,
+            "created_at": now,
+            "expires_at": now + ttl,
+            "sid": sid,
+        }
         with database_proxy.atomic():
-            session_id = self._hot.insert(self._hot.insert_session, values)
+            session_id = self._hot.insert(self._hot.insert_session, row)
         return key, records.BrowserSession(
             id=session_id,
             csrf_secret=csrf_secret,
@@ -146,10 +152,15 @@ class SessionStore:
     ) -> str:
         handle = secrets.token_urlsafe(24)
         now = int(time.time())
-        self._hot.execute(
-            self._hot.insert_pending,
-            (handle, session_id, client_id, json.dumps(params), now, now + ttl),
-        )
+        row = {
+            "handle": handle,
+            "session_id": session_id,
+            "client_id": client_id,
+            "params": json.dumps(params),
+            "created_at": now,
+            "expires_at": now + ttl,
+        }
+        self._hot.write(self._hot.insert_pending, row)
         return handle
 
     def pending(self, handle: str, session_id: int) -> records.PendingAuthorization | None:

@@ -99,11 +99,8 @@ class ThrottleStore:
 
         Every token request reads its client's counters: plain SQL, without the query
         builder's cost (see :mod:`oidc_core.storage.hotpath`)."""
-        db = database_proxy.obj
-        placeholders = ", ".join([db.param] * len(keys))  # the values go as parameters
-        sql = 'SELECT "key", failures, locked_until FROM oidc_login_throttle WHERE "key" IN '
-        cursor = db.execute_sql(sql + f"({placeholders})", tuple(keys))
-        return {key: (int(failures), int(until)) for key, failures, until in cursor.fetchall()}
+        rows = self._hot.rows(self._hot.counters(len(keys)), tuple(keys))
+        return {key: (int(failures), int(until)) for key, failures, until in rows}
 
     def succeeded(self, forget: Sequence[str], refund: str = "", refund_lock: int = 0) -> None:
         """A sign-in succeeded: delete the ``forget`` counters; take back the failure

@@ -17,6 +17,8 @@ from oidc_core.admin.service import ClientAdmin
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from oidc_core.storage.migrations import LATEST
+from oidc_core.storage.models import ALL_MODELS
+from tests.support.catalog import describe
 from tests.support.schema_v1 import (
     ACCESS_TOKEN,
     CLIENT_PK,
@@ -24,6 +26,7 @@ from tests.support.schema_v1 import (
     OLD_SECRET,
     TOKEN_EXPIRES_AT,
     USER_PK,
+    dialect,
     fresh_v1,
     lent,
 )
@@ -152,3 +155,28 @@ def test_upgrade_to_one_time_values(old: Storage) -> None:
     old.one_time.put(session.id, "client-secret:c1", "left", 60)
     old.sessions.end(session.id)
     assert db.execute_sql("SELECT COUNT(*) FROM oidc_one_time_value").fetchone()[0] == 0
+
+
+def test_upgraded_schema_equals_one_created_from_the_models(
+    old: Storage, database_url: str, tmp_path: Path
+) -> None:
+    """Every column (type, nullability, default), index and foreign key (with its
+    ``ON DELETE``) of a 0.1.0 database upgraded step by step is what today's models
+    create, on this database's own catalog."""
+    assert old.upgrade() == (1, LATEST)
+    upgraded = describe(old.database)
+    if dialect(database_url) == "sqlite":
+        created = Storage(f"sqlite:///{tmp_path / 'new.db'}")
+    else:  # the suite's database again, its tables dropped: created from the models
+        old.database.drop_tables(ALL_MODELS, cascade=True, safe=True)
+        created = old
+    try:
+        assert created.upgrade() == (0, LATEST)
+        from_models = describe(created.database)
+    finally:
+        if created is not old:
+            created.close()
+    assert sorted(upgraded) == sorted(from_models)
+    for table, description in from_models.items():
+        for part in ("columns", "indexes", "foreign_keys"):
+            assert upgraded[table][part] == description[part], (table, part)
