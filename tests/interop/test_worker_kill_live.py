@@ -36,9 +36,9 @@ PASSWORD = "a password for the worker kill test"
 WAIT_SECONDS = 20
 SESSIONS = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
 # The redemption is one statement on PostgreSQL (storage/hotpath.py): the one that inserts
-# into oidc_access_token, waiting for the table lock.
+# into oidc_access_token (its name quoted or not), waiting for the table lock.
 BLOCKED_INSERTS = (
-    SESSIONS + "wait_event_type = 'Lock' AND position('INSERT INTO oidc_access_token' in query) > 0"
+    SESSIONS + "wait_event_type = 'Lock' AND query ~ 'INSERT INTO \"{0,1}oidc_access_token\"{0,1} '"
 )
 IN_TRANSACTION = (
     SESSIONS + "(starts_with(state, 'idle in transaction') OR wait_event_type = 'Lock')"
