@@ -1,85 +1,39 @@
-"""The database failing under a request: a 503, and nothing half-written (T-66..T-72).
+"""A write failing between any two of its statements writes nothing (T-67..T-70).
 
-The faults are real ones at the driver boundary (:mod:`tests.support.faults`): the
-provider's own database object refuses a statement, a ``BEGIN`` or a ``COMMIT`` with the
-``OperationalError`` peewee raises when the server is gone.  Each write operation is failed
-at every one of its statements in turn, so every "between two statements" is covered; after
-each failure the whole database is compared, row by row, with its state before.
+Each write operation (code redemption, refresh rotation, consent, secret reset,
+revocations, password change, sign-in counting) is failed at every one of its statements
+in turn (:mod:`tests.support.faults`); after each failure the whole database is compared,
+row by row, with its state before.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import webtest
 
-from oidc_core import Provider, Settings
+from oidc_core import Provider
 from oidc_core.storage import Storage
-from oidc_core.storage.models import ALL_MODELS
 from tests.conftest import make_user, new_app
 from tests.flows.test_account_pages import PHONE, browser, post, revoke
 from tests.flows.test_admin_api import new_token
 from tests.flows.test_admin_console import sign_in as console_sign_in
+from tests.support.fault_injection import (
+    changed_tables,
+    is_unavailable_json,
+    is_unavailable_page,
+    signed_in_consent_page,
+    snapshot,
+)
+from tests.support.fault_injection import faults as faults
 from tests.support.faults import Faults
 from tests.support.flow import RP, Account, Flow, hidden
-from tests.support.mounts import build
 from tests.support.tokens import OFFLINE_SCOPES, offline_client, post_as, refresh
 
-# Each write failed at every statement, checked in the database: one mount.  The
-# answers through the host framework (t66, t72) run under every mount.
+# Each write failed at every statement, checked in the database: one mount.
 pytestmark = pytest.mark.mounts("one")
-
-Snapshot = dict[str, list[tuple[Any, ...]]]
-
-
-@pytest.fixture
-def faults(storage: Storage, provider: Provider) -> Faults:
-    # The provider looks for back-channel deliveries left by other processes at most once a
-    # minute, after a request: look now, so that lookup never lands among a test's statements.
-    provider.backchannel.wake_if_pending()
-    return Faults(storage.database)
-
-
-def snapshot(storage: Storage) -> Snapshot:
-    """Every row of every table, in a fixed order."""
-    db = storage.database
-    tables = {}
-    for model in ALL_MODELS:
-        name = model._meta.table_name
-        rows = db.execute_sql(f"SELECT * FROM {name}").fetchall()
-        tables[name] = sorted((tuple(row) for row in rows), key=repr)
-    return tables
-
-
-def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
-    return [name for name in before if before[name] != after[name]]
-
-
-def is_unavailable_json(response: webtest.TestResponse) -> bool:
-    return (
-        response.status_int == 503
-        and response.content_type == "application/json"
-        and response.json["error"] == "temporarily_unavailable"
-        and "correlation id" in response.json["error_description"]
-        and bool(response.headers.get("Retry-After"))
-        and response.headers.get("Cache-Control") == "no-store"
-        and "Traceback" not in response.text
-    )
-
-
-def is_unavailable_page(response: webtest.TestResponse) -> bool:
-    return (
-        response.status_int == 503
-        and response.content_type == "text/html"
-        and "Location" not in response.headers
-        and bool(response.headers.get("Retry-After"))
-        and "correlation id" in response.text
-        and "Traceback" not in response.text
-    )
 
 
 def fail_at_every_statement(
@@ -107,83 +61,6 @@ def fail_at_every_statement(
         assert changed == [], (index, fault.fired)
         check()
     raise AssertionError("the operation never ended")
-
-
-# -- T-66: every endpoint family, the database unreachable -------------------------------
-
-
-def signed_in_consent_page(app: webtest.TestApp, rp: RP, user: Account) -> webtest.TestResponse:
-    flow = Flow(app, rp, user)
-    start = flow.start()
-    login_page = app.get(start.headers["Location"])
-    consent = app.get(flow.login(login_page).headers["Location"])
-    assert "decision" in consent.text
-    return consent
-
-
-@pytest.mark.mounts("every")
-def test_t66_browser_endpoints_answer_a_503_page_without_redirect(
-    provider: Provider,
-    app: webtest.TestApp,
-    faults: Faults,
-    client_a: RP,
-    alice: Account,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    flow = Flow(app, client_a, alice)
-    login_page = app.get(flow.start().headers["Location"])
-    consent_page = signed_in_consent_page(new_app(provider), client_a, alice)
-    account = browser(provider, alice)
-    requests: dict[str, Callable[[], webtest.TestResponse]] = {
-        "authorize": flow.start,
-        "login": lambda: flow.login(login_page),
-        "consent": lambda: Flow(consent_page.test_app, client_a, alice).consent(consent_page),
-        "end_session": lambda: app.get("/end_session", expect_errors=True),
-        "account": lambda: account.get("/account/", expect_errors=True),
-        "account sign-in": lambda: new_app(provider).get("/account/login", expect_errors=True),
-        "admin console": lambda: app.get("/admin/login", expect_errors=True),
-    }
-    for name, request in requests.items():
-        caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="oidc_core.provider"), faults.down() as fault:
-            response = request()
-        assert fault.fired, f"{name} did not reach the database"
-        assert is_unavailable_page(response), (name, response.status, response.text[:300])
-        correlation = response.text.split("correlation id ")[1][:16]
-        assert correlation in caplog.text, name
-
-
-@pytest.mark.mounts("every")
-def test_t66_api_endpoints_answer_temporarily_unavailable_json(
-    provider: Provider,
-    app: webtest.TestApp,
-    faults: Faults,
-    client_a: RP,
-    alice: Account,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    flow = Flow(app, client_a, alice)
-    code = flow.authorize()["code"]
-    access = flow.token(code).json["access_token"]
-    bearer = {"Authorization": "Bearer " + access}
-    admin = {"Authorization": "Bearer " + new_token(provider)[1]}
-    requests: dict[str, Callable[[], webtest.TestResponse]] = {
-        "token": lambda: flow.token(code),
-        "userinfo": lambda: app.get("/userinfo", headers=bearer, expect_errors=True),
-        "revoke": lambda: post_as(app, "/revoke", client_a, {"token": access}),
-        "introspect": lambda: post_as(app, "/introspect", client_a, {"token": access}),
-        "admin API": lambda: app.get("/admin/api/clients", headers=admin, expect_errors=True),
-    }
-    for name, request in requests.items():
-        caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="oidc_core.provider"), faults.down() as fault:
-            response = request()
-        assert fault.fired, f"{name} did not reach the database"
-        assert is_unavailable_json(response), (name, response.status, response.text[:300])
-        correlation = response.json["error_description"].split("correlation id ")[1][:16]
-        assert correlation in caplog.text, name
-    # and the database back, everything works again
-    assert app.get("/userinfo", headers=bearer).status_int == 200
 
 
 # -- T-67..T-70: a failure between any two statements writes nothing --------------------
@@ -370,41 +247,3 @@ def test_sign_in_throttle_counting_failing_anywhere_counts_on_all_keys_or_none(
     assert response.status_int in (401, 429)
     counted_on_every_key_or_none(storage)
     assert throttle_counters(storage)[0] >= 1
-
-
-# -- T-72: discovery and the JWK Set without the database -------------------------------
-
-
-@pytest.mark.mounts("every")
-def test_t72_discovery_and_jwks_answer_from_the_cache_while_the_database_is_down(
-    app: webtest.TestApp, faults: Faults
-) -> None:
-    keys = app.get("/jwks").json
-    metadata = app.get("/.well-known/openid-configuration").json
-    with faults.down():
-        assert app.get("/jwks").json == keys
-        assert app.get("/.well-known/openid-configuration").json == metadata
-
-
-@pytest.mark.mounts("every")
-def test_t72_an_expired_key_cache_serves_the_last_key_set_while_the_database_is_down(
-    provider: Provider, app: webtest.TestApp, faults: Faults, caplog: pytest.LogCaptureFixture
-) -> None:
-    keys = app.get("/jwks").json
-    provider.keys.invalidate()  # as if key_cache_seconds had passed
-    with caplog.at_level(logging.WARNING, logger="oidc_core.keys"), faults.down() as fault:
-        assert app.get("/jwks").json == keys
-        assert app.get("/jwks").json == keys  # not retried at once: one failed reload
-    assert fault.count == 1 and "keeping the signing keys" in caplog.text
-    provider.keys.invalidate()
-    assert app.get("/jwks").json == keys  # the database back: read again
-
-
-@pytest.mark.mounts("every")
-def test_t72_a_process_that_never_read_its_keys_answers_503(
-    mount_name: str, settings: Settings, storage: Storage, faults: Faults
-) -> None:
-    cold = build(mount_name, settings, storage).browser()  # a new Provider: a new process
-    with faults.down():
-        response = cold.get("/jwks", expect_errors=True)
-    assert is_unavailable_json(response)
