@@ -27,7 +27,7 @@ from oidc_core import Provider, Settings
 from oidc_core.records import ClientFields
 from oidc_core.storage import Audit, Storage
 from oidc_core.storage.db import database_proxy
-from tests.core.test_cli import PASSWORD, Cli, Result, initialised, run
+from tests.support.cli import PASSWORD, Cli, Result, initialised, run
 
 __all__ = ["initialised", "run"]  # fixtures
 
