@@ -1,16 +1,11 @@
-"""Brute-force protection (SECURITY-CHECKLIST T-25, T-26, T-27; ``docs/security.md``).
+"""Brute-force protection of the password paths (T-25, T-26, T-27; ``docs/security.md``).
 
-Each test builds its own provider with small thresholds and short locks on the suite's
-database; its browsers come from given addresses (``REMOTE_ADDR``, or ``X-Forwarded-For``
-through a trusted proxy).  Password checks are counted by a real account source, the
-built-in one with a counter, not a mock.  The tests that use the ``alice``, ``bob`` and
-``client_a`` fixtures run under every mount; the parallel and the sleeping ones (they wait
-for locks of one or two seconds to end) run once, on a provider of their own.
+The lock engages at the threshold, also under parallel attempts; the attacker's address
+is stopped first; locks end and grow; the login page and the console share counters.
 """
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,17 +17,21 @@ from oidc_core import Provider
 from oidc_core.accounts import Account as SourceAccount
 from oidc_core.accounts import DatabaseAccounts
 from oidc_core.passwords import PasswordService
-from oidc_core.settings import Settings
 from oidc_core.storage import Storage
 from oidc_core.throttle import account_key, address_key, pair_key
-from tests.conftest import FAST_PASSWORDS, make_client, make_user
-from tests.support.flow import RP, Account, Flow, hidden
-from tests.support.mounts import Mount, MountedApp, build, settings_for
-
-GENERIC_FAILURE = "The email address or password is not correct."
-ATTACKER = "198.51.100.66"
-VICTIM = "203.0.113.10"
-PROXY = "10.0.0.1"
+from tests.conftest import make_user
+from tests.support.flow import RP, Account, hidden
+from tests.support.login_throttle import (
+    ATTACKER,
+    PROXY,
+    VICTIM,
+    browser_at,
+    rp_and_user,
+    throttled_mount,
+    throttled_settings,
+)
+from tests.support.mounts import Mount, MountedApp
+from tests.support.throttle_logins import GENERIC_FAILURE, _creds, failures, log_in, login_page
 
 
 class CountingAccounts(DatabaseAccounts):
@@ -49,56 +48,10 @@ class CountingAccounts(DatabaseAccounts):
         return super().verify_password(account, password)
 
 
-def throttled_settings(mount_name: str, database_url: str, **options: Any) -> Settings:
-    defaults: dict[str, Any] = {
-        "login_lock_threshold": 20,
-        "login_pair_lock_threshold": 5,
-        "login_ip_lock_threshold": 1000,
-        "login_lock_seconds": 30,
-        "login_lock_max_seconds": 900,
-    }
-    return settings_for(mount_name, database_url, **{**FAST_PASSWORDS, **defaults, **options})
-
-
-def throttled_mount(mount_name: str, storage: Storage, database_url: str, **options: Any) -> Mount:
-    return build(mount_name, throttled_settings(mount_name, database_url, **options), storage)
-
-
 def counting_provider(storage: Storage, database_url: str, **options: Any) -> Provider:
     settings = throttled_settings("standalone", database_url, **options)
     return Provider(
         settings, storage=storage, accounts=CountingAccounts(storage, PasswordService(settings))
-    )
-
-
-def browser_at(mount: Mount, address: str, forwarded_for: str = "") -> MountedApp:
-    """A browser whose requests come from ``address`` (through ``PROXY`` if forwarded)."""
-    browser = mount.browser()
-    if forwarded_for:
-        browser.extra_environ.update(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
-    else:
-        browser.extra_environ["REMOTE_ADDR"] = address
-    return browser
-
-
-def login_page(browser: webtest.TestApp, client: RP, user: Account) -> webtest.TestResponse:
-    response = Flow(browser, client, user).start()
-    assert response.status_int == 303, response.status
-    return browser.get(response.headers["Location"])
-
-
-def log_in(
-    browser: webtest.TestApp, page: webtest.TestResponse, email: str, password: str
-) -> webtest.TestResponse:
-    return browser.post(
-        "/login",
-        {
-            "interaction": hidden(page, "interaction"),
-            "csrf_token": hidden(page, "csrf_token"),
-            "email": email,
-            "password": password,
-        },
-        expect_errors=True,
     )
 
 
@@ -129,10 +82,6 @@ def assert_refused(response: webtest.TestResponse, max_seconds: int) -> int:
     return retry_after
 
 
-def failures(storage: Storage, key: str) -> int:
-    return storage.throttle.counters([key]).get(key, (0, 0))[0]
-
-
 def wrong_passwords_together(
     storage: Storage, browsers: list[MountedApp], pages: list[webtest.TestResponse], email: str
 ) -> list[int]:
@@ -148,17 +97,6 @@ def wrong_passwords_together(
 
     with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
         return list(pool.map(attempt, range(len(browsers))))
-
-
-def rp_and_user(provider: Provider) -> tuple[RP, Account]:
-    """A client and a user of a provider built by the test (not the mount fixtures)."""
-    client = make_client(provider.storage, "Client A", ["https://rp.example/cb"])
-    return client, make_user(provider, "bob@example.com", "bob's long password")
-
-
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    creds = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    return {"Authorization": "Basic " + creds}
 
 
 # -- T-25: the lock engages at the threshold, also under parallel attempts -------------------
@@ -295,10 +233,6 @@ def test_locks_end_and_grow_up_to_the_longest(storage: Storage, database_url: st
     assert waits[0] <= 2 and waits[1] >= 3 and waits[2] >= 3
 
 
-def _creds(user: Account) -> tuple[str, str]:
-    return user.email, user.password
-
-
 # -- T-27: every password path shares the counters --------------------------------------
 
 
@@ -327,110 +261,3 @@ def test_the_login_page_and_the_admin_console_share_the_counters(
         log_in(other, login_page(other, client_a, admin), admin.email, "wrong")
     assert_refused(admin_sign_in(other, admin.email, admin.password), 30)
     assert_refused(account_sign_in(other, admin.email, admin.password), 30)
-
-
-# -- clients: the token, revocation and introspection endpoints --------------------------
-
-
-def test_wrong_client_secrets_get_429_for_that_client_from_that_address_only(
-    mount_name: str, storage: Storage, database_url: str, client_a: RP, client_b: RP
-) -> None:
-    mount = throttled_mount(mount_name, storage, database_url, login_pair_lock_threshold=3)
-    attacker = browser_at(mount, ATTACKER)
-    form = {"grant_type": "authorization_code", "code": "x", "redirect_uri": "https://a/cb"}
-
-    def token(browser: webtest.TestApp, client: RP, secret: str) -> webtest.TestResponse:
-        return browser.post(
-            "/token", form, headers=basic(client.client_id, secret), expect_errors=True
-        )
-
-    assert [token(attacker, client_a, "wrong").status_int for _ in range(3)] == [401] * 3
-    for locked in (
-        token(attacker, client_a, "wrong"),
-        token(attacker, client_a, client_a.client_secret),
-        attacker.post(
-            "/revoke", {"token": "x"}, headers=basic(client_a.client_id, "w"), expect_errors=True
-        ),
-        attacker.post(
-            "/introspect",
-            {"token": "x", "client_id": client_a.client_id, "client_secret": "w"},
-            expect_errors=True,
-        ),
-    ):
-        assert locked.status_int == 429
-        assert locked.json == {
-            "error": "invalid_client",
-            "error_description": "too many failed attempts; try again later",
-        }
-        assert 1 <= int(locked.headers["Retry-After"]) <= 30
-        assert locked.headers["Cache-Control"] == "no-store"
-        assert "WWW-Authenticate" not in locked.headers
-    assert failures(storage, address_key(ATTACKER)) == 7  # refused ones count too
-    # another client from that address, and that client from another address: checked
-    assert token(attacker, client_b, client_b.client_secret).json["error"] == "invalid_grant"
-    elsewhere = browser_at(mount, VICTIM)
-    assert token(elsewhere, client_a, client_a.client_secret).json["error"] == "invalid_grant"
-
-
-def test_a_client_lock_ends_and_a_success_resets_the_count(
-    storage: Storage, database_url: str
-) -> None:
-    mount = throttled_mount(
-        "standalone",
-        storage,
-        database_url,
-        login_pair_lock_threshold=2,
-        login_lock_seconds=2,
-        login_lock_max_seconds=2,
-    )
-    client_a, _ = rp_and_user(mount.provider)
-    browser = browser_at(mount, ATTACKER)
-    form = {"token": "x"}
-
-    def revoke(secret: str) -> webtest.TestResponse:
-        headers = basic(client_a.client_id, secret)
-        return browser.post("/revoke", form, headers=headers, expect_errors=True)
-
-    assert [revoke("wrong").status_int for _ in range(2)] == [401, 401]
-    locked = revoke(client_a.client_secret)
-    assert locked.status_int == 429
-    time.sleep(int(locked.headers["Retry-After"]))
-    assert revoke(client_a.client_secret).status_int == 200
-    assert [revoke("wrong").status_int for _ in range(3)] == [401, 401, 429]
-
-
-# -- every process sees the same counters -----------------------------------------------
-
-
-def test_two_providers_on_one_database_share_the_counters(
-    storage: Storage, database_url: str
-) -> None:
-    """Two providers (two workers' view): failures on either count towards one lock."""
-    one, two = (
-        throttled_mount("standalone", storage, database_url, login_pair_lock_threshold=4)
-        for _ in range(2)
-    )
-    assert one.provider is not two.provider
-    client_a, alice = rp_and_user(one.provider)
-    browsers = [browser_at(one, ATTACKER), browser_at(two, ATTACKER)]
-    pages = [login_page(browser, client_a, alice) for browser in browsers]
-    statuses = [
-        log_in(browsers[n % 2], pages[n % 2], alice.email, "x").status_int for n in range(6)
-    ]
-    assert statuses == [401] * 4 + [429] * 2
-    assert failures(storage, pair_key(alice.email, ATTACKER)) == 6
-
-
-def test_addresses_in_one_ipv6_64_share_a_counter(
-    mount_name: str, storage: Storage, database_url: str, client_a: RP, alice: Account
-) -> None:
-    """An IPv6 subscriber gets a /64: its addresses count as one."""
-    mount = throttled_mount(mount_name, storage, database_url, login_pair_lock_threshold=2)
-    statuses = []
-    for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2::2"):
-        browser = browser_at(mount, address)
-        page = login_page(browser, client_a, alice)
-        statuses.append(log_in(browser, page, alice.email, "wrong").status_int)
-    assert statuses == [401, 401, 429]
-    browser = browser_at(mount, "2001:db8:1:3::1")
-    assert log_in(browser, login_page(browser, client_a, alice), *_creds(alice)).status_int == 303
