@@ -1,61 +1,30 @@
-"""Signing-key rotation without downtime (SECURITY-CHECKLIST R-KY-1, T-75, T-76; conformance
+"""Signing-key rotation without downtime (R-KY-1, T-75, T-76; conformance
 ``oidcc-server-rotate-keys``, ``CheckDistinctKeyIdValueInServerJWKs``, ``ValidateJwksSequence``).
 
-"Workers" are extra :class:`Provider` instances on the suite's database, each with its own
-key cache (``key_cache_seconds``), as separate processes or hosts would be.  The relying
-party verifies every ID token with PyJWT against the JWKS it fetched, and fetches the JWKS
-again when it meets an unknown ``kid``, as RPs do.  Each test gives the keys back as they
-were.
+"Workers" are extra :class:`Provider` instances on the suite's database, each with its
+own key cache; the relying party verifies every ID token against the JWKS it fetched.
+Each test gives the keys back as they were.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import jwt
-import peewee
 import pytest
 
-from oidc_core import Provider, keys
+from oidc_core import keys
 from oidc_core.records import KeyRecord
-from oidc_core.registration import InvalidMetadata
 from oidc_core.storage import Storage
 from oidc_core.storage.keys import KeyStore, RotationRefused
-from tests.conftest import _MOUNTS, FAST_PASSWORDS, make_client, make_user
-from tests.flows.test_admin_api import CLIENTS, Api
-from tests.flows.test_admin_api import api_token as api_token
-from tests.support.flow import RP, Account, Flow
-from tests.support.mounts import Mount, MountedApp, settings_for
+from tests.conftest import make_client, make_user
+from tests.support.flow import RP, Flow
+from tests.support.key_rotation import RelyingParty, id_token_of, live_kids, worker
+from tests.support.key_rotation import saved_keys as saved_keys
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
-KEY_COLUMNS = "kid, alg, private_pem, state, created_at, activated_at, retired_at"
-
-
-@pytest.fixture(autouse=True)
-def saved_keys(storage: Storage) -> Iterator[None]:
-    """The signing keys as they were before the test, restored after it."""
-    db = storage.database
-    rows = db.execute_sql(f"SELECT {KEY_COLUMNS} FROM oidc_signing_key").fetchall()
-    yield
-    storage.release()
-    marks = ", ".join([db.param] * 7)
-    with db.atomic():
-        db.execute_sql("DELETE FROM oidc_signing_key")
-        for row in rows:
-            db.execute_sql(f"INSERT INTO oidc_signing_key ({KEY_COLUMNS}) VALUES ({marks})", row)
-    for provider in _MOUNTS:
-        provider.keys.invalidate()
-
-
-def worker(storage: Storage, database_url: str, **options: Any) -> MountedApp:
-    """A browser on a new provider (a worker process) sharing the suite's database."""
-    settings = settings_for("standalone", database_url, **{**FAST_PASSWORDS, **options})
-    provider = Provider(settings, storage=storage)
-    return Mount("standalone", "", provider, provider).browser()
 
 
 def set_key_times(storage: Storage, state: str, **columns: int) -> None:
@@ -65,44 +34,6 @@ def set_key_times(storage: Storage, state: str, **columns: int) -> None:
         f"UPDATE oidc_signing_key SET {assignments} WHERE state = {db.param} AND alg = 'RS256'",
         (*columns.values(), state),
     )
-
-
-def live_kids(storage: Storage, state: str, alg: str = "RS256") -> list[str]:
-    return [r.kid for r in storage.keys.all() if r.state == state and r.alg == alg]
-
-
-class RelyingParty:
-    """Verifies ID tokens with PyJWT; refreshes its JWKS copy on an unknown kid."""
-
-    def __init__(self, audience: str, max_age: float = 3600) -> None:
-        self.audience = audience
-        self.max_age = max_age  # how long it trusts its copy of the JWKS
-        self.jwks: dict[str, dict[str, Any]] = {}
-        self.fetched_at = 0.0
-
-    def verify(self, app: MountedApp, id_token: str, alg: str = "RS256") -> dict[str, Any]:
-        header = jwt.get_unverified_header(id_token)
-        assert header["alg"] == alg and set(header) <= {"alg", "kid", "typ"}, header
-        if header["kid"] not in self.jwks or time.monotonic() - self.fetched_at > self.max_age:
-            self.fetched_at = time.monotonic()
-            self.jwks = {key["kid"]: key for key in app.get("/jwks").json["keys"]}
-        key = self.jwks.get(header["kid"])
-        assert key is not None, f"kid {header['kid']} is not in the JWKS"
-        claims: dict[str, Any] = jwt.decode(
-            id_token,
-            jwt.PyJWK(key).key,
-            algorithms=[alg],
-            audience=self.audience,
-            issuer=app.issuer,
-            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
-        )
-        return claims
-
-
-def id_token_of(flow: Flow) -> str:
-    response = flow.token(flow.code_with_pkce())
-    assert response.status_int == 200, response.text
-    return str(response.json["id_token"])
 
 
 @pytest.fixture
@@ -332,139 +263,3 @@ def test_concurrent_manual_rotations_never_make_two_current_keys(storage: Storag
     assert promoted >= 1 and promoted + outcomes.count("refused") == 8, outcomes
     assert len(live_kids(storage, "current")) == 1 and len(live_kids(storage, "next")) == 1
     assert len(live_kids(storage, "retired")) == promoted
-
-
-# -- ES256 per client (id_token_signed_response_alg) -----------------------------------------
-
-
-@pytest.fixture
-def es256(storage: Storage) -> None:
-    if not live_kids(storage, "current", "ES256"):
-        keys.rotate(storage, "ES256", min_next_age=0)
-    for provider in _MOUNTS:
-        provider.keys.invalidate()
-
-
-def test_es256_client_gets_es256_id_tokens(
-    app: MountedApp, storage: Storage, alice: Account, es256: None
-) -> None:
-    client = make_client(
-        storage, "EC RP", ["https://ec.example/cb"], id_token_signed_response_alg="ES256"
-    )
-    token = id_token_of(Flow(app, client, alice))
-    claims = RelyingParty(client.client_id).verify(app, token, alg="ES256")
-    assert claims["sub"] == alice.subject
-    header = jwt.get_unverified_header(token)
-    assert header["kid"] in live_kids(storage, "current", "ES256")
-
-
-def test_default_client_stays_rs256_and_discovery_lists_both(
-    app: MountedApp, client_a: RP, alice: Account, es256: None
-) -> None:
-    token = id_token_of(Flow(app, client_a, alice))
-    RelyingParty(client_a.client_id).verify(app, token, alg="RS256")
-    metadata = app.get("/.well-known/openid-configuration").json
-    assert metadata["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
-
-
-def test_discovery_lists_only_rs256_without_an_es256_key(app: MountedApp) -> None:
-    metadata = app.get("/.well-known/openid-configuration").json
-    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
-
-
-def test_discovery_follows_a_key_added_while_it_runs(storage: Storage, database_url: str) -> None:
-    """The document's body is kept between requests: it must change with the algorithms."""
-    app = worker(storage, database_url, key_cache_seconds=1)
-    path = "/.well-known/openid-configuration"
-    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256"]
-    keys.create_key_if_missing(storage, "ES256")
-    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256"]  # cached
-    time.sleep(1.1)
-    assert app.get(path).json["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
-    jwks = app.get("/jwks").json["keys"]
-    assert sorted(key["alg"] for key in jwks) == ["ES256", "RS256"]
-
-
-def test_admin_api_sets_and_validates_the_id_token_algorithm(
-    app: MountedApp, storage: Storage, alice: Account, es256: None, api_token: tuple[int, str]
-) -> None:
-    admin = Api(app, api_token[1])
-    created = admin.create(id_token_signed_response_alg="ES256")
-    assert created["id_token_signed_response_alg"] == "ES256"
-    client = RP(created["client_id"], created["client_secret"], created["redirect_uris"])
-    token = id_token_of(Flow(app, client, alice))
-    RelyingParty(client.client_id).verify(app, token, alg="ES256")
-
-    for bad in ("PS256", "none", "HS256", 256, ["ES256"]):
-        response = admin.call(
-            "PATCH", f"{CLIENTS}/{client.client_id}", {"id_token_signed_response_alg": bad},
-            status=400,
-        )  # fmt: skip
-        assert "id_token_signed_response_alg" in response.text
-    assert admin.get(client.client_id)["id_token_signed_response_alg"] == "ES256"
-    admin.call(
-        "PATCH", f"{CLIENTS}/{client.client_id}", {"id_token_signed_response_alg": "RS256"},
-        status=200,
-    )  # fmt: skip
-    assert admin.get(client.client_id)["id_token_signed_response_alg"] == "RS256"
-    assert admin.create()["id_token_signed_response_alg"] == "RS256"  # the default
-
-
-def test_an_es256_client_is_refused_while_there_is_no_es256_key(
-    provider: Provider, storage: Storage
-) -> None:
-    """Its logins would fail at the token endpoint: the admin is told at once instead."""
-    assert not live_kids(storage, "current", "ES256")
-    with pytest.raises(InvalidMetadata) as refused:
-        provider.clients.create(
-            {
-                "client_name": "EC RP",
-                "redirect_uris": ["https://ec.example/cb"],
-                "id_token_signed_response_alg": "ES256",
-            },
-            "cli:tester",
-        )
-    assert refused.value.field == "id_token_signed_response_alg"
-    assert "oidc-core keys rotate --alg ES256" in refused.value.message
-    assert provider.clients.search() == []
-
-    keys.rotate(storage, "ES256", min_next_age=0)
-    created, _ = provider.clients.create(
-        {
-            "client_name": "EC RP",
-            "redirect_uris": ["https://ec.example/cb"],
-            "id_token_signed_response_alg": "ES256",
-        },
-        "cli:tester",
-    )
-    assert created.id_token_signed_response_alg == "ES256"
-
-
-def test_the_database_refuses_a_second_next_or_current_key_of_an_algorithm(
-    storage: Storage,
-) -> None:
-    """The guard behind "exactly one process rotates" is the database's own (a partial
-    unique index; on MySQL/MariaDB a unique index on a generated column): retired keys
-    are not limited."""
-    db = storage.database
-    marks = ", ".join([db.param] * 7)
-    insert = f"INSERT INTO oidc_signing_key ({KEY_COLUMNS}) VALUES ({marks})"
-
-    def add(kid: str, state: str) -> None:
-        with db.atomic():
-            db.execute_sql(insert, (kid, "XS1", "pem", state, 1, None, None))
-
-    for kid, state in [("a", "current"), ("b", "next"), ("c", "retired"), ("d", "retired")]:
-        add(kid, state)
-    for kid, state in [("e", "current"), ("f", "next")]:
-        with pytest.raises(peewee.IntegrityError):
-            add(kid, state)
-    with pytest.raises(peewee.IntegrityError), db.atomic():
-        db.execute_sql(
-            f"UPDATE oidc_signing_key SET state = 'current' WHERE kid = {db.param}", ("c",)
-        )
-    with db.atomic():  # retiring the current key makes room for the next one
-        db.execute_sql("UPDATE oidc_signing_key SET state = 'retired' WHERE kid = 'a'")
-        db.execute_sql("UPDATE oidc_signing_key SET state = 'current' WHERE kid = 'b'")
-    states = dict(db.execute_sql("SELECT kid, state FROM oidc_signing_key WHERE alg = 'XS1'"))
-    assert states == {"a": "retired", "b": "current", "c": "retired", "d": "retired"}
