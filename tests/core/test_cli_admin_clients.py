@@ -1,96 +1,43 @@
-"""``oidc-core client list|show|update|reset-secret|delete``, ``admin-token``, ``user promote``.
-
-End to end against a fresh SQLite file per test, in-process like ``test_cli.py`` (whose
-``run`` and ``initialised`` fixtures are reused); assertions read the database file with
-:mod:`sqlite3`.  The audit log names the operator ``cli:<login name>``; the login name is
-set through ``LOGNAME``, which :func:`getpass.getuser` reads first.
+"""``oidc-core client create|list|show|update|reset-secret|delete``, end to end on a fresh
+SQLite file per test (:mod:`tests.support.cli_admin`), audited as ``cli:<login name>``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import webtest
 
 from oidc_core import Provider, Settings
-from oidc_core.records import ClientFields
-from oidc_core.storage import Audit, Storage
-from oidc_core.storage.db import database_proxy
-from tests.support.cli import PASSWORD, Cli, Result, initialised, run
-
-__all__ = ["initialised", "run"]  # fixtures
-
-OPERATOR = "ops-carol"
-ACTOR = f"cli:{OPERATOR}"
-CB = "https://rp.example/cb"
-
-Capsys = pytest.CaptureFixture[str]
-
-
-@pytest.fixture
-def cli(initialised: Cli) -> Cli:
-    initialised.monkeypatch.setenv("LOGNAME", OPERATOR)
-    return initialised
-
-
-def sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def ok(result: Result) -> str:
-    assert result.code == 0, result
-    return result.out
-
-
-def refused(result: Result, prefix: str) -> str:
-    """A refusal: non-zero exit with one line naming the problem, nothing on stdout."""
-    assert isinstance(result.code, str), result
-    assert result.code.startswith(prefix), result.code
-    assert "\n" not in result.code
-    assert "Traceback" not in result.code
-    assert result.out == ""
-    return result.code
-
-
-def create(cli: Cli, capsys: Capsys, *extra: str, name: str = "Test RP") -> dict[str, Any]:
-    out = ok(cli("client", "create", "--name", name, "--redirect-uri", CB, "--json", *extra,
-                 capsys=capsys))  # fmt: skip
-    created: dict[str, Any] = json.loads(out)
-    return created
-
-
-def audit(cli: Cli) -> list[tuple[Any, ...]]:
-    return cli.rows("SELECT actor, action, target, details FROM oidc_audit_log ORDER BY id")
+from tests.support.cli import Cli
+from tests.support.cli import initialised as initialised
+from tests.support.cli import run as run
+from tests.support.cli_admin import (
+    ACTOR,
+    CB,
+    OPERATOR,
+    Capsys,
+    audit,
+    create,
+    ok,
+    refused,
+    sha256,
+    storage_of,
+)
+from tests.support.cli_admin import cli as cli
 
 
 def client_row(cli: Cli, client_id: str, columns: str) -> tuple[Any, ...]:
     rows = cli.rows(f"SELECT {columns} FROM oidc_client WHERE client_id = '{client_id}'")
     assert len(rows) == 1
     return rows[0]
-
-
-@contextlib.contextmanager
-def storage_of(cli: Cli) -> Iterator[Storage]:
-    """The provider's storage on the CLI's database file; the model binding given back."""
-    before = database_proxy.obj
-    storage = Storage(f"sqlite:///{cli.path}")
-    try:
-        yield storage
-    finally:
-        storage.close()
-        if before is not None:
-            database_proxy.initialize(before)
 
 
 # -- client create / list / show -------------------------------------------------------------
@@ -356,161 +303,6 @@ def test_client_errors_through_the_entry_point(cli: Cli) -> None:
         assert result.returncode == 1, (argv, result.stderr)
         assert result.stderr == message + "\n"
         assert result.stdout == ""
-
-
-# -- admin-token --------------------------------------------------------------------------------
-
-
-def test_admin_token_lifecycle(cli: Cli, capsys: Capsys) -> None:
-    printed = json.loads(ok(cli("admin-token", "create", "--name", "deploy bot", "--json",
-                                capsys=capsys)))  # fmt: skip
-    assert set(printed) == {"id", "name", "token"}
-    token, token_id = printed["token"], printed["id"]
-    assert printed["name"] == "deploy bot" and len(token) >= 32
-    assert cli.rows(
-        "SELECT id, token_digest, name, created_by, revoked_at FROM oidc_admin_token"
-    ) == [(token_id, sha256(token), "deploy bot", ACTOR, None)]
-    assert token.encode() not in cli.raw_bytes()
-    other = ok(cli("admin-token", "create", "--name", "backup", capsys=capsys))
-    other_token = re.search(r"token: (\S+)", other)
-    assert other_token
-
-    listed = ok(cli("admin-token", "list", capsys=capsys))
-    assert "deploy bot" in listed and "backup" in listed
-    assert listed.count("active") == 2
-    listed_json = json.loads(ok(cli("admin-token", "list", "--json", capsys=capsys)))
-    assert [item["name"] for item in listed_json] == ["deploy bot", "backup"]
-    assert listed_json[0]["created_by"] == ACTOR and listed_json[0]["revoked_at"] is None
-    for output in (listed, json.dumps(listed_json)):
-        assert token not in output and other_token.group(1) not in output
-        assert sha256(token) not in output
-
-    with storage_of(cli) as storage:
-        found = storage.admin_tokens.authenticate(token)
-        assert found is not None and found.id == token_id
-        assert storage.admin_tokens.authenticate(token + "x") is None
-
-    revoked = ok(cli("admin-token", "revoke", str(token_id), capsys=capsys))
-    assert revoked.strip() == f"revoked admin token {token_id}"
-    with storage_of(cli) as storage:
-        assert storage.admin_tokens.authenticate(token) is None
-        assert storage.admin_tokens.authenticate(other_token.group(1)) is not None
-    refused(
-        cli("admin-token", "revoke", str(token_id), capsys=capsys),
-        f"no active admin token with id {token_id}",
-    )
-    refused(cli("admin-token", "revoke", "999", capsys=capsys), "no active admin token")
-    states = json.loads(ok(cli("admin-token", "list", "--json", capsys=capsys)))
-    assert [item["revoked_at"] is not None for item in states] == [True, False]
-    assert "revoked" in ok(cli("admin-token", "list", capsys=capsys))
-
-    entries = audit(cli)
-    assert [(actor, action, target) for actor, action, target, _ in entries] == [
-        (ACTOR, "admin_token.create", f"admin-token:{token_id}"),
-        (ACTOR, "admin_token.create", f"admin-token:{token_id + 1}"),
-        (ACTOR, "admin_token.revoke", f"admin-token:{token_id}"),
-    ]
-    assert token not in json.dumps(entries) and sha256(token) not in json.dumps(entries)
-
-
-def test_admin_token_name_is_required(cli: Cli, capsys: Capsys) -> None:
-    for name in ("   ", "x" * 256):
-        refused(cli("admin-token", "create", "--name", name, capsys=capsys), "invalid name:")
-    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
-    assert audit(cli) == []
-
-
-# -- control characters (issue 14 item 3) ---------------------------------------------------
-
-TERMINAL_CONTROL = ["\x1b[2J", "\x07", "\r", "\x1b]0;owned\x07", "\u202e"]
-
-
-@pytest.mark.parametrize("control", TERMINAL_CONTROL)
-def test_control_characters_in_names_and_descriptions_are_refused(
-    cli: Cli, capsys: Capsys, control: str
-) -> None:
-    name = f"Evil{control}app"
-    refused(cli("client", "create", "--name", name, "--redirect-uri", CB, capsys=capsys),
-            "invalid client_name: must not contain control characters")  # fmt: skip
-    refused(cli("client", "create", "--name", "RP", "--redirect-uri", CB, "--description",
-                name, capsys=capsys), "invalid description: must not contain control")  # fmt: skip
-    refused(cli("admin-token", "create", "--name", name, capsys=capsys),
-            "invalid name: must not contain control characters")  # fmt: skip
-    created = create(cli, capsys)
-    refused(cli("client", "update", created["client_id"], "--name", name, capsys=capsys),
-            "invalid client_name:")  # fmt: skip
-    assert cli.rows("SELECT name, description FROM oidc_client") == [("Test RP", "")]
-    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
-
-
-# Python decodes an argument that is not UTF-8 (a shell's $'\xff') with surrogateescape.
-NOT_UTF8_ARGUMENT = "\udcff"
-
-
-def test_arguments_that_are_not_utf8_are_refused_naming_the_option(
-    cli: Cli, capsys: Capsys
-) -> None:
-    bad = f"x{NOT_UTF8_ARGUMENT}"
-    for option, field in [("--name", "client_name"), ("--description", "description"),
-                          ("--url", "client_uri"), ("--logo-uri", "logo_uri"),
-                          ("--redirect-uri", "redirect_uris")]:  # fmt: skip
-        value = bad if option in ("--name", "--description") else f"https://rp.example/{bad}"
-        args = {"--name": "RP", "--redirect-uri": CB, option: value}
-        argv = [item for pair in args.items() for item in pair]
-        refused(cli("client", "create", *argv, capsys=capsys), f"invalid {field}:")
-    refused(cli("admin-token", "create", "--name", bad, capsys=capsys), "invalid name:")
-    assert cli.rows("SELECT COUNT(*) FROM oidc_client") == [(0,)]
-    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
-
-
-def test_stored_control_characters_are_printed_escaped(cli: Cli, capsys: Capsys) -> None:
-    """Rows stored before control characters were refused (written here through storage,
-    as an older version did) are listed and shown with those characters escaped."""
-    hostile = "Evil\x1b]0;owned\x07\x1b[2J\r\x00\u202eppa"
-    with storage_of(cli) as storage:
-        client, _ = storage.clients.create(
-            ClientFields(name=hostile, description=hostile + "\n!", redirect_uris=(CB,))
-        )
-        storage.admin_tokens.create(hostile, Audit("cli:older", "admin_token.create"))
-    outputs = [
-        ok(cli("client", "list", capsys=capsys)),
-        ok(cli("client", "show", client.client_id, capsys=capsys)),
-        ok(cli("admin-token", "list", capsys=capsys)),
-    ]
-    escaped_name = "Evil\\x1b]0;owned\\x07\\x1b[2J\\r\\x00\\u202eppa"
-    for output in outputs:
-        assert not any(ch in output for ch in "\x1b\x07\r\x00\u202e"), repr(output)
-        assert escaped_name[:30] in output
-    shown = outputs[1]
-    assert re.search(rf"^client_name\s+{re.escape(escaped_name)}$", shown, re.MULTILINE)
-    assert re.search(rf"^description\s+{re.escape(escaped_name)}\\n!$", shown, re.MULTILINE)
-    listed = json.loads(ok(cli("client", "list", "--json", capsys=capsys)))
-    assert listed[0]["client_name"] == hostile  # JSON escapes them itself
-
-
-# -- user promote -----------------------------------------------------------------------------
-
-
-def test_user_promote_and_demote(cli: Cli, capsys: Capsys) -> None:
-    ok(cli("user", "create", "--email", "Erin@Example.com", "--password-stdin",
-           stdin=PASSWORD + "\n", capsys=capsys))  # fmt: skip
-    assert cli.rows("SELECT is_admin FROM oidc_user") == [(0,)]
-
-    promoted = ok(cli("user", "promote", "--email", "erin@example.com", capsys=capsys))
-    assert "erin@example.com is an administrator" in promoted
-    assert cli.rows("SELECT is_admin FROM oidc_user") == [(1,)]
-    demoted = ok(cli("user", "promote", "--email", "ERIN@example.com", "--demote", capsys=capsys))
-    assert "no longer an administrator" in demoted
-    assert cli.rows("SELECT is_admin FROM oidc_user") == [(0,)]
-
-    refused(
-        cli("user", "promote", "--email", "nobody@example.com", capsys=capsys),
-        "no user with email nobody@example.com",
-    )
-    assert [(actor, action, target) for actor, action, target, _ in audit(cli)] == [
-        (ACTOR, "user.promote", "erin@example.com"),
-        (ACTOR, "user.demote", "erin@example.com"),
-    ]
 
 
 def test_public_client_made_confidential_gets_a_secret(cli: Cli, capsys: Capsys) -> None:
