@@ -29,8 +29,8 @@ from tests.flows.test_admin_console import (
     sign_in,
     stored,
 )
-from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import confirm, end_session, still_signed_in
+from tests.support.conformance_basic_op import id_token_of
 from tests.support.flow import RP, Account, Flow, issuer_of
 from tests.support.mounts import Mount, MountedApp, settings_for
 from tests.support.receiver import Receiver
