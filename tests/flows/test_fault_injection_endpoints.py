@@ -15,8 +15,8 @@ import webtest
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from tests.conftest import new_app
-from tests.flows.test_admin_api import new_token
 from tests.support.account_pages import browser
+from tests.support.admin_api import new_token
 from tests.support.fault_injection import faults as faults
 from tests.support.fault_injection import (
     is_unavailable_json,

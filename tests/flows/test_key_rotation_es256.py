@@ -14,8 +14,8 @@ from oidc_core import Provider, keys
 from oidc_core.registration import InvalidMetadata
 from oidc_core.storage import Storage
 from tests.conftest import _MOUNTS, make_client
-from tests.flows.test_admin_api import CLIENTS, Api
-from tests.flows.test_admin_api import api_token as api_token
+from tests.support.admin_api import CLIENTS, Api
+from tests.support.admin_api import api_token as api_token
 from tests.support.flow import RP, Account, Flow
 from tests.support.key_rotation import KEY_COLUMNS, RelyingParty, id_token_of, live_kids, worker
 from tests.support.key_rotation import saved_keys as saved_keys

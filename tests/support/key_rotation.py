@@ -14,7 +14,7 @@ import pytest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import _MOUNTS, FAST_PASSWORDS
-from tests.flows.test_admin_api import api_token as api_token
+from tests.support.admin_api import api_token as api_token
 from tests.support.flow import Flow
 from tests.support.mounts import Mount, MountedApp, settings_for
 
