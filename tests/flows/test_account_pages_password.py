@@ -10,7 +10,6 @@ import webtest
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from tests.conftest import new_app
-from tests.flows.test_admin_console import session_key
 from tests.support.account_pages import (
     PHONE,
     alive,
@@ -22,6 +21,7 @@ from tests.support.account_pages import (
     sign_in,
     tokens,
 )
+from tests.support.console_pages import session_key
 from tests.support.flow import Account, issuer_of
 
 # -- password -------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 import webtest
 
 from oidc_core import Provider
-from tests.flows.test_admin_console import session_key
 from tests.support.account_pages import browser, post, sign_in
+from tests.support.console_pages import session_key
 from tests.support.flow import Account, hidden, issuer_of
 
 # -- signing in -----------------------------------------------------------------------------

@@ -17,9 +17,9 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import make_user, new_app
-from tests.flows.test_admin_console import sign_in as console_sign_in
 from tests.support.account_pages import PHONE, browser, post, revoke
 from tests.support.admin_api import new_token
+from tests.support.admin_console import sign_in as console_sign_in
 from tests.support.fault_injection import (
     changed_tables,
     is_unavailable_json,
