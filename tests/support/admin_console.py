@@ -16,8 +16,6 @@ from tests.support.flow import hidden, issuer_of
 
 ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin's long password"
-
-
 CB = "https://app.example/cb"
 
 

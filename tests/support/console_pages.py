@@ -13,8 +13,6 @@ from oidc_core.records import Client
 from tests.support.admin_console import stored
 
 COOKIE = "oidc_session"
-
-
 NOTE = "Copy it now: it is shown only this once and cannot be retrieved later."
 
 

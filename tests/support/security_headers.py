@@ -20,8 +20,6 @@ from tests.conftest import make_user, new_app
 from tests.support.flow import RP, Account, Flow, hidden
 
 EVIL = {"Origin": "https://evil.example"}
-
-
 ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin's long password"
 
