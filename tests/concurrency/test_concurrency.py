@@ -26,8 +26,8 @@ from oidc_core import Provider
 from oidc_core.credentials import digest
 from oidc_core.storage import Storage
 from tests.conftest import make_user, new_app
-from tests.flows.test_account_pages import sign_in
-from tests.flows.test_admin_api import CLIENTS, Api, new_token, response_json
+from tests.support.account_pages import sign_in
+from tests.support.admin_api import CLIENTS, Api, new_token, response_json
 from tests.support.flow import RP, Account, Flow, hidden, query_of
 from tests.support.race import Racer, racing
 from tests.support.tokens import offline_client, offline_flow, offline_tokens, refresh

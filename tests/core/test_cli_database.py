@@ -14,7 +14,7 @@ import pytest
 from oidc_core import cli
 from oidc_core.storage import Storage
 from oidc_core.storage.migrations import LATEST
-from tests.core.test_cli import Cli
+from tests.support.cli import Cli
 from tests.support.schema_v1 import ACCESS_TOKEN, fresh_v1, lent, v1_sqlite
 
 

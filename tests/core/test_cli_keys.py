@@ -1,6 +1,6 @@
 """``oidc-core keys list|rotate|retire-expired`` (SECURITY-CHECKLIST R-KY-1, T-76).
 
-In-process, on a fresh SQLite file per test, like ``test_cli.py``; assertions read the
+In-process, on a fresh SQLite file per test, like ``test_cli_*.py``; assertions read the
 database with :mod:`sqlite3`.
 """
 
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.core.test_cli import Cli, initialised, run  # noqa: F401 - fixtures
+from tests.support.cli import Cli, initialised, run  # noqa: F401 - fixtures
 
 Capsys = pytest.CaptureFixture[str]
 

@@ -11,7 +11,6 @@ import pytest
 
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
-from tests.flows.test_account_pages import app_names, csrf, post, sign_in
 from tests.flows.test_host_accounts import (
     ROOT_ISSUER,
     BillingUsers,
@@ -20,6 +19,7 @@ from tests.flows.test_host_accounts import (
     root_settings,
     signed_in_to_host,
 )
+from tests.support.account_pages import app_names, csrf, post, sign_in
 from tests.support.flow import RP, Flow
 from tests.support.flow import Account as Person
 

@@ -18,7 +18,7 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import new_app
-from tests.flows.test_account_pages import csrf, offline_rp, revoke
+from tests.support.account_pages import csrf, offline_rp, revoke
 from tests.support.flow import RP, Account, Flow
 from tests.support.race import racing
 from tests.support.tokens import OFFLINE_SCOPES, refresh, userinfo_status

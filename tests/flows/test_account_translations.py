@@ -14,7 +14,8 @@ import webtest
 
 from oidc_core import Provider
 from tests.conftest import new_app
-from tests.flows.test_account_pages import (
+from tests.flows.test_translations import assert_accessible, language_of
+from tests.support.account_pages import (
     FIREFOX,
     PHONE,
     app_names,
@@ -25,7 +26,6 @@ from tests.flows.test_account_pages import (
     session_rows,
     sign_in,
 )
-from tests.flows.test_translations import assert_accessible, language_of
 from tests.support.flow import RP, Account, Flow, hidden
 
 # A date as the pages show it: the same in every language.

@@ -23,7 +23,7 @@ from oidc_core.storage import Audit
 from tests.support.mounts import Mount
 
 # Generated requests probe the API's validation, which no mount changes: one mount
-# (test_admin_api.py runs the API's requests through every mount).
+# (test_admin_api_*.py run the API's requests through every mount).
 pytestmark = pytest.mark.mounts("one")
 
 EXAMPLES = 100

@@ -20,8 +20,8 @@ from oidc_core import Provider, backchannel
 from oidc_core.storage import Storage
 from tests.conftest import FAST_PASSWORDS, LOOPBACK_RPS, make_client, make_user, new_app
 from tests.flows.test_backchannel_logout import bc_client
-from tests.flows.test_conformance_basic_op import id_token_of
 from tests.flows.test_logout import end_session
+from tests.support.conformance_basic_op import id_token_of
 from tests.support.flow import RP, Account, Flow
 from tests.support.listener import Listener
 from tests.support.mounts import Mount, MountedApp, settings_for

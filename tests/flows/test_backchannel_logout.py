@@ -19,8 +19,9 @@ import webtest
 from oidc_core import Provider, backchannel
 from oidc_core.storage import Storage
 from tests.conftest import FAST_PASSWORDS, LOOPBACK_RPS, make_client, make_user, new_app
-from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
-from tests.flows.test_admin_console import (
+from tests.flows.test_logout import confirm, end_session, still_signed_in
+from tests.support.admin_api import CLIENTS, METADATA, Api, new_token
+from tests.support.admin_console import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     client_form,
@@ -29,8 +30,7 @@ from tests.flows.test_admin_console import (
     sign_in,
     stored,
 )
-from tests.flows.test_conformance_basic_op import id_token_of
-from tests.flows.test_logout import confirm, end_session, still_signed_in
+from tests.support.conformance_basic_op import id_token_of
 from tests.support.flow import RP, Account, Flow, issuer_of
 from tests.support.mounts import Mount, MountedApp, settings_for
 from tests.support.receiver import Receiver

@@ -14,8 +14,8 @@ import webtest
 
 from oidc_core.storage import Storage
 from tests.conftest import make_client
-from tests.flows.test_token_endpoint import assert_error
 from tests.support.flow import RP
+from tests.support.token_endpoint import assert_error
 from tests.support.tokens import post_as, userinfo_status
 
 MACHINE_GRANTS = ("authorization_code", "client_credentials")

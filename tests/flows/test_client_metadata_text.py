@@ -17,8 +17,8 @@ import webtest
 
 from oidc_core import Provider
 from oidc_core.storage import Storage
-from tests.flows import test_admin_console as console
-from tests.flows.test_admin_api import CLIENTS, METADATA, Api, error_of, new_token
+from tests.support import admin_console as console
+from tests.support.admin_api import CLIENTS, METADATA, Api, error_of, new_token
 from tests.support.snapshot import database
 
 # The rules for client metadata, which no mount changes: one mount.

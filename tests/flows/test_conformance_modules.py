@@ -1,6 +1,6 @@
 """The Basic OP plan's token, UserInfo and redirect URI modules, one test each, named after
 the module (CONFORMANCE-CHECKLIST.md); the authorization request's modules are in
-``test_conformance_basic_op.py``.  ID tokens are verified with PyJWT against the JWKS.
+``test_conformance_basic_op_*.py``.  ID tokens are verified with PyJWT against the JWKS.
 """
 
 from __future__ import annotations

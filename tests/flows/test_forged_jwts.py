@@ -1,7 +1,7 @@
 """Forged and oversized JWTs everywhere we accept one (T-52, T-53).
 
 The authorization endpoint's ``id_token_hint`` has its own tests in
-``test_conformance_basic_op.py``; here the same forgeries meet the other places: the
+``test_conformance_basic_op_id_token_hint.py``; here the same forgeries meet the other places: the
 end-session endpoint's ``id_token_hint`` and JWT access tokens (RFC 9068) at userinfo and
 introspection.  None is ever accepted, none gives a 5xx.  A 1 MB token in a header or a
 hint is refused by the size limits before anything parses it.
@@ -17,7 +17,7 @@ import pytest
 import webtest
 
 from oidc_core.storage import Storage
-from tests.flows.test_conformance_basic_op import _forged_hints
+from tests.support.conformance_basic_op import _forged_hints
 from tests.support.flow import RP, Account, Flow, query_of
 from tests.support.tokens import basic, offline_client, offline_flow
 

@@ -19,8 +19,8 @@ import webtest
 
 from oidc_core import Provider
 from tests.conftest import make_client, new_app
-from tests.flows.test_admin_api import CLIENTS, METADATA, Api, new_token
-from tests.flows.test_conformance_basic_op import _forged_hints, id_token_of
+from tests.support.admin_api import CLIENTS, METADATA, Api, new_token
+from tests.support.conformance_basic_op import _forged_hints, id_token_of
 from tests.support.flow import RP, Account, Flow, hidden, query_of
 
 BYE = "https://rp.example/bye"

@@ -21,7 +21,7 @@ from oidc_core.settings import ConfigurationError
 from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from tests.conftest import FAST_PASSWORDS
-from tests.flows.test_admin_api import new_token
+from tests.support.admin_api import new_token
 from tests.support.flow import Flow
 from tests.support.mounts import MountedApp, build, settings_for
 

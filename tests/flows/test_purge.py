@@ -17,8 +17,8 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from oidc_core.storage.purge import purge
-from tests.flows.test_token_endpoint import assert_error
 from tests.support.flow import RP, Account, Flow, query_of
+from tests.support.token_endpoint import assert_error
 from tests.support.tokens import offline_client, offline_flow, offline_tokens, refresh
 from tests.support.tokens import userinfo_status as userinfo
 

@@ -16,8 +16,8 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import make_client
-from tests.flows.test_token_endpoint import assert_error
 from tests.support.flow import RP, Account, Flow, verify_id_token
+from tests.support.token_endpoint import assert_error
 from tests.support.tokens import (
     offline_client,
     offline_flow,

@@ -18,9 +18,9 @@ import webtest
 
 from oidc_core.storage import Storage
 from tests.conftest import new_app
-from tests.flows import test_account_pages as account_pages
-from tests.flows import test_admin_console as console
 from tests.flows.test_unicode_inputs import Browsers, browsers
+from tests.support import account_pages
+from tests.support import admin_console as console
 from tests.support.flow import Flow, hidden
 from tests.support.snapshot import database
 

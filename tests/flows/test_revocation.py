@@ -12,8 +12,8 @@ import pytest
 import webtest
 
 from oidc_core.storage import Storage
-from tests.flows.test_token_endpoint import assert_error
 from tests.support.flow import RP, Account, Flow
+from tests.support.token_endpoint import assert_error
 from tests.support.tokens import (
     basic,
     offline_client,

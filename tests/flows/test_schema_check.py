@@ -20,7 +20,7 @@ from oidc_core.storage import Storage
 from oidc_core.storage.db import database_proxy
 from oidc_core.storage.migrations import LATEST
 from tests.conftest import FAST_PASSWORDS
-from tests.flows.test_fault_injection import is_unavailable_json
+from tests.support.fault_injection import is_unavailable_json
 from tests.support.faults import Faults
 from tests.support.mounts import Mount, build, settings_for
 

@@ -22,12 +22,12 @@ from oidc_core.storage import NewCode, Storage, StorageError
 from oidc_core.storage.db import database_proxy, open_database
 from oidc_core.storage.mysql import timeout_settings
 from tests.conftest import FAST_PASSWORDS
-from tests.flows.test_fault_injection import is_unavailable_json
+from tests.support.fault_injection import is_unavailable_json
 from tests.support.flow import RP, Account, Flow
 from tests.support.mounts import MountedApp, build, settings_for
 
 # The database connection's bound, which no mount changes: one mount
-# (test_faults.py and test_fault_injection.py answer 503s through every mount).
+# (test_faults.py and test_fault_injection_endpoints.py answer 503s through every mount).
 pytestmark = pytest.mark.mounts("one")
 
 TIMEOUT_MS = 300

@@ -13,7 +13,7 @@ import webtest
 
 from oidc_core.storage import Storage
 from oidc_core.storage.db import open_database
-from tests.flows.test_fault_injection import is_unavailable_json
+from tests.support.fault_injection import is_unavailable_json
 from tests.support.flow import RP, Account, Flow
 
 

@@ -20,8 +20,8 @@ from oidc_core import Provider, routes
 from oidc_core.interactions import complete
 from tests.conftest import make_client, make_user, new_app
 from tests.flows.test_faults import _broken_handler
-from tests.flows.test_login_consent import consent_page, login_page, post_form
 from tests.support.flow import RP, Account, Flow, hidden
+from tests.support.login_consent import consent_page, login_page, post_form
 
 SIGN_IN = {"en": "Sign in", "de": "Anmelden", "fr": "Se connecter", "es": "Iniciar sesión"}
 

@@ -21,9 +21,9 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.conftest import make_user, new_app
-from tests.flows import test_account_pages as account_pages
-from tests.flows import test_admin_console as console
-from tests.flows.test_admin_api import CLIENTS, METADATA, Api, error_of, new_token
+from tests.support import account_pages
+from tests.support import admin_console as console
+from tests.support.admin_api import CLIENTS, METADATA, Api, error_of, new_token
 from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.snapshot import database
 
