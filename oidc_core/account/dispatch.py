@@ -129,7 +129,8 @@ def login(op: Context, request: Request) -> Response:
     session = op.browser.current(request)
     fields = posted_form(request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
-        return _login_form(op, request, None, error=EXPIRED_FORM, status=403)
+        # The browser keeps its session: a forged sign-in must not sign the user out.
+        return _login_form(op, request, session, error=EXPIRED_FORM, status=403)
 
     def refuse(email: str, status: int) -> Response:
         return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)

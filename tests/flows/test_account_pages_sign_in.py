@@ -11,7 +11,7 @@ import webtest
 
 from oidc_core import Provider
 from tests.support.account_pages import browser, post, sign_in
-from tests.support.console_pages import session_key
+from tests.support.console_pages import COOKIE, session_key
 from tests.support.flow import Account, hidden, issuer_of
 
 # -- signing in -----------------------------------------------------------------------------
@@ -82,6 +82,20 @@ def test_signing_in_without_the_forms_csrf_token_is_refused(
     )
     assert response.status_int == 403
     assert app.get("/account/").status_int == 303
+
+
+def test_a_forged_sign_in_does_not_sign_the_user_out(provider: Provider, alice: Account) -> None:
+    """A sign-in POST without the form's token (another site's form) is refused and leaves
+    the browser's session as it was: no new session cookie replaces the signed-in one."""
+    app = browser(provider, alice)
+    key = app.cookies[COOKIE]
+    response = app.post(
+        "/account/login", {"email": "mallory@example.com", "password": "x"}, expect_errors=True
+    )
+    assert response.status_int == 403
+    assert "Set-Cookie" not in response.headers
+    assert app.cookies[COOKIE] == key
+    assert app.get("/account/").status_int == 200
 
 
 def test_sign_out_ends_the_session(provider: Provider, alice: Account) -> None:
