@@ -36,7 +36,9 @@ from .storage import StorageError
 if TYPE_CHECKING:
     from .context import Context
 
-Policy = Literal["public", "client", "token"]
+# "public": any origin; "client": the web origins of the public client the handler found
+# (named in the body, or the one the access token was issued to).
+Policy = Literal["public", "client"]
 
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
 MAX_AGE = "600"

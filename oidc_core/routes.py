@@ -33,7 +33,7 @@ class Cors:
 
 
 PUBLIC_DOCUMENT = Cors("public", ("GET", "HEAD"))  # readable by any origin
-CLIENT_POST = Cors("client", ("POST",))  # by the origins of the client named in the body
+CLIENT_POST = Cors("client", ("POST",))  # by the origins of the client the handler found
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ ROUTES: tuple[Route, ...] = (
         "userinfo",
         userinfo.userinfo,
         ("/userinfo", "/oauth/userinfo.php"),
-        cors=Cors("token", ("GET", "POST")),
+        cors=Cors("client", ("GET", "POST")),  # the client of the token
     ),
     Route("revocation", revocation.revoke, ("/revoke",), cors=CLIENT_POST),
     Route("introspection", introspection.introspect, ("/introspect",)),

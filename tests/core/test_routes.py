@@ -100,7 +100,7 @@ def test_cors_is_served_by_the_endpoints_single_page_apps_call() -> None:
         "jwks": routes.Cors("public", ("GET", "HEAD")),
         "token": routes.Cors("client", ("POST",)),
         "revocation": routes.Cors("client", ("POST",)),
-        "userinfo": routes.Cors("token", ("GET", "POST")),
+        "userinfo": routes.Cors("client", ("GET", "POST")),
     }
 
 
