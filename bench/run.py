@@ -33,6 +33,7 @@ from typing import Any
 
 import procs
 import report
+import report_plot
 from fixture import Fixture, prepare
 from procs import Server
 from scenarios import THREADS, Inputs, Scenario, selected, write_params
@@ -458,7 +459,7 @@ def main() -> int:
         output.mkdir(parents=True, exist_ok=True)
         (output / "latest.md").write_text(text)
         (output / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
-        report.plot(results, output / "latest.png")
+        report_plot.plot(results, output / "latest.png")
         print(f"written to {output}/latest.md, latest.json, latest.png")
         if output.resolve() == (BENCH / "results").resolve():
             report.update_readme(BENCH / "README.md", report.readme_block(results))
