@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import BIN, measure, started
+from harness import BIN, measure, started
 from scenarios import OURS
 
 IDLE = re.compile(r"\b(select|accept|wait|sleep|poll)\b \(")

@@ -1,56 +1,30 @@
-"""The tables, the targets of issue 9 and the plot of a bench/run.py run."""
+"""The tables of a bench/run.py run (latest.md) and the summaries the READMEs quote.
+
+The targets of issue 9 and the medians they and the tables read: report_targets.py; the
+plot (latest.png): report_plot.py.
+"""
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report_targets import LABELS, medians, rss_summary, targets
 from scenarios import BASELINES, OURS
 
-LABELS = {s.name: s.label for s in OURS}
 UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
-TOKEN_PATH = ("token", "token-es256", "refresh")
 PAIRS = (
     ("token", "peer-token"),
     ("token-es256", "peer-token-es256"),
     ("flow", "peer-flow"),
     ("token", "peer-token-keepalive"),
 )
-RSS_LIMIT_MIB = 80e6 / 2**20  # "under 80 MB"
-RSS_GROWTH_LIMIT_MIB = 2.0
 PEER_LABELS = {
     "peer-token": "peer: token endpoint (RS256)",
     "peer-token-es256": "peer: token endpoint (ES256)",
     "peer-token-keepalive": "peer: token endpoint (RS256), connections kept alive",
     "peer-flow": "peer: code flow",
 }
-Target = tuple[str, bool | None, str]
-
-
-def medians(backend: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per scenario: the median of every numeric field over its runs; errors and counts summed."""
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for run in backend["runs"]:
-        by_name.setdefault(run["scenario"], []).append(run)
-    out = {}
-    for name, runs in by_name.items():
-        row = {
-            key: statistics.median(r[key] for r in runs)
-            for key, value in runs[0].items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
-        }
-        for key in ("errors", "key_parses", "slow_hashes", "login_posts", "units", "exhausted"):
-            row[key] = sum(r.get(key, 0) for r in runs)
-        row["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
-        row["p99_over_p50"] = statistics.median(r["p99_ms"] / r["p50_ms"] for r in runs)
-        row["runs"] = len(runs)
-        out[name] = row
-    hello = out["hello"]["req_s"]
-    for row in out.values():
-        row["ratio"] = row["req_s"] / hello
-    return out
 
 
 def _table(backend: dict[str, Any], labels: dict[str, str], units: dict[str, str]) -> list[str]:
@@ -86,11 +60,6 @@ def _paragraph(text: str) -> list[str]:
 def _counted(name: str) -> bool:
     """Key parses and slow hashes are counted in the provider's workers only."""
     return name not in BASELINES and "peer" not in name
-
-
-def _ours(rows: dict[str, Any]) -> dict[str, Any]:
-    """The provider's scenarios: not the baselines, not the peer's."""
-    return {n: r for n, r in rows.items() if n in LABELS and n not in BASELINES}
 
 
 def floor_sentence(rows: dict[str, dict[str, float]]) -> str:
@@ -136,153 +105,6 @@ def _runs_table(backend: dict[str, Any]) -> list[str]:
             f"| {r['server_cores']:.2f} | {r['machine_cores']:.2f} | {note} |"
         )
     return lines
-
-
-def rss_summary(rss: dict[str, Any]) -> dict[str, float]:
-    """Growth: the mean RSS of the last quarter of the samples minus that of the first
-    quarter after the first sample (warm-up), per worker; the largest worker's."""
-    samples = rss["samples"]
-    workers = len(samples[0]["rss_mib"])
-    body = samples[1:] if len(samples) > 4 else samples
-    quarter = max(1, len(body) // 4)
-    growth = []
-    for w in range(workers):
-        first = statistics.mean(s["rss_mib"][w] for s in body[:quarter])
-        last = statistics.mean(s["rss_mib"][w] for s in body[-quarter:])
-        growth.append(last - first)
-    peak = max(max(s["rss_mib"]) for s in samples)
-    return {"growth_mib": max(growth), "peak_mib": peak, "workers": workers}
-
-
-def targets(results: dict[str, Any]) -> list[Target]:
-    found: list[Target] = []
-    by_backend = {b["backend"]: medians(b) for b in results["backends"]}
-    units = {b["backend"]: b["unit_ms"] for b in results["backends"]}
-    sqlite = by_backend.get("sqlite", {})
-
-    def check(name: str, value: float | None, test: Callable[[float], bool], text: str) -> None:
-        if value is None:
-            found.append((name, None, "not measured"))
-        else:
-            found.append((name, test(value), text.format(value)))
-
-    token = sqlite.get("token")
-    check(
-        "token endpoint >= 0.30 x hello-world on SQLite (RS256)",
-        token["ratio"] if token else None,
-        lambda v: v >= 0.30,
-        "{:.2f}",
-    )
-    if token:
-        sig = units["sqlite"]["RS256"]
-        check(
-            "CPU per token request <= 3 x one RSA-2048 signature (same run)",
-            token["cpu_ms"] / sig,
-            lambda v: v <= 3,
-            f"{{:.1f}} x ({token['cpu_ms']:.3f} ms / {sig:.3f} ms)",
-        )
-    discovery = sqlite.get("discovery")
-    check(
-        "discovery and JWKS >= 0.8 x hello-world",
-        discovery["ratio"] if discovery else None,
-        lambda v: v >= 0.8,
-        "{:.2f}",
-    )
-    userinfo = sqlite.get("userinfo")
-    check(
-        "userinfo >= 0.5 x hello-world",
-        userinfo["ratio"] if userinfo else None,
-        lambda v: v >= 0.5,
-        "{:.2f}",
-    )
-    for backend, rows in by_backend.items():
-        ours = _ours(rows)
-        worst = max(ours, key=lambda n: ours[n]["p99_over_p50"])
-        found.append(
-            (
-                f"p99 <= 3 x p50 at 16 connections ({backend}, every scenario)",
-                all(r["p99_over_p50"] <= 3 for r in ours.values()),
-                ", ".join(f"{n} {r['p99_over_p50']:.1f}" for n, r in ours.items())
-                + f" (worst: {worst})",
-            )
-        )
-        errors = sum(r["errors"] for n, r in rows.items() if not n.startswith("peer"))
-        found.append((f"zero errors ({backend}, ours and the baselines)", errors == 0, f"{errors}"))
-    for b in results["backends"]:
-        found.append(
-            (
-                f'zero "database is locked" ({b["backend"]})',
-                b["database_locked"] == 0,
-                f"{b['database_locked']} in the provider's log",
-            )
-        )
-    for backend, rows in by_backend.items():
-        parses = sum(rows[n]["key_parses"] for n in TOKEN_PATH if n in rows)
-        hashes = sum(rows[n]["slow_hashes"] for n in TOKEN_PATH if n in rows)
-        requests = sum(rows[n]["units"] for n in TOKEN_PATH if n in rows)
-        found.append(
-            (
-                f"zero key parses and zero slow hashes on the token path ({backend})",
-                parses == 0 and hashes == 0 if requests else None,
-                f"{parses} key parses, {hashes} slow hashes in {requests} token requests",
-            )
-        )
-    login = sqlite.get("login")
-    if login:
-        argon2 = units["sqlite"]["argon2_cpu"]
-        posts = max(login["login_posts"], 1)
-        hashes = login["slow_hashes"] / posts
-        # CPU per login form served: also the forms whose answer came after wrk stopped
-        cpu = login["cpu_ms"] * login["units"] / posts
-        share = hashes * argon2 / cpu
-        found.append(
-            (
-                "password login bounded by the argon2 cost: one hash per login, and the hash "
-                ">= 70 % of the login's server CPU",
-                abs(hashes - 1) < 0.01 and share >= 0.7,
-                f"{hashes:.2f} hashes per login form served; argon2id {argon2:.1f} ms of "
-                f"{cpu:.1f} ms server CPU per login ({share:.0%})",
-            )
-        )
-    postgres = by_backend.get("postgresql", {}).get("token")
-    check(
-        "PostgreSQL token throughput >= 0.7 x SQLite's (ratios to hello-world of each run)",
-        postgres["ratio"] / token["ratio"] if postgres and token else None,
-        lambda v: v >= 0.7,
-        "{:.2f}"
-        + (f" ({postgres['ratio']:.2f} / {token['ratio']:.2f})" if postgres and token else ""),
-    )
-    rss = results.get("rss")
-    if rss:
-        summary = rss_summary(rss)
-        found.append(
-            (
-                f"RSS per worker flat over a {rss['seconds']:g} s run (code flow, SQLite)",
-                summary["growth_mib"] <= RSS_GROWTH_LIMIT_MIB,
-                f"growth {summary['growth_mib']:+.1f} MiB (limit +{RSS_GROWTH_LIMIT_MIB:g}), "
-                f"peak {summary['peak_mib']:.1f} MiB",
-            )
-        )
-    else:
-        found.append(("RSS per worker flat over a long run", None, "not measured"))
-    for backend, rows in by_backend.items():
-        peaks = {n: r["peak_rss_mib"] for n, r in _ours(rows).items()}
-        largest = max(peaks, key=lambda n: peaks[n])
-        found.append(
-            (
-                f"peak RSS per worker under 80 MB ({backend}, every scenario)",
-                peaks[largest] < RSS_LIMIT_MIB,
-                f"largest {peaks[largest]:.1f} MiB ({largest}); limit {RSS_LIMIT_MIB:.1f} MiB",
-            )
-        )
-    peer = sqlite.get("peer-token")
-    check(
-        "at least parity with node-oidc-provider on the token endpoint (RS256)",
-        token["req_s"] / peer["req_s"] if peer and token and peer["req_s"] else None,
-        lambda v: v >= 1.0,
-        "{:.2f} x its throughput",
-    )
-    return found
 
 
 def _rss_before_login(backend: dict[str, Any]) -> str:
@@ -504,62 +326,3 @@ def update_readme(path: Path, block: str, marker: str = "latest") -> None:
     head, rest = text.split(start, 1)
     tail = rest.split(end, 1)[1]
     path.write_text(f"{head}{start}\n{block}\n{end}{tail}")
-
-
-def plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = 3 if results.get("rss") else 2
-    fig, axes = plt.subplots(panels, 1, figsize=(11, 4 * panels))
-    names = [s.name for s in OURS if s.name not in BASELINES]  # the frame: a dashed line
-    peer = any("peer-token" in medians(b) for b in results["backends"])
-    series = len(results["backends"]) + (1 if peer else 0)
-    width = 0.8 / max(series, 1)
-    for i, backend in enumerate(results["backends"]):
-        rows = medians(backend)
-        present = [n for n in names if n in rows]
-        xs = [names.index(n) + i * width for n in present]
-        bars = axes[0].bar(xs, [rows[n]["ratio"] for n in present], width, label=backend["backend"])
-        axes[1].bar(xs, [rows[n]["cpu_ms"] for n in present], width, label=backend["backend"])
-        if "frame" in rows and bars.patches:
-            label = f"the provider's frame, no endpoint ({backend['backend']})"
-            color = bars.patches[0].get_facecolor()
-            for ax, key in ((axes[0], "ratio"), (axes[1], "cpu_ms")):
-                ax.axhline(rows["frame"][key], color=color, linestyle="--", label=label)
-        for ours, theirs in PAIRS:
-            if theirs in rows and theirs != "peer-token-keepalive":  # one bar per slot
-                x = names.index(ours) + (series - 1) * width
-                label = "node-oidc-provider (in memory)" if ours == "token" else None
-                axes[0].bar([x], [rows[theirs]["ratio"]], width, color="grey", label=label)
-                axes[1].bar([x], [rows[theirs]["cpu_ms"]], width, color="grey", label=label)
-    ticks = [n + (series - 1) * width / 2 for n in range(len(names))]
-    for ax in axes[:2]:
-        ax.set_xticks(ticks, names)
-        ax.legend()
-    axes[0].set_ylabel("requests/s over hello-world's")
-    axes[0].axhline(1.0, color="black", linewidth=0.5)
-    axes[0].set_title(
-        f"oidc-core vs hello-world, {results['machine']['cores']} cores, "
-        f"{results['machine']['date']}"
-    )
-    axes[1].set_ylabel("server CPU per unit (ms)")
-    axes[1].set_yscale("log")
-    if results.get("rss"):
-        samples = results["rss"]["samples"]
-        for w in range(len(samples[0]["rss_mib"])):
-            axes[2].plot(
-                [s["t"] for s in samples], [s["rss_mib"][w] for s in samples], label=f"worker {w}"
-            )
-        axes[2].axhline(RSS_LIMIT_MIB, color="red", linewidth=0.5, label="80 MB")
-        axes[2].set_xlabel("seconds")
-        axes[2].set_ylabel("RSS (MiB)")
-        peak = max(max(s["rss_mib"]) for s in samples)
-        axes[2].set_ylim(0, max(peak, RSS_LIMIT_MIB) * 1.15)
-        axes[2].legend()
-        axes[2].set_title("RSS per provider worker under the code flow (SQLite)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
