@@ -22,7 +22,8 @@ import peewee
 from .. import records
 from . import convert, models
 from .db import database_proxy, write_transaction
-from .hotpath import HotPath, live_params
+from .hotpath import HotPath
+from .sql import live_params
 
 MAX_ROUNDS = 20  # of the revoking UPDATEs; more means rivals never stop: fail (rolled back)
 

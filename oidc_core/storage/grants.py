@@ -25,7 +25,8 @@ import peewee
 from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
-from .hotpath import HotPath, live_params
+from .hotpath import HotPath
+from .sql import live_params
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ class GrantStore:
     def _live(self, kind: str, digest: str, now: int) -> SimpleNamespace | None:
         """The live ``access`` or ``refresh`` token with this digest, with its client's
         ``client_key`` and its user's ``u_``-prefixed columns (none: client credentials):
-        every question whether a token is live comes here (:func:`.hotpath._live`)."""
+        every question whether a token is live comes here (:func:`.sql.live_condition`)."""
         return self._hot.fetch_one(self._hot.live_token[kind], live_params(kind, digest, now))
 
 

@@ -2,14 +2,11 @@
 
 peewee's query builder costs about three times the statements themselves (PERF-NOTES:
 ~0.5 ms per token request on SQLite, several on PostgreSQL; a password sign-in built 25
-statements over its three requests), and these statements are fixed.  Their table and
-column names come from the models' metadata (``{code:used_at}`` in a template below is
-the column of ``AuthorizationCode.used_at``), so a renamed column fails at start-up, not
-in production.  An INSERT writes every column of its model but the id, from a mapping
-keyed by column name (a column left out takes its field's default).  What makes a token
-*live* is written once, :func:`_live`.  The whole test suite runs these statements on
-SQLite, PostgreSQL and MySQL/MariaDB.  (The migrations' DDL is frozen history and stays
-in :mod:`.migrations`.)
+statements over its three requests), and these statements are fixed.  They are built from
+the models' metadata with :mod:`.sql`; what makes a token *live* is written once there
+(:func:`.sql.live_condition`).  The whole test suite runs these statements on SQLite,
+PostgreSQL and MySQL/MariaDB.  (The migrations' DDL is frozen history and stays in
+:mod:`.migrations`.)
 """
 
 from __future__ import annotations
@@ -22,118 +19,16 @@ import peewee
 
 from . import models
 from .db import database_proxy, is_mysql
-
-
-class _Table:
-    """A model in a SQL template: ``{t}`` its table's name, ``{t:name}`` the column of a
-    field (or of a column) named ``name``; quoted (MySQL/MariaDB run with ANSI quotes)."""
-
-    def __init__(self, model: type[models.BaseModel]) -> None:
-        self.model = model
-
-    def __format__(self, name: str) -> str:
-        meta = self.model._meta
-        if not name:
-            return f'"{meta.table_name}"'
-        field = meta.fields.get(name) or meta.columns[name]
-        return f'"{field.column_name}"'
-
-
-_TABLES = {
-    "access": _Table(models.AccessToken),
-    "client": _Table(models.Client),
-    "code": _Table(models.AuthorizationCode),
-    "consent": _Table(models.Consent),
-    "pending": _Table(models.PendingAuthorization),
-    "refresh": _Table(models.RefreshToken),
-    "session": _Table(models.BrowserSession),
-    "throttle": _Table(models.LoginThrottle),
-    "user": _Table(models.User),
-}
-
-
-def _sql(template: str, p: str, **tables: _Table) -> str:
-    """``template`` with its tables (those above, and ``tables``), columns and
-    placeholders (``{p}``) filled in."""
-    return template.format(p=p, **_TABLES, **tables)
-
-
-def _live(kind: str, alias: str, p: str) -> str:
-    """THE condition under which the token row ``alias`` is live at the parameter ``p``
-    (now): not revoked and not expired; a refresh token also not used yet and within its
-    grant's absolute expiry.  Every statement that asks whether a token is live uses it."""
-    live = "{a}.{t:revoked_at} IS NULL AND {a}.{t:expires_at} > {p}"
-    if kind == "refresh":
-        live += " AND {a}.{t:used_at} IS NULL AND {a}.{t:absolute_expires_at} > {p}"
-    return live.format(a=alias, t=_TABLES[kind], p=p)
-
-
-def _first_use(table: str, column: str, p: str, unrevoked: bool = False) -> str:
-    """Set ``column`` of the row ``id`` (to now) unless it is set already (or the row is
-    revoked): of two requests using one code, token or pending request, one changes it."""
-    sql = "UPDATE {t} SET {t:COLUMN} = {p} WHERE {t:id} = {p} AND {t:COLUMN} IS NULL"
-    if unrevoked:
-        sql += " AND {t:revoked_at} IS NULL"
-    return _sql(sql.replace("COLUMN", column), p, t=_TABLES[table])
-
-
-def live_params(kind: str, first: Any, now: int) -> tuple[Any, ...]:
-    """The parameters of a statement selecting tokens by ``first`` (a digest, a user id)
-    that are live (:func:`_live`) at ``now``."""
-    return (first, now, now) if kind == "refresh" else (first, now)
-
-
-def _columns(
-    model: type[models.BaseModel], alias: str, prefix: str = "", only: tuple[str, ...] = ()
-) -> list[str]:
-    """``alias.column AS prefix+column`` for the model's columns (or the fields ``only``)."""
-    meta = model._meta
-    fields = [meta.fields[name] for name in only] if only else meta.sorted_fields
-    return [f'{alias}."{field.column_name}" AS "{prefix}{field.column_name}"' for field in fields]
-
-
-class Insert:
-    """``INSERT`` of one row of ``model``: every column but the id, in model order."""
-
-    def __init__(self, model: type[models.BaseModel], p: str, returning: bool = False) -> None:
-        fields = [field for field in model._meta.sorted_fields if not field.primary_key]
-        self.table = model._meta.table_name
-        self.columns = tuple(field.column_name for field in fields)
-        self._known = frozenset(self.columns)
-        # What a column left out of a row gets: its field's default; none: it is required.
-        self.defaults = {
-            field.column_name: field.default
-            for field in fields
-            if field.null or (field.default is not None and not callable(field.default))
-        }
-        names = ", ".join(f'"{column}"' for column in self.columns)
-        self.head = f'INSERT INTO "{self.table}" ({names})'
-        self.placeholders = ", ".join([p] * len(self.columns))
-        self.sql = f"{self.head} VALUES ({self.placeholders})"
-        self.returning = returning  # PostgreSQL: the new id comes back as a row
-        if returning:
-            self.sql += " RETURNING id"
-
-    def params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The row's values in column order; a column it lacks takes its default."""
-        if not self._known.issuperset(row):
-            raise KeyError(f"{self.table} has no column {sorted(set(row) - self._known)}")
-        values = {**self.defaults, **row}
-        try:
-            return tuple(map(values.__getitem__, self.columns))
-        except KeyError as missing:
-            raise KeyError(f"{self.table}: no value for the column {missing}") from None
-
-
-def _redeeming(consume: str, access: Insert, refresh: Insert | None) -> str:
-    """``consume`` (an UPDATE of one row) and the inserts of the new tokens as one
-    statement, answering how many rows it consumed (0 or 1): PostgreSQL only."""
-    parts = [f"used AS ({consume} RETURNING id)"] + [
-        f"{name} AS ({insert.head} SELECT {insert.placeholders} FROM used)"
-        for name, insert in (("access", access), ("refresh", refresh))
-        if insert is not None
-    ]
-    return f"WITH {', '.join(parts)} SELECT count(*) FROM used"
+from .sql import (
+    TABLES,
+    Insert,
+    Table,
+    columns_of,
+    fill,
+    first_use,
+    live_condition,
+    redeeming,
+)
 
 
 def _database() -> Any:
@@ -161,39 +56,39 @@ class HotPath:
         self._sign_in(p, is_mysql(database))
         self._interaction(p)
 
-    def _select(self, columns: list[str], rest: str, **tables: _Table) -> str:
+    def _select(self, columns: list[str], rest: str, **tables: Table) -> str:
         """``SELECT columns rest``, remembering the names ``expression AS name`` gives."""
-        sql = f"SELECT {', '.join(columns)} {_sql(rest, self._p, **tables)}"
+        sql = f"SELECT {', '.join(columns)} {fill(rest, self._p, **tables)}"
         self._selected[sql] = [column.rpartition(" AS ")[2].strip('"') for column in columns]
         return sql
 
     def _grants(self, p: str) -> None:
         """The token endpoint's statements: the client, the code or refresh token with its
         user, consuming it and inserting its successors; the bearer check; introspection."""
-        user = _columns(models.User, "u", "u_")
+        user = columns_of(models.User, "u", "u_")
         self.client_by_client_id = self._select(
-            _columns(models.Client, "c"), "FROM {client} c WHERE c.{client:client_id} = {p}"
+            columns_of(models.Client, "c"), "FROM {client} c WHERE c.{client:client_id} = {p}"
         )
         self.code_with_user = self._select(
-            _columns(models.AuthorizationCode, "c") + user,
+            columns_of(models.AuthorizationCode, "c") + user,
             "FROM {code} c JOIN {user} u ON u.{user:id} = c.{code:user} "
             "WHERE c.{code:code_digest} = {p}",
         )
         self.refresh_with_user = self._select(
-            _columns(models.RefreshToken, "r") + user,
+            columns_of(models.RefreshToken, "r") + user,
             "FROM {refresh} r JOIN {user} u ON u.{user:id} = r.{refresh:user} "
             "WHERE r.{refresh:token_digest} = {p}",
         )
-        self.consume_code = _first_use("code", "used_at", p)
-        self.consume_refresh = _first_use("refresh", "used_at", p, unrevoked=True)
+        self.consume_code = first_use("code", "used_at", p)
+        self.consume_refresh = first_use("refresh", "used_at", p, unrevoked=True)
         self.insert_access_token = Insert(models.AccessToken, p)
         self.insert_refresh_token = Insert(models.RefreshToken, p)
-        self.revoke_family_access = _sql(
+        self.revoke_family_access = fill(
             "UPDATE {access} SET {access:revoked_at} = {p} WHERE ({access:grant_id} = {p} "
             "OR {access:code} = {p}) AND {access:revoked_at} IS NULL",
             p,
         )
-        self.revoke_family_refresh = _sql(
+        self.revoke_family_refresh = fill(
             "UPDATE {refresh} SET {refresh:revoked_at} = {p} WHERE {refresh:grant_id} = {p} "
             "AND {refresh:revoked_at} IS NULL",
             p,
@@ -203,17 +98,17 @@ class HotPath:
         self.live_tokens_of_user: dict[str, str] = {}
         token = ("id", "client", "scopes", "created_at", "expires_at")
         for kind in ("access", "refresh"):
-            t = _TABLES[kind]
-            live = _live(kind, "t", p)
+            t = TABLES[kind]
+            live = live_condition(kind, "t", p)
             self.live_token[kind] = self._select(
-                [*_columns(t.model, "t", only=token), 'cl."client_id" AS "client_key"', *user],
+                [*columns_of(t.model, "t", only=token), 'cl."client_id" AS "client_key"', *user],
                 "FROM {t} t JOIN {client} cl ON cl.{client:id} = t.{t:client} "
                 "LEFT JOIN {user} u ON u.{user:id} = t.{t:user} "  # none: client credentials
                 f"WHERE t.{{t:token_digest}} = {{p}} AND {live}",
                 t=t,
             )
             self.live_tokens_of_user[kind] = self._select(
-                _columns(t.model, "t", only=("client", "scopes", "created_at")),
+                columns_of(t.model, "t", only=("client", "scopes", "created_at")),
                 f"FROM {{t}} t WHERE t.{{t:user}} = {{p}} AND {live}",
                 t=t,
             )
@@ -225,7 +120,7 @@ class HotPath:
         self.redeems_in_one_statement = self._returning
         self._consume = {"code": self.consume_code, "refresh": self.consume_refresh}
         self._redeem = {
-            (kind, with_refresh): _redeeming(
+            (kind, with_refresh): redeeming(
                 consume,
                 self.insert_access_token,
                 self.insert_refresh_token if with_refresh else None,
@@ -238,7 +133,7 @@ class HotPath:
         """The statements of the login pages: the browser session, the pending request,
         the account and the failed sign-in counters (:mod:`.throttle`)."""
         self.session_by_key = self._select(
-            _columns(
+            columns_of(
                 models.BrowserSession,
                 "s",
                 only=("id", "csrf_secret", "user", "auth_time", "expires_at", "sid"),
@@ -246,12 +141,12 @@ class HotPath:
             "FROM {session} s WHERE s.{session:key_digest} = {p} AND s.{session:expires_at} > {p}",
         )
         self.pending_by_handle = self._select(
-            _columns(models.PendingAuthorization, "pa"),
+            columns_of(models.PendingAuthorization, "pa"),
             "FROM {pending} pa WHERE pa.{pending:handle} = {p} "
             "AND pa.{pending:session} = {p} AND pa.{pending:expires_at} > {p}",
         )
         self.user_by_email = self._select(
-            _columns(models.User, "u"), "FROM {user} u WHERE u.{user:email} = {p}"
+            columns_of(models.User, "u"), "FROM {user} u WHERE u.{user:email} = {p}"
         )
         # One more failure, atomically; a stale counter (last failure before the window,
         # not locked) starts again from one.  MySQL/MariaDB take no conflict target and
@@ -259,7 +154,7 @@ class HotPath:
         on_conflict = (
             "ON DUPLICATE KEY UPDATE" if mysql else "ON CONFLICT ({throttle:key}) DO UPDATE SET"
         )
-        self.count_failure = _sql(
+        self.count_failure = fill(
             "INSERT INTO {throttle} ({throttle:key}, {throttle:failures}, "
             "{throttle:last_failure_at}, {throttle:locked_until}) VALUES ({p}, 1, {p}, 0) "
             f"{on_conflict} "
@@ -269,15 +164,15 @@ class HotPath:
             p,
         )
         self.counter = self._select(
-            _columns(models.LoginThrottle, "k", only=("failures", "locked_until")),
+            columns_of(models.LoginThrottle, "k", only=("failures", "locked_until")),
             "FROM {throttle} k WHERE k.{throttle:key} = {p}",
         )
-        self.refund_failure = _sql(
+        self.refund_failure = fill(
             "UPDATE {throttle} SET {throttle:failures} = CASE WHEN {throttle:failures} > 0 "
             "THEN {throttle:failures} - 1 ELSE 0 END WHERE {throttle:key} = {p}",
             p,
         )
-        self.forget_counter = _sql("DELETE FROM {throttle} WHERE {throttle:key} = {p}", p)
+        self.forget_counter = fill("DELETE FROM {throttle} WHERE {throttle:key} = {p}", p)
 
     def counters(self, count: int) -> str:
         """The counters of ``count`` keys: ``key, failures, locked_until`` of each."""
@@ -285,7 +180,7 @@ class HotPath:
         if sql is None:
             keys = ", ".join([self._p] * count)  # the values go as parameters
             sql = self._counters[count] = self._select(
-                _columns(models.LoginThrottle, "k", only=("key", "failures", "locked_until")),
+                columns_of(models.LoginThrottle, "k", only=("key", "failures", "locked_until")),
                 f"FROM {{throttle}} k WHERE k.{{throttle:key}} IN ({keys})",
             )
         return sql
@@ -298,7 +193,7 @@ class HotPath:
         self.insert_pending = Insert(models.PendingAuthorization, p)
         # ``sid`` first: MySQL/MariaDB assign in order, so its CASE must read the user the
         # session had before this statement (the others read the old row anyway).
-        self.session_log_in = _sql(
+        self.session_log_in = fill(
             "UPDATE {session} SET {session:sid} = CASE WHEN {session:user} = {p} "
             "THEN {session:sid} ELSE {p} END, {session:key_digest} = {p}, "
             "{session:csrf_secret} = {p}, {session:user} = {p}, {session:auth_time} = {p}, "
@@ -307,11 +202,11 @@ class HotPath:
             p,
         )
         self.consented_scopes = self._select(
-            _columns(models.Consent, "c", only=("scopes",)),
+            columns_of(models.Consent, "c", only=("scopes",)),
             "FROM {consent} c WHERE c.{consent:user} = {p} AND c.{consent:client} = {p} "
             "AND (c.{consent:expires_at} IS NULL OR c.{consent:expires_at} > {p})",
         )
-        self.finish_pending = _first_use("pending", "completed_at", p)
+        self.finish_pending = first_use("pending", "completed_at", p)
         self.insert_code = Insert(models.AuthorizationCode, p)
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
