@@ -41,6 +41,9 @@ class User(BaseModel):
     is_admin = peewee.BooleanField(default=False)
     created_at = peewee.BigIntegerField()
     updated_at = peewee.BigIntegerField()
+    # schema version 12: active | suspended | closed (only an active account signs in)
+    status = peewee.CharField(max_length=16, default="active")
+    status_changed_at = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_user"
@@ -76,6 +79,8 @@ class Client(BaseModel):
     # schema version 8: OpenID Connect Back-Channel Logout 1.0
     backchannel_logout_uri = peewee.CharField(max_length=2048, default="")
     backchannel_logout_session_required = peewee.BooleanField(default=False)
+    # schema version 12: every sign-in to this client needs a second factor
+    require_mfa = peewee.BooleanField(default=False)
 
     class Meta:
         table_name = "oidc_client"
@@ -94,6 +99,13 @@ class BrowserSession(BaseModel):
     # schema version 9: shown on the user's sessions page
     user_agent = peewee.CharField(max_length=512, default="")
     ip_address = peewee.CharField(max_length=64, default="")
+    # schema version 12: how the user signed in (RFC 8176 values, space-separated), and a
+    # sign-in half done: the password of ``pending_user_id`` checked at ``pending_at``, a
+    # second factor still to come (``pending_amr``: the methods used so far)
+    amr = peewee.CharField(max_length=64, null=True)
+    pending_user_id = peewee.BigIntegerField(null=True)
+    pending_amr = peewee.CharField(max_length=64, null=True)
+    pending_at = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_browser_session"
@@ -146,6 +158,10 @@ class AuthorizationCode(BaseModel):
     used_at = peewee.BigIntegerField(null=True)
     # schema version 8: the browser session's sid the code was issued in
     sid = peewee.CharField(max_length=64, null=True, index=True)
+    # schema version 12: the authentication's methods (RFC 8176) and context class;
+    # null (a row written before): none recorded
+    amr = peewee.CharField(max_length=64, null=True)
+    acr = peewee.CharField(max_length=255, null=True)
 
     class Meta:
         table_name = "oidc_authorization_code"
@@ -184,6 +200,9 @@ class RefreshToken(BaseModel):
     absolute_expires_at = peewee.BigIntegerField()
     used_at = peewee.BigIntegerField(null=True)
     revoked_at = peewee.BigIntegerField(null=True)
+    # schema version 12: the grant's authentication, for the ID tokens of refreshes
+    amr = peewee.CharField(max_length=64, null=True)
+    acr = peewee.CharField(max_length=255, null=True)
 
     class Meta:
         table_name = "oidc_refresh_token"
@@ -286,6 +305,73 @@ class OneTimeValue(BaseModel):
         indexes = ((("session", "name"), True),)
 
 
+class TotpCredential(BaseModel):
+    """A user's authenticator app (RFC 6238), schema version 12.  Confirmed once the user
+    typed a first code; ``last_step`` is the newest time step accepted (a code is used once)."""
+
+    user = peewee.ForeignKeyField(User, unique=True, on_delete="CASCADE")
+    user_id: int
+    secret = peewee.CharField(max_length=64)  # base32
+    created_at = peewee.BigIntegerField()
+    confirmed_at = peewee.BigIntegerField(null=True)
+    last_step = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "oidc_totp_credential"
+
+
+class WebAuthnCredential(BaseModel):
+    """A passkey or security key (WebAuthn Level 2), schema version 12, found by the
+    digest of its credential ID (up to 1023 bytes: too long for a portable unique index)."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    user_id: int
+    credential_id_digest = peewee.CharField(max_length=64, unique=True)
+    credential_id = peewee.TextField()  # base64url
+    public_key = peewee.TextField()  # base64url of the COSE key
+    sign_count = peewee.BigIntegerField(default=0)
+    name = peewee.CharField(max_length=255)
+    transports = peewee.CharField(max_length=255, default="")  # space-separated
+    aaguid = peewee.CharField(max_length=64, default="")
+    # a discoverable credential the user allowed for signing in without a password
+    passwordless = peewee.BooleanField(default=False)
+    created_at = peewee.BigIntegerField()
+    last_used_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_webauthn_credential"
+
+
+class RecoveryCode(BaseModel):
+    """One of a user's single-use recovery codes (schema version 12), as a digest."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    user_id: int
+    code_digest = peewee.CharField(max_length=255)
+    created_at = peewee.BigIntegerField()
+    used_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_recovery_code"
+
+
+class AccountLink(BaseModel):
+    """A link sent by email (schema version 12): ``reset`` a password or ``verify`` an
+    address (``email``: the one it confirms).  Single-use, stored as a digest."""
+
+    token_digest = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    user_id: int
+    purpose = peewee.CharField(max_length=16)
+    email = peewee.CharField(max_length=320, default="")
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField(index=True)
+    used_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_account_link"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -302,4 +388,8 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     BackchannelDelivery,
     LoginThrottle,
     OneTimeValue,
+    TotpCredential,
+    WebAuthnCredential,
+    RecoveryCode,
+    AccountLink,
 )
