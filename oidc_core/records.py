@@ -69,6 +69,8 @@ class BrowserSession:
     auth_time: int | None
     expires_at: int
     sid: str | None = None  # the public session identifier (Back-Channel Logout 1.0)
+    # how the user signed in: RFC 8176 method values (:mod:`oidc_core.authn`)
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
+from .. import authn
 from ..errors import PageError
 from ..params import posted_form, single
 from ..records import BrowserSession
@@ -43,24 +44,38 @@ class BrowserSessions:
     def start(self) -> tuple[str, BrowserSession]:
         return self._storage.sessions.create(self._settings.session_ttl)
 
-    def log_in(self, session: BrowserSession, user_id: int, request: Request, address: str) -> str:
+    def log_in(
+        self,
+        session: BrowserSession,
+        user_id: int,
+        request: Request,
+        address: str,
+        amr: Sequence[str] = (authn.KNOWLEDGE,),
+    ) -> str:
         """Bind ``session`` to ``user_id`` under a new key, noting the browser (its
-        ``User-Agent``) and its IP ``address`` for the user's sessions page."""
+        ``User-Agent``) and its IP ``address`` for the user's sessions page and how the
+        user proved who they are (``amr``, RFC 8176 values, :mod:`oidc_core.authn`)."""
         return self._storage.sessions.log_in(
             session.id,
             user_id,
             self._settings.session_ttl,
             user_agent=request.user_agent or "",
             ip_address=address,
+            amr=authn.normalized(amr),
         )
 
     def sign_in(
-        self, session: BrowserSession | None, user_id: int, request: Request, address: str
+        self,
+        session: BrowserSession | None,
+        user_id: int,
+        request: Request,
+        address: str,
+        amr: Sequence[str] = (authn.KNOWLEDGE,),
     ) -> tuple[str, BrowserSession]:
         """Bind ``session`` (a new one if None) to ``user_id`` now, under a new key."""
         if session is None:
             _, session = self.start()
-        key = self.log_in(session, user_id, request, address)
+        key = self.log_in(session, user_id, request, address, amr)
         signed_in = self._storage.sessions.by_key(key)
         if signed_in is None:
             raise RuntimeError("a session just signed in is gone")

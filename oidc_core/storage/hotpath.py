@@ -136,7 +136,7 @@ class HotPath:
             columns_of(
                 models.BrowserSession,
                 "s",
-                only=("id", "csrf_secret", "user", "auth_time", "expires_at", "sid"),
+                only=("id", "csrf_secret", "user", "auth_time", "expires_at", "sid", "amr"),
             ),
             "FROM {session} s WHERE s.{session:key_digest} = {p} AND s.{session:expires_at} > {p}",
         )
@@ -198,7 +198,7 @@ class HotPath:
             "THEN {session:sid} ELSE {p} END, {session:key_digest} = {p}, "
             "{session:csrf_secret} = {p}, {session:user} = {p}, {session:auth_time} = {p}, "
             "{session:expires_at} = {p}, {session:user_agent} = {p}, "
-            "{session:ip_address} = {p} WHERE {session:id} = {p}",
+            "{session:ip_address} = {p}, {session:amr} = {p} WHERE {session:id} = {p}",
             p,
         )
         self.consented_scopes = self._select(

@@ -24,6 +24,7 @@ def _session(row: models.BrowserSession) -> records.BrowserSession:
         auth_time=row.auth_time,
         expires_at=row.expires_at,
         sid=row.sid,
+        amr=tuple((row.amr or "").split()),
     )
 
 
@@ -64,11 +65,19 @@ class SessionStore:
         return _session(row) if row else None  # type: ignore[arg-type]
 
     def log_in(
-        self, session_id: int, user_id: int, ttl: int, *, user_agent: str, ip_address: str
+        self,
+        session_id: int,
+        user_id: int,
+        ttl: int,
+        *,
+        user_agent: str,
+        ip_address: str,
+        amr: Sequence[str] = (),
     ) -> str:
         """Bind the session to a user under a new key and CSRF secret (fixation defence);
         another user than before gets a new ``sid`` too.  The browser's ``user_agent`` and
-        ``ip_address`` are kept for the user's sessions page."""
+        ``ip_address`` are kept for the user's sessions page, ``amr`` (RFC 8176 values) for
+        the ID tokens of the session's sign-ins."""
         key = credentials.new_token()
         now = int(time.time())
         self._hot.execute(
@@ -83,6 +92,7 @@ class SessionStore:
                 now + ttl,
                 user_agent[:MAX_USER_AGENT],
                 ip_address[:MAX_IP_ADDRESS],
+                " ".join(amr),
                 session_id,
             ),
         )
