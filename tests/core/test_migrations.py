@@ -180,3 +180,60 @@ def test_upgraded_schema_equals_one_created_from_the_models(
     for table, description in from_models.items():
         for part in ("columns", "indexes", "foreign_keys"):
             assert upgraded[table][part] == description[part], (table, part)
+
+
+def test_upgrade_to_accounts_keeps_people_and_their_grants(old: Storage) -> None:
+    """Schema 12: existing accounts are active with their verified email kept, clients
+    ask for no second factor, a code or refresh token written by the previous version
+    (no ``amr``) still reads, and the new per-user tables follow the user's deletion."""
+    assert old.upgrade() == (1, LATEST)
+    db = old.database
+    user = old.users.by_email("old@example.com")
+    assert user is not None and user.subject == "sub1" and user.email_verified
+    assert db.execute_sql(
+        f"SELECT status, status_changed_at FROM oidc_user WHERE id = {USER_PK}"
+    ).fetchone() == ("active", None)
+    require_mfa = db.execute_sql(
+        f"SELECT require_mfa FROM oidc_client WHERE id = {CLIENT_PK}"
+    ).fetchone()[0]
+    assert not require_mfa
+    assert db.execute_sql(
+        f"SELECT amr, acr, used_at FROM oidc_authorization_code WHERE id = {CODE_PK}"
+    ).fetchone() == (None, None, 30)
+    info = old.grants.token_info(ACCESS_TOKEN, None)
+    assert info is not None and info.subject == "sub1"
+    p = db.param
+    now = int(time.time())
+    for statement, values in (
+        (
+            "INSERT INTO oidc_totp_credential (user_id, secret, created_at, last_step) "
+            f"VALUES ({p}, {p}, {p}, 0)",
+            (USER_PK, "JBSWY3DPEHPK3PXP", now),
+        ),
+        (
+            "INSERT INTO oidc_recovery_code (user_id, code_digest, created_at) "
+            f"VALUES ({p}, {p}, {p})",
+            (USER_PK, "d" * 64, now),
+        ),
+        (
+            "INSERT INTO oidc_webauthn_credential (user_id, credential_id_digest, "
+            "credential_id, public_key, sign_count, name, transports, aaguid, passwordless, "
+            f"created_at) VALUES ({p}, {p}, 'id', 'key', 0, 'Key', '', '', {p}, {p})",
+            (USER_PK, "e" * 64, False, now),
+        ),
+        (
+            "INSERT INTO oidc_account_link (token_digest, user_id, purpose, email, "
+            f"created_at, expires_at) VALUES ({p}, {p}, 'reset', '', {p}, {p})",
+            ("f" * 64, USER_PK, now, now + 60),
+        ),
+    ):
+        db.execute_sql(statement, values)
+    with db.atomic():  # the foreign keys' ON DELETE CASCADE (on SQLite too: a pragma)
+        db.execute_sql(f"DELETE FROM oidc_user WHERE id = {USER_PK}")
+    for table in (
+        "oidc_totp_credential",
+        "oidc_recovery_code",
+        "oidc_webauthn_credential",
+        "oidc_account_link",
+    ):
+        assert db.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
