@@ -327,7 +327,11 @@ def _v12_accounts(db: peewee.Database) -> None:
 
     migrate.migrate(
         migrator.add_column(
-            "oidc_user", "status", peewee.CharField(max_length=16, default="active")
+            "oidc_user",
+            "status",
+            peewee.CharField(
+                max_length=16, default="active", constraints=[peewee.SQL("DEFAULT 'active'")]
+            ),
         ),
         migrator.add_column("oidc_user", "status_changed_at", peewee.BigIntegerField(null=True)),
         migrator.add_column("oidc_client", "require_mfa", peewee.BooleanField(default=False)),
@@ -344,6 +348,9 @@ def _v12_accounts(db: peewee.Database) -> None:
         migrator.add_column("oidc_refresh_token", "amr", amr()),
         migrator.add_column("oidc_refresh_token", "acr", acr()),
     )
+
+    if is_mysql(db):  # adding NOT NULL there rewrote the column without its default
+        db.execute_sql("ALTER TABLE oidc_user ALTER status SET DEFAULT 'active'")  # type: ignore[no-untyped-call]
 
     class User(peewee.Model):
         class Meta:

@@ -41,8 +41,11 @@ class User(BaseModel):
     is_admin = peewee.BooleanField(default=False)
     created_at = peewee.BigIntegerField()
     updated_at = peewee.BigIntegerField()
-    # schema version 12: active | suspended | closed (only an active account signs in)
-    status = peewee.CharField(max_length=16, default="active")
+    # schema version 12: active | suspended | closed (only an active account signs in);
+    # a default in the database too, for rows written by an older version during an upgrade
+    status = peewee.CharField(
+        max_length=16, default="active", constraints=[peewee.SQL("DEFAULT 'active'")]
+    )
     status_changed_at = peewee.BigIntegerField(null=True)
 
     class Meta:
