@@ -9,6 +9,7 @@ of their own).
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.conftest import make_user, new_app
 from tests.flows.test_bearer import HOST_ISSUER, host_app
 from tests.support import account_pages, admin_console
 from tests.support.account_status import count, set_status, silently
+from tests.support.cli import Cli
 from tests.support.flow import RP, Account, Flow, hidden, query_of
 from tests.support.token_endpoint import assert_error
 from tests.support.tokens import refresh
@@ -212,3 +214,23 @@ def test_a_suspended_administrator_loses_the_console(
     set_status(app, provider, root, "suspended")
     assert console.get("/admin/", expect_errors=True).status_int == 303  # signed out
     assert hidden(console.get("/admin/login"), "csrf_token")
+
+
+def test_suspending_from_the_cli_stops_a_live_token_at_once(
+    app: webtest.TestApp,
+    provider: Provider,
+    rp: RP,
+    alice: Account,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    body = account_pages.tokens(new_app(provider), rp, alice)
+    cli = Cli(tmp_path / "unused.db", monkeypatch)
+    monkeypatch.setenv("OIDC_DATABASE_URL", database_url)  # the suite's own database
+    assert cli("user", "suspend", alice.email, capsys=capsys).code == 0
+    assert count(provider, SIGNED_IN) == 0
+    assert not account_pages.alive(app, rp, body)["userinfo"]
+    assert cli("user", "activate", alice.email, capsys=capsys).code == 0
+    assert account_pages.alive(app, rp, body)["userinfo"]
