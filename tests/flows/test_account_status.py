@@ -16,6 +16,7 @@ import pytest
 import webtest
 
 from oidc_core import Provider, Settings, account_status
+from oidc_core.accounts import Account as SourceAccount
 from oidc_core.interactions.login import GENERIC_FAILURE
 from oidc_core.storage import Storage
 from oidc_core.testing import create_user, register_client, run_code_flow
@@ -234,3 +235,25 @@ def test_suspending_from_the_cli_stops_a_live_token_at_once(
     assert not account_pages.alive(app, rp, body)["userinfo"]
     assert cli("user", "activate", alice.email, capsys=capsys).code == 0
     assert account_pages.alive(app, rp, body)["userinfo"]
+
+
+def test_a_host_login_user_suspended_here_gets_no_code_and_no_account_pages(
+    app: webtest.TestApp, settings: Settings, storage: Storage, client_a: RP, alice: Account
+) -> None:
+    def signed_in_host_user(request: Any) -> SourceAccount | None:
+        return host.accounts.source.by_login(alice.email)
+
+    root = dataclasses.replace(settings, issuer="https://op.example")
+    host = Provider(root, storage=storage, host_login=signed_in_host_user)
+    browser = webtest.TestApp(
+        host, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+    )
+    flow = Flow(browser, client_a, alice)
+    assert "code" in flow.authorize()
+    assert browser.get("/account/").status_int == 200
+    set_status(app, host, alice, "suspended")
+    query = query_of(flow.start(state="s").headers["Location"])
+    assert (query["error"], query["state"], query["iss"]) == ("access_denied", "s", root.issuer)
+    page = browser.get("/account/", expect_errors=True)
+    assert page.status_int == 403
+    assert "This account cannot be used at the moment." in page.text
