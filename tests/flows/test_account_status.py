@@ -257,3 +257,5 @@ def test_a_host_login_user_suspended_here_gets_no_code_and_no_account_pages(
     page = browser.get("/account/", expect_errors=True)
     assert page.status_int == 403
     assert "This account cannot be used at the moment." in page.text
+    german = browser.get("/account/", headers={"Accept-Language": "de"}, expect_errors=True)
+    assert "Dieses Konto kann derzeit nicht verwendet werden." in german.text
