@@ -26,6 +26,7 @@ undone within days; closing is the end of the customer):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .account.sessions import end_every_session
@@ -43,24 +44,34 @@ class UnknownStatus(ValueError):
     """Not one of :data:`~oidc_core.records.ACCOUNT_STATUSES`."""
 
 
-def change_status(op: Context, user: User, status: str, actor: str, *, wake: bool = True) -> bool:
-    """Give ``user`` the ``status``, ending what it ends (see the module), in one
-    transaction with the audit entry ``user.status`` (from, to) by ``actor``.  False, and
-    nothing done, when the account has this status already.
+@dataclass(frozen=True)
+class StatusChange:
+    changed: bool  # False: the account had this status already, nothing was done
+    logout_queued: bool  # back-channel logout tokens wait to be sent
 
-    ``wake``: start sending the back-channel logout tokens queued (a short-lived process,
-    the CLI, leaves them to the servers' senders, which find them within a minute)."""
+
+def change_status(
+    op: Context, user: User, status: str, actor: str, *, wake: bool = True
+) -> StatusChange:
+    """Give ``user`` the ``status``, ending what it ends (see the module), in one
+    transaction with the audit entry ``user.status`` (from, to) by ``actor``.  Nothing is
+    done when the account has this status already.
+
+    ``wake``: start sending the back-channel logout tokens queued, once committed.  A
+    caller inside a transaction of its own passes False and wakes the sender after its
+    commit when :attr:`StatusChange.logout_queued`; a short-lived process (the CLI) leaves
+    them to the servers' senders, which find them within a minute."""
     if status not in ACCOUNT_STATUSES:
         raise UnknownStatus(status)
     audit = Audit(actor, "user.status", {"from": user.status, "to": status})
     queued = False
     with op.storage.transaction():
         if not op.storage.users.set_status(user.id, status, audit):
-            return False
+            return StatusChange(changed=False, logout_queued=False)
         if status in (SUSPENDED, CLOSED):
             queued = end_every_session(op, user.id)
         if status == CLOSED:
             op.storage.account.revoke(user.id, None)
     if queued and wake:
         op.backchannel.wake()
-    return True
+    return StatusChange(changed=True, logout_queued=queued)

@@ -53,7 +53,7 @@ def _change(args: argparse.Namespace, settings: Settings, opener: Opener, action
         user = _find(provider, args.account)
         changed = account_status.change_status(
             provider, user, account_status.ACTIONS[action], _actor(), wake=False
-        )
+        ).changed
         user = _find(provider, user.subject)
     finally:
         provider.close()

@@ -129,12 +129,16 @@ def change(op: Context, key: str, data: Mapping[str, Any], actor: str) -> User:
         raise InvalidUserField("status", f"must be one of {', '.join(ACCOUNT_STATUSES)}")
     flags = _flags(data)
     user = find(op, key)
+    queued = False
     with op.storage.transaction():
         if flags:
             audit = Audit(actor, "user.update", {"fields": sorted(flags)})
             op.storage.users.set_flags(user.id, flags, audit)
         if "status" in data:
-            account_status.change_status(op, user, str(status), actor)
+            change = account_status.change_status(op, user, str(status), actor, wake=False)
+            queued = change.logout_queued
+    if queued:  # committed: the logout tokens can go
+        op.backchannel.wake()
     return find(op, user.subject)
 
 

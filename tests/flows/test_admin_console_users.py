@@ -37,7 +37,7 @@ def test_the_list_searches_and_filters_by_status(
     assert listed(admin.get("/admin/users")) == [alice.email, bob.email, ADMIN_EMAIL]
     assert listed(admin.get("/admin/users?q=liddell")) == [alice.email]
     provider.storage.database.execute_sql(
-        "UPDATE oidc_user SET status = 'suspended' WHERE email LIKE 'bob@%'"
+        "UPDATE oidc_user SET status = 'suspended' WHERE email = 'bob@example.com'"
     )
     page = admin.get("/admin/users?status=suspended&q=bob")
     assert listed(page) == [bob.email]
