@@ -64,6 +64,9 @@ def test_list_searches_filters_by_status_and_pages(
     assert [user["email"] for user in only["users"]] == [bob.email]
     found = response_json(admin.call("GET", f"{USERS}?q=ALICE", status=200))
     assert [user["sub"] for user in found["users"]] == [alice.subject]
+    for wildcard in ("%25", "_"):  # LIKE's wildcards are matched as themselves
+        none = response_json(admin.call("GET", f"{USERS}?q={wildcard}", status=200))
+        assert none["users"] == []
     page = response_json(admin.call("GET", f"{USERS}?limit=1&offset=1", status=200))
     assert [user["email"] for user in page["users"]] == [bob.email]
 
