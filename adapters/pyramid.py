@@ -6,6 +6,7 @@
     config.include("oidc_adapters.pyramid")          # /oidc/... -> the provider
     config.set_oidc_account_source(MyAccounts())     # optional: the host's users
     config.set_oidc_host_login(signed_in_account)    # optional: the host's session
+    config.set_oidc_client_access(may_use)           # optional: who may use which client
     app = config.make_wsgi_app()
 
 The settings are the ``oidc.*`` keys of the application's settings (the ``.ini`` file), read
@@ -17,7 +18,9 @@ and relying parties post to the token endpoint.
 
 ``set_oidc_host_login(fn)``: ``fn(pyramid_request)`` returns the signed-in host user's
 ``oidc_core.accounts.Account`` or None, and may use ``request.authenticated_userid`` and the
-host's session.  ``set_oidc_storage(storage)`` shares an open ``oidc_core.storage.Storage``.
+host's session.  ``set_oidc_client_access(fn)``: ``fn(account, client)`` answers whether the
+account may use the client (``docs/hosting.md``).  ``set_oidc_storage(storage)`` shares an
+open ``oidc_core.storage.Storage``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def includeme(config: Configurator) -> None:
     config.registry[_SETUP] = setup = _Setup(settings, {})
     config.add_directive("set_oidc_account_source", set_account_source)
     config.add_directive("set_oidc_host_login", set_host_login)
+    config.add_directive("set_oidc_client_access", set_client_access)
     config.add_directive("set_oidc_storage", set_storage)
     base = "" if config.route_prefix else prefix  # add_route puts route_prefix in front
     config.add_route(ROUTE, base + "/{path:[\\s\\S]*}")  # "*subpath" misses a newline
@@ -89,6 +93,11 @@ def set_host_login(config: Configurator, host_login: Callable[[Any], Any]) -> No
         return None if host_request is None else host_login(host_request)
 
     _option(config, "host_login", from_provider_request)
+
+
+def set_client_access(config: Configurator, client_access: Callable[[Any, Any], bool]) -> None:
+    """Directive: ``client_access(account, client)`` -> whether the account may use the client."""
+    _option(config, "client_access", client_access)
 
 
 def set_storage(config: Configurator, storage: Any) -> None:

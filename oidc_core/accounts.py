@@ -12,6 +12,13 @@ host's key (``external_id``); everything else is asked of the host when needed.
 
 A host that already knows who is signed in (its own session) passes ``host_login``: a
 callable given the request that returns that person's :class:`Account` or None.
+
+Only an *active* account (``oidc_user.status``, :mod:`oidc_core.account_status`) signs in
+and gets codes and tokens: :meth:`Accounts.authenticate` refuses a suspended or closed one
+like a wrong password, and :meth:`Accounts.may_use` (asked before any code is issued and
+at every refresh) refuses it too.  A host may add its own rule per client, ``client_access``:
+a callable given the :class:`Account` and the client's :class:`PublicClient` that answers
+whether this person may use this application (False: ``access_denied``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from webob import Request
 
 from .claims import released, user_claims
 from .passwords import PasswordService, PasswordTooLong
-from .records import User
+from .records import ACTIVE, Client, User
 from .storage import Storage
 from .throttle import Throttle
 
@@ -65,6 +72,34 @@ class AccountSource(Protocol):
 
 
 HostLogin = Callable[[Request], "Account | None"]
+
+
+@dataclass(frozen=True)
+class PublicClient:
+    """What a host's ``client_access`` rule is told about a client: its public
+    registration, never its stored secret digests."""
+
+    client_id: str
+    name: str
+    client_uri: str = ""
+    allowed_scopes: frozenset[str] = frozenset()
+    grant_types: tuple[str, ...] = ()
+    is_public: bool = False
+
+    @classmethod
+    def of(cls, client: Client) -> PublicClient:
+        return cls(
+            client_id=client.client_id,
+            name=client.name,
+            client_uri=client.client_uri,
+            allowed_scopes=client.allowed_scopes,
+            grant_types=client.grant_types,
+            is_public=client.is_public,
+        )
+
+
+# (account, client) -> may this account use this client?  (docs/hosting.md)
+ClientAccess = Callable[[Account, PublicClient], bool]
 
 
 @dataclass(frozen=True)
@@ -122,10 +157,12 @@ class Accounts:
         host_login: HostLogin | None = None,
         *,
         throttle: Throttle,
+        client_access: ClientAccess | None = None,
     ) -> None:
         self._storage = storage
         self.source = source
         self.host_login = host_login
+        self.client_access = client_access
         self.throttle = throttle
         self._database = source if isinstance(source, DatabaseAccounts) else None
         self._builtin = self._database is not None
@@ -138,14 +175,18 @@ class Accounts:
         failures are counted per address, per account and per both, and while one of them
         is locked this raises :class:`~oidc_core.throttle.Throttled` (``retry_after``
         seconds) without checking the password, even a right one.  Show it as the same
-        failure as a wrong password, with status 429 and ``Retry-After``."""
+        failure as a wrong password, with status 429 and ``Retry-After``.
+
+        A suspended or closed account gets None too, after the same work, and the attempt
+        counts as a failure: the answer tells nobody that the account exists."""
         login = login.strip()
 
         def check() -> User | None:
             account = self.source.by_login(login) if 0 < len(login) <= MAX_LOGIN_LENGTH else None
             if not self.source.verify_password(account, password) or account is None:
                 return None
-            return self.user_for(account)
+            user = self.user_for(account)
+            return user if self.active(user) else None
 
         return self.throttle.password_attempt(login, address, check)
 
@@ -160,6 +201,21 @@ class Accounts:
         account = self.host_login(request) if self.host_login else None
         return self.user_for(account) if account else None
 
+    @staticmethod
+    def active(user: User) -> bool:
+        """Whether the account may sign in and use its tokens (not suspended or closed)."""
+        return user.status == ACTIVE
+
+    def may_use(self, user: User, client: Client) -> bool:
+        """Whether ``user`` may be issued a code or tokens for ``client``: an active account
+        the source still has, that the host's ``client_access`` rule (if any) lets in."""
+        if not self.active(user):
+            return False
+        if self.client_access is None:
+            return True
+        account = self.account_of(user)
+        return account is not None and bool(self.client_access(account, PublicClient.of(client)))
+
     def user_for(self, account: Account) -> User:
         if self._database is not None:
             user = self._database.user_of(account)
@@ -169,7 +225,11 @@ class Accounts:
         return self._storage.users.for_external(account.id)
 
     def account_of(self, user: User) -> Account | None:
-        """The source's account for a user, or None when the source no longer has it."""
+        """The source's account for a user, or None when the source no longer has it or
+        the account is not active (suspended, closed): to every page and check that asks,
+        such an account is not there."""
+        if not self.active(user):
+            return None
         if self._builtin:
             return DatabaseAccounts.account(user)
         return self.source.by_id(user.external_id) if user.external_id else None

@@ -15,7 +15,16 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, cli_admin, cli_database, cli_keys, metrics, serving, throttle
+from . import (
+    __version__,
+    cli_admin,
+    cli_database,
+    cli_keys,
+    cli_users,
+    metrics,
+    serving,
+    throttle,
+)
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .settings import ConfigurationError, Settings
@@ -256,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--email", help="the account, from every address")
     unlock.add_argument("--address", help="an IP address (IPv6: its /64), for every account")
     unlock.set_defaults(func=cmd_user_unlock)
+    cli_users.add_commands(user, _open)
 
     cli_database.add_commands(sub, _open)
     cli_admin.add_commands(sub, _open)

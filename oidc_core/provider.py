@@ -19,7 +19,7 @@ from webob import Request, Response
 
 from . import cors, network, responses, routes
 from . import logging as request_logs
-from .accounts import Accounts, AccountSource, DatabaseAccounts, HostLogin
+from .accounts import Accounts, AccountSource, ClientAccess, DatabaseAccounts, HostLogin
 from .admin.service import ClientAdmin
 from .backchannel import Sender
 from .endpoints import discovery
@@ -65,9 +65,12 @@ class Provider(Pages):
         *,
         accounts: AccountSource | None = None,
         host_login: HostLogin | None = None,
+        client_access: ClientAccess | None = None,
     ) -> None:
         """``accounts``: a host's own account source (default: the ``oidc_user`` table);
-        ``host_login``: the host's signed-in user for a request (``docs/hosting.md``).
+        ``host_login``: the host's signed-in user for a request; ``client_access``:
+        ``(account, client) -> bool``, whether an account may use a client, asked before
+        any code is issued and at every refresh (``docs/hosting.md``).
 
         Raises :class:`SchemaNotCurrent` when the database has no schema, an older one (run
         ``oidc-core migrate``) or a newer one; an unreachable database is no error here: its
@@ -90,6 +93,7 @@ class Provider(Pages):
             accounts or DatabaseAccounts(self.storage, self.passwords),
             host_login,
             throttle=self.throttle,
+            client_access=client_access,
         )
         self.browser = BrowserSessions(settings, self.storage)
         self.flashes = Flashes(settings, self.storage)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# An account's status (``oidc_user.status``): only an active one signs in and has its
+# tokens honoured; see :mod:`oidc_core.account_status` for what each change ends.
+ACTIVE, SUSPENDED, CLOSED = "active", "suspended", "closed"
+ACCOUNT_STATUSES = (ACTIVE, SUSPENDED, CLOSED)
+
 
 @dataclass(frozen=True)
 class Client:
@@ -59,6 +64,9 @@ class User:
     password_hash: str = field(default="", repr=False)
     updated_at: int = 0
     external_id: str | None = None
+    # ACCOUNT_STATUSES: only an active account signs in and has its tokens honoured
+    status: str = ACTIVE
+    status_changed_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .. import responses, routing
+from ..errors import PageError
 from ..interactions import sign_in
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
+from ..ui.translations import N_
 from . import apps, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
@@ -46,6 +48,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 LOGIN_PURPOSE = "account-login"
+# A host's signed-in user whose account here is suspended or closed.
+ACCOUNT_NOT_ACTIVE = N_("This account cannot be used at the moment.")
 
 
 def dispatch(op: Context, request: Request) -> Response:
@@ -90,6 +94,8 @@ def signed_in(
     if op.accounts.host_login is not None:
         host_user = op.accounts.host_user(request)
         if host_user is not None:
+            if not op.accounts.active(host_user):  # signed in to the host, suspended here
+                raise PageError(ACCOUNT_NOT_ACTIVE, status=403)
             if session is not None and session.user_id == host_user.id:
                 return session, host_user, None
             address = op.client_address(request)

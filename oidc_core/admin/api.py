@@ -1,7 +1,10 @@
 """The management API: JSON under ``/admin/api/``, for provisioning scripts.
 
 Create, list, read, update (with secret reset) and delete clients: the operations of the CLI
-and the console, done by the same :class:`~oidc_core.admin.service.ClientAdmin`.  Client
+and the console, done by the same :class:`~oidc_core.admin.service.ClientAdmin`.  Create,
+list, read users and change their status and flags (:mod:`oidc_core.admin.users`); a
+user's address is ``users/{sub}`` or ``users/{email}``, and a rejected field is answered
+400 ``invalid_request`` with the ``field`` named.  Client
 metadata uses the RFC 7591 section 2 names; a rejected field is answered 400 with the
 RFC 7591 section 3.2.2 code (``invalid_redirect_uri``, ``invalid_client_metadata``) and the
 ``field`` named.  Callers present an admin API token as a Bearer token (RFC 6750 section
@@ -27,7 +30,7 @@ from webob import Request, Response
 
 from .. import registration, responses
 from ..errors import ProviderError
-from . import openapi
+from . import openapi, users
 from .service import ClientNotFound
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ PREFIX = "/admin/api"
 JSON_TYPE = "application/json"
 REALM = "oidc-core admin"
 LIST_PARAMS = ("q", "sort", "limit", "offset")
+USER_LIST_PARAMS = ("q", "status", "limit", "offset")
 MAX_QUERY_TEXT = 255
 # Fields that are about the request rather than client metadata: errors are invalid_request.
 REQUEST_FIELDS = frozenset({*LIST_PARAMS, "reset_secret", "grace_seconds"})
@@ -44,12 +48,17 @@ REQUEST_FIELDS = frozenset({*LIST_PARAMS, "reset_secret", "grace_seconds"})
 
 @dataclass(frozen=True)
 class Call:
-    """One API request: the provider, the request, who makes it, the client_id in its path."""
+    """One API request: the provider, the request, who makes it, the key in its path (a
+    client_id, or a user's sub or email)."""
 
     op: Context
     request: Request
     actor: str
-    client_id: str = ""
+    key: str = ""
+
+    @property
+    def client_id(self) -> str:
+        return self.key
 
 
 Handler = Callable[[Call], Response]
@@ -122,6 +131,33 @@ def delete_client(call: Call) -> Response:
     return response
 
 
+def list_users(call: Call) -> Response:
+    params = _query(call.request, USER_LIST_PARAMS)
+    found = users.search(
+        call.op,
+        _search_text(params),
+        params.get("status", ""),
+        _whole(params, "limit", 100),
+        _whole(params, "offset", 0),
+    )
+    return responses.json_response({"users": [users.described(user) for user in found]})
+
+
+def create_user(call: Call) -> Response:
+    user = users.create(call.op, _body(call.request), call.actor)
+    location = call.op.url(f"{PREFIX}/users/{quote(user.subject, safe='')}")
+    return responses.json_response(users.described(user), 201, headers={"Location": location})
+
+
+def get_user(call: Call) -> Response:
+    return responses.json_response(users.described(users.find(call.op, call.key)))
+
+
+def update_user(call: Call) -> Response:
+    user = users.change(call.op, call.key, _body(call.request), call.actor)
+    return responses.json_response(users.described(user))
+
+
 def openapi_document(call: Call) -> Response:
     return responses.json_response(openapi.document(call.op.settings.issuer))
 
@@ -134,6 +170,8 @@ ROUTES: dict[str, dict[str, Handler]] = {
         "PATCH": update_client,
         "DELETE": delete_client,
     },
+    f"{PREFIX}/users": {"GET": list_users, "POST": create_user},
+    f"{PREFIX}/users/{{key}}": {"GET": get_user, "PATCH": update_user},
     f"{PREFIX}/openapi.json": {"GET": openapi_document},
 }
 UNAUTHENTICATED = frozenset({f"{PREFIX}/openapi.json"})
@@ -151,12 +189,18 @@ def dispatch(op: Context, request: Request) -> Response:
         return error_response(
             ApiError("no client with this client_id", error="not_found", status=404)
         )
+    except users.InvalidUserField as exc:
+        return error_response(ApiError(exc.message, field=exc.field))
+    except users.UserNotFound:
+        return error_response(
+            ApiError("no user with this sub or email", error="not_found", status=404)
+        )
     except ApiError as error:
         return error_response(error)
 
 
 def _dispatch(op: Context, request: Request) -> Response:
-    template, client_id = _match(request.path_info)
+    template, key = _match(request.path_info)
     methods = ROUTES[template]
     handler = methods.get(request.method)
     if handler is None:
@@ -167,11 +211,12 @@ def _dispatch(op: Context, request: Request) -> Response:
     actor = "" if template in UNAUTHENTICATED else authenticate(op, request)
     if request.method in ("POST", "PATCH", "PUT") or request.content_length:
         _check_json_type(request)
-    return handler(Call(op, request, actor, client_id))
+    return handler(Call(op, request, actor, key))
 
 
 def _match(path: str) -> tuple[str, str]:
-    """The route template matching ``path``, and the ``{client_id}`` it holds (if any)."""
+    """The route template matching ``path``, and the key (``{client_id}``, ``{key}``) it
+    holds (if any)."""
     for template in ROUTES:
         prefix, brace, _ = template.partition("{")
         if not brace and path == template:
@@ -234,22 +279,32 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _list_params(request: Request) -> tuple[str, str, int, int]:
+    params = _query(request, LIST_PARAMS)
+    sort = params.get("sort", "name")
+    return _search_text(params), sort, _whole(params, "limit", 100), _whole(params, "offset", 0)
+
+
+def _query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query's parameters, each one of ``allowed`` and given once."""
     try:
         pairs = [(str(key), str(value)) for key, value in request.GET.items()]
     except UnicodeDecodeError:
         raise ApiError("the query is not valid UTF-8") from None
     params: dict[str, str] = {}
     for key, value in pairs:
-        if key not in LIST_PARAMS:
+        if key not in allowed:
             raise ApiError("unknown query parameter", field=key[:64])
         if key in params:
             raise ApiError("given more than once", field=key)
         params[key] = value
+    return params
+
+
+def _search_text(params: dict[str, str]) -> str:
     text = params.get("q", "").strip()
     if len(text) > MAX_QUERY_TEXT:
         raise ApiError(f"at most {MAX_QUERY_TEXT} characters", field="q")
-    sort = params.get("sort", "name")
-    return text, sort, _whole(params, "limit", 100), _whole(params, "offset", 0)
+    return text
 
 
 def _whole(params: dict[str, str], key: str, default: int) -> int:

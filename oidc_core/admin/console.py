@@ -25,6 +25,7 @@ from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
 from . import console_pages as pages
+from . import console_users
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ log = logging.getLogger(__name__)
 
 GET = frozenset({"GET"})
 GET_POST = frozenset({"GET", "POST"})
+POST = frozenset({"POST"})
 _CLIENT = r"/admin/clients/(?P<client_id>[^/]{1,128})"
+_USER = r"/admin/users/(?P<subject>[^/]{1,64})"
 
 # path pattern -> (methods, page); named groups are passed to the page as arguments.
 ROUTES: tuple[Route, ...] = (
@@ -45,6 +48,9 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(_CLIENT + r"/reset-secret"), GET_POST, pages.reset_secret),
     (re.compile(_CLIENT + r"/delete"), GET_POST, pages.delete_client),
     (re.compile(r"/admin/audit"), GET, pages.audit_log),
+    (re.compile(r"/admin/users"), GET, console_users.user_list),
+    (re.compile(_USER), GET, console_users.user_page),
+    (re.compile(_USER + r"/status"), POST, console_users.change_status),
 )
 
 LOGIN_PURPOSE = "admin-login"

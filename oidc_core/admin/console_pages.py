@@ -50,6 +50,9 @@ ACTIONS = {
     "admin_token.revoke": "Revoked admin API token",
     "user.promote": "Made administrator",
     "user.demote": "Withdrew administrator",
+    "user.create": "Created user",
+    "user.update": "Changed user",
+    "user.status": "Changed account status",
 }
 
 

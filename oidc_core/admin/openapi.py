@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import registration
 from ..claims import SUPPORTED_SCOPES
+from . import openapi_users
 from .service import MAX_GRACE_SECONDS, MAX_OFFSET, SORT_KEYS
 
 TOKEN_LIMIT = f"At most {registration.TTL_RANGE[1]} seconds; null for the provider default."
@@ -252,7 +253,7 @@ def _error_responses() -> dict[str, Any]:
             "today, so this does not arise yet.",
             "Error",
         ),
-        "404": _response("No client with this client_id.", "Error"),
+        "404": _response("No client with this client_id, or no user with this key.", "Error"),
         "413": _response("The body is too large.", "Error"),
         "414": _response("The query is too long (refused by the HTTP server)."),
         "415": _response(
@@ -343,6 +344,7 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        **openapi_users.paths("/admin/api"),
         "/admin/api/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
@@ -361,9 +363,10 @@ def document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "oidc-core management API",
             "version": "1",
-            "description": "Client administration for provisioning scripts. Client metadata "
-            "uses the OAuth 2.0 Dynamic Client Registration names (RFC 7591). Every response "
-            "is JSON with `Cache-Control: no-store`; request bodies must be `application/json`. "
+            "description": "Client and user administration for provisioning scripts. Client "
+            "metadata uses the OAuth 2.0 Dynamic Client Registration names (RFC 7591). Every "
+            "response is JSON with `Cache-Control: no-store`; request bodies must be "
+            "`application/json`. "
             "Errors: `{error, error_description, field}`; a wrong method is 405 with `Allow`.",
         },
         "servers": [{"url": server_url}],
@@ -377,7 +380,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "description": "An admin API token from `oidc-core admin-token create`.",
                 }
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_users.schemas()},
             "responses": _error_responses(),
         },
     }

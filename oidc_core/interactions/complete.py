@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from ..context import Context
 
 
+# The same for a suspended account and a host's refusal: the client learns no more.
+ACCESS_DENIED = "the account may not use this application"
+
 SUBMIT_SCRIPT = "document.forms[0].submit()"
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SUBMIT_SCRIPT.encode()).digest()).decode()
 # No form-action: the form's one target is the registered redirect URI, whatever its origin.
@@ -163,7 +166,9 @@ def issue_code(
 
     ``validated`` is oauthlib's request when the caller has just validated ``params``
     (/authorize); a parked request (after login or consent) is validated again here, once:
-    its client may have changed meanwhile."""
+    its client may have changed meanwhile.  Every code is issued here, so here the account
+    is asked whether it may use the client (:meth:`~oidc_core.accounts.Accounts.may_use`:
+    active, and the host's ``client_access`` rule): if not, ``access_denied``."""
     redirect_uri = dict(params)["redirect_uri"]
     state = dict(params).get("state")
     form_post = wants_form_post(params)
@@ -178,6 +183,9 @@ def issue_code(
             failed = (error.error, error.description, state, via_post)
             return error_redirect(op, redirect_uri, *failed, form_post=form_post, locale=locale)
         validated = info["request"]
+    if not op.accounts.may_use(user, validated.oidc_client):
+        denied = ("access_denied", ACCESS_DENIED, state, via_post)
+        return error_redirect(op, redirect_uri, *denied, form_post=form_post, locale=locale)
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,

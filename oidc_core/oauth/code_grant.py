@@ -154,6 +154,8 @@ class CodeValidator(UserGrantValidator):
             return False
         if grant.expires_at <= time.time():
             return False
+        if not self.accounts.active(grant.user):  # suspended or closed since: invalid_grant
+            return False
         request.scopes = list(grant.scopes)
         request.claims = grant.claims
         return True

@@ -47,6 +47,8 @@ class RefreshValidator(UserGrantValidator):
             return False
         if not grant.live(time.time()):
             return False
+        if not self.accounts.may_use(grant.user, client):
+            return False  # suspended, closed, or refused by the host: invalid_grant
         request.oidc_refresh = grant
         return True
 

@@ -24,6 +24,8 @@ def user(row: models.User) -> records.User:
         password_hash=row.password_hash,
         updated_at=row.updated_at,
         external_id=row.external_id,
+        status=row.status,
+        status_changed_at=row.status_changed_at,
     )
 
 

@@ -27,6 +27,7 @@ from .sql import (
     fill,
     first_use,
     live_condition,
+    of_active_account,
     redeeming,
 )
 
@@ -93,7 +94,8 @@ class HotPath:
             "AND {refresh:revoked_at} IS NULL",
             p,
         )
-        # A live token by its digest, and a user's live tokens (the connected apps).
+        # A live token of an active account by its digest (userinfo, introspection, the
+        # bearer check), and a user's live tokens (the connected apps).
         self.live_token: dict[str, str] = {}
         self.live_tokens_of_user: dict[str, str] = {}
         token = ("id", "client", "scopes", "created_at", "expires_at")
@@ -104,7 +106,8 @@ class HotPath:
                 [*columns_of(t.model, "t", only=token), 'cl."client_id" AS "client_key"', *user],
                 "FROM {t} t JOIN {client} cl ON cl.{client:id} = t.{t:client} "
                 "LEFT JOIN {user} u ON u.{user:id} = t.{t:user} "  # none: client credentials
-                f"WHERE t.{{t:token_digest}} = {{p}} AND {live}",
+                f"WHERE t.{{t:token_digest}} = {{p}} AND {live} "
+                f"AND {of_active_account('t', 'u')}",
                 t=t,
             )
             self.live_tokens_of_user[kind] = self._select(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import records
 from . import models
 
 
@@ -57,6 +58,13 @@ def live_condition(kind: str, alias: str, p: str) -> str:
     if kind == "refresh":
         live += " AND {a}.{t:used_at} IS NULL AND {a}.{t:absolute_expires_at} > {p}"
     return live.format(a=alias, t=TABLES[kind], p=p)
+
+
+def of_active_account(token: str, user: str) -> str:
+    """The token row ``token`` is of no user (client credentials) or of the active account
+    ``user`` (a LEFT JOINed user row): a suspended or closed account's tokens are refused
+    at use, in the statement that finds them live, at no extra query."""
+    return f"({token}.{{t:user}} IS NULL OR {user}.{{user:status}} = '{records.ACTIVE}')"
 
 
 def first_use(table: str, column: str, p: str, unrevoked: bool = False) -> str:

@@ -34,7 +34,9 @@ class UserStore:
         locale: str = "",
         email_verified: bool = False,
         is_admin: bool = False,
+        audit: Audit | None = None,
     ) -> records.User:
+        """A new built-in account (and ``audit``'s entry, in its transaction)."""
         now = int(time.time())
         try:
             with database_proxy.atomic():
@@ -52,6 +54,7 @@ class UserStore:
                     created_at=now,
                     updated_at=now,
                 )
+                _record(audit, str(row.email), now)
         except peewee.IntegrityError:
             raise DuplicateEmail(email) from None
         return convert.user(row)
@@ -121,3 +124,61 @@ class UserStore:
             if changed:
                 _record(audit, email.strip().lower(), now)
         return self.by_email(email) if changed else None
+
+    def search(
+        self, text: str = "", status: str = "", limit: int = 100, offset: int = 0
+    ) -> list[records.User]:
+        """Users whose email or name contains ``text`` (and with ``status``, if given), by
+        email (host accounts, without one, last), then by id."""
+        user = models.User
+        query = user.select()
+        if text:
+            needle = text.lower()
+            query = query.where(
+                peewee.fn.LOWER(user.email).contains(needle)
+                | peewee.fn.LOWER(user.name).contains(needle)
+                | (user.subject == text)
+            )
+        if status:
+            query = query.where(user.status == status)
+        rows = query.order_by(user.email.is_null(), user.email, user.id).limit(limit).offset(offset)
+        return [convert.user(row) for row in rows]
+
+    def set_status(self, user_id: int, status: str, audit: Audit | None = None) -> bool:
+        """Change the account's status (and ``status_changed_at``) with its audit entry in
+        the same transaction; False, and nothing written, if it had this status already."""
+        now = int(time.time())
+        user = models.User
+        with write_transaction(database_proxy):
+            changed = (
+                user.update(status=status, status_changed_at=now, updated_at=now)
+                .where((user.id == user_id) & (user.status != status))
+                .execute()
+            )
+            if changed:
+                _record(audit, self._target(user_id), now)
+        return bool(changed)
+
+    def set_flags(
+        self, user_id: int, flags: dict[str, bool], audit: Audit | None = None
+    ) -> records.User | None:
+        """Set ``email_verified`` and/or ``is_admin``, with the audit entry, in one
+        transaction; None if there is no such user."""
+        if not set(flags) <= {"email_verified", "is_admin"}:
+            raise ValueError(f"not a flag: {sorted(set(flags) - {'email_verified', 'is_admin'})}")
+        now = int(time.time())
+        with write_transaction(database_proxy):
+            changed = (
+                models.User.update(**flags, updated_at=now)
+                .where(models.User.id == user_id)
+                .execute()
+            )
+            if changed:
+                _record(audit, self._target(user_id), now)
+        return self.by_id(user_id) if changed else None
+
+    @staticmethod
+    def _target(user_id: int) -> str:
+        """How the audit log names an account: its email, else its ``sub``."""
+        row = models.User.get(models.User.id == user_id)
+        return str(row.email) if row.email else f"sub:{row.subject}"

@@ -151,7 +151,9 @@ def test_pyramid_host_csrf_policy_stays_for_its_views_not_the_providers(
     assert token.content_type == "application/json"  # the provider's answer, not Pyramid's
 
 
-@pytest.mark.parametrize("directive", ["set_oidc_account_source", "set_oidc_host_login"])
+@pytest.mark.parametrize(
+    "directive", ["set_oidc_account_source", "set_oidc_host_login", "set_oidc_client_access"]
+)
 def test_pyramid_directive_set_twice_is_a_conflict(database_url: str, directive: str) -> None:
     config = _pyramid(database_url)
     config.include("oidc_adapters.pyramid")
@@ -278,3 +280,45 @@ def test_bottle_mount_reads_the_oidc_keys_of_app_config(
     assert discovery["issuer"] == "https://op.example/sso"
     assert discovery["token_endpoint"] == "https://op.example/sso/token"
     provider.storage.close()
+
+
+def test_pyramid_client_access_reaches_the_provider(database_url: str, storage: Storage) -> None:
+    """``set_oidc_client_access``: the provider built at commit asks the host's rule."""
+
+    def nobody_may(account: Any, client: Any) -> bool:
+        return False
+
+    config = _pyramid(database_url)
+    config.include("oidc_adapters.pyramid", route_prefix="/oidc")
+    config.set_oidc_storage(storage)
+    config.set_oidc_client_access(nobody_may)
+    app = config.make_wsgi_app()
+    provider = provider_of(app.registry)
+    assert provider.accounts.client_access is nobody_may
+    client = make_client(storage, "Client A", ["https://rp.example/cb"])
+    alice = make_user(provider, "alice@example.com", "alice's password")
+    browser = webtest.TestApp(
+        app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "op.example"}
+    )
+    flow = Flow(browser, client, alice)
+    start = browser.get("/oidc/authorize?" + _query(flow), expect_errors=True)
+    page = browser.get(start.headers["Location"])
+    login = browser.post(
+        "/oidc/login",
+        {
+            "interaction": hidden(page, "interaction"),
+            "csrf_token": hidden(page, "csrf_token"),
+            "email": alice.email,
+            "password": alice.password,
+        },
+    )
+    consent = browser.get(login.headers["Location"])
+    answer = browser.post(
+        "/oidc/consent",
+        {
+            "interaction": hidden(consent, "interaction"),
+            "csrf_token": hidden(consent, "csrf_token"),
+            "decision": "allow",
+        },
+    )
+    assert answer.headers["Location"].startswith("https://rp.example/cb?error=access_denied&")

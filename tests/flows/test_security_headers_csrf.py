@@ -54,6 +54,7 @@ def test_every_form_of_ours_carries_a_csrf_token(
     expected = {"/login", "/consent", "/end_session", "/admin/login", "/admin/logout"}
     assert {prefix + path for path in expected} <= actions, actions
     assert any("/admin/clients/" in action for action in actions), actions
+    assert any(action.endswith("/status") for action in actions), actions
     for form, _ in live_forms:
         names = [name for name, _ in form.fields]
         assert names.count("csrf_token") == 1, form
@@ -81,13 +82,15 @@ def test_every_form_of_ours_is_refused_without_its_csrf_token(
 
 
 def _state(provider: Provider) -> list[list[tuple[object, ...]]]:
-    """What a forged form could change: signed-in sessions, codes, consents, clients."""
+    """What a forged form could change: signed-in sessions, codes, consents, clients,
+    account statuses."""
     queries = (
         "SELECT id, user_id, key_digest FROM oidc_browser_session WHERE user_id IS NOT NULL "
         "ORDER BY id",
         "SELECT id FROM oidc_authorization_code ORDER BY id",
         "SELECT id, scopes FROM oidc_consent ORDER BY id",
         "SELECT id, name, secret_digest FROM oidc_client ORDER BY id",
+        "SELECT id, status FROM oidc_user ORDER BY id",
     )
     db = provider.storage.database
     return [[tuple(row) for row in db.execute_sql(sql).fetchall()] for sql in queries]

@@ -152,6 +152,11 @@ def walk_the_console(walker: Walker, provider: Provider, client_id: str) -> None
     for page in ("", "/secret", "/reset-secret", "/delete"):
         walker.get(f"console client{page}", f"/admin/clients/{client_id}{page}")
     walker.get("console audit", "/admin/audit")
+    walker.get("console users", "/admin/users")
+    admin = provider.storage.users.by_email(ADMIN_EMAIL)
+    assert admin is not None
+    walker.get("console user", f"/admin/users/{admin.subject}")
+    walker.get("console user status 405", f"/admin/users/{admin.subject}/status")
     walker.get("console 404", "/admin/clients/nobody")
     walker.request("console 405", "/admin/audit", "POST")
 
