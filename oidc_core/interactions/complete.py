@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -23,11 +24,16 @@ from .. import responses
 from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
 from ..ui import locales
+from ..ui.translations import N_
+from . import acr
 
 if TYPE_CHECKING:
     from ..context import Context
 
 
+ALREADY_COMPLETED = N_(
+    "This sign-in request has already been completed. Go back to the application and start again."
+)
 SUBMIT_SCRIPT = "document.forms[0].submit()"
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SUBMIT_SCRIPT.encode()).digest()).decode()
 # No form-action: the form's one target is the registered redirect URI, whatever its origin.
@@ -151,6 +157,7 @@ def issue_code(
     user: User,
     auth_time: int,
     *,
+    amr: Sequence[str],
     pending_id: int | None,
     remember_consent: bool,
     via_post: bool,
@@ -159,7 +166,9 @@ def issue_code(
     validated: Any = None,
 ) -> Response:
     """Store a code for the authorization request ``params`` and redirect back with it
-    (``locale``: the language of a form_post or error page on the way).
+    (``locale``: the language of a form_post or error page on the way).  ``amr`` is how
+    the user signed in (RFC 8176): the code keeps it and the ``acr`` it reached; an
+    essential ``acr`` it does not reach fails the request (:func:`.acr.unmet`).
 
     ``validated`` is oauthlib's request when the caller has just validated ``params``
     (/authorize); a parked request (after login or consent) is validated again here, once:
@@ -178,22 +187,24 @@ def issue_code(
             failed = (error.error, error.description, state, via_post)
             return error_redirect(op, redirect_uri, *failed, form_post=form_post, locale=locale)
         validated = info["request"]
+    if acr.unmet(params, amr):
+        if pending_id is not None and not op.storage.sessions.finish_pending(pending_id):
+            return op.error_page(ALREADY_COMPLETED, 400, locale=locale)
+        unmet = (acr.UNMET, acr.UnmetAuthenticationRequirements.description, state, via_post)
+        return error_redirect(op, redirect_uri, *unmet, form_post=form_post, locale=locale)
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,
         pending_id=pending_id,
         remember_consent=remember_consent,
         sid=sid,
+        amr=tuple(amr),
+        acr=acr.stated_acr(params, amr),
     )
     try:
         code = op.server.codes.issue_code(validated, issue)
     except CodeAlreadyIssued:
-        return op.error_page(
-            "This sign-in request has already been completed. Go back to the application "
-            "and start again.",
-            400,
-            locale=locale,
-        )
+        return op.error_page(ALREADY_COMPLETED, 400, locale=locale)
     return respond(
         op,
         redirect_uri,

@@ -68,6 +68,7 @@ def consent(op: Context, request: Request) -> Response:
             interaction.pending.params,
             user,
             interaction.session.auth_time or 0,
+            amr=interaction.session.amr,
             pending_id=interaction.pending.id,
             remember_consent=True,
             via_post=True,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from webob import Request, Response
 
-from .. import responses
+from .. import authn, responses
 from ..params import posted_form, query_form, single
 from ..records import User
 from ..ui.translations import N_
@@ -64,10 +65,17 @@ def login(op: Context, request: Request) -> Response:
 
 
 def _logged_in(
-    op: Context, request: Request, interaction: pending.Interaction, user: User
+    op: Context,
+    request: Request,
+    interaction: pending.Interaction,
+    user: User,
+    amr: Sequence[str] = (authn.KNOWLEDGE,),
 ) -> Response:
-    """Bind the session to ``user`` (a new key) and go on to consent or the code."""
-    key = op.browser.log_in(interaction.session, user.id, request, op.client_address(request))
+    """Bind the session to ``user``, signed in with ``amr`` (a new key), and go on to
+    consent or the code."""
+    amr = authn.normalized(amr)
+    address = op.client_address(request)
+    key = op.browser.log_in(interaction.session, user.id, request, address, amr)
     now = int(time.time())
     situation = policy.Situation(
         logged_in=True,
@@ -86,6 +94,7 @@ def _logged_in(
             interaction.pending.params,
             user,
             now,
+            amr=amr,
             pending_id=interaction.pending.id,
             remember_consent=False,
             via_post=True,
