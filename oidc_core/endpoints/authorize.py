@@ -104,19 +104,18 @@ def _signed_in(
     """The browser session, its user and a new session key to set (if any).
 
     With host login the host's session decides: its user is signed in here too (the
-    session is bound to them, ``auth_time`` now), and nobody is when the host says nobody.
+    session is bound to them, with the ``amr`` and ``auth_time`` the host reports, else
+    a password and now), and nobody is when the host says nobody.
     """
     session = op.browser.current(request)
     if op.accounts.host_login is None:
         user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
         return session, user, None
-    host_user = op.accounts.host_user(request)
-    if host_user is None:
+    host = op.accounts.host_sign_in(request)
+    if host is None:
         return session, None, None
-    if session is not None and session.user_id == host_user.id:
-        return session, host_user, None
-    key, session = op.browser.sign_in(session, host_user.id, request, op.client_address(request))
-    return session, host_user, key
+    key, session = op.browser.follow_host(session, host, request, op.client_address(request))
+    return session, host.user, key
 
 
 def _interaction(

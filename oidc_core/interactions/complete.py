@@ -21,14 +21,17 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Response
 
 from .. import responses
+from ..errors import PageError
 from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
 from ..ui import locales
 from ..ui.translations import N_
 from . import acr
+from .pending import EXPIRED
 
 if TYPE_CHECKING:
     from ..context import Context
+    from .pending import Interaction
 
 
 ALREADY_COMPLETED = N_(
@@ -141,6 +144,26 @@ AUTHORIZATION_PARAMETERS = frozenset(
         "request_uri",
     }
 )
+
+
+def finish_with_error(
+    op: Context, interaction: Interaction, error: str, description: str, *, via_post: bool
+) -> Response:
+    """End the pending request with ``error``, redirected to its redirect URI (if its
+    client still has it registered)."""
+    params = dict(interaction.pending.params)
+    if not op.storage.sessions.finish_pending(interaction.pending.id):
+        raise PageError(EXPIRED)
+    return error_redirect(
+        op,
+        interaction.client_redirect_uri(params["redirect_uri"]),
+        error,
+        description,
+        params.get("state"),
+        via_post,
+        form_post=wants_form_post(interaction.pending.params),
+        locale=interaction.locale,
+    )
 
 
 def known_parameters(params: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -61,7 +61,6 @@ def consent(op: Context, request: Request) -> Response:
     )
     user = _user(op, interaction)
     decision = single(fields, "decision")
-    params = dict(interaction.pending.params)
     if decision == "allow":
         return complete.issue_code(
             op,
@@ -76,17 +75,8 @@ def consent(op: Context, request: Request) -> Response:
             locale=interaction.locale,
         )
     if decision == "deny":
-        if not op.storage.sessions.finish_pending(interaction.pending.id):
-            raise PageError(pending.EXPIRED)
-        return complete.error_redirect(
-            op,
-            interaction.client_redirect_uri(params["redirect_uri"]),
-            "access_denied",
-            "The user denied the request",
-            params.get("state"),
-            via_post=True,
-            form_post=complete.wants_form_post(interaction.pending.params),
-            locale=interaction.locale,
+        return complete.finish_with_error(
+            op, interaction, "access_denied", "The user denied the request", via_post=True
         )
     raise PageError("Choose Allow or Deny.")
 
