@@ -230,3 +230,19 @@ def test_without_a_host_login_page_an_essential_class_is_unmet_without_a_loop(
     started = flow.start(claims=essential(authn.ACR_MFA))
     refused = flow.app.get(started.headers["Location"], status=303)
     assert query_of(refused.headers["Location"])["error"] == "unmet_authentication_requirements"
+
+
+def test_without_a_host_login_page_the_reported_auth_time_is_checked(
+    root_settings: Settings, storage: Storage, host: SteppingHost, rp: RP
+) -> None:
+    provider = Provider(root_settings, storage=storage, accounts=host, host_login=host.host_login)
+    flow = Flow(_host_app(provider), rp, Person("", "", subject=""), scope="openid")
+    host.sign_in(flow.app, "1001", auth_time=int(time.time()) - 600)
+    started = flow.start(max_age="60")
+    refused = flow.app.get(started.headers["Location"], status=303)
+    assert query_of(refused.headers["Location"])["error"] == "unmet_authentication_requirements"
+
+    host.sign_in(flow.app, "1001")  # no auth_time reported: met at once, signed in now
+    started = flow.start(prompt="login")
+    token = id_token(flow, flow.app.get(started.headers["Location"], status=303))
+    assert abs(token["auth_time"] - time.time()) < 5
