@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from webob import Request
 
+from . import authn
 from .claims import released, user_claims
 from .passwords import PasswordService, PasswordTooLong
 from .records import ACTIVE, Client, User
@@ -46,12 +47,28 @@ class Account:
     (a deleted account's key must not come back).  ``login`` is what they sign in with.
     ``claims`` are OpenID Connect standard claims (``name``, ``email``, ``email_verified``,
     ``locale``, ...); the provider releases only those of the granted scopes.
+
+    A host login (``host_login``) may say how and when the person signed in to the host:
+    ``amr``, RFC 8176 method values of :data:`oidc_core.authn.METHODS` (a password by
+    default), and ``auth_time``, seconds since the epoch (None: not known; then the
+    moment the provider first sees them signed in counts).
     """
 
     id: str
     login: str
     claims: Mapping[str, Any] = field(default_factory=dict)
     is_admin: bool = False
+    amr: tuple[str, ...] = (authn.KNOWLEDGE,)
+    auth_time: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.amr) - authn.METHODS
+        if isinstance(self.amr, str) or not self.amr or unknown:
+            raise ValueError(f"Account.amr must be a tuple of {sorted(authn.METHODS)}")
+        if self.auth_time is not None and (
+            isinstance(self.auth_time, bool) or not isinstance(self.auth_time, int)
+        ):
+            raise ValueError("Account.auth_time must be an int (seconds since the epoch) or None")
 
 
 class AccountSource(Protocol):
@@ -100,6 +117,14 @@ class PublicClient:
 
 # (account, client) -> may this account use this client?  (docs/hosting.md)
 ClientAccess = Callable[[Account, PublicClient], bool]
+
+
+@dataclass(frozen=True)
+class HostSignIn:
+    """The host application's signed-in person: the host's account and our user."""
+
+    account: Account
+    user: User
 
 
 @dataclass(frozen=True)
@@ -198,8 +223,13 @@ class Accounts:
 
     def host_user(self, request: Request) -> User | None:
         """The host application's signed-in user (``host_login``), if any."""
+        host = self.host_sign_in(request)
+        return host.user if host else None
+
+    def host_sign_in(self, request: Request) -> HostSignIn | None:
+        """Who is signed in to the host application (``host_login``), and how, if anyone."""
         account = self.host_login(request) if self.host_login else None
-        return self.user_for(account) if account else None
+        return HostSignIn(account, self.user_for(account)) if account else None
 
     @staticmethod
     def active(user: User) -> bool:

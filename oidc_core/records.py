@@ -122,6 +122,10 @@ class CodeGrant:
     expires_at: int
     used: bool
     sid: str | None = None  # the browser session it was issued in
+    # how the user signed in (RFC 8176) and the context class stated; None: a code
+    # issued before they were recorded (schema 12)
+    amr: tuple[str, ...] | None = None
+    acr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class RefreshTokenGrant:
     absolute_expires_at: int
     used: bool
     revoked: bool
+    amr: tuple[str, ...] | None = None  # as the code it descends from (None: not recorded)
+    acr: str | None = None
 
     def live(self, now: float) -> bool:
         return (

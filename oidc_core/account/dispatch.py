@@ -92,15 +92,13 @@ def signed_in(
     unless the host has a login page of its own (``host_login_url``)."""
     session = op.browser.current(request)
     if op.accounts.host_login is not None:
-        host_user = op.accounts.host_user(request)
-        if host_user is not None:
-            if not op.accounts.active(host_user):  # signed in to the host, suspended here
+        host = op.accounts.host_sign_in(request)
+        if host is not None:
+            if not op.accounts.active(host.user):  # signed in to the host, suspended here
                 raise PageError(ACCOUNT_NOT_ACTIVE, status=403)
-            if session is not None and session.user_id == host_user.id:
-                return session, host_user, None
             address = op.client_address(request)
-            key, session = op.browser.sign_in(session, host_user.id, request, address)
-            return session, host_user, key
+            key, session = op.browser.follow_host(session, host, request, address)
+            return session, host.user, key
         if op.settings.host_login_url:
             return session, None, None
     if session is None or session.user_id is None:

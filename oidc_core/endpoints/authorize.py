@@ -14,7 +14,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Request, Response
 
 from .. import responses
-from ..interactions import complete, consent, hint, policy
+from ..interactions import acr, complete, consent, hint, policy
 from ..params import form_params
 from ..records import BrowserSession, User
 from ..ui import locales
@@ -53,6 +53,8 @@ def authorize(op: Context, request: Request) -> Response:
     consented = user is not None and consent.covered(op, user.id, client, scopes)
     try:  # errors from here on are redirected: client_id and redirect_uri are valid
         hinted = hint.hinted_subject(op, dict(params).get("id_token_hint"), client.client_id)
+        if acr.impossible(params):
+            raise acr.UnmetAuthenticationRequirements()
         situation = policy.Situation(
             logged_in=user is not None,
             auth_time=session.auth_time if session else None,
@@ -60,6 +62,8 @@ def authorize(op: Context, request: Request) -> Response:
             prompt=frozenset(info.get("prompt") or ()),
             max_age=policy.parse_max_age(dict(params).get("max_age")),
             other_user_hinted=hinted is not None and user is not None and hinted != user.subject,
+            amr=session.amr if session else (),
+            required_acr=acr.required_acr(params),
         )
         step = policy.next_step(situation)
     except errors.OAuth2Error as error:
@@ -79,6 +83,7 @@ def authorize(op: Context, request: Request) -> Response:
             params,
             user,
             session.auth_time or 0,
+            amr=session.amr,
             pending_id=None,
             remember_consent=False,
             via_post=via_post,
@@ -99,19 +104,18 @@ def _signed_in(
     """The browser session, its user and a new session key to set (if any).
 
     With host login the host's session decides: its user is signed in here too (the
-    session is bound to them, ``auth_time`` now), and nobody is when the host says nobody.
+    session is bound to them, with the ``amr`` and ``auth_time`` the host reports, else
+    a password and now), and nobody is when the host says nobody.
     """
     session = op.browser.current(request)
     if op.accounts.host_login is None:
         user = op.storage.users.by_id(session.user_id) if session and session.user_id else None
         return session, user, None
-    host_user = op.accounts.host_user(request)
-    if host_user is None:
+    host = op.accounts.host_sign_in(request)
+    if host is None:
         return session, None, None
-    if session is not None and session.user_id == host_user.id:
-        return session, host_user, None
-    key, session = op.browser.sign_in(session, host_user.id, request, op.client_address(request))
-    return session, host_user, key
+    key, session = op.browser.follow_host(session, host, request, op.client_address(request))
+    return session, host.user, key
 
 
 def _interaction(

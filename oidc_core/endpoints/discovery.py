@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from webob import Request, Response
 
-from .. import responses
+from .. import authn, responses
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from ..ui import locales
 
@@ -32,6 +32,7 @@ def metadata(op: Context) -> dict[str, Any]:
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
+        "acr_values_supported": list(authn.ACR_VALUES),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": op.keys.algorithms(),
@@ -50,6 +51,8 @@ def metadata(op: Context) -> dict[str, Any]:
             "nonce",
             "at_hash",
             "sid",
+            "acr",
+            "amr",
         ],
         "revocation_endpoint": op.url("/revoke"),
         "revocation_endpoint_auth_methods_supported": [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from webob import Request, Response
@@ -22,6 +23,9 @@ from ..records import BrowserSession
 from ..settings import Settings
 from ..storage import Storage
 from ..ui.translations import N_
+
+if TYPE_CHECKING:
+    from ..accounts import HostSignIn
 
 EXPIRED_FORM = N_(
     "This form has expired or was opened in another browser. Reload it and try again."
@@ -51,10 +55,12 @@ class BrowserSessions:
         request: Request,
         address: str,
         amr: Sequence[str] = (authn.KNOWLEDGE,),
+        auth_time: int | None = None,
     ) -> str:
         """Bind ``session`` to ``user_id`` under a new key, noting the browser (its
         ``User-Agent``) and its IP ``address`` for the user's sessions page and how the
-        user proved who they are (``amr``, RFC 8176 values, :mod:`oidc_core.authn`)."""
+        user proved who they are (``amr``, RFC 8176 values, :mod:`oidc_core.authn`) and
+        when (``auth_time``; None: now)."""
         return self._storage.sessions.log_in(
             session.id,
             user_id,
@@ -62,6 +68,7 @@ class BrowserSessions:
             user_agent=request.user_agent or "",
             ip_address=address,
             amr=authn.normalized(amr),
+            auth_time=auth_time,
         )
 
     def sign_in(
@@ -71,15 +78,32 @@ class BrowserSessions:
         request: Request,
         address: str,
         amr: Sequence[str] = (authn.KNOWLEDGE,),
+        auth_time: int | None = None,
     ) -> tuple[str, BrowserSession]:
         """Bind ``session`` (a new one if None) to ``user_id`` now, under a new key."""
         if session is None:
             _, session = self.start()
-        key = self.log_in(session, user_id, request, address, amr)
+        key = self.log_in(session, user_id, request, address, amr, auth_time)
         signed_in = self._storage.sessions.by_key(key)
         if signed_in is None:
             raise RuntimeError("a session just signed in is gone")
         return key, signed_in
+
+    def follow_host(
+        self, session: BrowserSession | None, host: HostSignIn, request: Request, address: str
+    ) -> tuple[str | None, BrowserSession]:
+        """The session bound to the host application's signed-in user as the host reports
+        them (who, how and when they signed in); a new key to set when it had to change."""
+        amr = authn.normalized(host.account.amr)
+        if (
+            session is not None
+            and session.user_id == host.user.id
+            and session.amr == amr
+            and host.account.auth_time in (None, session.auth_time)
+        ):
+            return None, session
+        auth_time = host.account.auth_time
+        return self.sign_in(session, host.user.id, request, address, amr, auth_time)
 
     def sid(self, key: str) -> str | None:
         """The ``sid`` of the session with cookie value ``key`` (just after login)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -20,17 +21,25 @@ from oauthlib.oauth2.rfc6749 import errors
 from webob import Response
 
 from .. import responses
+from ..errors import PageError
 from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
 from ..ui import locales
+from ..ui.translations import N_
+from . import acr
+from .pending import EXPIRED
 
 if TYPE_CHECKING:
     from ..context import Context
+    from .pending import Interaction
 
 
 # The same for a suspended account and a host's refusal: the client learns no more.
 ACCESS_DENIED = "the account may not use this application"
 
+ALREADY_COMPLETED = N_(
+    "This sign-in request has already been completed. Go back to the application and start again."
+)
 SUBMIT_SCRIPT = "document.forms[0].submit()"
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SUBMIT_SCRIPT.encode()).digest()).decode()
 # No form-action: the form's one target is the registered redirect URI, whatever its origin.
@@ -140,6 +149,26 @@ AUTHORIZATION_PARAMETERS = frozenset(
 )
 
 
+def finish_with_error(
+    op: Context, interaction: Interaction, error: str, description: str, *, via_post: bool
+) -> Response:
+    """End the pending request with ``error``, redirected to its redirect URI (if its
+    client still has it registered)."""
+    params = dict(interaction.pending.params)
+    if not op.storage.sessions.finish_pending(interaction.pending.id):
+        raise PageError(EXPIRED)
+    return error_redirect(
+        op,
+        interaction.client_redirect_uri(params["redirect_uri"]),
+        error,
+        description,
+        params.get("state"),
+        via_post,
+        form_post=wants_form_post(interaction.pending.params),
+        locale=interaction.locale,
+    )
+
+
 def known_parameters(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(key, value) for key, value in params if key in AUTHORIZATION_PARAMETERS]
 
@@ -154,6 +183,7 @@ def issue_code(
     user: User,
     auth_time: int,
     *,
+    amr: Sequence[str],
     pending_id: int | None,
     remember_consent: bool,
     via_post: bool,
@@ -162,7 +192,9 @@ def issue_code(
     validated: Any = None,
 ) -> Response:
     """Store a code for the authorization request ``params`` and redirect back with it
-    (``locale``: the language of a form_post or error page on the way).
+    (``locale``: the language of a form_post or error page on the way).  ``amr`` is how
+    the user signed in (RFC 8176): the code keeps it and the ``acr`` it reached; an
+    essential ``acr`` it does not reach fails the request (:func:`.acr.unmet`).
 
     ``validated`` is oauthlib's request when the caller has just validated ``params``
     (/authorize); a parked request (after login or consent) is validated again here, once:
@@ -186,22 +218,24 @@ def issue_code(
     if not op.accounts.may_use(user, validated.oidc_client):
         denied = ("access_denied", ACCESS_DENIED, state, via_post)
         return error_redirect(op, redirect_uri, *denied, form_post=form_post, locale=locale)
+    if acr.unmet(params, amr):
+        if pending_id is not None and not op.storage.sessions.finish_pending(pending_id):
+            return op.error_page(ALREADY_COMPLETED, 400, locale=locale)
+        unmet = (acr.UNMET, acr.UnmetAuthenticationRequirements.description, state, via_post)
+        return error_redirect(op, redirect_uri, *unmet, form_post=form_post, locale=locale)
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,
         pending_id=pending_id,
         remember_consent=remember_consent,
         sid=sid,
+        amr=tuple(amr),
+        acr=acr.stated_acr(params, amr),
     )
     try:
         code = op.server.codes.issue_code(validated, issue)
     except CodeAlreadyIssued:
-        return op.error_page(
-            "This sign-in request has already been completed. Go back to the application "
-            "and start again.",
-            400,
-            locale=locale,
-        )
+        return op.error_page(ALREADY_COMPLETED, 400, locale=locale)
     return respond(
         op,
         redirect_uri,

@@ -61,13 +61,13 @@ def consent(op: Context, request: Request) -> Response:
     )
     user = _user(op, interaction)
     decision = single(fields, "decision")
-    params = dict(interaction.pending.params)
     if decision == "allow":
         return complete.issue_code(
             op,
             interaction.pending.params,
             user,
             interaction.session.auth_time or 0,
+            amr=interaction.session.amr,
             pending_id=interaction.pending.id,
             remember_consent=True,
             via_post=True,
@@ -75,17 +75,8 @@ def consent(op: Context, request: Request) -> Response:
             locale=interaction.locale,
         )
     if decision == "deny":
-        if not op.storage.sessions.finish_pending(interaction.pending.id):
-            raise PageError(pending.EXPIRED)
-        return complete.error_redirect(
-            op,
-            interaction.client_redirect_uri(params["redirect_uri"]),
-            "access_denied",
-            "The user denied the request",
-            params.get("state"),
-            via_post=True,
-            form_post=complete.wants_form_post(interaction.pending.params),
-            locale=interaction.locale,
+        return complete.finish_with_error(
+            op, interaction, "access_denied", "The user denied the request", via_post=True
         )
     raise PageError("Choose Allow or Deny.")
 

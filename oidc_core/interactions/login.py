@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from webob import Request, Response
 
-from .. import responses
+from .. import authn, responses
 from ..params import posted_form, query_form, single
 from ..records import User
 from ..ui.translations import N_
-from . import complete, consent, pending, policy, sign_in
+from . import acr, complete, consent, host_step_up, pending, policy, sign_in
 from .browser import csrf_token
 
 if TYPE_CHECKING:
+    from ..accounts import HostSignIn
     from ..context import Context
 
 log = logging.getLogger(__name__)
@@ -35,9 +37,9 @@ def login(op: Context, request: Request) -> Response:
         handle = single(query_form(request, op.settings.max_param_length), "interaction")
         interaction = pending.load(op, request, handle)
         if op.accounts.host_login is not None:
-            host_user = op.accounts.host_user(request)
-            if host_user is not None:  # signed in to the host: no second login
-                return _logged_in(op, request, interaction, host_user)
+            host = op.accounts.host_sign_in(request)
+            if host is not None:  # signed in to the host: no second login, unless asked
+                return _host_signed_in(op, request, interaction, host)
             if op.settings.host_login_url:
                 back = op.url("/login") + "?" + urlencode({"interaction": handle})
                 # A path is made absolute against the issuer, never left for WebOb to
@@ -63,15 +65,42 @@ def login(op: Context, request: Request) -> Response:
     return _logged_in(op, request, interaction, user)
 
 
-def _logged_in(
-    op: Context, request: Request, interaction: pending.Interaction, user: User
+def _host_signed_in(
+    op: Context, request: Request, interaction: pending.Interaction, host: HostSignIn
 ) -> Response:
-    """Bind the session to ``user`` (a new key) and go on to consent or the code."""
-    key = op.browser.log_in(interaction.session, user.id, request, op.client_address(request))
+    """The host's signed-in person goes on, as the host reports their sign-in; asked to
+    step up through the host's login page first when they lack what the request asks
+    (once: :mod:`.host_step_up`)."""
+    ask = host_step_up.ask_of(interaction, host.account)
+    if ask is not None:
+        asked = single(query_form(request, op.settings.max_param_length), host_step_up.ASKED)
+        if op.settings.host_login_url and not asked:
+            return responses.redirect(host_step_up.host_url(op, interaction, ask), 303)
+        if not host_step_up.answered(op, interaction, ask, host.account):
+            unmet = acr.UnmetAuthenticationRequirements.description
+            return complete.finish_with_error(op, interaction, acr.UNMET, unmet, via_post=True)
+    account = host.account
+    return _logged_in(op, request, interaction, host.user, account.amr, account.auth_time)
+
+
+def _logged_in(
+    op: Context,
+    request: Request,
+    interaction: pending.Interaction,
+    user: User,
+    amr: Sequence[str] = (authn.KNOWLEDGE,),
+    auth_time: int | None = None,
+) -> Response:
+    """Bind the session to ``user``, signed in with ``amr`` at ``auth_time`` (None: now;
+    a new key), and go on to consent or the code."""
+    amr = authn.normalized(amr)
+    address = op.client_address(request)
+    key = op.browser.log_in(interaction.session, user.id, request, address, amr, auth_time)
     now = int(time.time())
+    signed_in_at = now if auth_time is None else min(auth_time, now)
     situation = policy.Situation(
         logged_in=True,
-        auth_time=now,
+        auth_time=signed_in_at,
         consented=consent.covered(op, user.id, interaction.client, interaction.scopes),
         prompt=interaction.prompt - {"login"},
         max_age=None,
@@ -85,7 +114,8 @@ def _logged_in(
             op,
             interaction.pending.params,
             user,
-            now,
+            signed_in_at,
+            amr=amr,
             pending_id=interaction.pending.id,
             remember_consent=False,
             via_post=True,

@@ -7,7 +7,9 @@ needed interaction into the error the spec names instead of a page.
 ``prompt=select_account`` shows the login page: a browser holds one account here, and
 signing in is how the user picks another.
 An ``id_token_hint`` naming someone other than the signed-in user asks for a login
-(``login_required`` with ``prompt=none``).
+(``login_required`` with ``prompt=none``), and so does a session whose sign-in does not
+reach the context class the request requires (``acr_values``, an ``acr`` claim: step-up,
+:mod:`.acr`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions
+
+from .. import authn
 
 LOGIN, CONSENT, ISSUE = "login", "consent", "issue"
 
@@ -29,6 +33,8 @@ class Situation:
     prompt: frozenset[str]
     max_age: int | None
     other_user_hinted: bool = False
+    amr: tuple[str, ...] = ()  # how the session's user signed in (RFC 8176)
+    required_acr: str | None = None  # the class the request requires (:mod:`.acr`)
 
 
 def parse_max_age(value: str | None) -> int | None:
@@ -44,16 +50,29 @@ def parse_max_age(value: str | None) -> int | None:
 
 def login_needed(situation: Situation) -> bool:
     """No session, ``prompt=login`` or ``select_account``, an authentication older than
-    ``max_age``, or an ``id_token_hint`` for another user."""
+    ``max_age``, an ``id_token_hint`` for another user, or a step-up."""
     if not situation.logged_in or situation.other_user_hinted:
         return True
     if situation.prompt & {"login", "select_account"}:
         return True
-    if situation.max_age is not None:
-        if situation.auth_time is None:
-            return True
-        return time.time() - situation.auth_time > situation.max_age
-    return False
+    return too_old(situation) or step_up_needed(situation)
+
+
+def too_old(situation: Situation) -> bool:
+    """OIDC Core 3.1.2.1: an authentication longer ago than ``max_age`` seconds;
+    ``max_age=0`` always asks for a new one (as ``prompt=login``)."""
+    if situation.max_age is None:
+        return False
+    if situation.auth_time is None or situation.max_age == 0:
+        return True
+    return time.time() - situation.auth_time > situation.max_age
+
+
+def step_up_needed(situation: Situation) -> bool:
+    """OIDC Core 3.1.2.1 and 5.5.1.1: the session's sign-in does not reach the context
+    class the request requires."""
+    required = situation.required_acr
+    return required is not None and not authn.satisfies(situation.amr, required)
 
 
 def consent_needed(situation: Situation) -> bool:

@@ -88,21 +88,6 @@ def _well_formed_claims(claims: Any) -> bool:
     return True
 
 
-def check_essential_acr(request: Any) -> dict[str, Any]:
-    """OIDC Core 5.5.1.1: an essential ``acr`` we cannot meet is a failed authentication.
-
-    The provider does not issue ``acr`` (one authentication method, no levels), so an
-    essential ``acr`` request can never be met; a voluntary one (``acr_values``) is ignored.
-    """
-    requested = (request.claims or {}).get("id_token", {}).get("acr") or {}
-    if requested.get("essential") is True:
-        raise errors.AccessDeniedError(
-            description="the requested authentication context (essential acr) is not available",
-            request=request,
-        )
-    return {}
-
-
 def check_pkce_challenge(request: Any) -> dict[str, Any]:
     """RFC 7636 4.2-4.3, RFC 9700 2.1.1: S256 only, a well-formed challenge."""
     if request.code_challenge is None:
@@ -157,7 +142,6 @@ AUTHORIZATION_CHECKS: tuple[Check, ...] = (
     check_response_mode,
     check_no_request_object,
     check_claims_parameter,
-    check_essential_acr,
     check_state_and_nonce,
     check_pkce_challenge,
 )

@@ -45,6 +45,8 @@ class CodeIssue:
     pending_id: int | None
     remember_consent: bool
     sid: str | None = None  # the browser session's (Back-Channel Logout 1.0)
+    amr: tuple[str, ...] = ()  # how the user signed in (RFC 8176); (): not recorded
+    acr: str | None = None  # the context class the ID token states
 
 
 class CodeValidator(UserGrantValidator):
@@ -128,6 +130,8 @@ class CodeValidator(UserGrantValidator):
                 auth_time=issue.auth_time,
                 ttl=self.settings.code_ttl,
                 sid=issue.sid,
+                amr=issue.amr,
+                acr=issue.acr,
             ),
             remember_scopes=issue.remember_consent,
             consent_ttl=self.settings.consent_ttl,

@@ -33,8 +33,10 @@ class UserGrantValidator(ClientValidator):
         self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
     ) -> str:
         """OIDC Core 2 and 3.1.3.6: add iss, sub, exp and auth_time (always, so also when
-        ``max_age`` was sent), and the claims asked for by the ``claims`` parameter's
-        ``id_token`` member (5.5) among those of the granted scopes; then sign."""
+        ``max_age`` was sent), ``amr`` and ``acr`` as the sign-in recorded them (none for
+        a grant from before they were), and the claims asked for by the ``claims``
+        parameter's ``id_token`` member (5.5) among those of the granted scopes; then
+        sign."""
         grant = self._grant(request)
         wanted = requested_claims(request.claims, "id_token")
         if wanted:
@@ -46,6 +48,10 @@ class UserGrantValidator(ClientValidator):
             exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
             auth_time=grant.auth_time,
         )
+        if grant.amr:
+            id_token["amr"] = list(grant.amr)
+        if grant.acr:
+            id_token["acr"] = grant.acr
         sid = getattr(grant, "sid", None)  # Back-Channel Logout 1.0 section 2.1
         if sid:
             id_token["sid"] = sid

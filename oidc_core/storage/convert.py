@@ -75,6 +75,8 @@ def code(row: models.AuthorizationCode) -> records.CodeGrant:
         expires_at=row.expires_at,
         used=row.used_at is not None,
         sid=row.sid,
+        amr=methods(row.amr),
+        acr=row.acr,
     )
 
 
@@ -92,7 +94,14 @@ def refresh_token(row: Any, user_row: Any) -> records.RefreshTokenGrant:
         absolute_expires_at=row.absolute_expires_at,
         used=row.used_at is not None,
         revoked=row.revoked_at is not None,
+        amr=methods(row.amr),
+        acr=row.acr,
     )
+
+
+def methods(amr: str | None) -> tuple[str, ...] | None:
+    """A stored ``amr`` (space-separated RFC 8176 values); None when it was not recorded."""
+    return None if amr is None else tuple(amr.split())
 
 
 def token_info(kind: str, row: Any) -> records.TokenInfo:

@@ -52,6 +52,8 @@ class NewCode:
     auth_time: int
     ttl: int
     sid: str | None = None
+    amr: tuple[str, ...] = ()  # how the user signed in (RFC 8176); () stores none
+    acr: str | None = None
 
 
 def _code_row(new: NewCode, now: int) -> dict[str, Any]:
@@ -70,6 +72,8 @@ def _code_row(new: NewCode, now: int) -> dict[str, Any]:
         "created_at": now,
         "expires_at": now + new.ttl,
         "sid": new.sid,
+        "amr": " ".join(new.amr) or None,
+        "acr": new.acr,
     }
 
 
@@ -165,7 +169,7 @@ class GrantStore:
         successor = None
         if refresh is not None:
             absolute_expiry = now + refresh.absolute_ttl
-            successor = _refresh_row(refresh, owner, scopes, code.auth_time, now, absolute_expiry)
+            successor = _refresh_row(refresh, owner, scopes, code, now, absolute_expiry)
         with write_transaction(database_proxy):
             return self._hot.redeem("code", code.id, now, access, successor)
 
@@ -203,9 +207,7 @@ class GrantStore:
         now = int(time.time())
         owner = {"client_id": old.client_pk, "user_id": old.user.id, "grant_id": old.grant_id}
         access = _access_row(access_token, owner, scopes, now, ttl)
-        successor = _refresh_row(
-            refresh, owner, old.scopes, old.auth_time, now, old.absolute_expires_at
-        )
+        successor = _refresh_row(refresh, owner, old.scopes, old, now, old.absolute_expires_at)
         with write_transaction(database_proxy):
             return self._hot.redeem("refresh", old.id, now, access, successor)
 
@@ -293,17 +295,20 @@ def _refresh_row(
     new: NewRefresh,
     owner: dict[str, Any],
     scopes: tuple[str, ...],
-    auth_time: int,
+    sign_in: records.CodeGrant | records.RefreshTokenGrant,
     now: int,
     absolute_expiry: int,
 ) -> dict[str, Any]:
     """A refresh token's row: it expires when idle for too long, and never after the
-    grant's absolute expiry."""
+    grant's absolute expiry; it keeps the sign-in (``auth_time``, ``amr``, ``acr``) of
+    the code or refresh token it descends from."""
     return {
         **owner,
         "token_digest": credentials.digest(new.token),
         "scopes": " ".join(scopes),
-        "auth_time": auth_time,
+        "auth_time": sign_in.auth_time,
+        "amr": None if sign_in.amr is None else " ".join(sign_in.amr),
+        "acr": sign_in.acr,
         "created_at": now,
         "expires_at": min(now + new.idle_ttl, absolute_expiry),
         "absolute_expires_at": absolute_expiry,

@@ -73,11 +73,13 @@ class SessionStore:
         user_agent: str,
         ip_address: str,
         amr: Sequence[str] = (),
+        auth_time: int | None = None,
     ) -> str:
         """Bind the session to a user under a new key and CSRF secret (fixation defence);
         another user than before gets a new ``sid`` too.  The browser's ``user_agent`` and
         ``ip_address`` are kept for the user's sessions page, ``amr`` (RFC 8176 values) for
-        the ID tokens of the session's sign-ins."""
+        the ID tokens of the session's sign-ins.  ``auth_time``: when the user proved who
+        they are, if not now (a host application's sign-in; never later than now)."""
         key = credentials.new_token()
         now = int(time.time())
         self._hot.execute(
@@ -88,7 +90,7 @@ class SessionStore:
                 credentials.digest(key),
                 secrets.token_hex(32),
                 user_id,
-                now,
+                now if auth_time is None else min(auth_time, now),
                 now + ttl,
                 user_agent[:MAX_USER_AGENT],
                 ip_address[:MAX_IP_ADDRESS],

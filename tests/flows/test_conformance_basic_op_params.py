@@ -11,7 +11,7 @@ import jwt
 import pytest
 import webtest
 
-from oidc_core import Provider
+from oidc_core import Provider, authn
 from oidc_core.testing import pkce_pair
 from tests.support.conformance_basic_op import (
     PROFILE,
@@ -126,17 +126,24 @@ def test_oidcc_claims_locales(flow: Flow) -> None:
 
 
 def test_oidcc_ensure_request_with_acr_values_succeeds(flow: Flow) -> None:
-    """acr_values is a voluntary request: accepted; no acr is issued (docs/protocol.md)."""
-    token = id_token_of(flow, flow.authorize(acr_values="1 2"))
-    assert "acr" not in token
+    """acr_values is a voluntary request: the advertised values succeed and the ID token's
+    acr is one of them; values we do not offer are ignored (docs/protocol.md)."""
+    advertised = flow.app.get("/.well-known/openid-configuration").json["acr_values_supported"]
+    token = id_token_of(flow, flow.authorize(acr_values=" ".join(advertised)))
+    assert token["acr"] in advertised
+    assert id_token_of(flow, flow.authorize(acr_values="1 2"))["acr"] == authn.ACR_SINGLE_FACTOR
 
 
-def test_essential_acr_cannot_be_met_and_is_access_denied(flow: Flow, provider: Provider) -> None:
-    """OIDC Core 5.5.1.1: an essential acr that cannot be met is a failed authentication."""
+def test_essential_acr_we_do_not_offer_is_unmet_at_once(flow: Flow, provider: Provider) -> None:
+    """OIDC Core 5.5.1.1: an essential acr that cannot be met is a failed authentication
+    (``unmet_authentication_requirements``); a voluntary one is answered with ours."""
     claims = json.dumps({"id_token": {"acr": {"essential": True, "values": ["2"]}}})
-    redirect_error(flow, flow.start(claims=claims, state=STATE), "access_denied")
+    redirect_error(
+        flow, flow.start(claims=claims, state=STATE), "unmet_authentication_requirements"
+    )
+    assert code_rows(provider) == 0
     voluntary = json.dumps({"id_token": {"acr": {"values": ["2"]}}})
-    assert "acr" not in id_token_of(flow, flow.authorize(claims=voluntary))
+    assert id_token_of(flow, flow.authorize(claims=voluntary))["acr"] == authn.ACR_SINGLE_FACTOR
 
 
 # -- request objects ----------------------------------------------------------------------------
@@ -175,6 +182,6 @@ def test_oidcc_discovery_endpoint_verification_authorization_request(
     assert metadata["request_parameter_supported"] is False
     assert metadata["request_uri_parameter_supported"] is False
     assert "request_object_signing_alg_values_supported" not in metadata
-    assert "acr_values_supported" not in metadata
+    assert metadata["acr_values_supported"] == list(authn.ACR_VALUES)
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert "auth_time" in metadata["claims_supported"]
