@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 
 from webob import Request, Response
 
-from .. import responses
+from .. import authn, responses
+from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, query_form, single
 from ..records import User
 from ..ui.translations import N_
-from . import complete, consent, pending, policy, sign_in
+from . import complete, consent, passkey_sign_in, pending, policy, sign_in
 from .browser import csrf_token
 
 if TYPE_CHECKING:
@@ -48,13 +49,22 @@ def login(op: Context, request: Request) -> Response:
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
-    fields = posted_form(request, op.settings.password_max_length + 64)
+    fields = posted_form(request, max(op.settings.password_max_length + 64, MAX_RESPONSE))
     interaction = pending.load(
         op, request, single(fields, "interaction"), csrf=single(fields, "csrf_token")
     )
 
     def refuse(email: str, status: int) -> Response:
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=status)
+
+    def refuse_passkey(status: int) -> Response:
+        return _form(op, interaction, error=passkey_sign_in.FAILED, status=status)
+
+    if passkey_sign_in.wanted(fields):
+        checked = passkey_sign_in.check(op, request, interaction.session, fields, refuse_passkey)
+        if isinstance(checked, Response):
+            return checked
+        return _logged_in(op, request, interaction, *checked)
 
     address = op.client_address(request)
     user = sign_in.check_password(op, fields, address, refuse, log, "login failed from %s")
@@ -64,10 +74,16 @@ def login(op: Context, request: Request) -> Response:
 
 
 def _logged_in(
-    op: Context, request: Request, interaction: pending.Interaction, user: User
+    op: Context,
+    request: Request,
+    interaction: pending.Interaction,
+    user: User,
+    amr: tuple[str, ...] = (authn.KNOWLEDGE,),
 ) -> Response:
-    """Bind the session to ``user`` (a new key) and go on to consent or the code."""
-    key = op.browser.log_in(interaction.session, user.id, request, op.client_address(request))
+    """Bind the session to ``user`` (a new key, signed in by ``amr``) and go on to
+    consent or the code."""
+    address = op.client_address(request)
+    key = op.browser.log_in(interaction.session, user.id, request, address, amr)
     now = int(time.time())
     situation = policy.Situation(
         logged_in=True,
@@ -104,6 +120,7 @@ def _form(
     error: str = "",
     status: int = 200,
 ) -> Response:
+    passkey = passkey_sign_in.page_context(op, interaction.session)
     return responses.html_page(
         op.render(
             "login.html",
@@ -114,8 +131,10 @@ def _form(
             action=op.url("/login"),
             email=email,
             error=error,
+            **passkey,
         ),
         status,
+        scripts=bool(passkey["passkey_options_url"]),
         form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
     )
 

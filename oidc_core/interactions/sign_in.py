@@ -21,6 +21,7 @@ from .. import backchannel, responses
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..throttle import Throttled
+from . import passkey_sign_in
 from .browser import EXPIRED_FORM, csrf_token, csrf_valid
 
 if TYPE_CHECKING:
@@ -99,15 +100,18 @@ def login_form(
     template: str,
     purpose: str,
     status: int,
+    passkeys: bool = False,
     **context: Any,
 ) -> Response:
     """A sign-in form with its CSRF token for ``purpose``; a browser without a session
-    gets a new one (its cookie is set on the response)."""
+    gets a new one (its cookie is set on the response).  ``passkeys``: the page offers
+    signing in with a passkey, where they are available (:mod:`.passkey_sign_in`)."""
     key = None
     if session is None:
         key, session = op.browser.start()
-    page = op.render(template, csrf_token=csrf_token(session, purpose), **context)
-    response = responses.html_page(page, status)
+    offer = passkey_sign_in.page_context(op, session) if passkeys else {}
+    page = op.render(template, csrf_token=csrf_token(session, purpose), **offer, **context)
+    response = responses.html_page(page, status, scripts=bool(offer.get("passkey_options_url")))
     if key is not None:
         op.browser.set_cookie(response, key)
     return response
