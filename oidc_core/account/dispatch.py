@@ -142,7 +142,11 @@ def login(op: Context, request: Request) -> Response:
         def refuse_passkey(status: int) -> Response:
             return _login_form(op, request, session, error=passkey_sign_in.FAILED, status=status)
 
-        return passkey_sign_in.log_in(op, request, session, fields, refuse_passkey, "/account/")
+        checked = passkey_sign_in.check(op, request, session, fields, refuse_passkey)
+        if isinstance(checked, Response):
+            return checked
+        user, amr = checked
+        return sign_in.enter(op, request, session, user, "/account/", amr)
 
     def refuse(email: str, status: int) -> Response:
         return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)

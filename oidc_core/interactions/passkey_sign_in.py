@@ -85,23 +85,3 @@ def check(
         return response
     except passkeys.PasskeyRefused:
         return refuse(401)
-
-
-def log_in(
-    op: Context,
-    request: Request,
-    session: BrowserSession,
-    fields: dict[str, list[str]],
-    refuse: Refusal,
-    then: str,
-) -> Response:
-    """A sign-in form's POST with a passkey (CSRF token already checked): the session
-    bound to the user under a new key and a 303 to our path ``then``."""
-    checked = check(op, request, session, fields, refuse)
-    if isinstance(checked, Response):
-        return checked
-    user, amr = checked
-    key = op.browser.log_in(session, user.id, request, op.client_address(request), amr)
-    response = responses.redirect(op.url(then), 303)
-    op.browser.set_cookie(response, key)
-    return response

@@ -12,12 +12,12 @@ and a locked attempt the same with 429 and ``Retry-After`` (:mod:`oidc_core.thro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from webob import Request, Response
 
-from .. import backchannel, responses
+from .. import authn, backchannel, responses
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..throttle import Throttled
@@ -84,11 +84,23 @@ def log_in(
     """A sign-in form's POST (its CSRF token already checked): the password checked as by
     :func:`check_password`, then the session bound to the user under a new key and a 303
     to our path ``then``, never to an address taken from the request."""
-    address = op.client_address(request)
-    user = check_password(op, fields, address, refuse, log, failure)
+    user = check_password(op, fields, op.client_address(request), refuse, log, failure)
     if isinstance(user, Response):
         return user
-    key = op.browser.log_in(session, user.id, request, address)
+    return enter(op, request, session, user, then)
+
+
+def enter(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    then: str,
+    amr: Sequence[str] = (authn.KNOWLEDGE,),
+) -> Response:
+    """Bind ``session`` to ``user``, signed in by ``amr``, under a new key, and go to our
+    path ``then``."""
+    key = op.browser.log_in(session, user.id, request, op.client_address(request), amr)
     response = responses.redirect(op.url(then), 303)
     op.browser.set_cookie(response, key)
     return response

@@ -66,17 +66,11 @@ class SoftAuthenticator:
         auth_data = self._auth_data(rp_id, AT, self.sign_count) + attested + cbor2.dumps(cose_key)
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], **lies)
-        return json.dumps(
+        return self._credential(
             {
-                "id": b64url(self.credential_id),
-                "rawId": b64url(self.credential_id),
-                "type": "public-key",
-                "authenticatorAttachment": "platform",
-                "response": {
-                    "clientDataJSON": b64url(client_data),
-                    "attestationObject": b64url(attestation),
-                    "transports": ["internal", "hybrid"],
-                },
+                "clientDataJSON": b64url(client_data),
+                "attestationObject": b64url(attestation),
+                "transports": ["internal", "hybrid"],
             }
         )
 
@@ -91,18 +85,25 @@ class SoftAuthenticator:
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.key.sign(signed, ec.ECDSA(hashes.SHA256()))
         handle = lies.get("user_handle", self.user_handle)
+        return self._credential(
+            {
+                "clientDataJSON": b64url(client_data),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+                "userHandle": b64url(handle) if handle is not None else None,
+            }
+        )
+
+    def _credential(self, response: dict[str, Any]) -> str:
+        """A ``PublicKeyCredential`` as JSON (WebAuthn Level 3 ``toJSON()``)."""
+        credential_id = b64url(self.credential_id)
         return json.dumps(
             {
-                "id": b64url(self.credential_id),
-                "rawId": b64url(self.credential_id),
+                "id": credential_id,
+                "rawId": credential_id,
                 "type": "public-key",
                 "authenticatorAttachment": "platform",
-                "response": {
-                    "clientDataJSON": b64url(client_data),
-                    "authenticatorData": b64url(auth_data),
-                    "signature": b64url(signature),
-                    "userHandle": b64url(handle) if handle is not None else None,
-                },
+                "response": response,
             }
         )
 
