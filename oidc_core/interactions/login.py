@@ -1,4 +1,5 @@
-"""The bundled login page: email and password (form fields ``email``, ``password``).
+"""The bundled login page: email and password (form fields ``email``, ``password``), or
+a passkey where they are available (field ``passkey``, :mod:`.passkey_sign_in`).
 
 Unknown email and wrong password get the same answer after the same amount of work.
 Failed attempts are counted (:mod:`oidc_core.throttle`); a locked attempt gets the same
