@@ -279,7 +279,8 @@ class Provider(Pages):
         if path.startswith("/static/"):
             content = render.static_file(path[len("/static/") :])
             if content is not None:
-                response = Response(body=content, content_type="text/css", charset="utf-8")
+                kind = "text/javascript" if path.endswith(".js") else "text/css"
+                response = Response(body=content, content_type=kind, charset="utf-8")
                 response.cache_control.max_age = 3600
                 return response
         if path == "/":

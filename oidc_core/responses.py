@@ -88,6 +88,7 @@ def html_page(
     no_store: bool = True,
     form_redirects_to: str = "",
     images_from: Iterable[str] = (),
+    scripts: bool = False,
 ) -> Response:
     """A page with the security headers.  ``form_redirects_to``: the URI a form of the page
     may end up at through redirects (the client's redirect URI after login or consent):
@@ -97,7 +98,8 @@ def html_page(
     and ``data:``; an ``http://`` logo on a loopback host (registration accepts it, for
     development) has its origin added, or browsers would not show it.
     ``Content-Language`` is the language the page declares in its ``<html lang>`` (the
-    language it was rendered in)."""
+    language it was rendered in).  ``scripts``: the page runs our own script files (never
+    inline script) and lets them call our endpoints (the passkey pages)."""
     response = Response(body=body.encode("utf-8"), status=status, content_type="text/html")
     response.headers.update(SECURITY_HEADERS)
     language = _HTML_LANG.match(body)
@@ -112,6 +114,8 @@ def html_page(
         policy = policy.replace(
             "img-src 'self' https: data:", " ".join(["img-src 'self' https: data:", *images])
         )
+    if scripts:
+        policy += "; script-src 'self'; connect-src 'self'"
     response.headers["Content-Security-Policy"] = policy
     if no_store:
         response.headers.update(NO_STORE)

@@ -18,7 +18,7 @@ from .context import Context
 from .cors import Policy
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .endpoints.end_session import end_session
-from .interactions import consent, login
+from .interactions import consent, login, passkey_sign_in
 
 Handler = Callable[[Context, Request], Response]
 
@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("introspection", introspection.introspect, ("/introspect",)),
     Route("login", login.login, ("/login",), html=True),
     Route("consent", consent.consent, ("/consent",), html=True),
+    Route("passkey_options", passkey_sign_in.options, ("/passkey/options",)),
     Route("end_session", end_session, ("/end_session",), html=True),
     Route("health_live", health.live, ("/health/live",), needs_schema=False),
     Route("health_ready", health.ready, ("/health/ready",), needs_schema=False),

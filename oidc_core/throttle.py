@@ -182,6 +182,28 @@ class Throttle:
             Limit(pair, settings.login_pair_lock_threshold),
         )
 
+    # -- passkeys ------------------------------------------------------------------------
+
+    def passkey_check(self, address: str) -> None:
+        """Before a passkey sign-in is checked: :class:`Throttled` while the address is
+        locked (one signature check costs little: the lock is read, a failure counted
+        after it, as for clients)."""
+        key = address_key(address)
+        locked_until = self._store.counters([key]).get(key, (0, 0))[1]
+        retry_after = locked_until - int(time.time())
+        if retry_after > 0:
+            log.info(
+                "passkey sign-in refused: ip locked for %d s more (from %s)", retry_after, address
+            )
+            raise Throttled(retry_after)
+
+    def passkey_failed(self, address: str) -> None:
+        """A passkey sign-in failed: counted on the address, like a wrong password."""
+        limit = Limit(address_key(address), self._settings.login_ip_lock_threshold)
+        counted = self._count((limit,))
+        if not counted.refused_by:
+            self._failed("passkey sign-in", counted, "-", address)
+
     # -- shared --------------------------------------------------------------------------
 
     def _count(self, limits: tuple[Limit, ...]) -> Counted:

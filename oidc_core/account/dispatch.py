@@ -17,14 +17,15 @@ from webob import Request, Response
 
 from .. import responses, routing
 from ..errors import PageError
-from ..interactions import sign_in
+from ..interactions import passkey_sign_in, sign_in
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_valid
 from ..interactions.login import GENERIC_FAILURE, with_next
+from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
 from ..ui.translations import N_
-from . import apps, profile, sessions
+from . import apps, passkeys, profile, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/sessions/end-all"), POST, sessions.end_all),
     (re.compile(r"/account/profile"), GET_POST, profile.profile),
     (re.compile(r"/account/password"), POST, profile.change_password),
+    (re.compile(r"/account/passkeys"), GET, passkeys.passkey_list),
+    (re.compile(r"/account/passkeys/options"), POST, passkeys.options),
+    (re.compile(r"/account/passkeys/add"), POST, passkeys.add),
+    (re.compile(r"/account/passkeys/(?P<passkey_id>[0-9]{1,18})/rename"), POST, passkeys.rename),
+    (re.compile(r"/account/passkeys/(?P<passkey_id>[0-9]{1,18})/remove"), POST, passkeys.remove),
 )
 
 LOGIN_PURPOSE = "account-login"
@@ -131,10 +137,20 @@ def login(op: Context, request: Request) -> Response:
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
     session = op.browser.current(request)
-    fields = posted_form(request, op.settings.password_max_length + 64)
+    fields = posted_form(request, max(op.settings.password_max_length + 64, MAX_RESPONSE))
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         # The browser keeps its session: a forged sign-in must not sign the user out.
         return _login_form(op, request, session, error=EXPIRED_FORM, status=403)
+    if passkey_sign_in.wanted(fields):
+
+        def refuse_passkey(status: int) -> Response:
+            return _login_form(op, request, session, error=passkey_sign_in.FAILED, status=status)
+
+        checked = passkey_sign_in.check(op, request, session, fields, refuse_passkey)
+        if isinstance(checked, Response):
+            return checked
+        user, amr = checked
+        return sign_in.enter(op, request, session, user, "/account/", amr)
 
     def refuse(email: str, status: int) -> Response:
         return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)
@@ -163,6 +179,7 @@ def _login_form(
         "account_login.html",
         LOGIN_PURPOSE,
         status,
+        passkeys=True,
         request=request,
         action=op.url("/account/login"),
         email=email,

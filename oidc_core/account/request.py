@@ -42,9 +42,15 @@ class AccountRequest:
         return self.op.accounts.actor(self.user)
 
     def page(
-        self, template: str, status: int = 200, images_from: Iterable[str] = (), **context: Any
+        self,
+        template: str,
+        status: int = 200,
+        images_from: Iterable[str] = (),
+        scripts: bool = False,
+        **context: Any,
     ) -> Response:
-        """``images_from``: the clients' logos it shows (:func:`responses.html_page`)."""
+        """``images_from``: the clients' logos it shows; ``scripts``: it runs our script
+        files (:func:`responses.html_page`)."""
         return responses.html_page(
             self.op.render(
                 template,
@@ -59,6 +65,7 @@ class AccountRequest:
             ),
             status,
             images_from=images_from,
+            scripts=scripts,
         )
 
     def redirect(self, path: str) -> Response:

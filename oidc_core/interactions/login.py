@@ -1,4 +1,5 @@
-"""The bundled login page: email and password (form fields ``email``, ``password``).
+"""The bundled login page: email and password (form fields ``email``, ``password``), or
+a passkey where they are available (field ``passkey``, :mod:`.passkey_sign_in`).
 
 Unknown email and wrong password get the same answer after the same amount of work.
 Failed attempts are counted (:mod:`oidc_core.throttle`); a locked attempt gets the same
@@ -17,10 +18,11 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from .. import authn, responses
+from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, query_form, single
 from ..records import User
 from ..ui.translations import N_
-from . import acr, complete, consent, host_step_up, pending, policy, sign_in
+from . import acr, complete, consent, host_step_up, passkey_sign_in, pending, policy, sign_in
 from .browser import csrf_token
 
 if TYPE_CHECKING:
@@ -50,13 +52,22 @@ def login(op: Context, request: Request) -> Response:
         return _form(op, interaction, email=hint if "@" in hint else "")
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
-    fields = posted_form(request, op.settings.password_max_length + 64)
+    fields = posted_form(request, max(op.settings.password_max_length + 64, MAX_RESPONSE))
     interaction = pending.load(
         op, request, single(fields, "interaction"), csrf=single(fields, "csrf_token")
     )
 
     def refuse(email: str, status: int) -> Response:
         return _form(op, interaction, email=email, error=GENERIC_FAILURE, status=status)
+
+    def refuse_passkey(status: int) -> Response:
+        return _form(op, interaction, error=passkey_sign_in.FAILED, status=status)
+
+    if passkey_sign_in.wanted(fields):
+        checked = passkey_sign_in.check(op, request, interaction.session, fields, refuse_passkey)
+        if isinstance(checked, Response):
+            return checked
+        return _logged_in(op, request, interaction, *checked)
 
     address = op.client_address(request)
     user = sign_in.check_password(op, fields, address, refuse, log, "login failed from %s")
@@ -134,6 +145,7 @@ def _form(
     error: str = "",
     status: int = 200,
 ) -> Response:
+    passkey = passkey_sign_in.page_context(op, interaction.session)
     return responses.html_page(
         op.render(
             "login.html",
@@ -144,8 +156,10 @@ def _form(
             action=op.url("/login"),
             email=email,
             error=error,
+            **passkey,
         ),
         status,
+        scripts=bool(passkey["passkey_options_url"]),
         form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
     )
 

@@ -12,15 +12,16 @@ and a locked attempt the same with 429 and ``Retry-After`` (:mod:`oidc_core.thro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from webob import Request, Response
 
-from .. import backchannel, responses
+from .. import authn, backchannel, responses
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..throttle import Throttled
+from . import passkey_sign_in
 from .browser import EXPIRED_FORM, csrf_token, csrf_valid
 
 if TYPE_CHECKING:
@@ -83,11 +84,23 @@ def log_in(
     """A sign-in form's POST (its CSRF token already checked): the password checked as by
     :func:`check_password`, then the session bound to the user under a new key and a 303
     to our path ``then``, never to an address taken from the request."""
-    address = op.client_address(request)
-    user = check_password(op, fields, address, refuse, log, failure)
+    user = check_password(op, fields, op.client_address(request), refuse, log, failure)
     if isinstance(user, Response):
         return user
-    key = op.browser.log_in(session, user.id, request, address)
+    return enter(op, request, session, user, then)
+
+
+def enter(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    then: str,
+    amr: Sequence[str] = (authn.KNOWLEDGE,),
+) -> Response:
+    """Bind ``session`` to ``user``, signed in by ``amr``, under a new key, and go to our
+    path ``then``."""
+    key = op.browser.log_in(session, user.id, request, op.client_address(request), amr)
     response = responses.redirect(op.url(then), 303)
     op.browser.set_cookie(response, key)
     return response
@@ -99,15 +112,18 @@ def login_form(
     template: str,
     purpose: str,
     status: int,
+    passkeys: bool = False,
     **context: Any,
 ) -> Response:
     """A sign-in form with its CSRF token for ``purpose``; a browser without a session
-    gets a new one (its cookie is set on the response)."""
+    gets a new one (its cookie is set on the response).  ``passkeys``: the page offers
+    signing in with a passkey, where they are available (:mod:`.passkey_sign_in`)."""
     key = None
     if session is None:
         key, session = op.browser.start()
-    page = op.render(template, csrf_token=csrf_token(session, purpose), **context)
-    response = responses.html_page(page, status)
+    offer = passkey_sign_in.page_context(op, session) if passkeys else {}
+    page = op.render(template, csrf_token=csrf_token(session, purpose), **offer, **context)
+    response = responses.html_page(page, status, scripts=bool(offer.get("passkey_options_url")))
     if key is not None:
         op.browser.set_cookie(response, key)
     return response

@@ -23,6 +23,7 @@ from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
 from .one_time import OneTimeValueStore
+from .passkeys import PasskeyStore
 from .schema import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
@@ -58,6 +59,7 @@ class Storage:
         self.throttle = ThrottleStore(hot)
         self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
+        self.passkeys = PasskeyStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,8 +48,19 @@ def chromium() -> Iterator[Browser]:
 def live(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[LiveApp]:
+    with live_app(tmp_path_factory, request) as app:
+        yield app
+
+
+@contextmanager
+def live_app(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    host: str = "127.0.0.1",
+) -> Iterator[LiveApp]:
+    """The provider served with a user and the client (its issuer on ``host``)."""
     tmp = tmp_path_factory.mktemp("browser")
-    with provider_at(tmp, request) as provider:
+    with provider_at(tmp, request, host=host) as provider:
         email = f"browser-{secrets.token_hex(6)}@example.com"
         provider.create_user(email, PASSWORD, "Browser Tester")
         redirect_uri = f"http://127.0.0.1:{free_port()}/callback"

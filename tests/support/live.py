@@ -181,9 +181,11 @@ def provider_at(
     settings: dict[str, str] | None = None,
     workers: int = 2,
     tls: TLSFiles | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[LiveProvider]:
     """``oidc-core init`` then ``oidc-core serve`` (two workers unless ``workers``); its log
-    is shown on failure.
+    is shown on failure.  ``host``: the issuer's host (``localhost`` for the passkey tests:
+    WebAuthn refuses an IP address); the server listens on 127.0.0.1 either way.
 
     With a ``prefix`` (``/oidc``) the issuer has that path, and gunicorn serves the provider
     under it (``SCRIPT_NAME``).  ``settings``: more environment variables (``OIDC_*``).  With
@@ -191,7 +193,7 @@ def provider_at(
     ``https://127.0.0.1:...``.
     """
     port = free_port()
-    issuer = f"{'https' if tls else 'http'}://127.0.0.1:{port}{prefix}"
+    issuer = f"{'https' if tls else 'http'}://{host}:{port}{prefix}"
     env = {
         **os.environ,
         "OIDC_ISSUER": issuer,
