@@ -19,6 +19,7 @@ from oidc_core import Provider, Settings
 from oidc_core.interactions.browser import csrf_token
 from oidc_core.storage import Storage
 from tests.support.account_pages import browser, sign_in
+from tests.support.account_status import set_status
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.flow import Account, Flow, query_of, verify_id_token
 from tests.support.login_consent import login_page
@@ -76,7 +77,23 @@ def test_passwordless_sign_in_through_an_authorization_request(
     tokens = flow.token(code).json
     claims = verify_id_token(flow.app, tokens["id_token"], flow.client.client_id)
     assert claims["sub"] == alice.subject
+    assert claims["amr"] == ["hwk", "mfa", "user"] and claims["acr"] == "phr"
     assert session_amr(provider, flow.app) == ("hwk", "mfa", "user")
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_a_suspended_or_closed_accounts_passkey_signs_nobody_in(
+    flow: Flow, provider: Provider, alice: Account, status: str
+) -> None:
+    """ACC-2: the passkey of an account that is not active gets the passkey's generic
+    refusal (401), like an unknown one; nobody is signed in."""
+    key = enrolled(provider, alice)
+    set_status(flow.app, provider, alice, status)
+    page = login_page(flow)
+    response = sign_in_at(flow.app, page, key)
+    assert response.status_int == 401, response.status
+    assert "This passkey could not be used" in response.text
+    assert session_amr(provider, flow.app) is None
 
 
 def test_a_synced_passkey_is_a_software_key(flow: Flow, provider: Provider, alice: Account) -> None:
