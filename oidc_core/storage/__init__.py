@@ -22,6 +22,7 @@ from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
+from .links import AccountLinkStore
 from .one_time import OneTimeValueStore
 from .schema import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
@@ -58,6 +59,7 @@ class Storage:
         self.throttle = ThrottleStore(hot)
         self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
+        self.links = AccountLinkStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

@@ -106,6 +106,26 @@ class UserStore:
             ).execute()
         return self.by_id(user_id)
 
+    def change_email(self, user_id: int, email: str) -> None:
+        """Set a built-in account's sign-in address, not yet verified; DuplicateEmail when
+        another account has it."""
+        try:
+            with database_proxy.atomic():
+                models.User.update(
+                    email=email.strip().lower(), email_verified=False, updated_at=int(time.time())
+                ).where(models.User.id == user_id).execute()
+        except peewee.IntegrityError:
+            raise DuplicateEmail(email) from None
+
+    def confirm_email(self, user_id: int, email: str) -> bool:
+        """Mark ``email`` verified if it is still the account's address; whether it was."""
+        changed = (
+            models.User.update(email_verified=True, updated_at=int(time.time()))
+            .where((models.User.id == user_id) & (models.User.email == email.strip().lower()))
+            .execute()
+        )
+        return bool(changed)
+
     def set_admin(
         self, email: str, is_admin: bool, audit: Audit | None = None
     ) -> records.User | None:
