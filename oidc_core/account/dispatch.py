@@ -22,7 +22,7 @@ from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
-from . import apps, profile, sessions
+from . import apps, links, profile, recovery, sessions, verification
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
@@ -43,7 +43,14 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/sessions/end-all"), POST, sessions.end_all),
     (re.compile(r"/account/profile"), GET_POST, profile.profile),
     (re.compile(r"/account/password"), POST, profile.change_password),
+    (re.compile(r"/account/email"), POST, verification.change_email),
 )
+# Pages for visitors who are not signed in: the links sent by email.
+VISITOR_PAGES: dict[str, sign_in.Handler] = {
+    sign_in.FORGOT_PASSWORD_PATH: recovery.forgot_password,
+    links.RESET_PATH: recovery.reset_password,
+    links.VERIFY_PATH: verification.verify_email,
+}
 
 LOGIN_PURPOSE = "account-login"
 
@@ -52,6 +59,11 @@ def dispatch(op: Context, request: Request) -> Response:
     door = sign_in.front_door(op, request, "/account", login, logout)
     if door is not None:
         return door
+    visitor_page = VISITOR_PAGES.get(request.path_info)
+    if visitor_page is not None:
+        if request.method not in GET_POST:
+            return op.error_page("Use GET or POST.", 405, request=request)
+        return visitor_page(op, request)
     route = routing.match(ROUTES, request.path_info)
     if route is None:
         return op.error_page("There is nothing at this address.", 404, request=request)

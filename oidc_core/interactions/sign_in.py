@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 Handler = Callable[["Context", Request], Response]
 # The form shown again after a failed sign-in: (email as typed, status) -> the page.
 Refusal = Callable[[str, int], Response]
+# Where a sign-in form's "Forgot password?" leads (``oidc_core.account.recovery``).
+FORGOT_PASSWORD_PATH = "/account/forgot-password"  # noqa: S105 - a path, no password
 
 
 def front_door(
@@ -106,11 +108,18 @@ def login_form(
     key = None
     if session is None:
         key, session = op.browser.start()
+    context.setdefault("forgot_url", forgot_url(op))
     page = op.render(template, csrf_token=csrf_token(session, purpose), **context)
     response = responses.html_page(page, status)
     if key is not None:
         op.browser.set_cookie(response, key)
     return response
+
+
+def forgot_url(op: Context) -> str:
+    """The "Forgot password?" link of a sign-in form; "" with a host's accounts (their
+    passwords are reset at the host)."""
+    return op.url(FORGOT_PASSWORD_PATH) if op.accounts.builtin else ""
 
 
 def sign_out(
