@@ -18,6 +18,7 @@ from pathlib import Path
 from . import __version__, cli_admin, cli_database, cli_keys, metrics, serving, throttle
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
+from .records import User
 from .settings import ConfigurationError, Settings
 from .storage import Audit, DuplicateEmail, SchemaTooNew, Storage, StorageError
 
@@ -118,7 +119,21 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
         if args.json
         else f"created user {user.email} (sub {user.subject})"
     )
+    if args.send_verification and not args.email_verified:
+        _send_verification(settings, storage, user)
     return 0
+
+
+def _send_verification(settings: Settings, storage: Storage, user: User) -> None:
+    """Mail the new user the link that confirms their address, and wait for the sending
+    (failures are logged to standard error)."""
+    from .account.links import send_verification
+    from .provider import Provider
+
+    provider = Provider(settings, storage)
+    send_verification(provider, user)
+    if not provider.mail.drain(timeout=4 * settings.smtp_timeout):
+        print("warning: the verification mail was not sent in time", file=sys.stderr)
 
 
 def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,7 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--family-name")
     create_user.add_argument("--username")
     create_user.add_argument("--locale")
-    create_user.add_argument("--email-verified", action="store_true")
+    create_user.add_argument(
+        "--email-verified",
+        action="store_true",
+        help="mark the address verified (the administrator vouches for it)",
+    )
+    create_user.add_argument(
+        "--send-verification",
+        action="store_true",
+        help="mail the user a link that confirms the address (24 hours)",
+    )
     create_user.add_argument("--admin", action="store_true")
     create_user.add_argument("--json", action="store_true")
     create_user.set_defaults(func=cmd_user_create)
