@@ -38,10 +38,10 @@ def compose(settings: Settings, to: str, language: str, letter: Letter) -> Email
     message["Subject"] = _translated(letter.subject, language)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=urlsplit(settings.issuer).hostname)
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no automatic replies
     message.set_content(render.render("mail.txt", language, letter=letter))
     message.add_alternative(render.render("mail.html", language, letter=letter), subtype="html")
+    message["Content-Language"] = language  # after the content: set_content clears Content-*
     return message
 
 
