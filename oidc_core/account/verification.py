@@ -33,7 +33,7 @@ DEAD_LINK = N_(
     "Sign in and change your address again to get a new one."
 )
 NOT_YOURS_NOW = N_("This address is no longer the address of the account: nothing changed.")
-CONFIRMED = N_("Your email address %(email)s is confirmed.")
+CONFIRMED = N_("Your address %(email)s is confirmed.")
 BAD_EMAIL = N_("Enter an email address, such as name@example.com.")
 TAKEN = N_("Another account uses this address.")
 WRONG_PASSWORD = N_("This is not your current password.")
