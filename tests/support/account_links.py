@@ -39,14 +39,18 @@ def sent(app: webtest.TestApp) -> None:
     assert provider_of(app).mail.drain(10)
 
 
-def ask_reset(app: webtest.TestApp, email: str, token: str | None = "") -> webtest.TestResponse:
+def ask_reset(
+    app: webtest.TestApp, email: str, token: str | None = "", headers: dict[str, str] | None = None
+) -> webtest.TestResponse:
     """POST the "Forgot password?" form ("" takes its CSRF token, None leaves it out)."""
     fields = {"email": email}
     if token == "":
-        token = hidden(app.get("/account/forgot-password"), "csrf_token")
+        token = hidden(app.get("/account/forgot-password", headers=headers), "csrf_token")
     if token is not None:
         fields["csrf_token"] = token
-    return app.post("/account/forgot-password", fields, content_type=FORM, expect_errors=True)
+    return app.post(
+        "/account/forgot-password", fields, headers=headers, content_type=FORM, expect_errors=True
+    )
 
 
 def use_link(
