@@ -6,7 +6,7 @@ the reset every token and session of the account ends.  Mail goes to a real SMTP
 from __future__ import annotations
 
 import socket
-import threading
+from collections.abc import Callable
 
 import pytest
 import webtest
@@ -26,6 +26,7 @@ from tests.support.account_links import (
 from tests.support.account_pages import alive, offline_rp, sign_in, tokens
 from tests.support.flow import Account, hidden
 from tests.support.login_consent_rows import count
+from tests.support.race import racing
 from tests.support.smtp import Mailbox, html_of, link_in, nothing_arrives, text_of
 from tests.support.tls import TLSFiles
 
@@ -278,34 +279,27 @@ def test_two_parallel_uses_of_one_link_one_wins(
     link = reset_link(app, mailbox, alice.email)
     browsers = [another_browser(app) for _ in range(2)]
     pages = [b.get(link) for b in browsers]
-    answers: list[int] = []
-    start = threading.Barrier(2)
 
-    def use(browser: webtest.TestApp, page: webtest.TestResponse, password: str) -> None:
+    def use(number: int) -> Callable[[], int]:
+        password = f"password number {number}"
         fields = {
-            "token": hidden(page, "token"),
-            "csrf_token": hidden(page, "csrf_token"),
+            "token": hidden(pages[number], "token"),
+            "csrf_token": hidden(pages[number], "csrf_token"),
             "new_password": password,
             "new_password_again": password,
         }
-        start.wait()
-        answers.append(
+        browser = browsers[number]
+        return lambda: int(
             browser.post("/account/reset-password", fields, expect_errors=True).status_int
         )
 
-    threads = [
-        threading.Thread(target=use, args=(b, p, f"password number {i}"))
-        for i, (b, p) in enumerate(zip(browsers, pages, strict=True))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with racing(provider_of(app), 2) as racer:
+        answers = racer.run([use(0), use(1)])
     assert sorted(answers) == [200, 400]
     winners = [
-        i
-        for i in range(2)
-        if sign_in(another_browser(app), alice.email, f"password number {i}").status_int == 303
+        number
+        for number in range(2)
+        if sign_in(another_browser(app), alice.email, f"password number {number}").status_int == 303
     ]
     assert len(winners) == 1
 
