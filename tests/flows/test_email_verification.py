@@ -158,3 +158,18 @@ def test_send_verification_mails_the_current_address_in_the_accounts_language(
     assert message["Content-Language"] == "de"
     assert use_link(app, link_in(message), {}).status_int == 200
     assert verified(storage, "hans@example.de") is True
+
+
+def test_the_purge_deletes_links_past_their_lifetime_used_or_not(
+    settings: Settings, storage: Storage, mailbox: Mailbox, alice: Account, bob: Account
+) -> None:
+    app = signed_in(mail_app(settings, storage, mailbox), alice)
+    change_email(app, NEW_ADDRESS, alice.password)
+    assert use_link(app, link_in(mailbox.wait()[0]), {}).status_int == 200  # used
+    bobs = storage.users.by_email(bob.email)
+    assert bobs is not None
+    send_verification(provider_of(app), bobs)  # not used
+    assert storage.purge(grace=0, failure_window=3600)["oidc_account_link"] == 0
+    storage.database.execute_sql("UPDATE oidc_account_link SET expires_at = expires_at - 86401")
+    assert storage.purge(grace=3600, failure_window=3600)["oidc_account_link"] == 0
+    assert storage.purge(grace=0, failure_window=3600)["oidc_account_link"] == 2
