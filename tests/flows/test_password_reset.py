@@ -5,11 +5,9 @@ the reset every token and session of the account ends.  Mail goes to a real SMTP
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import pytest
-import webtest
 
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
@@ -20,6 +18,7 @@ from tests.support.account_links import (
     mail_app,
     new_password,
     provider_of,
+    reset_link,
     sent,
     use_link,
 )
@@ -28,7 +27,6 @@ from tests.support.flow import Account, hidden
 from tests.support.login_consent_rows import count
 from tests.support.race import racing
 from tests.support.smtp import Mailbox, html_of, link_in, nothing_arrives, text_of
-from tests.support.tls import TLSFiles
 
 pytestmark = pytest.mark.mounts("one")
 __all__ = ["billing", "root_settings"]  # the host accounts' fixtures
@@ -36,12 +34,6 @@ __all__ = ["billing", "root_settings"]  # the host accounts' fixtures
 SENT = "If an account has this address, we sent a link to it."
 DEAD = "This link does not work (any more)"
 NEW = "a brand new password"
-
-
-def reset_link(app: webtest.TestApp, mailbox: Mailbox, email: str, nth: int = 1) -> str:
-    response = ask_reset(app, email)
-    assert response.status_int == 303, response.text[:500]
-    return link_in(mailbox.wait(nth)[nth - 1])
 
 
 def test_a_password_is_reset_through_the_link_mailed_to_the_account(
@@ -304,28 +296,6 @@ def test_two_parallel_uses_of_one_link_one_wins(
     assert len(winners) == 1
 
 
-def test_without_smtp_the_page_answers_the_same(
-    settings: Settings,
-    storage: Storage,
-    mailbox: Mailbox,
-    alice: Account,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """SMTP down (nothing listens): the same 303 and text, no 5xx; the failure is logged."""
-    app = mail_app(settings, storage, mailbox, smtp_port=closed_port())
-    response = ask_reset(app, alice.email)
-    assert response.status_int == 303
-    assert SENT in app.get(response.headers["Location"]).text
-    sent(app)
-    assert any("mail to alice@example.com not sent" in r.getMessage() for r in caplog.records)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_host_accounts_get_no_link_and_are_sent_to_the_host(
     root_settings: Settings, storage: Storage, billing: BillingUsers
 ) -> None:
@@ -338,51 +308,3 @@ def test_host_accounts_get_no_link_and_are_sent_to_the_host(
     )
     assert asked.status_int == 403
     assert count(app.app, "SELECT COUNT(*) FROM oidc_account_link") == 0
-
-
-def test_starttls_delivers_with_the_certificate_checked(
-    settings: Settings,
-    storage: Storage,
-    starttls_mailbox: Mailbox,
-    alice: Account,
-    tls_files: object,
-) -> None:
-    app = mail_app(settings, storage, starttls_mailbox, smtp_ca_file=str(tls_files.ca_file))  # type: ignore[attr-defined]
-    link = reset_link(app, starttls_mailbox, alice.email)
-    assert new_password(app, link, NEW).status_int == 200
-
-
-def test_ssl_delivers_with_the_certificate_checked(
-    settings: Settings, storage: Storage, ssl_mailbox: Mailbox, alice: Account, tls_files: TLSFiles
-) -> None:
-    app = mail_app(settings, storage, ssl_mailbox, smtp_ca_file=str(tls_files.ca_file))
-    assert reset_link(app, ssl_mailbox, alice.email).startswith("/account/reset-password?")
-
-
-@pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_an_untrusted_certificate_sends_nothing(
-    settings: Settings,
-    storage: Storage,
-    starttls_mailbox: Mailbox,
-    ssl_mailbox: Mailbox,
-    alice: Account,
-    security: str,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Without the suite's CA the server's certificate is refused: no message, a log line."""
-    mailbox = starttls_mailbox if security == "starttls" else ssl_mailbox
-    app = mail_app(settings, storage, mailbox)
-    assert ask_reset(app, alice.email).status_int == 303
-    sent(app)
-    assert mailbox.messages == []
-    assert any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records)
-
-
-def test_starttls_is_required_when_configured(
-    settings: Settings, storage: Storage, mailbox: Mailbox, alice: Account
-) -> None:
-    """A server that offers no STARTTLS gets nothing (no fallback to plain text)."""
-    app = mail_app(settings, storage, mailbox, smtp_security="starttls")
-    assert ask_reset(app, alice.email).status_int == 303
-    sent(app)
-    assert mailbox.messages == []

@@ -11,7 +11,7 @@ from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
 from tests.support.account_pages import provider_with
 from tests.support.flow import hidden
-from tests.support.smtp import Mailbox, mail_settings
+from tests.support.smtp import Mailbox, link_in, mail_settings
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -51,6 +51,13 @@ def ask_reset(
     return app.post(
         "/account/forgot-password", fields, headers=headers, content_type=FORM, expect_errors=True
     )
+
+
+def reset_link(app: webtest.TestApp, mailbox: Mailbox, email: str, nth: int = 1) -> str:
+    """Ask for a reset link for ``email``; the link of the ``nth`` message received."""
+    response = ask_reset(app, email)
+    assert response.status_int == 303, response.text[:500]
+    return link_in(mailbox.wait(nth)[nth - 1])
 
 
 def use_link(
