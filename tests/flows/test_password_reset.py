@@ -12,6 +12,7 @@ import webtest
 
 from oidc_core import Provider, Settings
 from oidc_core.storage import Storage
+from tests.conftest import make_client
 from tests.flows.test_host_accounts import BillingUsers, _host_app, billing, root_settings
 from tests.support.account_links import (
     another_browser,
@@ -24,7 +25,7 @@ from tests.support.account_links import (
     use_link,
 )
 from tests.support.account_pages import alive, offline_rp, sign_in, tokens
-from tests.support.flow import Account, hidden
+from tests.support.flow import Account, Flow, hidden
 from tests.support.login_consent_rows import count
 from tests.support.race import racing
 from tests.support.smtp import Mailbox, html_of, link_in, nothing_arrives, text_of
@@ -41,8 +42,16 @@ def test_a_password_is_reset_through_the_link_mailed_to_the_account(
     settings: Settings, storage: Storage, mailbox: Mailbox, alice: Account
 ) -> None:
     app = mail_app(settings, storage, mailbox)
-    login = app.get("/account/login")
-    assert 'href="https://op.example/account/forgot-password"' in login.text
+    rp = make_client(storage, "App A", ["https://a.example/cb"])
+    an_app = another_browser(app)
+    an_apps = Flow(an_app, rp, alice).start().headers["Location"]
+    for browser, sign_in_page in (
+        (app, "/account/login"),
+        (app, "/admin/login"),
+        (an_app, an_apps),
+    ):
+        page = browser.get(sign_in_page)
+        assert 'href="https://op.example/account/forgot-password"' in page.text, sign_in_page
     response = ask_reset(app, "  Alice@Example.com ")
     assert response.headers["Location"] == "https://op.example/account/forgot-password?sent=1"
     assert SENT in app.get(response.headers["Location"]).text
