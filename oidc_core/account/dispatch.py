@@ -44,6 +44,7 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/profile"), GET_POST, profile.profile),
     (re.compile(r"/account/password"), POST, profile.change_password),
     (re.compile(r"/account/email"), POST, verification.change_email),
+    (re.compile(r"/account/email/send-link"), POST, verification.send_link_again),
 )
 # Pages for visitors who are not signed in: the links sent by email.
 VISITOR_PAGES: dict[str, sign_in.Handler] = {

@@ -40,6 +40,7 @@ NOTICES = {
     "email-changed": N_(
         "Your email address was changed. Open the link we sent to it to confirm it."
     ),
+    "link-sent": N_("We sent a new link to your address. Open it to confirm the address."),
     "password-changed-everywhere": N_(
         "Your password was changed. Apps must ask you to sign in again, "
         "and your other sessions were signed out."

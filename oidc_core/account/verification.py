@@ -94,6 +94,19 @@ def change_email(account: AccountRequest) -> Response:
     return account.redirect("/profile?notice=email-changed")
 
 
+def send_link_again(account: AccountRequest) -> Response:
+    """POST: a new link for the account's unconfirmed address (the older one ends); counted
+    like a reset request (:meth:`~oidc_core.throttle.Throttle.link_request`)."""
+    op, user = account.op, account.user
+    if not op.accounts.builtin or not user.email:
+        raise PageError(HOST_OWNED, status=403)
+    if user.email_verified:
+        return account.redirect("/profile")
+    op.throttle.link_request(user.email, op.client_address(account.request))  # 429 if locked
+    links.send_verification(op, user, account.request)
+    return account.redirect("/profile?notice=link-sent")
+
+
 def _email_error(email: str) -> str:
     local, at, domain = email.rpartition("@")
     if not (local and at and domain) or len(email) > MAX_EMAIL:

@@ -173,3 +173,28 @@ def test_the_purge_deletes_links_past_their_lifetime_used_or_not(
     storage.database.execute_sql("UPDATE oidc_account_link SET expires_at = expires_at - 86401")
     assert storage.purge(grace=3600, failure_window=3600)["oidc_account_link"] == 0
     assert storage.purge(grace=0, failure_window=3600)["oidc_account_link"] == 2
+
+
+def test_the_link_can_be_sent_again_which_ends_the_older_one(
+    settings: Settings, storage: Storage, mailbox: Mailbox, alice: Account
+) -> None:
+    app = signed_in(mail_app(settings, storage, mailbox, login_pair_lock_threshold=3), alice)
+    change_email(app, NEW_ADDRESS, alice.password)  # the first link (not counted)
+    again = post(app, "/account/email/send-link", token=csrf(app, "/account/profile"))
+    assert again.status_int == 303
+    assert again.headers["Location"].endswith("/account/profile?notice=link-sent")
+    first = link_in(mailbox.wait(2)[0])
+    assert mailbox.recipients[1] == [NEW_ADDRESS]
+    assert app.get(first, expect_errors=True).status_int == 400
+    assert post(app, "/account/email/send-link", token=None).status_int == 403
+    answers = [
+        post(app, "/account/email/send-link", token=csrf(app, "/account/profile")).status_int
+        for _ in range(3)
+    ]
+    assert answers == [303, 303, 429]  # the 1st above and these: 3 links, then locked
+    assert use_link(app, link_in(mailbox.wait(4)[3]), {}).status_int == 200
+    assert "Send the confirmation link again" not in app.get("/account/profile").text
+    confirmed = post(app, "/account/email/send-link", token=csrf(app, "/account/profile"))
+    assert confirmed.status_int == 303 and confirmed.headers["Location"].endswith("/profile")
+    sent(app)
+    assert len(mailbox.messages) == 4
