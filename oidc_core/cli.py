@@ -148,6 +148,18 @@ def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user_verify_email(args: argparse.Namespace, settings: Settings) -> int:
+    """Mark an account's address verified (the administrator vouches for it), or not."""
+    storage = _open(settings)
+    action = "user.email_unverified" if args.unset else "user.email_verified"
+    audit = Audit(cli_admin._actor(), action)
+    user = storage.users.set_email_verified(args.email, not args.unset, audit)
+    if user is None:
+        raise SystemExit(f"no user with email {args.email}")
+    print(f"{user.email} is {'verified' if user.email_verified else 'not verified'}")
+    return 0
+
+
 def cmd_user_unlock(args: argparse.Namespace, settings: Settings) -> int:
     """Clear the failed sign-in counters, and so the locks, of an email or an address."""
     if not (args.email or args.address):
@@ -273,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--email", required=True)
     promote.add_argument("--demote", action="store_true", help="withdraw the flag instead")
     promote.set_defaults(func=cmd_user_promote)
+
+    verify = user.add_parser(
+        "verify-email", help="mark a user's address verified (you vouch for it)"
+    )
+    verify.add_argument("--email", required=True)
+    verify.add_argument("--unset", action="store_true", help="mark it not verified instead")
+    verify.set_defaults(func=cmd_user_verify_email)
 
     unlock = user.add_parser(
         "unlock", help="clear the failed sign-in counters and locks of an email or address"

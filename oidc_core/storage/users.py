@@ -126,6 +126,23 @@ class UserStore:
         )
         return bool(changed)
 
+    def set_email_verified(
+        self, email: str, verified: bool, audit: Audit | None = None
+    ) -> records.User | None:
+        """An administrator vouches for an account's address (or withdraws it), with its
+        audit entry in the same transaction; None if there is no such user."""
+        now = int(time.time())
+        address = email.strip().lower()
+        with write_transaction(database_proxy):
+            changed = (
+                models.User.update(email_verified=verified, updated_at=now)
+                .where(models.User.email == address)
+                .execute()
+            )
+            if changed:
+                _record(audit, address, now)
+        return self.by_email(address) if changed else None
+
     def set_admin(
         self, email: str, is_admin: bool, audit: Audit | None = None
     ) -> records.User | None:

@@ -64,3 +64,24 @@ def test_without_smtp_on_a_loopback_issuer_the_link_is_logged(
         assert _user(initialised, capsys, "x@example.com", "--send-verification").code == 0
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "http://127.0.0.1:8000/account/verify-email?token=" in logged
+
+
+def test_an_administrator_marks_an_existing_address_verified_with_an_audit_entry(
+    initialised: Cli, capsys: Capsys
+) -> None:
+    assert _user(initialised, capsys, "old@example.com").code == 0
+    done = initialised("user", "verify-email", "--email", "Old@Example.com", capsys=capsys)
+    assert done.code == 0 and "old@example.com is verified" in done.out
+    assert initialised.rows("SELECT email_verified FROM oidc_user") == [(1,)]
+    undone = initialised(
+        "user", "verify-email", "--email", "old@example.com", "--unset", capsys=capsys
+    )
+    assert undone.code == 0 and "is not verified" in undone.out
+    assert initialised.rows("SELECT email_verified FROM oidc_user") == [(0,)]
+    actions = initialised.rows("SELECT action, target FROM oidc_audit_log ORDER BY id")
+    assert actions[-2:] == [
+        ("user.email_verified", "old@example.com"),
+        ("user.email_unverified", "old@example.com"),
+    ]
+    missing = initialised("user", "verify-email", "--email", "nobody@example.com", capsys=capsys)
+    assert missing.code == "no user with email nobody@example.com"
