@@ -27,6 +27,7 @@ from . import (
 )
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
+from .records import User
 from .settings import ConfigurationError, Settings
 from .storage import Audit, DuplicateEmail, SchemaTooNew, Storage, StorageError
 
@@ -127,7 +128,21 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
         if args.json
         else f"created user {user.email} (sub {user.subject})"
     )
+    if args.send_verification and not args.email_verified:
+        _send_verification(settings, storage, user)
     return 0
+
+
+def _send_verification(settings: Settings, storage: Storage, user: User) -> None:
+    """Mail the new user the link that confirms their address, and wait for the sending
+    (failures are logged to standard error)."""
+    from .account.links import send_verification
+    from .provider import Provider
+
+    provider = Provider(settings, storage)
+    send_verification(provider, user)
+    if not provider.mail.drain(timeout=4 * settings.smtp_timeout):
+        print("warning: the verification mail was not sent in time", file=sys.stderr)
 
 
 def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
@@ -139,6 +154,18 @@ def cmd_user_promote(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"{user.email} is {'an administrator' if user.is_admin else 'no longer an administrator'}"
     )
+    return 0
+
+
+def cmd_user_verify_email(args: argparse.Namespace, settings: Settings) -> int:
+    """Mark an account's address verified (the administrator vouches for it), or not."""
+    storage = _open(settings)
+    action = "user.email_unverified" if args.unset else "user.email_verified"
+    audit = Audit(cli_admin._actor(), action)
+    user = storage.users.set_email_verified(args.email, not args.unset, audit)
+    if user is None:
+        raise SystemExit(f"no user with email {args.email}")
+    print(f"{user.email} is {'verified' if user.email_verified else 'not verified'}")
     return 0
 
 
@@ -249,7 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--family-name")
     create_user.add_argument("--username")
     create_user.add_argument("--locale")
-    create_user.add_argument("--email-verified", action="store_true")
+    create_user.add_argument(
+        "--email-verified",
+        action="store_true",
+        help="mark the address verified (the administrator vouches for it)",
+    )
+    create_user.add_argument(
+        "--send-verification",
+        action="store_true",
+        help="mail the user a link that confirms the address (24 hours)",
+    )
     create_user.add_argument("--admin", action="store_true")
     create_user.add_argument("--json", action="store_true")
     create_user.set_defaults(func=cmd_user_create)
@@ -258,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--email", required=True)
     promote.add_argument("--demote", action="store_true", help="withdraw the flag instead")
     promote.set_defaults(func=cmd_user_promote)
+
+    verify = user.add_parser(
+        "verify-email", help="mark a user's address verified (you vouch for it)"
+    )
+    verify.add_argument("--email", required=True)
+    verify.add_argument("--unset", action="store_true", help="mark it not verified instead")
+    verify.set_defaults(func=cmd_user_verify_email)
 
     unlock = user.add_parser(
         "unlock", help="clear the failed sign-in counters and locks of an email or address"

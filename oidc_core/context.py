@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .interactions.browser import BrowserSessions
     from .interactions.flash import Flashes
     from .keys import KeyRing
+    from .mail import Outbox
     from .metrics import Metrics
     from .oauth.server import OAuthServer
     from .passwords import PasswordService
@@ -67,6 +68,8 @@ class Context(Pages, Protocol):
     def backchannel(self) -> Wakeable: ...
     @property
     def discovery_document(self) -> DiscoveryBody: ...
+    @property
+    def mail(self) -> Outbox: ...
 
     def site_url(self, uri: str) -> str:
         """A path on the site the provider is mounted in, made absolute."""

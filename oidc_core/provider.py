@@ -27,6 +27,7 @@ from .errors import PageError, ProviderError, RequestTooLarge, StorageUnavailabl
 from .interactions.browser import BrowserSessions
 from .interactions.flash import Flashes
 from .keys import KeyRing
+from .mail import Outbox
 from .metrics import Metrics
 from .oauth.server import OAuthServer
 from .pages import Pages
@@ -100,6 +101,7 @@ class Provider(Pages):
         self.clients = ClientAdmin(self.storage)
         self.server = OAuthServer(settings, self.storage, self.keys, self.accounts)
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
+        self.mail = Outbox(settings)
         request_logs.quiet()
 
     def _check_schema_at_start(self) -> bool:

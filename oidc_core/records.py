@@ -278,3 +278,15 @@ class ClientFields:
         values["grant_types"] = " ".join(self.grant_types)
         values["post_logout_redirect_uris"] = "\n".join(self.post_logout_redirect_uris)
         return values
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A link sent by email (:mod:`oidc_core.account.links`): to ``reset`` the password of
+    ``user_id`` or to ``verify`` the address ``email``."""
+
+    id: int
+    user_id: int
+    purpose: str
+    email: str
+    expires_at: int

@@ -189,6 +189,38 @@ class Settings:
         "provider configure their own logging (`docs/deployment.md`).",
         "text",
     )
+    smtp_host: str = _doc(
+        "The SMTP server that sends the provider's mail (password reset and email "
+        "verification links). Empty: no mail is sent; on a loopback issuer (development, "
+        "`oidc-core serve`) each message is written to the log instead, links included.",
+        "",
+    )
+    smtp_port: int = _doc("The SMTP server's port (587: submission with STARTTLS).", 587)
+    smtp_security: str = _doc(
+        "How the connection to the SMTP server is protected: `starttls` (upgrade a plain "
+        "connection, refused if the server does not offer it), `ssl` (TLS from the first "
+        "byte, usually port 465) or `none` (plain text: only to a loopback host). The "
+        "server's certificate is always checked.",
+        "starttls",
+    )
+    smtp_username: str = _doc("The SMTP login, if the server asks for one (empty: none).", "")
+    smtp_password: str = field(  # kept out of repr(): settings get logged and printed
+        default="", repr=False, metadata={"doc": "The SMTP password of `smtp_username`."}
+    )
+    smtp_ca_file: str = _doc(
+        "A PEM file of the certificate authorities to trust for the SMTP server's "
+        "certificate (empty: the system's).",
+        "",
+    )
+    smtp_timeout: int = _doc(
+        "Longest wait for the SMTP server, in seconds, per connection step. Mail is sent "
+        "in the background: no page waits for it.",
+        10,
+    )
+    mail_from: str = _doc(
+        "The `From` address of the provider's mail (empty: `no-reply@` and the issuer's host).",
+        "",
+    )
 
     def __post_init__(self) -> None:
         check(vars(self))
@@ -204,6 +236,11 @@ class Settings:
         if self.backchannel_allow_private_addresses is None:
             return self.is_loopback
         return self.backchannel_allow_private_addresses
+
+    @property
+    def mail_sender(self) -> str:
+        """``mail_from``, or ``no-reply@`` and the issuer's host."""
+        return self.mail_from or f"no-reply@{urlsplit(self.issuer).hostname}"
 
     @property
     def secure_cookies(self) -> bool:

@@ -91,6 +91,7 @@ def check(settings: Mapping[str, Any]) -> None:
             check_proxy(settings["backchannel_proxy"])
         except ValueError as exc:
             raise ConfigurationError(f"backchannel_proxy: {exc}") from None
+    check_mail(settings)
     if settings["log_format"] not in ("text", "json"):
         raise ConfigurationError("log_format: must be text or json")
     schemes = {
@@ -107,6 +108,24 @@ def check(settings: Mapping[str, Any]) -> None:
             "database_url: scheme must be sqlite://, postgresql://, postgresql+pool://, "
             "mysql:// or mysql+pool://"
         )
+
+
+def check_mail(settings: Mapping[str, Any]) -> None:
+    """The SMTP settings: a known protection, a port, a timeout; plain text only to loopback."""
+    if settings["smtp_security"] not in ("starttls", "ssl", "none"):
+        raise ConfigurationError("smtp_security: must be starttls, ssl or none")
+    if not 0 < settings["smtp_port"] < 65536:
+        raise ConfigurationError("smtp_port: must be a port number (1 to 65535)")
+    if settings["smtp_timeout"] <= 0:
+        raise ConfigurationError("smtp_timeout: must be a positive integer")
+    host = settings["smtp_host"].strip("[]")
+    if host and settings["smtp_security"] == "none" and host not in LOOPBACK_HOSTS:
+        raise ConfigurationError(
+            "smtp_security: none (plain text) is allowed only to a loopback host; "
+            "use starttls or ssl"
+        )
+    if ASCII_CONTROL.search(settings["mail_from"]):
+        raise ConfigurationError("mail_from: must not contain control characters")
 
 
 def coerce(key: str, raw: Any, default: Any) -> Any:

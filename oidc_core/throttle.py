@@ -22,6 +22,9 @@ Client authentication at the token, revocation and introspection endpoints is co
 ``ip:`` (the same counter) and ``client-pair:`` (one client_id from one address).  A client
 secret is a 256-bit random string checked with one SHA-256, so there is no hashing to
 spare: the lock is read before the request and a failure counted after it.
+
+A request for a password reset link is counted like an attempt, on ``ip:`` and on
+``mail:<login digest>`` (:meth:`Throttle.link_request`).
 """
 
 from __future__ import annotations
@@ -142,6 +145,27 @@ class Throttle:
             Limit(pair_key(login, address), settings.login_pair_lock_threshold),
             Limit(account_key(login), settings.login_lock_threshold),
         )
+
+    # -- links sent by email -------------------------------------------------------------
+
+    def link_request(self, login: str, address: str) -> None:
+        """A request for a link by email to ``login`` (a password reset): counted, whether
+        the account exists or not, on the address (the counter of failed sign-ins) and on
+        ``mail:<login digest>`` (``login_pair_lock_threshold`` links, then locked and
+        doubling).  Raises :class:`Throttled` while either is locked."""
+        settings = self._settings
+        limits = (
+            Limit(address_key(address), settings.login_ip_lock_threshold),
+            Limit(f"mail:{login_digest(login)}", settings.login_pair_lock_threshold),
+        )
+        counted = self._count(limits)
+        if counted.refused_by:
+            self._refused("link request", counted, login_digest(login)[:12], address)
+
+    def forget_login(self, login: str) -> None:
+        """Clear the failed sign-in counters of ``login`` (from every address): its
+        password was just reset."""
+        self._store.clear([account_key(login)], [pair_prefix(login)])
 
     # -- clients -------------------------------------------------------------------------
 

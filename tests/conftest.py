@@ -30,6 +30,7 @@ from tests.support.listener import listener  # noqa: F401
 from tests.support.mounts import MOUNTS, SELECTED, Mount, MountedApp, build, settings_for
 from tests.support.proxy import proxy  # noqa: F401
 from tests.support.receiver import receiver  # noqa: F401
+from tests.support.smtp import mailbox, ssl_mailbox, starttls_mailbox  # noqa: F401
 
 # The live provider over https (a throwaway CA) and http, for the relying-party libraries.
 from tests.support.tls import https_provider, live_provider, tls_files  # noqa: F401

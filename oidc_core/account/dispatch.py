@@ -25,7 +25,7 @@ from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
 from ..ui.translations import N_
-from . import apps, passkeys, profile, sessions
+from . import apps, links, passkeys, profile, recovery, sessions, verification
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
@@ -51,7 +51,15 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/passkeys/add"), POST, passkeys.add),
     (re.compile(r"/account/passkeys/(?P<passkey_id>[0-9]{1,18})/rename"), POST, passkeys.rename),
     (re.compile(r"/account/passkeys/(?P<passkey_id>[0-9]{1,18})/remove"), POST, passkeys.remove),
+    (re.compile(r"/account/email"), POST, verification.change_email),
+    (re.compile(r"/account/email/send-link"), POST, verification.send_link_again),
 )
+# Pages for visitors who are not signed in: the links sent by email.
+VISITOR_PAGES: dict[str, sign_in.Handler] = {
+    sign_in.FORGOT_PASSWORD_PATH: recovery.forgot_password,
+    links.RESET_PATH: recovery.reset_password,
+    links.VERIFY_PATH: verification.verify_email,
+}
 
 LOGIN_PURPOSE = "account-login"
 # A host's signed-in user whose account here is suspended or closed.
@@ -62,6 +70,11 @@ def dispatch(op: Context, request: Request) -> Response:
     door = sign_in.front_door(op, request, "/account", login, logout)
     if door is not None:
         return door
+    visitor_page = VISITOR_PAGES.get(request.path_info)
+    if visitor_page is not None:
+        if request.method not in GET_POST:
+            return op.error_page("Use GET or POST.", 405, request=request)
+        return visitor_page(op, request)
     route = routing.match(ROUTES, request.path_info)
     if route is None:
         return op.error_page("There is nothing at this address.", 404, request=request)

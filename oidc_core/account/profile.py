@@ -37,6 +37,10 @@ SAVED = N_("Your profile was saved.")
 NOTICES = {
     "saved": SAVED,
     "password-changed": N_("Your password was changed."),
+    "email-changed": N_(
+        "Your email address was changed. Open the link we sent to it to confirm it."
+    ),
+    "link-sent": N_("We sent a new link to your address. Open it to confirm the address."),
     "password-changed-everywhere": N_(
         "Your password was changed. Apps must ask you to sign in again, "
         "and your other sessions were signed out."
@@ -51,7 +55,7 @@ def profile(account: AccountRequest) -> Response:
             notice = NOTICES.get(account.request.GET.get("notice", ""), "")
         except UnicodeDecodeError:
             notice = ""
-        return _page(account, notice=notice)
+        return profile_page(account, notice=notice)
     if not account.op.accounts.builtin:
         raise PageError(HOST_OWNED, status=403)
     editable = _editable(account)
@@ -61,7 +65,7 @@ def profile(account: AccountRequest) -> Response:
         name: error for name, value in values.items() if (error := _check(name, value, current))
     }
     if errors:
-        return _page(account, values=values, errors=errors, status=400)
+        return profile_page(account, values=values, errors=errors, status=400)
     account.op.storage.users.update_profile(account.user.id, values)
     # A page of its own (POST-redirect-GET): it shows the values just saved, and a reload
     # posts nothing again.
@@ -75,11 +79,12 @@ def change_password(account: AccountRequest) -> Response:
     if not op.accounts.builtin or not user.email:
         raise PageError(HOST_OWNED, status=403)
     current, new = account.field("current_password"), account.field("new_password")
-    errors = _password_errors(account, new, account.field("new_password_again"))
-    if not errors and not _is_password_of(account, current):
+    limit = op.settings.password_max_length
+    errors = password_errors(limit, new, account.field("new_password_again"))
+    if not errors and not is_password_of(account, current):
         errors = {"current_password": N_("This is not your current password.")}
     if errors:
-        return _page(account, password_errors=errors, status=400)
+        return profile_page(account, password_errors=errors, status=400)
     new_hash = op.passwords.hash(new)
     revoke = op.settings.password_change_revokes_refresh_tokens
     queued = False
@@ -100,7 +105,7 @@ def change_password(account: AccountRequest) -> Response:
     return response
 
 
-def _is_password_of(account: AccountRequest, password: str) -> bool:
+def is_password_of(account: AccountRequest, password: str) -> bool:
     email = account.user.email or ""
     # Counted like any sign-in; while locked, Throttled becomes a 429 page.
     address = account.op.client_address(account.request)
@@ -108,8 +113,9 @@ def _is_password_of(account: AccountRequest, password: str) -> bool:
     return checked is not None and checked.id == account.user.id
 
 
-def _password_errors(account: AccountRequest, new: str, again: str) -> dict[str, str | Message]:
-    limit = account.op.settings.password_max_length
+def password_errors(limit: int, new: str, again: str) -> dict[str, str | Message]:
+    """What is wrong with a new password typed twice (field -> message); ``limit``: the
+    longest accepted, in bytes (``password_max_length``)."""
     if len(new) < MIN_PASSWORD:
         return {
             "new_password": Message(
@@ -160,6 +166,9 @@ def _context(account: AccountRequest, **extra: Any) -> dict[str, Any]:
         "builtin": account.op.accounts.builtin and bool(account.user.email),
         "errors": {},
         "password_errors": {},
+        "email_value": "",
+        "email_error": "",
+        "email_verified": account.user.email_verified,
         "notice": "",
         "min_password": MIN_PASSWORD,
         "languages": _languages(claims["locale"]),
@@ -179,5 +188,5 @@ def _languages(current: str) -> list[tuple[str, str]]:
     return offered
 
 
-def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
+def profile_page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
     return account.page("account_profile.html", status, **_context(account, **extra))

@@ -67,6 +67,12 @@ def schemas() -> dict[str, Any]:
                 },
                 "name": {"type": "string", "maxLength": users.MAX_NAME},
                 **flags,
+                "send_verification": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Mail the address a link that confirms it "
+                    "(not with email_verified true).",
+                },
             },
             "required": ["email"],
             "additionalProperties": False,

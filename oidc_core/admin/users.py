@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import account_status
+from ..account import links
 from ..passwords import PasswordTooLong
 from ..records import ACCOUNT_STATUSES, User
 from ..storage import Audit, DuplicateEmail
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 MAX_EMAIL = 320
 MAX_NAME = 255
 MIN_PASSWORD = 8  # characters, as on the account pages
-CREATE_FIELDS = frozenset({"email", "password", "name", "email_verified", "is_admin"})
+CREATE_FIELDS = frozenset(
+    {"email", "password", "name", "email_verified", "is_admin", "send_verification"}
+)
 CHANGE_FIELDS = frozenset({"status", "email_verified", "is_admin"})
 FLAGS = ("email_verified", "is_admin")
 
@@ -87,8 +90,14 @@ def search(
 def create(op: Context, data: Mapping[str, Any], actor: str) -> User:
     """A new built-in account from ``email`` (required), ``password``, ``name``,
     ``email_verified`` and ``is_admin``.  Without a password nobody can sign in to it with
-    one until it is set."""
+    one until it is set (by a reset link).  ``send_verification``: mail the address its
+    confirmation link (not with ``email_verified``: the administrator vouches instead)."""
     _only(data, CREATE_FIELDS)
+    send_verification = data.get("send_verification", False)
+    if not isinstance(send_verification, bool):
+        raise InvalidUserField("send_verification", "must be true or false")
+    if send_verification and data.get("email_verified") is True:
+        raise InvalidUserField("send_verification", "not with email_verified true")
     email = _text(data, "email", MAX_EMAIL, required=True).lower()
     if not _is_email(email):
         raise InvalidUserField("email", "must be an email address")
@@ -115,6 +124,8 @@ def create(op: Context, data: Mapping[str, Any], actor: str) -> User:
         )
     except DuplicateEmail:
         raise InvalidUserField("email", "another user has this email address") from None
+    if send_verification:
+        links.send_verification(op, user)
     return user
 
 

@@ -154,6 +154,7 @@ def _form(
             interaction=interaction.pending.handle,
             csrf_token=csrf_token(interaction.session, interaction.pending.handle),
             action=op.url("/login"),
+            forgot_url=sign_in.forgot_url(op),
             email=email,
             error=error,
             **passkey,

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 Handler = Callable[["Context", Request], Response]
 # The form shown again after a failed sign-in: (email as typed, status) -> the page.
 Refusal = Callable[[str, int], Response]
+# Where a sign-in form's "Forgot password?" leads (``oidc_core.account.recovery``).
+FORGOT_PASSWORD_PATH = "/account/forgot-password"  # noqa: S105 - a path, no password
 
 
 def front_door(
@@ -121,12 +123,19 @@ def login_form(
     key = None
     if session is None:
         key, session = op.browser.start()
+    context.setdefault("forgot_url", forgot_url(op))
     offer = passkey_sign_in.page_context(op, session) if passkeys else {}
     page = op.render(template, csrf_token=csrf_token(session, purpose), **offer, **context)
     response = responses.html_page(page, status, scripts=bool(offer.get("passkey_options_url")))
     if key is not None:
         op.browser.set_cookie(response, key)
     return response
+
+
+def forgot_url(op: Context) -> str:
+    """The "Forgot password?" link of a sign-in form; "" with a host's accounts (their
+    passwords are reset at the host)."""
+    return op.url(FORGOT_PASSWORD_PATH) if op.accounts.builtin else ""
 
 
 def sign_out(

@@ -22,6 +22,7 @@ from .db import database_proxy, is_pooled, open_database, write_transaction
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
+from .links import AccountLinkStore
 from .one_time import OneTimeValueStore
 from .passkeys import PasskeyStore
 from .schema import SchemaNotCurrent, SchemaTooNew
@@ -60,6 +61,7 @@ class Storage:
         self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
         self.passkeys = PasskeyStore()
+        self.links = AccountLinkStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

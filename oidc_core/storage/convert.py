@@ -115,3 +115,13 @@ def token_info(kind: str, row: Any) -> records.TokenInfo:
         issued_at=row.created_at,
         expires_at=row.expires_at,
     )
+
+
+def account_link(row: models.AccountLink) -> records.AccountLink:
+    return records.AccountLink(
+        id=row.id,
+        user_id=row.user_id,
+        purpose=row.purpose,
+        email=row.email,
+        expires_at=row.expires_at,
+    )

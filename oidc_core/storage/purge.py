@@ -23,6 +23,8 @@ look at after an incident):
   attempt, ``created_at``); never one still being tried;
 - values shown once (a new client secret for the console's next page): ``expires_at``
   (minutes after they were kept; a value is deleted when it is shown);
+- links sent by email (password reset, address verification): ``expires_at``, used or not
+  (a used link is refused like an unknown one);
 - sign-in failure counters: not locked and the last failure older than the failure window
   (``login_failure_window``): such a counter starts again from one anyway, so no grace.
 
@@ -102,6 +104,10 @@ def _one_time_values(c: Cutoffs) -> peewee.Expression:
     return models.OneTimeValue.expires_at < c.expired
 
 
+def _account_links(c: Cutoffs) -> peewee.Expression:
+    return models.AccountLink.expires_at < c.expired
+
+
 def _throttle(c: Cutoffs) -> peewee.Expression:
     counter = models.LoginThrottle
     return (counter.locked_until <= c.now) & (counter.last_failure_at < c.now - c.failure_window)
@@ -119,6 +125,7 @@ RULES: tuple[tuple[type[models.BaseModel], Condition], ...] = (
     (models.Consent, _consents),
     (models.BackchannelDelivery, _deliveries),
     (models.LoginThrottle, _throttle),
+    (models.AccountLink, _account_links),
 )
 
 

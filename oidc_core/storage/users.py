@@ -109,6 +109,43 @@ class UserStore:
             ).execute()
         return self.by_id(user_id)
 
+    def change_email(self, user_id: int, email: str) -> None:
+        """Set a built-in account's sign-in address, not yet verified; DuplicateEmail when
+        another account has it."""
+        try:
+            with database_proxy.atomic():
+                models.User.update(
+                    email=email.strip().lower(), email_verified=False, updated_at=int(time.time())
+                ).where(models.User.id == user_id).execute()
+        except peewee.IntegrityError:
+            raise DuplicateEmail(email) from None
+
+    def confirm_email(self, user_id: int, email: str) -> bool:
+        """Mark ``email`` verified if it is still the account's address; whether it was."""
+        changed = (
+            models.User.update(email_verified=True, updated_at=int(time.time()))
+            .where((models.User.id == user_id) & (models.User.email == email.strip().lower()))
+            .execute()
+        )
+        return bool(changed)
+
+    def set_email_verified(
+        self, email: str, verified: bool, audit: Audit | None = None
+    ) -> records.User | None:
+        """An administrator vouches for an account's address (or withdraws it), with its
+        audit entry in the same transaction; None if there is no such user."""
+        now = int(time.time())
+        address = email.strip().lower()
+        with write_transaction(database_proxy):
+            changed = (
+                models.User.update(email_verified=verified, updated_at=now)
+                .where(models.User.email == address)
+                .execute()
+            )
+            if changed:
+                _record(audit, address, now)
+        return self.by_email(address) if changed else None
+
     def set_admin(
         self, email: str, is_admin: bool, audit: Audit | None = None
     ) -> records.User | None:

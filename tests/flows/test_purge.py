@@ -162,6 +162,7 @@ def test_rows_past_retention_are_deleted_and_live_ones_kept(
         "oidc_backchannel_delivery": 2,
         "oidc_login_throttle": 1,
         "oidc_one_time_value": 1,
+        "oidc_account_link": 0,
     }
     assert run(dry_run=True) == expected
     assert run(dry_run=True) == expected  # counting deletes nothing

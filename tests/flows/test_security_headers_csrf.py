@@ -19,6 +19,7 @@ from tests.support.security_headers import (
     our_forms,
     walk_the_console,
     walk_the_console_as_a_stranger,
+    walk_the_emailed_links,
 )
 
 FORM = "application/x-www-form-urlencoded"
@@ -43,6 +44,7 @@ def live_forms(
     at_consent.get("logout confirmation", "/end_session")
     walk_the_console(admin, provider, client_a.client_id)
     walk_the_console_as_a_stranger(stranger, provider)
+    walk_the_emailed_links(at_login, provider, alice)
     return our_forms([v for w in walkers for v in w.visits], issuer_of(app))
 
 
@@ -52,6 +54,7 @@ def test_every_form_of_ours_carries_a_csrf_token(
     actions = {urlsplit(form.action).path for form, _ in live_forms}
     prefix = urlsplit(issuer).path
     expected = {"/login", "/consent", "/end_session", "/admin/login", "/admin/logout"}
+    expected |= {"/account/forgot-password", "/account/reset-password", "/account/verify-email"}
     assert {prefix + path for path in expected} <= actions, actions
     assert any("/admin/clients/" in action for action in actions), actions
     assert any(action.endswith("/status") for action in actions), actions
@@ -90,7 +93,8 @@ def _state(provider: Provider) -> list[list[tuple[object, ...]]]:
         "SELECT id FROM oidc_authorization_code ORDER BY id",
         "SELECT id, scopes FROM oidc_consent ORDER BY id",
         "SELECT id, name, secret_digest FROM oidc_client ORDER BY id",
-        "SELECT id, status FROM oidc_user ORDER BY id",
+        "SELECT id, password_hash, email, email_verified, status FROM oidc_user ORDER BY id",
+        "SELECT id, used_at FROM oidc_account_link ORDER BY id",
     )
     db = provider.storage.database
     return [[tuple(row) for row in db.execute_sql(sql).fetchall()] for sql in queries]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -16,6 +17,7 @@ import webtest
 from webob import Request, Response
 
 from oidc_core import Provider, routes
+from oidc_core.credentials import digest
 from tests.conftest import make_user, new_app
 from tests.support.flow import RP, Account, Flow, hidden
 
@@ -159,6 +161,21 @@ def walk_the_console(walker: Walker, provider: Provider, client_id: str) -> None
     walker.get("console user status 405", f"/admin/users/{admin.subject}/status")
     walker.get("console 404", "/admin/clients/nobody")
     walker.request("console 405", "/admin/audit", "POST")
+
+
+def walk_the_emailed_links(walker: Walker, provider: Provider, user: Account) -> None:
+    """The forms of visitors who are not signed in: a reset link asked for, a reset link and
+    a verification link opened (issued here, as the mail would carry them)."""
+    walker.get("forgot password", "/account/forgot-password")
+    found = provider.storage.users.by_email(user.email)
+    assert found is not None
+    for purpose, path in (
+        ("reset", "/account/reset-password"),
+        ("verify", "/account/verify-email"),
+    ):
+        token = secrets.token_urlsafe(32)
+        provider.storage.links.issue(found.id, purpose, digest(token), 600, email=user.email)
+        walker.get(f"{purpose} link", f"{path}?token={token}")
 
 
 def walk_the_console_as_a_stranger(walker: Walker, provider: Provider) -> None:
