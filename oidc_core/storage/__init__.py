@@ -19,6 +19,7 @@ from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
 from .db import database_proxy, is_pooled, open_database, write_transaction
+from .factors import Enrolled, FactorStore, TotpSecret
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
@@ -58,6 +59,7 @@ class Storage:
         self.throttle = ThrottleStore(hot)
         self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
+        self.factors = FactorStore()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
@@ -136,6 +138,7 @@ __all__ = [
     "Audit",
     "ClientFields",
     "DuplicateEmail",
+    "Enrolled",
     "NewCode",
     "NewRefresh",
     "RevocationRace",
@@ -143,4 +146,5 @@ __all__ = [
     "SchemaTooNew",
     "Storage",
     "StorageError",
+    "TotpSecret",
 ]

@@ -198,7 +198,8 @@ class HotPath:
             "THEN {session:sid} ELSE {p} END, {session:key_digest} = {p}, "
             "{session:csrf_secret} = {p}, {session:user} = {p}, {session:auth_time} = {p}, "
             "{session:expires_at} = {p}, {session:user_agent} = {p}, "
-            "{session:ip_address} = {p}, {session:amr} = {p} WHERE {session:id} = {p}",
+            "{session:ip_address} = {p}, {session:amr} = {p}, {session:pending_user_id} = NULL, "
+            "{session:pending_amr} = NULL, {session:pending_at} = NULL WHERE {session:id} = {p}",
             p,
         )
         self.consented_scopes = self._select(

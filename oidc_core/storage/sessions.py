@@ -98,6 +98,49 @@ class SessionStore:
         )
         return key
 
+    def begin_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:
+        """Note a half-done sign-in on the session: ``user_id`` proved ``amr`` so far, a
+        second factor is still to come (it replaces any earlier half-done sign-in)."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            table.update(
+                pending_user_id=user_id, pending_amr=" ".join(amr), pending_at=int(time.time())
+            ).where(table.id == session_id).execute()
+
+    def add_to_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:
+        """The half-done sign-in of ``user_id`` has now proved ``amr`` (its clock goes on)."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            table.update(pending_amr=" ".join(amr)).where(
+                (table.id == session_id) & (table.pending_user_id == user_id)
+            ).execute()
+
+    def pending_sign_in(self, session_id: int, max_age: int) -> records.PendingSignIn | None:
+        """The session's half-done sign-in begun less than ``max_age`` seconds ago."""
+        table = models.BrowserSession
+        row = (
+            table.select(table.pending_user_id, table.pending_amr, table.pending_at)
+            .where(
+                (table.id == session_id)
+                & table.pending_user_id.is_null(False)
+                & (table.pending_at > int(time.time()) - max_age)
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        return records.PendingSignIn(
+            row.pending_user_id, tuple((row.pending_amr or "").split()), row.pending_at
+        )
+
+    def drop_sign_in(self, session_id: int) -> None:
+        """Forget the session's half-done sign-in."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            table.update(pending_user_id=None, pending_amr=None, pending_at=None).where(
+                table.id == session_id
+            ).execute()
+
     def of_user(self, user_id: int) -> list[records.UserSession]:
         """The user's live sessions, the latest sign-in first."""
         table = models.BrowserSession
