@@ -22,7 +22,7 @@ from ..interactions.login import GENERIC_FAILURE, with_next
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
-from . import apps, profile, sessions
+from . import apps, profile, security, sessions
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
@@ -43,13 +43,18 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/sessions/end-all"), POST, sessions.end_all),
     (re.compile(r"/account/profile"), GET_POST, profile.profile),
     (re.compile(r"/account/password"), POST, profile.change_password),
+    (re.compile(r"/account/security"), GET, security.security),
+    (re.compile(r"/account/security/totp"), POST, security.start_totp),
+    (re.compile(r"/account/security/totp/confirm"), POST, security.confirm_totp),
+    (re.compile(r"/account/security/totp/remove"), POST, security.remove_totp),
+    (re.compile(r"/account/security/recovery-codes"), POST, security.new_recovery_codes),
 )
 
 LOGIN_PURPOSE = "account-login"
 
 
 def dispatch(op: Context, request: Request) -> Response:
-    door = sign_in.front_door(op, request, "/account", login, logout)
+    door = sign_in.front_door(op, request, "/account", login, logout, second_factor)
     if door is not None:
         return door
     route = routing.match(ROUTES, request.path_info)
@@ -136,7 +141,12 @@ def login(op: Context, request: Request) -> Response:
         return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)
 
     failure = "account sign-in failed from %s"
-    return sign_in.log_in(op, request, session, fields, refuse, "/account/", log, failure)
+    return sign_in.log_in(op, request, session, fields, refuse, "/account", log, failure)
+
+
+def second_factor(op: Context, request: Request) -> Response:
+    """The sign-in's second step (:mod:`oidc_core.mfa.step`)."""
+    return sign_in.second_factor_page(op, request, "/account", None)
 
 
 def logout(op: Context, request: Request) -> Response:
