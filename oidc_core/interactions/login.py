@@ -64,6 +64,7 @@ def login(op: Context, request: Request) -> Response:
         return user
     second_step = step.begin(
         op,
+        request,
         interaction.session,
         user,
         second_factor_place(op, request, interaction),

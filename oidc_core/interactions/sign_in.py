@@ -91,15 +91,16 @@ def log_in(
     locale: str | None = None,
 ) -> Response:
     """A sign-in form's POST (its CSRF token already checked): the password checked as by
-    :func:`check_password`, then the second factor's step when the user needs one
-    (:mod:`oidc_core.mfa.step`, at ``area/login/second-factor``), else the session bound
-    to the user under a new key and a 303 to the area's first page, never to an address
-    taken from the request."""
+    :func:`check_password`, then the second factor's page when the user needs one
+    (:mod:`oidc_core.mfa.step`, its forms posted to ``area/login/second-factor``), else
+    the session bound to the user under a new key and a 303 to the area's first page,
+    never to an address taken from the request."""
     address = op.client_address(request)
     user = check_password(op, fields, address, refuse, log, failure)
     if isinstance(user, Response):
         return user
-    second_step = step.begin(op, session, user, area_place(op, request, session, area, locale))
+    place = area_place(op, request, session, area, locale)
+    second_step = step.begin(op, request, session, user, place)
     return second_step or _signed_in(op, request, session, user.id, (authn.KNOWLEDGE,), area)
 
 

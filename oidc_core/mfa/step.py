@@ -5,10 +5,11 @@ account pages, the admin console) each describe themselves as a :class:`SignInPl
 call :func:`begin` once the password is right.  When the user needs no second factor
 (:mod:`.policy`) it returns None and the place signs the user in at once.  Otherwise the
 browser session records the half-done sign-in (the user, the methods so far, the time:
-``second_factor_ttl`` seconds to finish, in this browser session only) and the browser
-goes to the place's second-factor page (:func:`page`), which asks for an authenticator
-app's code or a recovery code, or, for a user who must have a factor and has none, leads
-through enrolling an authenticator app and shows the recovery codes once.
+``second_factor_ttl`` seconds to finish, in this browser session only) and the answer is
+the place's second-factor page (:func:`page` serves it again and takes its forms), which
+asks for an authenticator app's code or a recovery code, or, for a user who must have a
+factor and has none, leads through enrolling an authenticator app and shows the recovery
+codes once.
 
 Only :func:`complete_second_factor` ends the step: the session is bound to the user under
 a new key with every method used (``pwd otp``: ``mfa``), and the place goes on as after a
@@ -18,6 +19,7 @@ proves itself in its own way and calls it too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,6 +60,7 @@ class SignInPlace:
 
 def begin(
     op: Context,
+    request: Request,
     session: BrowserSession,
     user: User,
     place: SignInPlace,
@@ -65,12 +68,17 @@ def begin(
     params: Sequence[tuple[str, str]] = (),
 ) -> Response | None:
     """After ``user``'s right password: None if no second factor is needed, else the
-    half-done sign-in is recorded on ``session`` and the answer is a 303 to the place's
-    second-factor page."""
-    if not policy.second_factor_required(op, user, client, params):
+    half-done sign-in is recorded on ``session`` and the answer is the second-factor page
+    itself (its forms post to the place's second-factor address; no redirect to it, which
+    would cost a request per sign-in)."""
+    enrolled = op.storage.factors.enrolled(user.id)
+    if not policy.second_factor_required(op, user, client, params, enrolled):
         return None
-    op.storage.sessions.begin_sign_in(session.id, user.id, (authn.KNOWLEDGE,))
-    return responses.redirect(place.action, 303)
+    pending = PendingSignIn(user.id, (authn.KNOWLEDGE,), int(time.time()))
+    op.storage.sessions.begin_sign_in(session.id, user.id, pending.amr)
+    if enrolled.any:
+        return _render(op, place, "second_factor.html")
+    return _enrol(op, request, session, user, pending, {}, place, False)
 
 
 def page(
@@ -90,9 +98,9 @@ def page(
     action = first(form, "action") if request.method == "POST" else ""
     proved = set(pending.amr) & authn.SECOND_FACTORS
     if action == "continue" and proved:
-        return complete_second_factor(op, request, session, place, ())
+        return _finish(place, session, user, pending, ())
     if action == "code":
-        return _code(op, request, session, user, form, place)
+        return _code(op, request, session, user, pending, form, place)
     enrolled = op.storage.factors.enrolled(user.id)
     if not enrolled.any and not proved:
         return _enrol(op, request, session, user, pending, form, place, action == "enrol")
@@ -116,6 +124,16 @@ def complete_second_factor(
     user = op.storage.users.by_id(pending.user_id) if pending else None
     if pending is None or user is None:
         return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    return _finish(place, session, user, pending, amr_added)
+
+
+def _finish(
+    place: SignInPlace,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    amr_added: Sequence[str],
+) -> Response:
     return place.finish(session, user, authn.normalized((*pending.amr, *amr_added)))
 
 
@@ -130,6 +148,7 @@ def _code(
     request: Request,
     session: BrowserSession,
     user: User,
+    pending: PendingSignIn,
     form: dict[str, list[str]],
     place: SignInPlace,
 ) -> Response:
@@ -141,7 +160,7 @@ def _code(
         return response
     if method is None:
         return _render(op, place, "second_factor.html", status=401, error=WRONG_CODE)
-    return complete_second_factor(op, request, session, place, (method,))
+    return _finish(place, session, user, pending, (method,))
 
 
 def _enrol(

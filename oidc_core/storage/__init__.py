@@ -59,7 +59,7 @@ class Storage:
         self.throttle = ThrottleStore(hot)
         self.account = AccountStore(hot)
         self.one_time = OneTimeValueStore()
-        self.factors = FactorStore()
+        self.factors = FactorStore(hot)
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""

@@ -4,6 +4,8 @@ A one-time code is accepted at most once: :meth:`FactorStore.advance_totp` moves
 credential's ``last_step`` forward with one conditional UPDATE, so of two requests with
 the same code (or with codes of the same or an older step) only one can win, on every
 backend.  A recovery code is spent the same way (``used_at`` set where it was null).
+Every sign-in asks what factors its user has, and every second step reads and spends a
+code: those statements are prebuilt SQL (:mod:`.sql`), like the other sign-in statements.
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from peewee import fn
-
 from . import models
 from .db import database_proxy, write_transaction
+from .hotpath import HotPath
+from .sql import Table, fill
+
+TABLES = {
+    "totp": Table(models.TotpCredential),
+    "webauthn": Table(models.WebAuthnCredential),
+    "recovery": Table(models.RecoveryCode),
+}
 
 
 @dataclass(frozen=True)
 class TotpSecret:
     """A user's TOTP credential: its base32 ``secret``, whether the user confirmed it with
-    a first code, and the newest time step accepted."""
+    a first code, the newest time step accepted, and when it was made."""
 
     secret: str
     confirmed: bool
@@ -46,38 +54,46 @@ class Enrolled:
 
 
 class FactorStore:
-    def enrolled(self, user_id: int) -> Enrolled:
-        """What second factors ``user_id`` has (one query)."""
-        totp = models.TotpCredential
-        webauthn = models.WebAuthnCredential
-        codes = models.RecoveryCode
-        row = (
-            models.User.select(
-                totp.select(fn.COUNT(totp.id))
-                .where((totp.user == user_id) & totp.confirmed_at.is_null(False))
-                .alias("totp"),
-                webauthn.select(fn.COUNT(webauthn.id))
-                .where(webauthn.user == user_id)
-                .alias("keys"),
-                codes.select(fn.COUNT(codes.id))
-                .where((codes.user == user_id) & codes.used_at.is_null())
-                .alias("codes"),
-            )
-            .where(models.User.id == user_id)
-            .dicts()
-            .first()
+    def __init__(self, hot: HotPath) -> None:
+        self._hot = hot
+        p = hot.param
+
+        def sql(template: str) -> str:
+            return fill(template, p, **TABLES)
+
+        self._enrolled = sql(
+            "SELECT (SELECT COUNT(*) FROM {totp} WHERE {totp:user} = {p} "
+            "AND {totp:confirmed_at} IS NOT NULL), "
+            "(SELECT COUNT(*) FROM {webauthn} WHERE {webauthn:user} = {p}), "
+            "(SELECT COUNT(*) FROM {recovery} WHERE {recovery:user} = {p} "
+            "AND {recovery:used_at} IS NULL)"
         )
-        if row is None:
-            return Enrolled()
-        return Enrolled(bool(row["totp"]), int(row["keys"] or 0), int(row["codes"] or 0))
+        self._totp = sql(
+            "SELECT {totp:secret}, {totp:confirmed_at}, {totp:last_step}, {totp:created_at} "
+            "FROM {totp} WHERE {totp:user} = {p}"
+        )
+        advance = "UPDATE {totp} SET {totp:last_step} = {p}"
+        where = " WHERE {totp:user} = {p} AND {totp:last_step} < {p} AND {totp:confirmed_at}"
+        self._advance = sql(advance + where + " IS NOT NULL")
+        self._confirm = sql(advance + ", {totp:confirmed_at} = {p}" + where + " IS NULL")
+        self._spend = sql(
+            "UPDATE {recovery} SET {recovery:used_at} = {p} WHERE {recovery:user} = {p} "
+            "AND {recovery:code_digest} = {p} AND {recovery:used_at} IS NULL"
+        )
+
+    def enrolled(self, user_id: int) -> Enrolled:
+        """What second factors ``user_id`` has (one statement)."""
+        totp, keys, codes = self._hot.rows(self._enrolled, (user_id, user_id, user_id))[0]
+        return Enrolled(bool(totp), int(keys), int(codes))
 
     # -- TOTP ----------------------------------------------------------------------------
 
     def totp(self, user_id: int) -> TotpSecret | None:
-        row = models.TotpCredential.get_or_none(models.TotpCredential.user == user_id)
-        if row is None:
+        rows = self._hot.rows(self._totp, (user_id,))
+        if not rows:
             return None
-        return TotpSecret(row.secret, row.confirmed_at is not None, row.last_step, row.created_at)
+        secret, confirmed_at, last_step, created_at = rows[0]
+        return TotpSecret(secret, confirmed_at is not None, last_step, created_at)
 
     def start_totp(self, user_id: int, secret: str) -> None:
         """Keep a new, unconfirmed ``secret`` for ``user_id``, replacing an unconfirmed one;
@@ -92,17 +108,11 @@ class FactorStore:
     def advance_totp(self, user_id: int, step: int, *, confirm: bool = False) -> bool:
         """Accept the code of time ``step``: True if it is later than every step accepted
         before (the credential confirmed when ``confirm``), False if not (a replay)."""
-        table = models.TotpCredential
-        changes: dict[str, int] = {"last_step": step}
-        where = (table.user == user_id) & (table.last_step < step)
-        if confirm:
-            changes["confirmed_at"] = int(time.time())
-            where &= table.confirmed_at.is_null()
-        else:
-            where &= table.confirmed_at.is_null(False)
         with database_proxy.atomic():
-            updated = table.update(changes).where(where).execute()
-        return bool(updated == 1)
+            if confirm:
+                params: tuple[int, ...] = (step, int(time.time()), user_id, step)
+                return self._hot.execute(self._confirm, params) == 1
+            return self._hot.execute(self._advance, (step, user_id, step)) == 1
 
     def remove_totp(self, user_id: int) -> bool:
         """Remove the user's TOTP credential; False if there was none."""
@@ -129,15 +139,6 @@ class FactorStore:
 
     def spend_recovery_code(self, user_id: int, code_digest: str) -> bool:
         """Mark the user's unused code with ``code_digest`` used: True once, then False."""
-        table = models.RecoveryCode
         with database_proxy.atomic():
-            updated = (
-                table.update(used_at=int(time.time()))
-                .where(
-                    (table.user == user_id)
-                    & (table.code_digest == code_digest)
-                    & table.used_at.is_null()
-                )
-                .execute()
-            )
-        return bool(updated == 1)
+            params = (int(time.time()), user_id, code_digest)
+            return self._hot.execute(self._spend, params) == 1

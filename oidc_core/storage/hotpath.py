@@ -148,6 +148,9 @@ class HotPath:
         self.user_by_email = self._select(
             columns_of(models.User, "u"), "FROM {user} u WHERE u.{user:email} = {p}"
         )
+        self.user_by_id = self._select(
+            columns_of(models.User, "u"), "FROM {user} u WHERE u.{user:id} = {p}"
+        )
         # One more failure, atomically; a stale counter (last failure before the window,
         # not locked) starts again from one.  MySQL/MariaDB take no conflict target and
         # assign in order: ``failures`` reads the old ``last_failure_at``, as elsewhere.
@@ -209,6 +212,11 @@ class HotPath:
         )
         self.finish_pending = first_use("pending", "completed_at", p)
         self.insert_code = Insert(models.AuthorizationCode, p)
+
+    @property
+    def param(self) -> str:
+        """The database's placeholder (``?`` or ``%s``), for statements built elsewhere."""
+        return str(self._p)
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""
