@@ -12,7 +12,13 @@ from oidc_core import Provider
 from tests.conftest import new_app
 from tests.support import account_pages
 from tests.support.flow import Account, hidden
-from tests.support.mfa import Authenticator, enrol, recovery_codes_of, second_step
+from tests.support.mfa import (
+    Authenticator,
+    enrol,
+    recovery_codes_of,
+    second_factor_page,
+    second_step,
+)
 from tests.support.race import racing
 
 
@@ -27,7 +33,7 @@ def pending_page(provider: Provider, user: Account, address: str = "192.0.2.10")
     app = new_app(provider)
     app.extra_environ["REMOTE_ADDR"] = address
     response = account_pages.sign_in(app, user.email, user.password)
-    assert response.headers["Location"].endswith("/account/login/second-factor")
+    second_factor_page(response, "/account/login/second-factor")
     return app
 
 

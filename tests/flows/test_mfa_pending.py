@@ -14,7 +14,14 @@ from oidc_core import Provider
 from tests.conftest import make_client, make_user, new_app
 from tests.support import account_pages, admin_console
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of
-from tests.support.mfa import Authenticator, enrol, second_step, secret_of
+from tests.support.mfa import (
+    Authenticator,
+    action_of,
+    enrol,
+    second_factor_page,
+    second_step,
+    secret_of,
+)
 from tests.support.security_headers import EVIL, Walker, our_forms
 
 FORM = "application/x-www-form-urlencoded"
@@ -24,7 +31,7 @@ EXPIRED = "This sign-in has expired or was started in another browser. Sign in a
 def past_the_password(provider: Provider, user: Account) -> webtest.TestApp:
     app = new_app(provider)
     response = account_pages.sign_in(app, user.email, user.password)
-    assert response.headers["Location"].endswith("/account/login/second-factor")
+    second_factor_page(response, "/account/login/second-factor")
     return app
 
 
@@ -79,7 +86,7 @@ def test_a_new_password_sign_in_replaces_a_half_done_one(
     enrol(account_pages.browser(provider, bob))
     app = past_the_password(provider, alice)
     response = account_pages.sign_in(app, bob.email, bob.password)
-    assert response.headers["Location"].endswith("/account/login/second-factor")
+    second_factor_page(response, "/account/login/second-factor")
     session = provider.storage.sessions.by_key(app.cookies["oidc_session"])
     assert session is not None
     pending = provider.storage.sessions.pending_sign_in(session.id, 300)
@@ -113,15 +120,30 @@ def test_every_new_form_is_refused_without_its_csrf_token(
     walkers = [Walker(new_app(provider)) for _ in range(6)]
     at_login, at_account, at_admin, enrolling, security, setting_up = walkers
     flow = Flow(at_login.app, client_a, alice)
-    location = flow.login(at_login.app.get(flow.start().headers["Location"])).headers["Location"]
-    at_login.get("login second factor", location)
+    at_login.post(
+        "login second factor",
+        "/login",
+        _fields(
+            at_login.app.get(flow.start().headers["Location"]),
+            email=alice.email,
+            password=alice.password,
+        ),
+    )
     account_pages.sign_in(at_account.app, alice.email, alice.password)
     at_account.get("account second factor", "/account/login/second-factor")
     admin_console.sign_in(at_admin.app, root.email, root.password)
     at_admin.get("admin second factor", "/admin/login/second-factor")
     bank = Flow(enrolling.app, _bank(provider), bob)
-    location = bank.login(enrolling.app.get(bank.start().headers["Location"])).headers["Location"]
-    page = enrolling.get("enrolment", location)
+    page = enrolling.post(
+        "enrolment",
+        "/login",
+        _fields(
+            enrolling.app.get(bank.start().headers["Location"]),
+            email=bob.email,
+            password=bob.password,
+        ),
+    )
+    location = action_of(page)
     new_device = Authenticator(secret_of(page))
     enrolling.post("recovery codes", location, _fields(page, code=new_device.code()))
     security.app = signed_in
@@ -168,4 +190,4 @@ def _bank(provider: Provider) -> RP:
 
 def _fields(page: webtest.TestResponse, **extra: str) -> dict[str, str]:
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    return {**fields, "action": "enrol", **extra}
+    return {**fields, **extra}

@@ -7,6 +7,7 @@ import html
 import re
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pyotp
 import webtest
@@ -86,7 +87,23 @@ def second_step(
     app: webtest.TestApp, page: webtest.TestResponse, code: str, **extra: str
 ) -> webtest.TestResponse:
     """Post ``code`` on a second-factor page (its action, hidden fields and token)."""
-    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    action = action_of(page)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
     fields.update(code=code, **extra)
     return app.post(action, fields, expect_errors=True)
+
+
+def action_of(page: webtest.TestResponse) -> str:
+    """Where the page's first form posts (an absolute URL)."""
+    match = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert match, page.text[:2000]
+    return html.unescape(match.group(1))
+
+
+def second_factor_page(response: webtest.TestResponse, path: str) -> webtest.TestResponse:
+    """``response`` (to a right password) is the second-factor page posting to ``path``
+    (``/login/second-factor``, ``/account/login/second-factor``, ...), nobody signed in."""
+    assert response.status_int == 200, (response.status, response.text[:500])
+    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    assert urlsplit(action_of(response)).path.endswith(path), action_of(response)
+    return response
