@@ -95,11 +95,12 @@ def _proved(account: AccountRequest) -> Response | None:
     op, user = account.op, account.user
     proof = account.field("proof")
     address = op.client_address(account.request)
+    ok = False
     try:
         if totp.looks_like_code(proof) or recovery.looks_like_code(proof):
             ok = codes.check_code(op, user, proof, address) is not None
-        else:
-            checked = op.accounts.authenticate(user.email or "", proof, address=address)
+        if not ok and op.accounts.builtin and user.email:  # a password may look like a code
+            checked = op.accounts.authenticate(user.email, proof, address=address)
             ok = checked is not None and checked.id == user.id
     except Throttled as locked:
         return _locked(account, locked)

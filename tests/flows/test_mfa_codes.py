@@ -9,7 +9,7 @@ from __future__ import annotations
 import webtest
 
 from oidc_core import Provider
-from tests.conftest import new_app
+from tests.conftest import make_user, new_app
 from tests.support import account_pages
 from tests.support.flow import Account, hidden
 from tests.support.mfa import (
@@ -177,3 +177,15 @@ def test_turning_the_app_off_needs_the_password_or_a_code(
         .headers["Location"]
         .endswith("/account/")
     )
+
+
+def test_a_password_that_looks_like_a_code_still_proves_it_is_you(provider: Provider) -> None:
+    user = make_user(provider, "codelike@example.com", "abcd-efgh-ijkl-mnop")  # base32 chars
+    app = account_pages.browser(provider, user)
+    enrol(app)
+    token = hidden(app.get("/account/security"), "csrf_token")
+    fresh = account_pages.post(
+        app, "/account/security/recovery-codes", {"proof": user.password}, token=token
+    )
+    assert fresh.status_int == 200
+    assert len(recovery_codes_of(fresh)) == 10

@@ -145,3 +145,18 @@ def test_code_guessing_is_locked_like_password_guessing(
     assert app.get("/account/").status_int == 303
     again = flow.login(app.get(flow.start().headers["Location"]))
     assert again.status_int == 429  # the same account-from-this-address counter
+
+
+def test_a_password_change_keeps_the_sessions_second_factor(
+    provider: Provider, alice: Account
+) -> None:
+    device = enrolled(provider, alice)
+    app = new_app(provider)
+    page = second_factor_page(
+        account_pages.sign_in(app, alice.email, alice.password), "/account/login/second-factor"
+    )
+    assert second_step(app, page, device.code()).status_int == 303
+    changed = account_pages.change_password(app, alice.password, "a new long password")
+    assert changed.status_int == 303
+    session = provider.storage.sessions.by_key(app.cookies["oidc_session"])
+    assert session is not None and session.amr == ("mfa", "otp", "pwd")
