@@ -152,14 +152,15 @@ def _code(
     form: dict[str, list[str]],
     place: SignInPlace,
 ) -> Response:
+    def again(status: int) -> Response:
+        return _render(op, place, "second_factor.html", status=status, error=WRONG_CODE)
+
     try:
         method = codes.check_code(op, user, first(form, "code"), op.client_address(request))
     except Throttled as locked:
-        response = _render(op, place, "second_factor.html", status=429, error=WRONG_CODE)
-        response.headers["Retry-After"] = str(locked.retry_after)
-        return response
+        return _refused(again, locked)
     if method is None:
-        return _render(op, place, "second_factor.html", status=401, error=WRONG_CODE)
+        return _refused(again)
     return _finish(place, session, user, pending, (method,))
 
 
@@ -182,23 +183,32 @@ def _enrol(
         confirming = False
     if secret is None:  # removed in between
         return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
-    status, error = 200, ""
-    if confirming:
-        try:
-            confirmed = codes.confirm_totp(
-                op, user, first(form, "code"), op.client_address(request)
-            )
-        except Throttled as locked:
-            response = _enrol_page(op, place, user, secret.secret, 429, WRONG_CODE)
-            response.headers["Retry-After"] = str(locked.retry_after)
-            return response
-        if confirmed:
-            recovery_codes = codes.new_recovery_codes(op, user)
-            amr = (*pending.amr, authn.OTP)
-            op.storage.sessions.add_to_sign_in(session.id, user.id, amr)
-            return _render(op, place, "second_factor_recovery.html", codes=recovery_codes)
-        status, error = 401, WRONG_CODE
-    return _enrol_page(op, place, user, secret.secret, status, error)
+    shown = secret.secret
+
+    def again(status: int) -> Response:
+        return _enrol_page(op, place, user, shown, status, WRONG_CODE)
+
+    if not confirming:
+        return _enrol_page(op, place, user, shown, 200, "")
+    try:
+        confirmed = codes.confirm_totp(op, user, first(form, "code"), op.client_address(request))
+    except Throttled as locked:
+        return _refused(again, locked)
+    if not confirmed:
+        return _refused(again)
+    recovery_codes = codes.new_recovery_codes(op, user)
+    op.storage.sessions.add_to_sign_in(session.id, user.id, (*pending.amr, authn.OTP))
+    return _render(op, place, "second_factor_recovery.html", codes=recovery_codes)
+
+
+def _refused(page: Callable[[int], Response], locked: Throttled | None = None) -> Response:
+    """A wrong code's answer, ``page`` again: 401, or while the brute-force counters lock
+    the account, 429 with ``Retry-After``."""
+    if locked is None:
+        return page(401)
+    response = page(429)
+    response.headers["Retry-After"] = str(locked.retry_after)
+    return response
 
 
 def _enrol_page(
