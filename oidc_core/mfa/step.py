@@ -91,14 +91,14 @@ def page(
     """The second-factor page: GET shows it, POST (``form``, its CSRF token checked by the
     place) takes a ``code`` (``action=code``), confirms a new authenticator app
     (``action=enrol``) or, once enrolled, goes on (``action=continue``)."""
-    pending = _pending(op, session)
-    user = op.storage.users.by_id(pending.user_id) if pending else None
-    if session is None or pending is None or user is None:
+    found = half_done(op, session)
+    if session is None or found is None:
         return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    pending, user = found
     action = first(form, "action") if request.method == "POST" else ""
     proved = set(pending.amr) & authn.SECOND_FACTORS
-    if action == "continue" and proved:
-        return _finish(place, session, user, pending, ())
+    if action == "continue" and proved:  # enrolled in this sign-in: nothing more to prove
+        return complete_second_factor(op, request, session, place, ())
     if action == "code":
         return _code(op, request, session, user, pending, form, place)
     enrolled = op.storage.factors.enrolled(user.id)
@@ -120,10 +120,10 @@ def complete_second_factor(
     RFC 8176 values such as ``otp`` or ``hwk``) is proved: the place signs the user in
     with every method used.  An expired or missing half-done sign-in gets the page that
     says so (400)."""
-    pending = _pending(op, session)
-    user = op.storage.users.by_id(pending.user_id) if pending else None
-    if pending is None or user is None:
+    found = half_done(op, session)
+    if found is None:
         return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    pending, user = found
     return _finish(place, session, user, pending, amr_added)
 
 
@@ -137,10 +137,15 @@ def _finish(
     return place.finish(session, user, authn.normalized((*pending.amr, *amr_added)))
 
 
-def _pending(op: Context, session: BrowserSession | None) -> PendingSignIn | None:
+def half_done(op: Context, session: BrowserSession | None) -> tuple[PendingSignIn, User] | None:
+    """The browser session's half-done sign-in and its user, while it lasts
+    (``second_factor_ttl``); None without one (another factor asks whose it is, e.g. to
+    offer that user's passkeys)."""
     if session is None:
         return None
-    return op.storage.sessions.pending_sign_in(session.id, op.settings.second_factor_ttl)
+    pending = op.storage.sessions.pending_sign_in(session.id, op.settings.second_factor_ttl)
+    user = op.storage.users.by_id(pending.user_id) if pending else None
+    return (pending, user) if pending and user else None
 
 
 def _code(
