@@ -134,14 +134,6 @@ class SessionStore:
         user_id, amr, started_at = rows[0]
         return records.PendingSignIn(user_id, tuple((amr or "").split()), started_at)
 
-    def drop_sign_in(self, session_id: int) -> None:
-        """Forget the session's half-done sign-in."""
-        table = models.BrowserSession
-        with database_proxy.atomic():
-            table.update(pending_user_id=None, pending_amr=None, pending_at=None).where(
-                table.id == session_id
-            ).execute()
-
     def of_user(self, user_id: int) -> list[records.UserSession]:
         """The user's live sessions, the latest sign-in first."""
         table = models.BrowserSession
