@@ -63,6 +63,7 @@ bench: $(BIN)/.installed
 	@if command -v npm >/dev/null; then cd bench/peers && npm ci --no-audit --no-fund --silent; \
 		else echo "npm is missing: the peer (bench/peers/) is skipped"; fi
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/login_mfa.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/interop/node/node_modules

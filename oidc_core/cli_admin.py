@@ -51,6 +51,7 @@ def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("scope", "scope"),
         ("require_pkce", "require_pkce"),
         ("skip_consent", "skip_consent"),
+        ("require_mfa", "require_mfa"),
         ("access_token_ttl", "access_token_ttl"),
         ("id_token_ttl", "id_token_ttl"),
         ("id_token_alg", "id_token_signed_response_alg"),
@@ -124,6 +125,9 @@ def add_commands(sub: Any, opener: Opener) -> None:
         parser.add_argument("--public", action=flag, default=None, help="no secret; PKCE required")
         parser.add_argument("--require-pkce", action=flag, default=None)
         parser.add_argument("--skip-consent", action=flag, default=None, help="first-party app")
+        parser.add_argument(
+            "--require-mfa", action=flag, default=None, help="sign-ins need a second factor"
+        )
         parser.add_argument("--access-token-ttl", type=int, help="seconds (default: settings)")
         parser.add_argument("--id-token-ttl", type=int, help="seconds (default: settings)")
         parser.add_argument("--id-token-alg", choices=list(registration.SIGNING_ALGORITHMS))

@@ -37,6 +37,7 @@ class Client:
     access_token_format: str = "opaque"  # noqa: S105 - or "jwt" (RFC 9068), not a secret
     backchannel_logout_uri: str = ""
     backchannel_logout_session_required: bool = False
+    require_mfa: bool = False  # every sign-in for it needs a second factor
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -79,6 +80,16 @@ class BrowserSession:
     sid: str | None = None  # the public session identifier (Back-Channel Logout 1.0)
     # how the user signed in: RFC 8176 method values (:mod:`oidc_core.authn`)
     amr: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A sign-in half done in a browser session: ``user_id``'s first factor checked at
+    ``started_at`` (the methods so far: ``amr``), a second factor still to come."""
+
+    user_id: int
+    amr: tuple[str, ...]
+    started_at: int
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,7 @@ class ClientFields:
     access_token_format: str = "opaque"  # noqa: S105 - a format, not a secret
     backchannel_logout_uri: str = ""
     backchannel_logout_session_required: bool = False
+    require_mfa: bool = False
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -270,6 +282,7 @@ class ClientFields:
             access_token_format=client.access_token_format,
             backchannel_logout_uri=client.backchannel_logout_uri,
             backchannel_logout_session_required=client.backchannel_logout_session_required,
+            require_mfa=client.require_mfa,
         )
 
     def columns(self) -> dict[str, Any]:

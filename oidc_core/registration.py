@@ -136,6 +136,7 @@ FIELDS = frozenset(
         "access_token_format",
         "backchannel_logout_uri",
         "backchannel_logout_session_required",
+        "require_mfa",
     }
 )
 
@@ -282,7 +283,12 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
         values["backchannel_logout_uri"] = check_backchannel_logout_uri(
             data["backchannel_logout_uri"]
         )
-    for key in ("require_pkce", "skip_consent", "backchannel_logout_session_required"):
+    for key in (
+        "require_pkce",
+        "skip_consent",
+        "backchannel_logout_session_required",
+        "require_mfa",
+    ):
         if key in data:
             values[key] = _flag(data, key)
     for key in ("access_token_ttl", "id_token_ttl"):
@@ -324,6 +330,7 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "access_token_format": client.access_token_format,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "require_mfa": client.require_mfa,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

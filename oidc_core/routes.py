@@ -18,7 +18,7 @@ from .context import Context
 from .cors import Policy
 from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
 from .endpoints.end_session import end_session
-from .interactions import consent, login, passkey_sign_in
+from .interactions import consent, login, passkey_sign_in, second_factor
 
 Handler = Callable[[Context, Request], Response]
 
@@ -74,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     Route("revocation", revocation.revoke, ("/revoke",), cors=CLIENT_POST),
     Route("introspection", introspection.introspect, ("/introspect",)),
     Route("login", login.login, ("/login",), html=True),
+    Route("second_factor", second_factor.second_factor, ("/login/second-factor",), html=True),
     Route("consent", consent.consent, ("/consent",), html=True),
     Route("passkey_options", passkey_sign_in.options, ("/passkey/options",)),
     Route("end_session", end_session, ("/end_session",), html=True),

@@ -182,6 +182,20 @@ class Settings:
         "(`HTTP_PROXY`, `https_proxy`, ...) are never used.",
         "",
     )
+    require_mfa: bool = _doc(
+        "Every sign-in needs a second factor (an authenticator app's code or a passkey); "
+        "a user without one is led through enrolling an authenticator app when signing in.",
+        False,
+    )
+    require_mfa_for_admins: bool = _doc(
+        "Administrators need a second factor to sign in, enrolling one if they have none "
+        "(whatever this says, a user who has a second factor always needs it).",
+        False,
+    )
+    second_factor_ttl: int = _doc(
+        "How long a sign-in may wait for its second factor after the password, in seconds.",
+        300,
+    )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
     log_format: str = _doc(
         "How `oidc-core serve` and the standalone server write logs: `text` (one line per "

@@ -53,6 +53,7 @@ def check(settings: Mapping[str, Any]) -> None:
         "login_lock_seconds",
         "login_lock_max_seconds",
         "login_failure_window",
+        "second_factor_ttl",
     ):
         if settings[name] <= 0:
             raise ConfigurationError(f"{name}: must be a positive integer")

@@ -123,16 +123,32 @@ class Throttle:
 
         Raises :class:`Throttled` when the address, the pair or the account is locked;
         otherwise returns what ``check`` returns, None meaning a failure."""
+        return self._attempt("sign-in", login, address, check, self._on_password_failure)
+
+    def code_attempt(self, login: str, address: str, check: Callable[[], T | None]) -> T | None:
+        """:meth:`password_attempt` for a second factor's code (TOTP or recovery code) of
+        the account that signs in with ``login``: counted on the same keys, so guessing
+        codes locks the account, the pair and the address like guessing passwords."""
+        return self._attempt("second factor", login, address, check, None)
+
+    def _attempt(
+        self,
+        what: str,
+        login: str,
+        address: str,
+        check: Callable[[], T | None],
+        on_failure: Callable[[], None] | None,
+    ) -> T | None:
         ip, pair, account = self._password_limits(login, address)
         counted = self._count((ip, pair, account))
         name = login_digest(login)[:12]
         if counted.refused_by:
-            self._refused("sign-in", counted, name, address)
+            self._refused(what, counted, name, address)
         result = check()
         if result is None:
-            self._failed("sign-in", counted, name, address)
-            if self._on_password_failure is not None:
-                self._on_password_failure()
+            self._failed(what, counted, name, address)
+            if on_failure is not None:
+                on_failure()
         else:
             locked_ip = dict(counted.locks_set).get(ip.key, 0)
             self._store.succeeded((pair.key, account.key), ip.key, locked_ip)

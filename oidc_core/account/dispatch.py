@@ -25,7 +25,7 @@ from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import PageHandler, Route
 from ..ui.translations import N_
-from . import apps, links, passkeys, profile, recovery, sessions, verification
+from . import apps, links, passkeys, profile, recovery, security, sessions, verification
 from .request import CSRF_PURPOSE, AccountRequest
 
 if TYPE_CHECKING:
@@ -53,6 +53,11 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"/account/passkeys/(?P<passkey_id>[0-9]{1,18})/remove"), POST, passkeys.remove),
     (re.compile(r"/account/email"), POST, verification.change_email),
     (re.compile(r"/account/email/send-link"), POST, verification.send_link_again),
+    (re.compile(r"/account/security"), GET, security.security),
+    (re.compile(r"/account/security/totp"), POST, security.start_totp),
+    (re.compile(r"/account/security/totp/confirm"), POST, security.confirm_totp),
+    (re.compile(r"/account/security/totp/remove"), POST, security.remove_totp),
+    (re.compile(r"/account/security/recovery-codes"), POST, security.new_recovery_codes),
 )
 # Pages for visitors who are not signed in: the links sent by email.
 VISITOR_PAGES: dict[str, sign_in.Handler] = {
@@ -67,7 +72,7 @@ ACCOUNT_NOT_ACTIVE = N_("This account cannot be used at the moment.")
 
 
 def dispatch(op: Context, request: Request) -> Response:
-    door = sign_in.front_door(op, request, "/account", login, logout)
+    door = sign_in.front_door(op, request, "/account", login, logout, second_factor)
     if door is not None:
         return door
     visitor_page = VISITOR_PAGES.get(request.path_info)
@@ -163,13 +168,18 @@ def login(op: Context, request: Request) -> Response:
         if isinstance(checked, Response):
             return checked
         user, amr = checked
-        return sign_in.enter(op, request, session, user, "/account/", amr)
+        return sign_in.signed_in_to(op, request, session, user.id, amr, "/account")
 
     def refuse(email: str, status: int) -> Response:
         return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)
 
     failure = "account sign-in failed from %s"
-    return sign_in.log_in(op, request, session, fields, refuse, "/account/", log, failure)
+    return sign_in.log_in(op, request, session, fields, refuse, "/account", log, failure)
+
+
+def second_factor(op: Context, request: Request) -> Response:
+    """The sign-in's second step (:mod:`oidc_core.mfa.step`)."""
+    return sign_in.second_factor_page(op, request, "/account", None)
 
 
 def logout(op: Context, request: Request) -> Response:

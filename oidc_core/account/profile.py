@@ -12,6 +12,7 @@ from typing import Any
 
 from webob import Response
 
+from .. import authn
 from ..claims import EDITABLE_CLAIMS
 from ..errors import PageError
 from ..text import has_control_characters
@@ -95,7 +96,11 @@ def change_password(account: AccountRequest) -> Response:
             op.storage.account.revoke(user.id, None)
             queued = end_every_session(op, user.id, keep=account.session.id)
         key = op.browser.log_in(
-            account.session, user.id, account.request, op.client_address(account.request)
+            account.session,
+            user.id,
+            account.request,
+            op.client_address(account.request),
+            account.session.amr or (authn.KNOWLEDGE,),  # still signed in as before
         )
     if queued:
         op.backchannel.wake()

@@ -59,7 +59,7 @@ GENERIC_FAILURE = "The email address or password is not correct."
 
 
 def dispatch(op: Context, request: Request) -> Response:
-    door = sign_in.front_door(op, request, "/admin", login, logout)
+    door = sign_in.front_door(op, request, "/admin", login, logout, second_factor)
     if door is not None:
         return door
     route = routing.match(ROUTES, request.path_info)
@@ -101,7 +101,12 @@ def login(op: Context, request: Request) -> Response:
         return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=status)
 
     failure = "admin console sign-in failed from %s"
-    return sign_in.log_in(op, request, session, fields, refuse, "/admin/", log, failure)
+    return sign_in.log_in(op, request, session, fields, refuse, "/admin", log, failure, "en")
+
+
+def second_factor(op: Context, request: Request) -> Response:
+    """The sign-in's second step (:mod:`oidc_core.mfa.step`), in English like the console."""
+    return sign_in.second_factor_page(op, request, "/admin", "en")
 
 
 def logout(op: Context, request: Request) -> Response:

@@ -34,6 +34,7 @@ LABELS = {
     "public": "Public client",
     "require_pkce": "Require PKCE",
     "skip_consent": "Skip the consent page",
+    "require_mfa": "Require a second factor",
     "access_token_format": "JWT access tokens",
     "access_token_ttl": "Access token lifetime",
     "id_token_ttl": "ID token lifetime",
@@ -65,6 +66,7 @@ class ClientForm:
     public: bool = False
     require_pkce: bool = False
     skip_consent: bool = False
+    require_mfa: bool = False
     jwt_access_tokens: bool = False
     grant_types: frozenset[str] = frozenset({"authorization_code"})
     ttls: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TTL_FIELDS, ""))
@@ -84,6 +86,7 @@ class ClientForm:
             public=client.is_public,
             require_pkce=client.require_pkce or client.is_public,
             skip_consent=client.skip_consent,
+            require_mfa=client.require_mfa,
             jwt_access_tokens=client.access_token_format == "jwt",  # noqa: S105
             grant_types=frozenset(client.grant_types),
             ttls={
@@ -111,6 +114,7 @@ class ClientForm:
             public=bool(text("public")),
             require_pkce=bool(text("require_pkce")),
             skip_consent=bool(text("skip_consent")),
+            require_mfa=bool(text("require_mfa")),
             jwt_access_tokens=text("access_token_format") == "jwt",
             grant_types=frozenset(form.get("grant_type", ())) | {"authorization_code"},
             ttls={name: text(name) for name in TTL_FIELDS},
@@ -140,6 +144,7 @@ class ClientForm:
             "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
             "require_pkce": self.require_pkce or self.public,
             "skip_consent": self.skip_consent,
+            "require_mfa": self.require_mfa,
             "access_token_format": "jwt" if self.jwt_access_tokens else "opaque",
             "grant_types": [g for g in registration.GRANT_TYPES if g in self.grant_types],
         }

@@ -116,6 +116,10 @@ def _metadata_properties() -> dict[str, Any]:
         },
         "require_pkce": {"type": "boolean"},
         "skip_consent": {"type": "boolean", "description": "A first-party application."},
+        "require_mfa": {
+            "type": "boolean",
+            "description": "Every sign-in for this client needs a second factor.",
+        },
         "access_token_ttl": ttl,
         "id_token_ttl": ttl,
         "id_token_signed_response_alg": {

@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from .. import authn, responses
+from ..mfa import step
 from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, query_form, single
-from ..records import User
+from ..records import BrowserSession, User
 from ..ui.translations import N_
 from . import acr, complete, consent, host_step_up, passkey_sign_in, pending, policy, sign_in
 from .browser import csrf_token
@@ -73,7 +74,36 @@ def login(op: Context, request: Request) -> Response:
     user = sign_in.check_password(op, fields, address, refuse, log, "login failed from %s")
     if isinstance(user, Response):
         return user
-    return _logged_in(op, request, interaction, user)
+    second_step = step.begin(
+        op,
+        request,
+        interaction.session,
+        user,
+        second_factor_place(op, request, interaction),
+        interaction.client,
+        interaction.pending.params,
+    )
+    return second_step or _logged_in(op, request, interaction, user)
+
+
+def second_factor_place(
+    op: Context, request: Request, interaction: pending.Interaction
+) -> step.SignInPlace:
+    """The login page's second-factor step (``/login/second-factor``): its forms carry
+    the interaction and its CSRF token; it ends in consent or the code."""
+    handle = interaction.pending.handle
+
+    def finish(session: BrowserSession, user: User, amr: Sequence[str]) -> Response:
+        return _logged_in(op, request, interaction, user, amr)
+
+    return step.SignInPlace(
+        action=op.url("/login/second-factor") + "?" + urlencode({"interaction": handle}),
+        csrf_token=csrf_token(interaction.session, handle),
+        start_over=op.url("/login") + "?" + urlencode({"interaction": handle}),
+        finish=finish,
+        locale=interaction.locale,
+        hidden=(("interaction", handle),),
+    )
 
 
 def _host_signed_in(

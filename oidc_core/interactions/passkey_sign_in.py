@@ -65,8 +65,9 @@ def options(op: Context, request: Request) -> Response:
 
 
 def wanted(fields: dict[str, list[str]]) -> bool:
-    """Whether a posted sign-in form carries a passkey rather than a password."""
-    return FIELD in fields
+    """Whether a posted sign-in form carries a passkey rather than a password (an empty
+    field, as a page's hidden passkey form holds before its script fills it, does not)."""
+    return bool(first(fields, FIELD))
 
 
 def check(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from webob import Request, Response
 
 from .. import authn, backchannel, responses
+from ..mfa import step
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..throttle import Throttled
@@ -35,15 +36,23 @@ FORGOT_PASSWORD_PATH = "/account/forgot-password"  # noqa: S105 - a path, no pas
 
 
 def front_door(
-    op: Context, request: Request, area: str, login: Handler, logout: Handler
+    op: Context,
+    request: Request,
+    area: str,
+    login: Handler,
+    logout: Handler,
+    second_factor: Handler,
 ) -> Response | None:
-    """The answer at ``area`` (a 303 to ``area/``), ``area/login`` and ``area/logout``;
-    None for every other path (a page of the area)."""
+    """The answer at ``area`` (a 303 to ``area/``), ``area/login``, its second step
+    ``area/login/second-factor`` and ``area/logout``; None for every other path (a page
+    of the area)."""
     path = request.path_info
     if path == area:
         return responses.redirect(op.url(area + "/"), 303)
     if path == area + "/login":
         return login(op, request)
+    if path == area + "/login/second-factor":
+        return second_factor(op, request)
     if path == area + "/logout":
         return logout(op, request)
     return None
@@ -79,31 +88,72 @@ def log_in(
     session: BrowserSession,
     fields: dict[str, list[str]],
     refuse: Refusal,
-    then: str,
+    area: str,
     log: logging.Logger,
     failure: str,
+    locale: str | None = None,
 ) -> Response:
     """A sign-in form's POST (its CSRF token already checked): the password checked as by
-    :func:`check_password`, then the session bound to the user under a new key and a 303
-    to our path ``then``, never to an address taken from the request."""
-    user = check_password(op, fields, op.client_address(request), refuse, log, failure)
+    :func:`check_password`, then the second factor's page when the user needs one
+    (:mod:`oidc_core.mfa.step`, its forms posted to ``area/login/second-factor``), else
+    the session bound to the user under a new key and a 303 to the area's first page,
+    never to an address taken from the request."""
+    address = op.client_address(request)
+    user = check_password(op, fields, address, refuse, log, failure)
     if isinstance(user, Response):
         return user
-    return enter(op, request, session, user, then)
+    place = area_place(op, request, session, area, locale)
+    second_step = step.begin(op, request, session, user, place)
+    return second_step or signed_in_to(op, request, session, user.id, (authn.KNOWLEDGE,), area)
 
 
-def enter(
+def second_factor_page(op: Context, request: Request, area: str, locale: str | None) -> Response:
+    """``area/login/second-factor``: the second step of the area's sign-in, its POST
+    checked against the step's own CSRF token (a 403 page without it)."""
+    session = op.browser.current(request)
+    form: dict[str, list[str]] = {}
+    if request.method == "POST" and session is not None:
+        form = posted_form(request, op.settings.max_body_bytes)
+        if not csrf_valid(session, _step_purpose(area), single(form, "csrf_token")):
+            return op.error_page(EXPIRED_FORM, 403, request=request, locale=locale)
+    elif request.method not in ("GET", "POST"):
+        return op.error_page("Use GET or POST.", 405, request=request, locale=locale)
+    return step.page(op, request, session, form, area_place(op, request, session, area, locale))
+
+
+def area_place(
+    op: Context, request: Request, session: BrowserSession | None, area: str, locale: str | None
+) -> step.SignInPlace:
+    """The second-factor step of the sign-in to ``area`` (``/account``, ``/admin``)."""
+
+    def finish(session: BrowserSession, user: User, amr: Sequence[str]) -> Response:
+        return signed_in_to(op, request, session, user.id, amr, area)
+
+    return step.SignInPlace(
+        action=op.url(area + "/login/second-factor"),
+        csrf_token=csrf_token(session, _step_purpose(area)) if session else "",
+        start_over=op.url(area + "/login"),
+        finish=finish,
+        locale=locale,
+        request=request,
+    )
+
+
+def _step_purpose(area: str) -> str:
+    return area.strip("/") + "-second-factor"
+
+
+def signed_in_to(
     op: Context,
     request: Request,
     session: BrowserSession,
-    user: User,
-    then: str,
-    amr: Sequence[str] = (authn.KNOWLEDGE,),
+    user_id: int,
+    amr: Sequence[str],
+    area: str,
 ) -> Response:
-    """Bind ``session`` to ``user``, signed in by ``amr``, under a new key, and go to our
-    path ``then``."""
-    key = op.browser.log_in(session, user.id, request, op.client_address(request), amr)
-    response = responses.redirect(op.url(then), 303)
+    """Bind the session to the user under a new key; a 303 to the area's first page."""
+    key = op.browser.log_in(session, user_id, request, op.client_address(request), amr)
+    response = responses.redirect(op.url(area + "/"), 303)
     op.browser.set_cookie(response, key)
     return response
 

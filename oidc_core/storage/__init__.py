@@ -19,6 +19,7 @@ from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
 from .clients import Audit, ClientStore
 from .db import database_proxy, is_pooled, open_database, write_transaction
+from .factors import Enrolled, FactorStore, TotpSecret
 from .grants import GrantStore, NewCode, NewRefresh
 from .hotpath import HotPath
 from .keys import KeyStore
@@ -62,6 +63,7 @@ class Storage:
         self.one_time = OneTimeValueStore()
         self.passkeys = PasskeyStore()
         self.links = AccountLinkStore()
+        self.factors = FactorStore(hot)
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
@@ -140,6 +142,7 @@ __all__ = [
     "Audit",
     "ClientFields",
     "DuplicateEmail",
+    "Enrolled",
     "NewCode",
     "NewRefresh",
     "RevocationRace",
@@ -147,4 +150,5 @@ __all__ = [
     "SchemaTooNew",
     "Storage",
     "StorageError",
+    "TotpSecret",
 ]

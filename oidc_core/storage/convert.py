@@ -57,6 +57,7 @@ def client(row: models.Client) -> records.Client:
         access_token_format=row.access_token_format,
         backchannel_logout_uri=row.backchannel_logout_uri,
         backchannel_logout_session_required=bool(row.backchannel_logout_session_required),
+        require_mfa=bool(row.require_mfa),
     )
 
 

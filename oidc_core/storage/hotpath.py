@@ -151,6 +151,9 @@ class HotPath:
         self.user_by_email = self._select(
             columns_of(models.User, "u"), "FROM {user} u WHERE u.{user:email} = {p}"
         )
+        self.user_by_id = self._select(
+            columns_of(models.User, "u"), "FROM {user} u WHERE u.{user:id} = {p}"
+        )
         # One more failure, atomically; a stale counter (last failure before the window,
         # not locked) starts again from one.  MySQL/MariaDB take no conflict target and
         # assign in order: ``failures`` reads the old ``last_failure_at``, as elsewhere.
@@ -201,7 +204,8 @@ class HotPath:
             "THEN {session:sid} ELSE {p} END, {session:key_digest} = {p}, "
             "{session:csrf_secret} = {p}, {session:user} = {p}, {session:auth_time} = {p}, "
             "{session:expires_at} = {p}, {session:user_agent} = {p}, "
-            "{session:ip_address} = {p}, {session:amr} = {p} WHERE {session:id} = {p}",
+            "{session:ip_address} = {p}, {session:amr} = {p}, {session:pending_user_id} = NULL, "
+            "{session:pending_amr} = NULL, {session:pending_at} = NULL WHERE {session:id} = {p}",
             p,
         )
         self.consented_scopes = self._select(
@@ -211,6 +215,11 @@ class HotPath:
         )
         self.finish_pending = first_use("pending", "completed_at", p)
         self.insert_code = Insert(models.AuthorizationCode, p)
+
+    @property
+    def param(self) -> str:
+        """The database's placeholder (``?`` or ``%s``), for statements built elsewhere."""
+        return str(self._p)
 
     def fetch_one(self, sql: str, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """One row as attributes named like the selected columns; None when there is none."""

@@ -11,6 +11,7 @@ from .. import credentials, records
 from . import convert, models
 from .db import database_proxy, write_transaction
 from .hotpath import HotPath
+from .sql import fill
 
 MAX_USER_AGENT = 512  # the column's length
 MAX_IP_ADDRESS = 64
@@ -34,6 +35,18 @@ class SessionStore:
 
     def __init__(self, hot: HotPath) -> None:
         self._hot = hot
+        p = hot.param
+        self._begin_sign_in = fill(
+            "UPDATE {session} SET {session:pending_user_id} = {p}, {session:pending_amr} = {p}, "
+            "{session:pending_at} = {p} WHERE {session:id} = {p}",
+            p,
+        )
+        self._pending_sign_in = fill(
+            "SELECT {session:pending_user_id}, {session:pending_amr}, {session:pending_at} "
+            "FROM {session} WHERE {session:id} = {p} AND {session:pending_user_id} IS NOT NULL "
+            "AND {session:pending_at} > {p}",
+            p,
+        )
 
     def create(self, ttl: int) -> tuple[str, records.BrowserSession]:
         """A new anonymous session; returns the cookie value (stored only as a digest)."""
@@ -99,6 +112,29 @@ class SessionStore:
             ),
         )
         return key
+
+    def begin_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:
+        """Note a half-done sign-in on the session: ``user_id`` proved ``amr`` so far, a
+        second factor is still to come (it replaces any earlier half-done sign-in)."""
+        with database_proxy.atomic():
+            params = (user_id, " ".join(amr), int(time.time()), session_id)
+            self._hot.execute(self._begin_sign_in, params)
+
+    def add_to_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:
+        """The half-done sign-in of ``user_id`` has now proved ``amr`` (its clock goes on)."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            table.update(pending_amr=" ".join(amr)).where(
+                (table.id == session_id) & (table.pending_user_id == user_id)
+            ).execute()
+
+    def pending_sign_in(self, session_id: int, max_age: int) -> records.PendingSignIn | None:
+        """The session's half-done sign-in begun less than ``max_age`` seconds ago."""
+        rows = self._hot.rows(self._pending_sign_in, (session_id, int(time.time()) - max_age))
+        if not rows:
+            return None
+        user_id, amr, started_at = rows[0]
+        return records.PendingSignIn(user_id, tuple((amr or "").split()), started_at)
 
     def of_user(self, user_id: int) -> list[records.UserSession]:
         """The user's live sessions, the latest sign-in first."""

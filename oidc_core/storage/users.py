@@ -91,8 +91,9 @@ class UserStore:
         return convert.user(row)
 
     def by_id(self, user_id: int) -> records.User | None:
-        row = models.User.get_or_none(models.User.id == user_id)
-        return convert.user(row) if row else None
+        """The user of a session (every signed-in page and second factor asks: prebuilt)."""
+        row = self._hot.fetch_one(self._hot.user_by_id, (user_id,))
+        return convert.user(row) if row else None  # type: ignore[arg-type]
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         models.User.update(password_hash=password_hash, updated_at=int(time.time())).where(

@@ -153,7 +153,14 @@ def test_a_bad_backchannel_proxy_is_named(proxy: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["code_ttl", "access_token_ttl", "id_token_ttl", "session_ttl", "password_memory_cost"],
+    [
+        "code_ttl",
+        "access_token_ttl",
+        "id_token_ttl",
+        "session_ttl",
+        "password_memory_cost",
+        "second_factor_ttl",
+    ],
 )
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_lifetimes_and_costs_must_be_positive(name: str, value: str) -> None:

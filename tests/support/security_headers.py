@@ -91,6 +91,10 @@ def walk_the_browser_pages(walker: Walker, client: RP, alice: Account) -> None:
         "email": alice.email,
     }
     walker.post("login failed", "/login", {**fields, "password": "wrong"})
+    walker.get(  # no half-done sign-in in this session: the page saying so
+        "second factor, none pending",
+        "/login/second-factor?" + urlencode({"interaction": fields["interaction"]}),
+    )
     signed_in = walker.post("login", "/login", {**fields, "password": alice.password})
     consent = walker.get("consent page", signed_in.headers["Location"])
     walker.post(

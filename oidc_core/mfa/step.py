@@ -1,0 +1,257 @@
+"""The second step of a sign-in: after a right password, a one-time code (or a passkey).
+
+The three places where people sign in (the login page of an authorization request, the
+account pages, the admin console) each describe themselves as a :class:`SignInPlace` and
+call :func:`begin` once the password is right.  When the user needs no second factor
+(:mod:`.policy`) it returns None and the place signs the user in at once.  Otherwise the
+browser session records the half-done sign-in (the user, the methods so far, the time:
+``second_factor_ttl`` seconds to finish, in this browser session only) and the answer is
+the place's second-factor page (:func:`page` serves it again and takes its forms), which
+asks for an authenticator app's code or a recovery code, or, for a user who must have a
+factor and has none, leads through enrolling an authenticator app and shows the recovery
+codes once.
+
+Only :func:`complete_second_factor` ends the step: the session is bound to the user under
+a new key with every method used (``pwd otp``: ``mfa``), and the place goes on as after a
+password alone (consent or the code; the area's first page).  Another factor (a passkey)
+proves itself in its own way and calls it too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from webob import Request, Response
+
+from .. import authn, responses
+from ..params import first
+from ..records import BrowserSession, Client, PendingSignIn, User
+from ..throttle import Throttled
+from ..ui.translations import N_
+from . import codes, policy, totp
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+# (session, user, amr) -> the response that ends the sign-in at this place
+Finish = Callable[[BrowserSession, User, Sequence[str]], Response]
+
+WRONG_CODE = N_("The code is not correct.")
+EXPIRED = N_("This sign-in has expired or was started in another browser. Sign in again.")
+
+
+@dataclass(frozen=True)
+class SignInPlace:
+    """Where a sign-in happens, as its second-factor step needs to know it."""
+
+    action: str  # the URL of the second-factor page (its forms post there too)
+    csrf_token: str  # this browser session's token for the page's forms
+    start_over: str  # the URL of the place's sign-in page
+    finish: Finish
+    locale: str | None = None  # the pages' language (None: the browser's, of ``request``)
+    request: Request | None = None
+    hidden: tuple[tuple[str, str], ...] = ()  # more hidden fields every form carries
+    context: dict[str, Any] = field(default_factory=dict)  # more for the templates
+
+
+def begin(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    place: SignInPlace,
+    client: Client | None = None,
+    params: Sequence[tuple[str, str]] = (),
+) -> Response | None:
+    """After ``user``'s right password: None if no second factor is needed, else the
+    half-done sign-in is recorded on ``session`` and the answer is the second-factor page
+    itself (its forms post to the place's second-factor address; no redirect to it, which
+    would cost a request per sign-in)."""
+    enrolled = op.storage.factors.enrolled(user.id)
+    if not policy.second_factor_required(op, user, client, params, enrolled):
+        return None
+    pending = PendingSignIn(user.id, (authn.KNOWLEDGE,), int(time.time()))
+    op.storage.sessions.begin_sign_in(session.id, user.id, pending.amr)
+    if enrolled.any:
+        return _render(op, place, "second_factor.html")
+    return _enrol(op, request, session, user, pending, {}, place, False)
+
+
+def page(
+    op: Context,
+    request: Request,
+    session: BrowserSession | None,
+    form: dict[str, list[str]],
+    place: SignInPlace,
+) -> Response:
+    """The second-factor page: GET shows it, POST (``form``, its CSRF token checked by the
+    place) takes a ``code`` (``action=code``), confirms a new authenticator app
+    (``action=enrol``) or, once enrolled, goes on (``action=continue``)."""
+    found = half_done(op, session)
+    if session is None or found is None:
+        return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    pending, user = found
+    action = first(form, "action") if request.method == "POST" else ""
+    proved = set(pending.amr) & authn.SECOND_FACTORS
+    if action == "continue" and proved:  # enrolled in this sign-in: nothing more to prove
+        return complete_second_factor(op, request, session, place, ())
+    if action == "code":
+        return _code(op, request, session, user, pending, form, place)
+    enrolled = op.storage.factors.enrolled(user.id)
+    if not enrolled.any and not proved:
+        return _enrol(op, request, session, user, pending, form, place, action == "enrol")
+    if proved:  # enrolled in this sign-in; the recovery codes were shown then
+        return _render(op, place, "second_factor_continue.html")
+    return _render(op, place, "second_factor.html")
+
+
+def complete_second_factor(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    place: SignInPlace,
+    amr_added: Sequence[str],
+) -> Response:
+    """End the half-done sign-in of ``session`` now that a second factor (``amr_added``,
+    RFC 8176 values such as ``otp`` or ``hwk``) is proved: the place signs the user in
+    with every method used.  An expired or missing half-done sign-in gets the page that
+    says so (400)."""
+    found = half_done(op, session)
+    if found is None:
+        return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    pending, user = found
+    return _finish(place, session, user, pending, amr_added)
+
+
+def _finish(
+    place: SignInPlace,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    amr_added: Sequence[str],
+) -> Response:
+    return place.finish(session, user, authn.normalized((*pending.amr, *amr_added)))
+
+
+def half_done(op: Context, session: BrowserSession | None) -> tuple[PendingSignIn, User] | None:
+    """The browser session's half-done sign-in and its user, while it lasts
+    (``second_factor_ttl``); None without one (another factor asks whose it is, e.g. to
+    offer that user's passkeys)."""
+    if session is None:
+        return None
+    pending = op.storage.sessions.pending_sign_in(session.id, op.settings.second_factor_ttl)
+    user = op.storage.users.by_id(pending.user_id) if pending else None
+    return (pending, user) if pending and user else None
+
+
+def _code(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    form: dict[str, list[str]],
+    place: SignInPlace,
+) -> Response:
+    def again(status: int) -> Response:
+        return _render(op, place, "second_factor.html", status=status, error=WRONG_CODE)
+
+    try:
+        method = codes.check_code(op, user, first(form, "code"), op.client_address(request))
+    except Throttled as locked:
+        return _refused(again, locked)
+    if method is None:
+        return _refused(again)
+    return _finish(place, session, user, pending, (method,))
+
+
+def _enrol(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    form: dict[str, list[str]],
+    place: SignInPlace,
+    confirming: bool,
+) -> Response:
+    """Enrolment within the sign-in: a new secret for this half-done sign-in (kept while
+    the page is reloaded), confirmed by its first code; then the recovery codes, once."""
+    secret = op.storage.factors.totp(user.id)
+    if secret is None or secret.confirmed or secret.created_at < pending.started_at:
+        op.storage.factors.start_totp(user.id, totp.new_secret())
+        secret = op.storage.factors.totp(user.id)
+        confirming = False
+    if secret is None:  # removed in between
+        return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
+    shown = secret.secret
+
+    def again(status: int) -> Response:
+        return _enrol_page(op, place, user, shown, status, WRONG_CODE)
+
+    if not confirming:
+        return _enrol_page(op, place, user, shown, 200, "")
+    try:
+        confirmed = codes.confirm_totp(op, user, first(form, "code"), op.client_address(request))
+    except Throttled as locked:
+        return _refused(again, locked)
+    if not confirmed:
+        return _refused(again)
+    recovery_codes = codes.new_recovery_codes(op, user)
+    op.storage.sessions.add_to_sign_in(session.id, user.id, (*pending.amr, authn.OTP))
+    return _render(op, place, "second_factor_recovery.html", codes=recovery_codes)
+
+
+def _refused(page: Callable[[int], Response], locked: Throttled | None = None) -> Response:
+    """A wrong code's answer, ``page`` again: 401, or while the brute-force counters lock
+    the account, 429 with ``Retry-After``."""
+    if locked is None:
+        return page(401)
+    response = page(429)
+    response.headers["Retry-After"] = str(locked.retry_after)
+    return response
+
+
+def _enrol_page(
+    op: Context, place: SignInPlace, user: User, secret: str, status: int, error: str
+) -> Response:
+    return _render(
+        op,
+        place,
+        "second_factor_enrol.html",
+        status=status,
+        error=error,
+        **qr_context(op, user, secret),
+    )
+
+
+def qr_context(op: Context, user: User, secret: str) -> dict[str, str]:
+    """What an enrolment page shows: the QR code (inline SVG) and the secret in groups."""
+    issuer = urlsplit(op.settings.issuer).netloc
+    uri = totp.provisioning_uri(secret, op.accounts.actor(user), issuer)
+    return {
+        "qr_svg": totp.qr_svg(uri),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+    }
+
+
+def _render(
+    op: Context, place: SignInPlace, template: str, *, status: int = 200, **context: Any
+) -> Response:
+    page = op.render(
+        template,
+        locale=place.locale,
+        request=place.request,
+        action=place.action,
+        csrf_token=place.csrf_token,
+        hidden=place.hidden,
+        start_over=place.start_over,
+        error=context.pop("error", ""),
+        **place.context,
+        **context,
+    )
+    return responses.html_page(page, status)
