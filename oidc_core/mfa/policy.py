@@ -4,7 +4,8 @@ A user who has a second factor (a confirmed authenticator app or a passkey) alwa
 it: administrators included, so an administrator's factor cannot be skipped.  A user who
 has none must enrol one during the sign-in when the client asks for it (``require_mfa``),
 when the provider does (setting ``require_mfa``), or, for administrators, when the setting
-``require_mfa_for_admins`` does.
+``require_mfa_for_admins`` does, and when the relying party asks for a context class
+(``acr``) that a password alone does not reach.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .. import authn
+from ..interactions import acr
 from ..records import Client, User
 from ..storage import Enrolled
 
@@ -42,6 +45,15 @@ def must_enrol(
     settings = op.settings
     if settings.require_mfa or (client is not None and client.require_mfa):
         return True
-    # The acr work will add here: True when ``params`` ask for the mfa context class
-    # (``acr_values``, an essential ``acr`` claim) that a password alone cannot meet.
+    if _asks_more_than_a_password(params):
+        return True
     return settings.require_mfa_for_admins and op.accounts.is_admin(user)
+
+
+def _asks_more_than_a_password(params: Sequence[tuple[str, str]]) -> bool:
+    """Whether the authorization request asks (``acr_values``, or the ``claims``
+    parameter's ``acr``, voluntary or essential) for a context class that a password
+    alone does not reach: an RP that asks for two factors gets them, the user without one
+    being led through enrolment."""
+    wanted = acr.required_acr(params)
+    return wanted is not None and not authn.satisfies((authn.KNOWLEDGE,), wanted)
