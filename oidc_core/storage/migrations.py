@@ -285,7 +285,7 @@ def _v10_one_time_values(db: peewee.Database) -> None:
 
 
 def _v11_index_names(db: peewee.Database) -> None:
-    """0.6.0: one schema whichever way a database came.  Migrations 2, 8 and 9 created
+    """0.5.0: one schema whichever way a database came.  Migrations 2, 8 and 9 created
     their tables' indexes under peewee's legacy names (``loginthrottle_key``), the models
     under the table's (``oidc_login_throttle_key``); on MySQL/MariaDB, migration 3 left a
     second unique index on ``oidc_user.email`` (``email``).  Each index is created under its
@@ -315,7 +315,7 @@ def _v11_index_names(db: peewee.Database) -> None:
 
 
 def _v12_accounts(db: peewee.Database) -> None:
-    """0.6.0: second factors (TOTP, WebAuthn, recovery codes), links sent by email,
+    """0.5.0: second factors (TOTP, WebAuthn, recovery codes), links sent by email,
     account status, how each sign-in was made (``amr``/``acr``), per-client MFA."""
     migrator = migrate.SchemaMigrator.from_database(db)
 
