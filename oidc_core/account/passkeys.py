@@ -36,10 +36,7 @@ NOT_CREATED = N_("Your browser did not create a passkey, or it could not be acce
 
 
 def passkey_list(account: AccountRequest) -> Response:
-    try:
-        notice = NOTICES.get(account.request.GET.get("notice", ""), "")
-    except UnicodeDecodeError:
-        notice = ""
+    notice = account.notice(NOTICES)
     return _page(account, notice=notice)
 
 

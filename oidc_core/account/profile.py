@@ -52,10 +52,7 @@ HOST_OWNED = N_("Your account is managed by the site you signed in with; change 
 
 def profile(account: AccountRequest) -> Response:
     if account.request.method == "GET":
-        try:
-            notice = NOTICES.get(account.request.GET.get("notice", ""), "")
-        except UnicodeDecodeError:
-            notice = ""
+        notice = account.notice(NOTICES)
         return profile_page(account, notice=notice)
     if not account.op.accounts.builtin:
         raise PageError(HOST_OWNED, status=403)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,14 @@ class AccountRequest:
 
     def url(self, path: str) -> str:
         return self.op.url("/account" + path)
+
+    def notice(self, notices: Mapping[str, str]) -> str:
+        """The fixed text that the ``notice`` query parameter names ("" for none), as
+        the page a POST redirected to shows it."""
+        try:
+            return notices.get(self.request.GET.get("notice", ""), "")
+        except UnicodeDecodeError:
+            return ""
 
     @property
     def display_name(self) -> str:

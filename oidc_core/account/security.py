@@ -31,10 +31,7 @@ TOO_MANY = N_("Too many attempts. Try again later.")
 
 def security(account: AccountRequest) -> Response:
     """GET: whether two-step verification is on and how many recovery codes are left."""
-    try:
-        notice = NOTICES.get(account.request.GET.get("notice", ""), "")
-    except UnicodeDecodeError:
-        notice = ""
+    notice = account.notice(NOTICES)
     return _page(account, notice=notice)
 
 

@@ -55,10 +55,7 @@ def short_browser(user_agent: str) -> str | Message:
 
 
 def session_list(account: AccountRequest) -> Response:
-    try:
-        notice = NOTICES.get(account.request.GET.get("notice", ""), "")
-    except UnicodeDecodeError:
-        notice = ""
+    notice = account.notice(NOTICES)
     return account.page(
         "account_sessions.html",
         section="sessions",
