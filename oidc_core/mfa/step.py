@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 Finish = Callable[[BrowserSession, User, Sequence[str]], Response]
 
 WRONG_CODE = N_("The code is not correct.")
-PASSKEY_FAILED = N_("This passkey could not be used. Try again, or enter a code instead.")
 EXPIRED = N_("This sign-in has expired or was started in another browser. Sign in again.")
 
 
@@ -191,7 +190,7 @@ def _passkey(
     """A passkey of ``user`` as the second factor: its assertion must answer the challenge
     made for this user's half-done sign-in (not one made for a passwordless sign-in)."""
 
-    def again(status: int) -> Response:
+    def again(status: int) -> Response:  # the page's own message for a failed passkey
         return _factor_page(op, place, user, None, status=status, passkey_failed=True)
 
     try:
