@@ -103,6 +103,7 @@ def second_factor_place(
         finish=finish,
         locale=interaction.locale,
         hidden=(("interaction", handle),),
+        passkey_offer=lambda: passkey_sign_in.page_context(op, interaction.session),
     )
 
 

@@ -19,7 +19,7 @@ from webob import Request, Response
 
 from .. import responses
 from ..errors import InvalidRequest, ProviderError
-from ..mfa import passkeys
+from ..mfa import passkeys, step
 from ..params import first, posted_form, single
 from ..records import BrowserSession, User
 from ..throttle import Throttled
@@ -51,7 +51,9 @@ def page_context(op: Context, session: BrowserSession) -> dict[str, str]:
 
 def options(op: Context, request: Request) -> Response:
     """``POST /passkey/options``: the assertion options (JSON) for a passwordless sign-in,
-    its challenge kept for this browser session."""
+    its challenge kept for this browser session; with ``second_factor=1``, for the second
+    step of this session's half-done sign-in (:mod:`oidc_core.mfa.step`): that user's
+    credentials, a challenge a passwordless sign-in cannot answer (nor the reverse)."""
     if request.method != "POST":
         raise ProviderError("use POST", error="invalid_request", status=405)
     session = op.browser.current(request)
@@ -60,7 +62,16 @@ def options(op: Context, request: Request) -> Response:
         raise ProviderError("the page has expired; reload it", error="invalid_request", status=403)
     if passkeys.party(op) is None:
         raise InvalidRequest("passkeys are not available on this provider", status=404)
-    body = passkeys.assertion_options(op, request, session).encode("utf-8")
+    expected_user_id = None
+    if single(form, "second_factor"):
+        found = step.half_done(op, session)
+        if found is None:
+            raise InvalidRequest(
+                "no sign-in waits for a second factor in this browser; sign in again",
+                status=400,
+            )
+        expected_user_id = found[1].id
+    body = passkeys.assertion_options(op, request, session, expected_user_id).encode("utf-8")
     return responses.json_body_response(body)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from ..mfa import step
+from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, query_form, single
 from . import pending
 from .login import second_factor_place
@@ -16,7 +17,8 @@ from .login import second_factor_place
 if TYPE_CHECKING:
     from ..context import Context
 
-MAX_FORM = 4096  # bytes: a code, the handle and the token
+# bytes: a code or a passkey's answer (URL-encoded JSON), the handle and the token
+MAX_FORM = 2 * MAX_RESPONSE
 
 
 def second_factor(op: Context, request: Request) -> Response:

@@ -136,6 +136,7 @@ def area_place(
         finish=finish,
         locale=locale,
         request=request,
+        passkey_offer=(lambda: passkey_sign_in.page_context(op, session)) if session else None,
     )
 
 

@@ -7,14 +7,15 @@ call :func:`begin` once the password is right.  When the user needs no second fa
 browser session records the half-done sign-in (the user, the methods so far, the time:
 ``second_factor_ttl`` seconds to finish, in this browser session only) and the answer is
 the place's second-factor page (:func:`page` serves it again and takes its forms), which
-asks for an authenticator app's code or a recovery code, or, for a user who must have a
-factor and has none, leads through enrolling an authenticator app and shows the recovery
-codes once.
+asks for an authenticator app's code or a recovery code (and offers the user's passkeys
+where the place and the provider offer them: ``action=passkey``), or, for a user who must
+have a factor and has none, leads through enrolling an authenticator app and shows the
+recovery codes once.
 
 Only :func:`complete_second_factor` ends the step: the session is bound to the user under
 a new key with every method used (``pwd otp``: ``mfa``), and the place goes on as after a
-password alone (consent or the code; the area's first page).  Another factor (a passkey)
-proves itself in its own way and calls it too.
+password alone (consent or the code; the area's first page); a passkey makes it ``pwd
+hwk`` (or ``swk``, with ``user`` when the key verified the user): ``mfa`` too.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from webob import Request, Response
 from .. import authn, responses
 from ..params import first
 from ..records import BrowserSession, Client, PendingSignIn, User
+from ..storage import Enrolled
 from ..throttle import Throttled
 from ..ui.translations import N_
-from . import codes, policy, totp
+from . import codes, passkeys, policy, totp
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -56,6 +58,10 @@ class SignInPlace:
     request: Request | None = None
     hidden: tuple[tuple[str, str], ...] = ()  # more hidden fields every form carries
     context: dict[str, Any] = field(default_factory=dict)  # more for the templates
+    # What the page needs to offer a passkey (the options URL and its CSRF token, as
+    # ``interactions.passkey_sign_in.page_context``), asked only for a user with one;
+    # None: this place offers none.
+    passkey_offer: Callable[[], dict[str, str]] | None = None
 
 
 def begin(
@@ -77,7 +83,7 @@ def begin(
     pending = PendingSignIn(user.id, (authn.KNOWLEDGE,), int(time.time()))
     op.storage.sessions.begin_sign_in(session.id, user.id, pending.amr)
     if enrolled.any:
-        return _render(op, place, "second_factor.html")
+        return _factor_page(op, place, user, enrolled)
     return _enrol(op, request, session, user, pending, {}, place, False)
 
 
@@ -89,8 +95,9 @@ def page(
     place: SignInPlace,
 ) -> Response:
     """The second-factor page: GET shows it, POST (``form``, its CSRF token checked by the
-    place) takes a ``code`` (``action=code``), confirms a new authenticator app
-    (``action=enrol``) or, once enrolled, goes on (``action=continue``)."""
+    place) takes a ``code`` (``action=code``) or a ``passkey`` (``action=passkey``: the
+    browser's answer to the options asked with ``second_factor=1``), confirms a new
+    authenticator app (``action=enrol``) or, once enrolled, goes on (``action=continue``)."""
     found = half_done(op, session)
     if session is None or found is None:
         return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
@@ -101,12 +108,14 @@ def page(
         return complete_second_factor(op, request, session, place, ())
     if action == "code":
         return _code(op, request, session, user, pending, form, place)
+    if action == "passkey":
+        return _passkey(op, request, session, user, pending, form, place)
     enrolled = op.storage.factors.enrolled(user.id)
     if not enrolled.any and not proved:
         return _enrol(op, request, session, user, pending, form, place, action == "enrol")
     if proved:  # enrolled in this sign-in; the recovery codes were shown then
         return _render(op, place, "second_factor_continue.html")
-    return _render(op, place, "second_factor.html")
+    return _factor_page(op, place, user, enrolled)
 
 
 def complete_second_factor(
@@ -158,7 +167,7 @@ def _code(
     place: SignInPlace,
 ) -> Response:
     def again(status: int) -> Response:
-        return _render(op, place, "second_factor.html", status=status, error=WRONG_CODE)
+        return _factor_page(op, place, user, None, status=status, error=WRONG_CODE)
 
     try:
         method = codes.check_code(op, user, first(form, "code"), op.client_address(request))
@@ -167,6 +176,63 @@ def _code(
     if method is None:
         return _refused(again)
     return _finish(place, session, user, pending, (method,))
+
+
+def _passkey(
+    op: Context,
+    request: Request,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    form: dict[str, list[str]],
+    place: SignInPlace,
+) -> Response:
+    """A passkey of ``user`` as the second factor: its assertion must answer the challenge
+    made for this user's half-done sign-in (not one made for a passwordless sign-in)."""
+
+    def again(status: int) -> Response:  # the page's own message for a failed passkey
+        return _factor_page(op, place, user, None, status=status, passkey_failed=True)
+
+    try:
+        proved, amr = passkeys.verify_assertion(
+            op, request, session, first(form, "passkey"), user.id
+        )
+    except Throttled as locked:
+        return _refused(again, locked)
+    except passkeys.PasskeyRefused:
+        return _refused(again)
+    return _finish(place, session, proved, pending, amr)
+
+
+def _factor_page(
+    op: Context,
+    place: SignInPlace,
+    user: User,
+    enrolled: Enrolled | None,
+    *,
+    status: int = 200,
+    error: str = "",
+    passkey_failed: bool = False,
+) -> Response:
+    """The page asking for the second factor: a code, and the user's passkeys where the
+    place and the provider offer them (the page then runs the passkey script)."""
+    if enrolled is None:
+        enrolled = op.storage.factors.enrolled(user.id)
+    offer: dict[str, Any] = {}
+    if enrolled.webauthn and place.passkey_offer is not None:
+        offer = place.passkey_offer()
+    offered = bool(offer.get("passkey_options_url"))
+    return _render(
+        op,
+        place,
+        "second_factor.html",
+        status=status,
+        scripts=offered,
+        error=error,
+        has_totp=enrolled.totp,
+        passkey_failed=passkey_failed,
+        **(offer if offered else {}),
+    )
 
 
 def _enrol(
@@ -219,14 +285,8 @@ def _refused(page: Callable[[int], Response], locked: Throttled | None = None) -
 def _enrol_page(
     op: Context, place: SignInPlace, user: User, secret: str, status: int, error: str
 ) -> Response:
-    return _render(
-        op,
-        place,
-        "second_factor_enrol.html",
-        status=status,
-        error=error,
-        **qr_context(op, user, secret),
-    )
+    qr: dict[str, Any] = qr_context(op, user, secret)
+    return _render(op, place, "second_factor_enrol.html", status=status, error=error, **qr)
 
 
 def qr_context(op: Context, user: User, secret: str) -> dict[str, str]:
@@ -240,7 +300,13 @@ def qr_context(op: Context, user: User, secret: str) -> dict[str, str]:
 
 
 def _render(
-    op: Context, place: SignInPlace, template: str, *, status: int = 200, **context: Any
+    op: Context,
+    place: SignInPlace,
+    template: str,
+    *,
+    status: int = 200,
+    scripts: bool = False,
+    **context: Any,
 ) -> Response:
     page = op.render(
         template,
@@ -254,4 +320,4 @@ def _render(
         **place.context,
         **context,
     )
-    return responses.html_page(page, status)
+    return responses.html_page(page, status, scripts=scripts)

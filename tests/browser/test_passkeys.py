@@ -39,7 +39,7 @@ AUTHENTICATOR = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # a provider and user per test: a user with a passkey has a second step
 def live(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[LiveApp]:

@@ -86,9 +86,11 @@ def enrol(app: webtest.TestApp) -> Authenticator:
 def second_step(
     app: webtest.TestApp, page: webtest.TestResponse, code: str, **extra: str
 ) -> webtest.TestResponse:
-    """Post ``code`` on a second-factor page (its action, hidden fields and token)."""
+    """Post ``code`` on a second-factor page (its first form's action, hidden fields and
+    token; a passkey's form may follow it)."""
     action = action_of(page)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    form = page.text.split("</form>", 1)[0]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     fields.update(code=code, **extra)
     return app.post(action, fields, expect_errors=True)
 

@@ -81,3 +81,40 @@ def post_assertion(
     assert action, "the page offers no passkey sign-in"
     path = "/login" if "interaction" in fields else "/account/login"
     return app.post(path, fields, content_type=FORM, expect_errors=True)
+
+
+# -- a passkey as the second step of a sign-in ---------------------------------------------
+
+SECOND_FACTOR_FORM = re.compile(r'<form [^>]*id="passkey-second-factor".*?</form>', re.S)
+
+
+def second_factor_options(
+    app: webtest.TestApp, page: webtest.TestResponse, **fields: str
+) -> webtest.TestResponse:
+    """What the second-factor page's script fetches: the options for the user's keys."""
+    sent = {"csrf_token": data_attribute(page, "csrf"), "second_factor": "1", **fields}
+    return app.post(data_attribute(page, "options"), sent, content_type=FORM, expect_errors=True)
+
+
+def post_second_factor(
+    app: webtest.TestApp, page: webtest.TestResponse, assertion: str, **fields: str
+) -> webtest.TestResponse:
+    """Post ``assertion`` with the second-factor page's passkey form (its action, hidden
+    fields and token; ``fields`` replace them)."""
+    form = SECOND_FACTOR_FORM.search(page.text)
+    assert form, "the page offers no passkey as second factor"
+    action = re.search(r'action="([^"]+)"', form.group(0))
+    assert action
+    sent = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    sent = {name: html.unescape(value) for name, value in sent.items()}
+    sent.update(passkey=assertion, **fields)
+    return app.post(html.unescape(action.group(1)), sent, content_type=FORM, expect_errors=True)
+
+
+def second_factor_with(
+    app: webtest.TestApp, page: webtest.TestResponse, key: SoftAuthenticator, **lies: Any
+) -> webtest.TestResponse:
+    """Finish the second step on ``page`` with ``key``: options, then the form."""
+    options = second_factor_options(app, page)
+    assert options.status_int == 200, options.text[:300]
+    return post_second_factor(app, page, key.get(options.json, **lies))

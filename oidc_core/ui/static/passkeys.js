@@ -1,5 +1,5 @@
-// Passkeys (WebAuthn): signing in without a password, and adding a passkey on the account
-// pages.  The server makes every challenge and checks every answer; this file only carries
+// Passkeys (WebAuthn): signing in without a password, a passkey as the second step of a
+// sign-in, and adding a passkey on the account pages.  The server makes every challenge and checks every answer; this file only carries
 // them between it and the browser.  No inline script: the pages' CSP allows this file only.
 "use strict";
 
@@ -80,6 +80,24 @@
         if (yes) { ask("conditional").catch(function () {}); }
       });
     }
+  }
+
+  // The second step of a sign-in: a passkey of the user who gave the password (the
+  // options say whose: second_factor=1); a modal request only, never autofill.
+  const secondFactor = document.getElementById("passkey-second-factor");
+  if (secondFactor) {
+    secondFactor.hidden = false;
+    secondFactor.querySelector("button").addEventListener("click", function () {
+      const fields = { csrf_token: secondFactor.dataset.csrf, second_factor: "1" };
+      fetchOptions(secondFactor, fields).then(function (options) {
+        options.challenge = toBytes(options.challenge);
+        options.allowCredentials = withIds(options.allowCredentials);
+        return navigator.credentials.get({ publicKey: options });
+      }).then(function (credential) {
+        secondFactor.elements.passkey.value = encoded(credential);
+        secondFactor.submit();
+      }).catch(function (error) { failed(secondFactor, error); });
+    });
   }
 
   // Add a passkey on the account pages.
