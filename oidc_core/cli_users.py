@@ -32,17 +32,21 @@ HELP = {
 }
 
 
+# Subjects made before 0.5.0 may start with "-": argparse reads those after "--" only.
+ACCOUNT_HELP = "email address or sub (one that starts with - goes after --)"
+
+
 def add_commands(user: Any, opener: Opener) -> None:
     """Register the status commands on the ``user`` subparsers."""
     for action, help in HELP.items():
         parser = user.add_parser(action, help=help)
-        parser.add_argument("account", metavar="ACCOUNT", help="email address or sub")
+        parser.add_argument("account", metavar="ACCOUNT", help=ACCOUNT_HELP)
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         parser.set_defaults(
             func=lambda args, settings, action=action: _change(args, settings, opener, action)
         )
     status = user.add_parser("status", help="show an account's status")
-    status.add_argument("account", metavar="ACCOUNT", help="email address or sub")
+    status.add_argument("account", metavar="ACCOUNT", help=ACCOUNT_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=lambda args, settings: _show(args, settings, opener))
 

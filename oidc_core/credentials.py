@@ -34,9 +34,14 @@ def new_client_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+SUBJECT_LENGTH = 24  # 24 * log2(62) = 142 bits
+
+
 def new_subject() -> str:
-    """A pairwise-free, stable, never-reused subject identifier for a user."""
-    return secrets.token_urlsafe(18)
+    """A stable, never-reused subject identifier for a user: random letters and digits, so
+    that, like a client id, it is never taken for an option (``oidc-core user suspend SUB``;
+    one made by an earlier version may start with ``-``: give it after ``--``)."""
+    return "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(SUBJECT_LENGTH))
 
 
 def digest(value: str) -> str:
