@@ -79,5 +79,5 @@ def test_chromium_sets_up_an_authenticator_app_and_signs_in_with_it(browsing: Br
         page.get_by_role("button", name="Verify").click()
         expect(page.get_by_role("heading", name="Connected apps", level=1)).to_be_visible()
         page.goto(live.issuer + "/account/security")
-        expect(page.locator("#totp-status")).to_contain_text("Recovery codes left: 9")
+        expect(page.locator("#recovery-status")).to_contain_text("Recovery codes left: 9")
         browsing.assert_no_problems("signed in with a recovery code")

@@ -21,7 +21,7 @@ from tests.conftest import make_user, new_app
 from tests.support import account_pages, admin_console
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of, query_of, verify_id_token
-from tests.support.mfa import enrol, second_factor_page, second_step
+from tests.support.mfa import enrol, recovery_codes_of, second_factor_page, second_step
 from tests.support.passkeys import (
     FORM,
     add,
@@ -321,3 +321,28 @@ def test_the_passkey_form_is_posted_by_script_only(
     names = [i["name"] for i in form.find_all("input")]
     assert names.count("csrf_token") == 1 and "action" in names and "passkey" in names
     assert FORM  # the helpers post form-encoded, as the script does
+
+
+def test_a_passkey_user_sees_two_step_on_and_keeps_recovery_codes(
+    provider: Provider, app: webtest.TestApp, client_a: RP, alice: Account
+) -> None:
+    """PK-16: with a security key as the only factor the security page says two-step
+    verification is on and gives recovery codes (with the password); one of them ends the
+    second step when the key is not at hand."""
+    signed_in = account_pages.browser(provider, alice)
+    key = authenticator_for(signed_in)
+    assert add(signed_in, key, "Security key", passwordless=False).status_int == 303
+    page = signed_in.get("/account/security")
+    assert "Two-step verification is on: after your password" in page.text
+    response = account_pages.post(
+        signed_in, "/account/security/recovery-codes", {"proof": alice.password}
+    )
+    assert response.status_int == 200, response.text[:300]
+    codes = recovery_codes_of(response)
+    assert len(codes) == 10
+    flow = Flow(app, client_a, alice)
+    step = login_second_step(flow)
+    done = second_step(app, step, codes[0])
+    assert done.status_int == 303, done.text[:500]
+    assert session_amr(provider, app) == ("mfa", "otp", "pwd")
+    assert "Recovery codes left: 9" in signed_in.get("/account/security").text
