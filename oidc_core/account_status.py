@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .account.links import RESET as RESET_LINK
 from .account.sessions import end_every_session
 from .records import ACCOUNT_STATUSES, ACTIVE, CLOSED, SUSPENDED, User
 from .storage import Audit
@@ -70,6 +71,7 @@ def change_status(
             return StatusChange(changed=False, logout_queued=False)
         if status in (SUSPENDED, CLOSED):
             queued = end_every_session(op, user.id)
+            op.storage.links.end_all(user.id, RESET_LINK)
         if status == CLOSED:
             op.storage.account.revoke(user.id, None)
     if queued and wake:

@@ -25,11 +25,13 @@ from . import (
     serving,
     throttle,
 )
+from .addresses import is_mailbox
 from .keys import create_key_if_missing
 from .passwords import PasswordService, PasswordTooLong
 from .records import User
 from .settings import ConfigurationError, Settings
 from .storage import Audit, DuplicateEmail, SchemaTooNew, Storage, StorageError
+from .text import escaped
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
@@ -102,6 +104,8 @@ your account  {issuer}/account/   (connected apps, sessions, profile)
 
 
 def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    if not is_mailbox(args.email):
+        raise SystemExit(f"not one email address: {escaped(args.email)}")
     storage = _open(settings)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
     if not password:

@@ -18,6 +18,7 @@ from ..errors import PageError
 from ..text import has_control_characters
 from ..ui import locales
 from ..ui.translations import N_, Message
+from . import links
 from .request import AccountRequest
 from .sessions import end_every_session
 
@@ -89,6 +90,7 @@ def change_password(account: AccountRequest) -> Response:
     # One transaction: a failure anywhere leaves the old password with everything it let in.
     with op.storage.transaction():
         op.storage.users.set_password_hash(user.id, new_hash)
+        op.storage.links.end_all(user.id, links.RESET)  # a link mailed before is void
         if revoke:
             op.storage.account.revoke(user.id, None)
             queued = end_every_session(op, user.id, keep=account.session.id)
@@ -97,7 +99,8 @@ def change_password(account: AccountRequest) -> Response:
             user.id,
             account.request,
             op.client_address(account.request),
-            account.session.amr or (authn.KNOWLEDGE,),  # still signed in as before
+            account.session.amr or (authn.KNOWLEDGE,),  # still signed in as before,
+            account.session.auth_time,  # and as long ago: a password is not a new sign-in
         )
     if queued:
         op.backchannel.wake()

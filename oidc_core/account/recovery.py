@@ -93,7 +93,9 @@ def reset_password(op: Context, request: Request) -> Response:
         return fields
     token = visitor.token_of(request, fields)
     token_digest = links.link_digest(token)
-    if op.storage.links.find(token_digest, links.RESET) is None:  # before hashing anything
+    found = op.storage.links.find(token_digest, links.RESET)  # before hashing anything
+    owner = op.storage.users.by_id(found.user_id) if found else None
+    if owner is None or not op.accounts.active(owner):  # (a suspension ends its links too)
         return _dead_link(op, request)
     new = first(fields, "new_password")
     again = first(fields, "new_password_again")

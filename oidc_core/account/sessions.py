@@ -94,7 +94,9 @@ def sign_out_everywhere(op: Context, user_id: int, keep: int | None = None) -> N
 
 def end_every_session(op: Context, user_id: int, keep: int | None = None) -> bool:
     """:func:`sign_out_everywhere` inside the caller's transaction: the caller wakes the
-    back-channel sender after its commit if this returns True (logout tokens queued)."""
+    back-channel sender after its commit if this returns True (logout tokens queued).
+    Sign-ins of the user still waiting for their second step end too."""
+    op.storage.sessions.end_half_done(user_id)
     queued = False
     for session in op.storage.sessions.signed_in(user_id):
         if session.id != keep:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from webob import Request, Response
 
+from ..addresses import is_mailbox
 from ..errors import PageError
 from ..storage import DuplicateEmail
-from ..text import has_control_characters
 from ..ui.translations import N_, Message
 from . import links, visitor
 from .profile import HOST_OWNED, is_password_of, profile_page
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ..context import Context
 
 VERIFY_PURPOSE = "verify-email"
-MAX_EMAIL = 320  # characters, the column's length
 DEAD_LINK = N_(
     "This link does not work (any more): it was used, a newer one was sent, or it expired. "
     "Sign in and change your address again to get a new one."
@@ -88,6 +87,7 @@ def change_email(account: AccountRequest) -> Response:
             error = TAKEN
     if error:
         return _profile_with_error(account, new, error)
+    op.storage.links.end_all(user.id, links.RESET)  # mailed to the old address: void
     changed = op.storage.users.by_id(user.id)
     if changed is not None:
         links.send_verification(op, changed, account.request)
@@ -108,12 +108,7 @@ def send_link_again(account: AccountRequest) -> Response:
 
 
 def _email_error(email: str) -> str:
-    local, at, domain = email.rpartition("@")
-    if not (local and at and domain) or len(email) > MAX_EMAIL:
-        return BAD_EMAIL
-    if has_control_characters(email) or any(c.isspace() for c in email):
-        return BAD_EMAIL
-    return ""
+    return "" if is_mailbox(email) else BAD_EMAIL
 
 
 def _profile_with_error(account: AccountRequest, email: str, error: str) -> Response:

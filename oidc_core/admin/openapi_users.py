@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import addresses
 from ..records import ACCOUNT_STATUSES
 from . import users
 from .service import MAX_OFFSET
@@ -58,7 +59,7 @@ def schemas() -> dict[str, Any]:
         "UserCreate": {
             "type": "object",
             "properties": {
-                "email": {"type": "string", "maxLength": users.MAX_EMAIL},
+                "email": {"type": "string", "maxLength": addresses.MAX_EMAIL},
                 "password": {
                     "type": "string",
                     "minLength": users.MIN_PASSWORD,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import account_status
 from ..account import links
+from ..addresses import MAX_EMAIL, is_mailbox
 from ..passwords import PasswordTooLong
 from ..records import ACCOUNT_STATUSES, User
 from ..storage import Audit, DuplicateEmail
@@ -25,7 +26,6 @@ from .service import MAX_OFFSET
 if TYPE_CHECKING:
     from ..context import Context
 
-MAX_EMAIL = 320
 MAX_NAME = 255
 MIN_PASSWORD = 8  # characters, as on the account pages
 CREATE_FIELDS = frozenset(
@@ -99,7 +99,7 @@ def create(op: Context, data: Mapping[str, Any], actor: str) -> User:
     if send_verification and data.get("email_verified") is True:
         raise InvalidUserField("send_verification", "not with email_verified true")
     email = _text(data, "email", MAX_EMAIL, required=True).lower()
-    if not _is_email(email):
+    if not is_mailbox(email):
         raise InvalidUserField("email", "must be an email address")
     name = _text(data, "name", MAX_NAME)
     flags = _flags(data)
@@ -180,8 +180,3 @@ def _flags(data: Mapping[str, Any]) -> dict[str, bool]:
         if not isinstance(value, bool):
             raise InvalidUserField(name, "must be true or false")
     return flags
-
-
-def _is_email(value: str) -> bool:
-    local, at, domain = value.rpartition("@")
-    return bool(local and at and domain) and "." in domain and not any(c.isspace() for c in value)

@@ -40,6 +40,13 @@ class AccountLinkStore:
         with write_transaction(database_proxy):
             Row.delete().where(Row.token_digest == token_digest).execute()
 
+    def end_all(self, user_id: int, purpose: str) -> int:
+        """End every link of the account for ``purpose`` (a password reset's links once
+        the password changed another way, or the account was suspended); how many."""
+        with write_transaction(database_proxy):
+            query = Row.delete().where((Row.user == user_id) & (Row.purpose == purpose))
+            return int(query.execute())
+
     def find(self, token_digest: str, purpose: str) -> records.AccountLink | None:
         """The live link (unused, unexpired) with this digest and purpose, or None."""
         row = Row.get_or_none(

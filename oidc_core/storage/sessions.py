@@ -128,6 +128,14 @@ class SessionStore:
                 (table.id == session_id) & (table.pending_user_id == user_id)
             ).execute()
 
+    def end_half_done(self, user_id: int) -> int:
+        """End every half-done sign-in of ``user_id``, in whichever browser session (its
+        password was just reset, or its account suspended); how many there were."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            query = table.update(pending_user_id=None, pending_amr=None, pending_at=None)
+            return int(query.where(table.pending_user_id == user_id).execute())
+
     def pending_sign_in(self, session_id: int, max_age: int) -> records.PendingSignIn | None:
         """The session's half-done sign-in begun less than ``max_age`` seconds ago."""
         rows = self._hot.rows(self._pending_sign_in, (session_id, int(time.time()) - max_age))

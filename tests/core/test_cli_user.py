@@ -52,6 +52,16 @@ def test_user_create_rejects_a_duplicate_email(
     assert initialised.rows("SELECT email, is_admin FROM oidc_user") == [("dave@example.com", 0)]
 
 
+@pytest.mark.parametrize("email", ["a@example.com,b@example.com", "Me <me@example.com>", "me"])
+def test_user_create_takes_one_email_address_only(
+    initialised: Cli, capsys: pytest.CaptureFixture[str], email: str
+) -> None:
+    """MAIL-14: an address a mail library reads as two recipients or a name is refused."""
+    result = _user(initialised, capsys, email)
+    assert "not one email address" in str(result.code)
+    assert initialised.rows("SELECT COUNT(*) FROM oidc_user") == [(0,)]
+
+
 def test_user_create_needs_a_password_on_stdin(
     initialised: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:

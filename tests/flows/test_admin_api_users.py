@@ -116,6 +116,8 @@ INVALID_CREATES: list[tuple[dict[str, Any], str]] = [
     ({}, "email"),
     ({"email": "not an address"}, "email"),
     ({"email": "x@example"}, "email"),
+    ({"email": "a@example.com,b@example.com"}, "email"),
+    ({"email": "Name <a@example.com>"}, "email"),
     ({"email": 7}, "email"),
     ({"email": "e" * 320 + "@example.com"}, "email"),
     ({"email": "x@example.com", "password": "short"}, "password"),

@@ -73,6 +73,9 @@ def test_a_changed_address_is_verified_by_the_link_mailed_to_it(
     ("email", "password", "message"),
     [
         ("not an address", None, "Enter an email address"),
+        ("bob@example.com,me@evil.example", None, "Enter an email address"),
+        ("Me <me@evil.example>", None, "Enter an email address"),
+        ("me@evil.example;bob@example.com", None, "Enter an email address"),
         ("a@b.example" + "x" * 320, None, "Enter an email address"),
         ("bob@example.com", None, "Another account uses this address."),
         (NEW_ADDRESS, "not my password", "This is not your current password."),
