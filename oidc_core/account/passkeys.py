@@ -58,12 +58,12 @@ def add(account: AccountRequest) -> Response:
     under the name given."""
     _available(account)
     name = account.field("name").strip()
-    refused = proof.refusal(account, _page, name=name, proof_for="add")
-    if refused is not None:
-        return refused
     error = _name_error(name)
-    if error:
+    if error:  # before the proof, so that a code is not spent on a form refused anyway
         return _page(account, status=400, name_error=error, name=name)
+    unproved = proof.refusal(account, _page, name=name, proof_for="add")
+    if unproved is not None:
+        return unproved
     try:
         passkeys.register(
             account.op,
@@ -91,9 +91,9 @@ def rename(account: AccountRequest, passkey_id: str) -> Response:
 
 def remove(account: AccountRequest, passkey_id: str) -> Response:
     """POST with the password or a code."""
-    refused = proof.refusal(account, _page, proof_for=int(passkey_id))
-    if refused is not None:
-        return refused
+    unproved = proof.refusal(account, _page, proof_for=int(passkey_id))
+    if unproved is not None:
+        return unproved
     if not account.op.storage.passkeys.remove(account.user.id, int(passkey_id)):
         raise PageError(NO_SUCH_PASSKEY, status=404)
     return account.redirect("/passkeys?notice=removed")

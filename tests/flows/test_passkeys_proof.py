@@ -93,6 +93,19 @@ def test_a_code_proves_it_too(
     assert again.status_int == 400 and _names(provider, alice) == []
 
 
+def test_a_code_is_not_spent_on_a_name_refused(
+    alice_browser: webtest.TestApp, provider: Provider, alice: Account
+) -> None:
+    """The name is checked before the proof: a form refused for its name leaves the code
+    unused, so the same code adds the passkey once the name is given."""
+    device = enrol(alice_browser)
+    code = device.code()
+    unnamed = add(alice_browser, authenticator_for(alice_browser), " ", proof=code)
+    assert unnamed.status_int == 400 and "Give the passkey a name" in unnamed.text
+    named = add(alice_browser, authenticator_for(alice_browser), "Phone", proof=code)
+    assert named.status_int == 303 and _names(provider, alice) == ["Phone"]
+
+
 @pytest.mark.parametrize("action", ["add", "remove"])
 def test_wrong_proofs_are_counted_until_locked(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account, action: str
