@@ -162,4 +162,7 @@ def test_the_page_asks_for_the_proof_in_each_form(
     assert len(removal) == 1
     field = removal[0].find("input", attrs={"name": "proof"})
     assert field is not None and field["type"] == "password"
-    assert page.html.find("label", attrs={"for": field["id"]}) is not None
+    for form in (register, removal[0]):
+        field = form.find("input", attrs={"name": "proof"})
+        label = page.html.find("label", attrs={"for": field["id"]})
+        assert label is not None and label.get_text() == "Your password, or a code"
