@@ -3,8 +3,10 @@
 Adding one takes two requests from the page's script: ``/account/passkeys/options`` (the
 creation options, JSON; the challenge kept for this browser session) and, once the
 browser made the credential, the form posted to ``/account/passkeys/add`` with its name
-and the browser's answer (:mod:`oidc_core.mfa.passkeys` verifies it).  Every POST carries
-the account pages' CSRF token (checked by :mod:`.dispatch`).  With an issuer on an IP
+and the browser's answer (:mod:`oidc_core.mfa.passkeys` verifies it).  Adding and removing
+one need the password or a code (:mod:`.proof`): a passkey outlives a password reset, so a
+session left open must not be enough to add one, or to take the user's away.  Every POST
+carries the account pages' CSRF token (checked by :mod:`.dispatch`).  With an issuer on an IP
 address, or a host application's accounts, the page says passkeys are unavailable.
 """
 
@@ -20,6 +22,7 @@ from ..errors import PageError
 from ..mfa import passkeys
 from ..text import has_control_characters
 from ..ui.translations import N_, Message
+from . import proof
 from .request import AccountRequest
 
 log = logging.getLogger(__name__)
@@ -51,12 +54,16 @@ def options(account: AccountRequest) -> Response:
 
 
 def add(account: AccountRequest) -> Response:
-    """POST: verify the browser's new credential and keep it under the name given."""
+    """POST with the password or a code: verify the browser's new credential and keep it
+    under the name given."""
     _available(account)
     name = account.field("name").strip()
     error = _name_error(name)
-    if error:
+    if error:  # before the proof, so that a code is not spent on a form refused anyway
         return _page(account, status=400, name_error=error, name=name)
+    unproved = proof.refusal(account, _page, name=name, proof_for="add")
+    if unproved is not None:
+        return unproved
     try:
         passkeys.register(
             account.op,
@@ -83,6 +90,10 @@ def rename(account: AccountRequest, passkey_id: str) -> Response:
 
 
 def remove(account: AccountRequest, passkey_id: str) -> Response:
+    """POST with the password or a code."""
+    unproved = proof.refusal(account, _page, proof_for=int(passkey_id))
+    if unproved is not None:
+        return unproved
     if not account.op.storage.passkeys.remove(account.user.id, int(passkey_id)):
         raise PageError(NO_SUCH_PASSKEY, status=404)
     return account.redirect("/passkeys?notice=removed")
@@ -114,6 +125,9 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "error": "",
         "name_error": "",
         "name": "",
+        "proof_error": "",
+        "proof_for": None,
+        "has_password": proof.has_password(account),
         **extra,
     }
     return account.page("account_passkeys.html", status, scripts=available, **context)

@@ -4,9 +4,8 @@ Setting up an authenticator app: a POST to ``/security/totp`` keeps a new secret
 in force) and shows its QR code and the secret in text; the first code from the app,
 posted to ``/security/totp/confirm``, turns it on and shows ten recovery codes, once.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
-die, ``/security/recovery-codes``) need the password or a code (``proof``): a session
-left open must not be enough to weaken or take over the second factor.  Every code and
-password typed here is counted on the sign-in's brute-force counters.
+die, ``/security/recovery-codes``) need the password or a code (:mod:`.proof`).  Every
+code and password typed here is counted on the sign-in's brute-force counters.
 """
 
 from __future__ import annotations
@@ -15,18 +14,17 @@ from typing import Any
 
 from webob import Response
 
-from ..mfa import codes, recovery, step, totp
+from ..mfa import codes, step, totp
 from ..throttle import Throttled
 from ..ui.translations import N_
+from . import proof
 from .request import AccountRequest
 
 NOTICES = {
     "removed": N_("Two-step verification is off."),
 }
 WRONG_CODE = N_("The code is not correct.")
-WRONG_PROOF = N_("This is neither your password nor a valid code.")
 NO_SETUP = N_("Start the setup again.")
-TOO_MANY = N_("Too many attempts. Try again later.")
 
 
 def security(account: AccountRequest) -> Response:
@@ -55,7 +53,7 @@ def confirm_totp(account: AccountRequest) -> Response:
     try:
         confirmed = codes.confirm_totp(op, user, account.field("code"), address)
     except Throttled as locked:
-        return _locked(account, locked)
+        return proof.locked_page(account, _page, locked)
     if not confirmed:
         setup = step.qr_context(op, user, secret.secret)
         return _page(account, status=400, setup=setup, error=WRONG_CODE)
@@ -65,9 +63,9 @@ def confirm_totp(account: AccountRequest) -> Response:
 def remove_totp(account: AccountRequest) -> Response:
     """POST with the password or a code: the authenticator app and the recovery codes go."""
     op, user = account.op, account.user
-    proved = _proved(account)
-    if isinstance(proved, Response):
-        return proved
+    refused = proof.refusal(account, _page)
+    if refused is not None:
+        return refused
     with op.storage.transaction():
         op.storage.factors.remove_totp(user.id)
         if not op.storage.factors.enrolled(user.id).any:
@@ -80,34 +78,10 @@ def new_recovery_codes(account: AccountRequest) -> Response:
     op, user = account.op, account.user
     if not op.storage.factors.enrolled(user.id).any:
         return account.redirect("/security")
-    proved = _proved(account)
-    if isinstance(proved, Response):
-        return proved
+    refused = proof.refusal(account, _page)
+    if refused is not None:
+        return refused
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
-
-
-def _proved(account: AccountRequest) -> Response | None:
-    """None when ``proof`` is the user's password or an unused code, else the page with
-    the error (400; 429 with ``Retry-After`` while the counters lock the account)."""
-    op, user = account.op, account.user
-    proof = account.field("proof")
-    address = op.client_address(account.request)
-    ok = False
-    try:
-        if totp.looks_like_code(proof) or recovery.looks_like_code(proof):
-            ok = codes.check_code(op, user, proof, address) is not None
-        if not ok and op.accounts.builtin and user.email:  # a password may look like a code
-            checked = op.accounts.authenticate(user.email, proof, address=address)
-            ok = checked is not None and checked.id == user.id
-    except Throttled as locked:
-        return _locked(account, locked)
-    return None if ok else _page(account, status=400, proof_error=WRONG_PROOF)
-
-
-def _locked(account: AccountRequest, locked: Throttled) -> Response:
-    response = _page(account, status=429, error=TOO_MANY)
-    response.headers["Retry-After"] = str(locked.retry_after)
-    return response
 
 
 def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
@@ -120,7 +94,7 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "proof_error": "",
         "setup": None,
         "recovery_codes": None,
-        "has_password": account.op.accounts.builtin and bool(account.user.email),
+        "has_password": proof.has_password(account),
     }
     context.update(extra)
     return account.page("account_security.html", status, **context)

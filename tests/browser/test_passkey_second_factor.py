@@ -62,6 +62,8 @@ def test_chromium_signs_in_with_the_password_then_a_security_key(browsing: Brows
     with browsing.step("add a security key, not for signing in without a password"):
         page.get_by_role("link", name="Passkeys").click()
         page.get_by_label("Name", exact=True).fill("USB key")
+        register = page.locator("#passkey-register")
+        register.get_by_label("Your password, or a code").fill(live.password)
         page.get_by_label("Use it to sign in without a password").uncheck()
         page.get_by_role("button", name="Add a passkey").click()
         expect(page.get_by_text("The passkey was added.")).to_be_visible()

@@ -87,6 +87,8 @@ def test_chromium_adds_a_passkey_and_signs_in_with_it_without_a_password(
         expect(page.get_by_role("heading", name="Add a passkey")).to_be_visible()
         browsing.assert_accessible("passkeys page")
         page.get_by_label("Name", exact=True).fill("Virtual key")
+        register = page.locator("#passkey-register")
+        register.get_by_label("Your password, or a code").fill(live.password)
         expect(page.get_by_label("Use it to sign in without a password")).to_be_checked()
         page.get_by_role("button", name="Add a passkey").click()
         expect(page.get_by_text("The passkey was added.")).to_be_visible()

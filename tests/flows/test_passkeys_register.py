@@ -13,7 +13,7 @@ from oidc_core import Provider
 from tests.support.account_pages import browser, post
 from tests.support.authenticator import b64url
 from tests.support.flow import Account
-from tests.support.passkeys import add, authenticator_for, creation_options
+from tests.support.passkeys import add, authenticator_for, creation_options, remove
 
 pytestmark = pytest.mark.mounts("one")
 
@@ -41,7 +41,7 @@ def test_a_passkey_is_added_under_its_name_and_listed(
     assert options["user"]["id"] == b64url(alice.subject.encode())
     assert options["user"]["name"] == alice.email
     key = authenticator_for(alice_browser)
-    response = add(alice_browser, key, "Work laptop")
+    response = add(alice_browser, key, "Work laptop", proof=alice.password)
     assert response.status_int == 303, response.text[:500]
     assert response.headers["Location"].endswith("/account/passkeys?notice=added")
     page = alice_browser.get(response.headers["Location"])
@@ -58,9 +58,10 @@ def test_several_passkeys_and_the_existing_ones_are_excluded(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account
 ) -> None:
     first, second = authenticator_for(alice_browser), authenticator_for(alice_browser)
-    assert add(alice_browser, first, "Phone").status_int == 303
-    assert add(alice_browser, second, "Security key", passwordless=False).status_int == 303
-    assert _stored(provider, alice) == [("Phone", True), ("Security key", False)]
+    assert add(alice_browser, first, "Phone", proof=alice.password).status_int == 303
+    second_added = add(alice_browser, second, "Key", passwordless=False, proof=alice.password)
+    assert second_added.status_int == 303
+    assert _stored(provider, alice) == [("Phone", True), ("Key", False)]
     options = creation_options(alice_browser, passwordless=False).json
     excluded = {c["id"] for c in options["excludeCredentials"]}
     assert excluded == {b64url(first.credential_id), b64url(second.credential_id)}
@@ -71,7 +72,7 @@ def test_several_passkeys_and_the_existing_ones_are_excluded(
 def test_rename_and_remove(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account
 ) -> None:
-    add(alice_browser, authenticator_for(alice_browser), "Phone")
+    add(alice_browser, authenticator_for(alice_browser), "Phone", proof=alice.password)
     user = provider.storage.users.by_subject(alice.subject)
     assert user is not None
     (passkey,) = provider.storage.passkeys.of_user(user.id)
@@ -80,10 +81,10 @@ def test_rename_and_remove(
     assert _stored(provider, alice) == [("Old phone", True)]
     empty = post(alice_browser, f"/account/passkeys/{passkey.id}/rename", {"name": " "})
     assert empty.status_int == 400 and "Give the passkey a name" in empty.text
-    removed = post(alice_browser, f"/account/passkeys/{passkey.id}/remove")
+    removed = remove(alice_browser, passkey.id, alice.password)
     assert removed.status_int == 303
     assert _stored(provider, alice) == []
-    again = post(alice_browser, f"/account/passkeys/{passkey.id}/remove")
+    again = remove(alice_browser, passkey.id, alice.password)
     assert again.status_int == 404 and "Traceback" not in again.text
 
 
@@ -91,12 +92,12 @@ def test_another_users_passkey_cannot_be_renamed_or_removed(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account, bob: Account
 ) -> None:
     """PK-2: the passkey ids of another account are not found."""
-    add(alice_browser, authenticator_for(alice_browser), "Phone")
+    add(alice_browser, authenticator_for(alice_browser), "Phone", proof=alice.password)
     user = provider.storage.users.by_subject(alice.subject)
     assert user is not None
     (passkey,) = provider.storage.passkeys.of_user(user.id)
     bob_browser = browser(provider, bob)
-    for action, fields in (("rename", {"name": "Mine"}), ("remove", {})):
+    for action, fields in (("rename", {"name": "Mine"}), ("remove", {"proof": bob.password})):
         response = post(bob_browser, f"/account/passkeys/{passkey.id}/{action}", fields)
         assert response.status_int == 404, action
     assert _stored(provider, alice) == [("Phone", True)]
@@ -115,7 +116,9 @@ def test_a_credential_made_for_another_site_is_refused(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account, lie: dict[str, str]
 ) -> None:
     """PK-3: another origin or RP ID in the credential: 400, nothing stored."""
-    response = add(alice_browser, authenticator_for(alice_browser), "Phone", **lie)
+    response = add(
+        alice_browser, authenticator_for(alice_browser), "Phone", **lie, proof=alice.password
+    )
     assert response.status_int == 400
     assert "could not be accepted" in response.text
     assert _stored(provider, alice) == []
@@ -129,7 +132,7 @@ def test_a_challenge_answers_once(
     key = authenticator_for(alice_browser)
     options = creation_options(alice_browser).json
     credential = key.create(options)
-    fields = {"name": "Phone", "credential": credential}
+    fields = {"name": "Phone", "credential": credential, "proof": alice.password}
     assert post(alice_browser, "/account/passkeys/add", fields).status_int == 303
     replayed = post(alice_browser, "/account/passkeys/add", fields)
     assert replayed.status_int == 400
@@ -144,7 +147,8 @@ def test_a_registration_needs_a_challenge_from_this_session(
     other = browser(provider, alice)
     options = creation_options(other).json
     credential = authenticator_for(alice_browser).create(options)
-    response = post(alice_browser, "/account/passkeys/add", {"name": "X", "credential": credential})
+    fields = {"name": "X", "credential": credential, "proof": alice.password}
+    response = post(alice_browser, "/account/passkeys/add", fields)
     assert response.status_int == 400
     assert _stored(provider, alice) == []
 
@@ -158,7 +162,7 @@ def test_bad_credentials_get_a_clear_error(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account, credential: str
 ) -> None:
     creation_options(alice_browser)
-    fields = {"name": "Phone", "credential": credential}
+    fields = {"name": "Phone", "credential": credential, "proof": alice.password}
     response = post(alice_browser, "/account/passkeys/add", fields)
     assert response.status_int == 400, response.status
     assert "could not be accepted" in response.text and "Traceback" not in response.text
@@ -169,7 +173,7 @@ def test_bad_credentials_get_a_clear_error(
 def test_a_name_is_required_and_bounded(
     alice_browser: webtest.TestApp, provider: Provider, alice: Account, name: str
 ) -> None:
-    response = add(alice_browser, authenticator_for(alice_browser), name)
+    response = add(alice_browser, authenticator_for(alice_browser), name, proof=alice.password)
     assert response.status_int == 400
     assert _stored(provider, alice) == []
 
@@ -180,17 +184,18 @@ def test_every_passkey_form_needs_the_csrf_token(
 ) -> None:
     """PK-5: options, add, rename and remove without this session's token: 403, nothing
     changed."""
-    add(alice_browser, authenticator_for(alice_browser), "Phone")
+    add(alice_browser, authenticator_for(alice_browser), "Phone", proof=alice.password)
     user = provider.storage.users.by_subject(alice.subject)
     assert user is not None
     (passkey,) = provider.storage.passkeys.of_user(user.id)
+    proof = alice.password
     assert creation_options(alice_browser, token=token).status_int == 403
     options = creation_options(alice_browser).json
     credential = authenticator_for(alice_browser).create(options)
     for path, fields in (
-        ("/account/passkeys/add", {"name": "Other", "credential": credential}),
+        ("/account/passkeys/add", {"name": "Other", "credential": credential, "proof": proof}),
         (f"/account/passkeys/{passkey.id}/rename", {"name": "Renamed"}),
-        (f"/account/passkeys/{passkey.id}/remove", {}),
+        (f"/account/passkeys/{passkey.id}/remove", {"proof": proof}),
     ):
         response = post(alice_browser, path, fields, token=token)
         assert response.status_int == 403, path

@@ -45,7 +45,7 @@ def security_key(
     a password: a second factor only)."""
     app = account_pages.browser(provider, user)
     key = authenticator_for(app, **kwargs)
-    response = add(app, key, "Security key", passwordless=passwordless)
+    response = add(app, key, "Security key", passwordless=passwordless, proof=user.password)
     assert response.status_int == 303, response.text[:300]
     return key
 
@@ -136,7 +136,7 @@ def test_a_user_with_an_app_and_a_key_may_use_either(
     app = account_pages.browser(provider, alice)
     device = enrol(app)
     key = authenticator_for(app)
-    assert add(app, key, "Key", passwordless=False).status_int == 303
+    assert add(app, key, "Key", passwordless=False, proof=alice.password).status_int == 303
     flow = Flow(new_app(provider), client_a, alice)
     page = login_second_step(flow)
     assert "Enter the code from your authenticator app" in page.text
@@ -331,7 +331,8 @@ def test_a_passkey_user_sees_two_step_on_and_keeps_recovery_codes(
     second step when the key is not at hand."""
     signed_in = account_pages.browser(provider, alice)
     key = authenticator_for(signed_in)
-    assert add(signed_in, key, "Security key", passwordless=False).status_int == 303
+    added = add(signed_in, key, "Security key", passwordless=False, proof=alice.password)
+    assert added.status_int == 303
     page = signed_in.get("/account/security")
     assert "Two-step verification is on: after your password" in page.text
     response = account_pages.post(

@@ -41,7 +41,7 @@ def enrolled(
     """A passkey of ``user``, added on the account pages (in a browser of its own)."""
     app = browser(provider, user)
     key = authenticator_for(app, **kwargs)
-    response = add(app, key, "Phone", passwordless=passwordless)
+    response = add(app, key, "Phone", passwordless=passwordless, proof=user.password)
     assert response.status_int == 303, response.text[:300]
     return key
 

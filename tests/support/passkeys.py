@@ -37,13 +37,25 @@ def add(
     key: SoftAuthenticator,
     name: str = "Laptop",
     passwordless: bool = True,
+    *,
+    proof: str | None,
     **lies: Any,
 ) -> webtest.TestResponse:
-    """Add ``key`` as a passkey of the account signed in on ``app``: options, then the form."""
+    """Add ``key`` as a passkey of the account signed in on ``app``: options, then the form
+    with ``proof`` (the password or a code; None leaves the field out)."""
     options = creation_options(app, passwordless)
     assert options.status_int == 200, options.text[:300]
     credential = key.create(options.json, **lies)
-    return post(app, "/account/passkeys/add", {"name": name, "credential": credential})
+    fields = {"name": name, "credential": credential}
+    if proof is not None:
+        fields["proof"] = proof
+    return post(app, "/account/passkeys/add", fields)
+
+
+def remove(app: webtest.TestApp, passkey_id: int, proof: str | None) -> webtest.TestResponse:
+    """Remove the passkey ``passkey_id`` with ``proof`` (None leaves the field out)."""
+    fields = {} if proof is None else {"proof": proof}
+    return post(app, f"/account/passkeys/{passkey_id}/remove", fields)
 
 
 def data_attribute(page: webtest.TestResponse, name: str) -> str:
