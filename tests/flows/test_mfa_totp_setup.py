@@ -1,0 +1,156 @@
+"""An authenticator app being set up belongs to the browser session that set it up
+(``oidc_core.mfa.totp_setup``): a secret made on the account pages is never shown to a
+sign-in's enrolment page, nor the other way round; two browsers enrolling at once each
+keep their own; a code of another session's secret confirms nothing.
+SECURITY-CHECKLIST MFA-20, MFA-21.
+"""
+
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from oidc_core import Provider
+from oidc_core.storage import Storage
+from tests.conftest import make_client, new_app
+from tests.support import account_pages
+from tests.support.account_pages import post
+from tests.support.flow import RP, Account, Flow, hidden
+from tests.support.mfa import (
+    Authenticator,
+    action_of,
+    recovery_codes_of,
+    second_factor_page,
+    second_step,
+    secret_of,
+)
+
+pytestmark = pytest.mark.mounts("one")
+
+
+@pytest.fixture
+def bank(storage: Storage) -> RP:
+    return make_client(storage, "Bank", ["https://bank.example/cb"], require_mfa=True)
+
+
+def bank_enrolment(provider: Provider, bank: RP, user: Account) -> webtest.TestResponse:
+    """A new browser past ``user``'s password at Bank: the enrolment page of its sign-in."""
+    app = new_app(provider)
+    flow = Flow(app, bank, user)
+    page = flow.login(app.get(flow.start().headers["Location"]))
+    second_factor_page(page, "/login/second-factor")
+    assert "Set up two-step verification" in page.text
+    return page
+
+
+def reload(page: webtest.TestResponse) -> webtest.TestResponse:
+    """The page's own second-factor address again, in its own browser."""
+    return page.test_app.get(action_of(page), expect_errors=True)
+
+
+def account_setup(app: webtest.TestApp, **fields: str) -> webtest.TestResponse:
+    """'Set up an authenticator app' on the account pages of browser ``app``."""
+    token = hidden(app.get("/account/security"), "csrf_token")
+    return post(app, "/account/security/totp", fields, token=token)
+
+
+def account_confirm(app: webtest.TestApp, code: str) -> webtest.TestResponse:
+    token = hidden(app.get("/account/security"), "csrf_token")
+    return post(app, "/account/security/totp/confirm", {"code": code}, token=token)
+
+
+def stored_secret(provider: Provider, user: Account) -> str | None:
+    record = provider.storage.users.by_email(user.email)
+    assert record is not None
+    found = provider.storage.factors.totp(record.id)
+    assert found is None or found.confirmed  # nothing unconfirmed is stored
+    return found.secret if found else None
+
+
+def test_a_secret_set_up_on_the_account_pages_never_reaches_a_sign_in(
+    provider: Provider, bank: RP, alice: Account
+) -> None:
+    """MFA-20, the reviewer's attack: the attacker, who knows the password, waits on Bank's
+    enrolment page while the victim sets up an app on /account; reloading shows him his
+    own secret still, the victim's code confirms nothing for him, and the victim's app
+    is the one turned on."""
+    attacker = bank_enrolment(provider, bank, alice)
+    own = secret_of(attacker)
+    victim = account_pages.browser(provider, alice)
+    setup = account_setup(victim)
+    assert setup.status_int == 200, setup.text[:500]
+    victims = Authenticator(secret_of(setup))
+    assert victims.secret != own
+    again = reload(attacker)
+    assert again.status_int == 200 and secret_of(again) == own
+    stolen = second_step(attacker.test_app, attacker, victims.code())
+    assert stolen.status_int == 401 and "Location" not in stolen.headers
+    assert stored_secret(provider, alice) is None
+    done = account_confirm(victim, victims.code())
+    assert done.status_int == 200 and len(recovery_codes_of(done)) == 10
+    assert stored_secret(provider, alice) == victims.secret
+    # his own secret's first code no longer turns anything on: alice has her app now
+    late = second_step(attacker.test_app, attacker, Authenticator(own).code())
+    assert late.status_int != 303 and "recovery-codes" not in late.text
+    assert stored_secret(provider, alice) == victims.secret
+
+
+def test_a_sign_ins_secret_never_reaches_the_account_pages(
+    provider: Provider, bank: RP, alice: Account
+) -> None:
+    """MFA-20, the other way round: a secret set up on the account pages first is neither
+    replaced nor shown by a sign-in's enrolment, and the sign-in's secret does not turn
+    on the account page's setup."""
+    owner = account_pages.browser(provider, alice)
+    setup = account_setup(owner)
+    mine = Authenticator(secret_of(setup))
+    other = bank_enrolment(provider, bank, alice)
+    theirs = Authenticator(secret_of(other))
+    assert theirs.secret != mine.secret
+    refused = account_confirm(owner, theirs.code())
+    assert refused.status_int == 400 and "The code is not correct." in refused.text
+    assert secret_of(refused) == mine.secret  # the setup goes on, with its own secret
+    assert stored_secret(provider, alice) is None
+    done = account_confirm(owner, mine.code())
+    assert done.status_int == 200, done.text[:500]
+    assert stored_secret(provider, alice) == mine.secret
+
+
+def test_two_sign_ins_enrolling_at_once_each_keep_their_own_secret(
+    provider: Provider, bank: RP, alice: Account
+) -> None:
+    """MFA-21: two browsers on Bank's enrolment page for one user: each shows its own
+    secret on every reload, and one's code confirms nothing in the other."""
+    first, second = bank_enrolment(provider, bank, alice), bank_enrolment(provider, bank, alice)
+    one, two = Authenticator(secret_of(first)), Authenticator(secret_of(second))
+    assert one.secret != two.secret
+    assert secret_of(reload(first)) == one.secret
+    assert secret_of(reload(second)) == two.secret
+    crossed = second_step(first.test_app, first, two.code())
+    assert crossed.status_int == 401
+    assert stored_secret(provider, alice) is None
+    shown = second_step(second.test_app, second, two.code())
+    assert shown.status_int == 200 and len(recovery_codes_of(shown)) == 10
+    assert stored_secret(provider, alice) == two.secret
+    done = second_step(second.test_app, shown, "")  # Continue
+    assert done.status_int == 303, done.text[:500]
+
+
+def test_two_account_pages_setting_up_at_once_each_keep_their_own_secret(
+    provider: Provider, alice: Account
+) -> None:
+    """MFA-21 on the account pages: a confirm with the other browser's secret's code fails;
+    once one is on, the other's setup ends (nothing replaces a confirmed app)."""
+    first, second = (account_pages.browser(provider, alice) for _ in range(2))
+    one = Authenticator(secret_of(account_setup(first)))
+    two = Authenticator(secret_of(account_setup(second)))
+    assert one.secret != two.secret
+    crossed = account_confirm(first, two.code())
+    assert crossed.status_int == 400 and secret_of(crossed) == one.secret
+    assert stored_secret(provider, alice) is None
+    assert account_confirm(first, one.code()).status_int == 200
+    late = account_confirm(second, two.code())
+    assert late.status_int == 400 and "Start the setup again." in late.text
+    assert stored_secret(provider, alice) == one.secret
+    # and a confirmed setup is not confirmed twice
+    assert account_confirm(first, one.code()).status_int == 400
