@@ -3,7 +3,8 @@
 Setting up an authenticator app: a POST to ``/security/totp`` keeps a new secret (not yet
 in force, for this browser session only: :mod:`oidc_core.mfa.totp_setup`) and shows its
 QR code and the secret in text; the first code from the app, posted to
-``/security/totp/confirm``, turns it on and shows ten recovery codes, once.
+``/security/totp/confirm``, turns it on and shows ten recovery codes, once.  A user who
+has a factor already (a passkey) gives the password or a code to set one up.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (``proof``): a session
 left open must not be enough to weaken or take over the second factor.  Every code and
@@ -39,11 +40,15 @@ def security(account: AccountRequest) -> Response:
 
 def start_totp(account: AccountRequest) -> Response:
     """POST: a new secret for an authenticator app, kept for this browser session only and
-    shown with its QR code."""
+    shown with its QR code; a user who has a factor already (a passkey) proves it first."""
     op, user = account.op, account.user
     enrolled = op.storage.factors.enrolled(user.id)
     if enrolled.totp:
         return account.redirect("/security")
+    if enrolled.any:
+        proved = _proved(account, "setup_proof_error")
+        if isinstance(proved, Response):
+            return proved
     secret = totp_setup.start(op, account.request, account.session, SETUP, user, 0)
     return _page(account, setup=step.qr_context(op, user, secret))
 
@@ -90,9 +95,10 @@ def new_recovery_codes(account: AccountRequest) -> Response:
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
 
 
-def _proved(account: AccountRequest) -> Response | None:
+def _proved(account: AccountRequest, error_field: str = "proof_error") -> Response | None:
     """None when ``proof`` is the user's password or an unused code, else the page with
-    the error (400; 429 with ``Retry-After`` while the counters lock the account)."""
+    the error (400, shown as ``error_field``; 429 with ``Retry-After`` while the counters
+    lock the account)."""
     op, user = account.op, account.user
     proof = account.field("proof")
     address = op.client_address(account.request)
@@ -105,7 +111,7 @@ def _proved(account: AccountRequest) -> Response | None:
             ok = checked is not None and checked.id == user.id
     except Throttled as locked:
         return _locked(account, locked)
-    return None if ok else _page(account, status=400, proof_error=WRONG_PROOF)
+    return None if ok else _page(account, status=400, **{error_field: WRONG_PROOF})
 
 
 def _locked(account: AccountRequest, locked: Throttled) -> Response:
@@ -122,6 +128,7 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "notice": "",
         "error": "",
         "proof_error": "",
+        "setup_proof_error": "",
         "setup": None,
         "recovery_codes": None,
         "has_password": account.op.accounts.builtin and bool(account.user.email),

@@ -1,8 +1,8 @@
 """An authenticator app being set up belongs to the browser session that set it up
 (``oidc_core.mfa.totp_setup``): a secret made on the account pages is never shown to a
 sign-in's enrolment page, nor the other way round; two browsers enrolling at once each
-keep their own; a code of another session's secret confirms nothing.
-SECURITY-CHECKLIST MFA-20, MFA-21.
+keep their own; a code of another session's secret confirms nothing.  Setting up an app
+next to a passkey needs the password or a code.  SECURITY-CHECKLIST MFA-20..MFA-22.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from tests.support.mfa import (
     second_step,
     secret_of,
 )
+from tests.support.passkeys import add, authenticator_for
 
 pytestmark = pytest.mark.mounts("one")
+
+WRONG_PROOF = "This is neither your password nor a valid code."
 
 
 @pytest.fixture
@@ -154,3 +157,34 @@ def test_two_account_pages_setting_up_at_once_each_keep_their_own_secret(
     assert stored_secret(provider, alice) == one.secret
     # and a confirmed setup is not confirmed twice
     assert account_confirm(first, one.code()).status_int == 400
+
+
+def test_setting_up_an_app_next_to_a_passkey_needs_the_password_or_a_code(
+    provider: Provider, alice: Account
+) -> None:
+    """MFA-22: a browser left signed in cannot add an authenticator app (a second factor
+    its holder controls) to an account that has a passkey: the form asks for the
+    password (or a code); without it or with a wrong one, no secret is made."""
+    app = account_pages.browser(provider, alice)
+    assert add(app, authenticator_for(app), "Phone", passwordless=False).status_int == 303
+    page = app.get("/account/security")
+    assert 'id="proof-setup"' in page.text
+    for fields in ({}, {"proof": "not the password"}, {"proof": "123456"}):
+        refused = account_setup(app, **fields)
+        assert refused.status_int == 400, (fields, refused.status)
+        assert "<svg" not in refused.text and WRONG_PROOF in refused.text
+        assert 'id="setup-proof-error"' in refused.text
+        assert account_confirm(app, "123456").status_int == 400  # nothing to confirm
+    proved = account_setup(app, proof=alice.password)
+    assert proved.status_int == 200 and "<svg" in proved.text
+    device = Authenticator(secret_of(proved))
+    assert account_confirm(app, device.code()).status_int == 200
+    assert stored_secret(provider, alice) == device.secret
+
+
+def test_without_a_factor_the_setup_needs_no_proof(provider: Provider, alice: Account) -> None:
+    """MFA-22: the first factor is set up from a signed-in session alone (nothing to prove
+    it with yet)."""
+    app = account_pages.browser(provider, alice)
+    assert 'id="proof-setup"' not in app.get("/account/security").text
+    assert "<svg" in account_setup(app).text
