@@ -148,13 +148,16 @@ def _finish(
 
 def half_done(op: Context, session: BrowserSession | None) -> tuple[PendingSignIn, User] | None:
     """The browser session's half-done sign-in and its user, while it lasts
-    (``second_factor_ttl``); None without one (another factor asks whose it is, e.g. to
-    offer that user's passkeys)."""
+    (``second_factor_ttl``) and the account is active; None without one (another factor
+    asks whose it is, e.g. to offer that user's passkeys), or once the account was
+    suspended or closed after its password was checked."""
     if session is None:
         return None
     pending = op.storage.sessions.pending_sign_in(session.id, op.settings.second_factor_ttl)
     user = op.storage.users.by_id(pending.user_id) if pending else None
-    return (pending, user) if pending and user else None
+    if pending is None or user is None or not op.accounts.active(user):
+        return None
+    return pending, user
 
 
 def _code(

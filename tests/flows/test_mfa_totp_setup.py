@@ -2,7 +2,8 @@
 (``oidc_core.mfa.totp_setup``): a secret made on the account pages is never shown to a
 sign-in's enrolment page, nor the other way round; two browsers enrolling at once each
 keep their own; a code of another session's secret confirms nothing.  Setting up an app
-next to a passkey needs the password or a code.  SECURITY-CHECKLIST MFA-20..MFA-22.
+next to a passkey needs the password or a code; a half-done sign-in of an account
+suspended after its password ends there.  SECURITY-CHECKLIST MFA-20..MFA-23.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from oidc_core.storage import Storage
 from tests.conftest import make_client, new_app
 from tests.support import account_pages
 from tests.support.account_pages import post
+from tests.support.account_status import set_status
 from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.mfa import (
     Authenticator,
@@ -28,6 +30,7 @@ from tests.support.passkeys import add, authenticator_for
 
 pytestmark = pytest.mark.mounts("one")
 
+EXPIRED = "This sign-in has expired or was started in another browser. Sign in again."
 WRONG_PROOF = "This is neither your password nor a valid code."
 
 
@@ -188,3 +191,48 @@ def test_without_a_factor_the_setup_needs_no_proof(provider: Provider, alice: Ac
     app = account_pages.browser(provider, alice)
     assert 'id="proof-setup"' not in app.get("/account/security").text
     assert "<svg" in account_setup(app).text
+
+
+def suspend_in_database(provider: Provider, user: Account) -> None:
+    """Set the status the way nothing else notices (no session ended): only the second
+    step's own check stands between the half-done sign-in and a session."""
+    p = provider.storage.database.param
+    provider.storage.database.execute_sql(
+        f"UPDATE oidc_user SET status = 'suspended' WHERE email = {p}", (user.email,)
+    )
+
+
+@pytest.mark.parametrize("through", ["api", "database"])
+def test_a_code_after_a_suspension_does_not_sign_in(
+    provider: Provider, app: webtest.TestApp, alice: Account, through: str
+) -> None:
+    """MFA-23: the password was right while the account was active; it is suspended
+    (through the management API, or in the database, which ends no session) before the
+    code: the code signs nobody in, the page says the sign-in expired."""
+    owner = account_pages.browser(provider, alice)
+    device = Authenticator(secret_of(account_setup(owner)))
+    assert account_confirm(owner, device.code()).status_int == 200
+    browser = new_app(provider)
+    page = account_pages.sign_in(browser, alice.email, alice.password)
+    second_factor_page(page, "/account/login/second-factor")
+    if through == "api":
+        set_status(app, provider, alice, "suspended")
+    else:
+        suspend_in_database(provider, alice)
+    late = second_step(browser, page, device.code())
+    assert late.status_int == 400 and EXPIRED in late.text
+    assert browser.get("/account/").status_int == 303
+
+
+def test_an_enrolment_after_a_suspension_does_not_sign_in(
+    provider: Provider, bank: RP, alice: Account
+) -> None:
+    """MFA-23 within an enrolment: the first code of the new app, typed after the
+    suspension, turns nothing on and signs nobody in."""
+    page = bank_enrolment(provider, bank, alice)
+    device = Authenticator(secret_of(page))
+    suspend_in_database(provider, alice)
+    late = second_step(page.test_app, page, device.code())
+    assert late.status_int == 400 and EXPIRED in late.text
+    assert stored_secret(provider, alice) is None
+    assert "Location" not in late.headers
