@@ -106,10 +106,11 @@ class FactorStore:
         table = models.TotpCredential
         try:
             with write_transaction(database_proxy):
-                mine = table.user == user_id
-                if table.get_or_none(mine & table.confirmed_at.is_null(False)) is not None:
+                found = table.get_or_none(table.user == user_id)
+                if found is not None and found.confirmed_at is not None:
                     return False
-                table.delete().where(mine).execute()
+                if found is not None:  # unconfirmed, as older versions kept them: replaced
+                    table.delete().where(table.id == found.id).execute()
                 table.create(
                     user=user_id, secret=secret, created_at=now, confirmed_at=now, last_step=step
                 )

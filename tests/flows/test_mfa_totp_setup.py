@@ -27,6 +27,7 @@ from tests.support.mfa import (
     secret_of,
 )
 from tests.support.passkeys import add, authenticator_for
+from tests.support.race import racing
 
 pytestmark = pytest.mark.mounts("one")
 
@@ -160,6 +161,28 @@ def test_two_account_pages_setting_up_at_once_each_keep_their_own_secret(
     assert stored_secret(provider, alice) == one.secret
     # and a confirmed setup is not confirmed twice
     assert account_confirm(first, one.code()).status_int == 400
+
+
+def test_two_confirmations_at_the_same_instant_turn_on_one_app(
+    provider: Provider, alice: Account
+) -> None:
+    """MFA-21 in storage: first codes of two secrets confirmed at the same instant (two
+    browsers), on every backend: one app is on, the other confirmation says no."""
+    record = provider.storage.users.by_email(alice.email)
+    assert record is not None
+    factors = provider.storage.factors
+    with racing(provider, 2) as racer:
+        for round_ in range(10):
+            step = 10**9 + round_
+            secrets = [f"SECRET{round_}A" + "A" * 24, f"SECRET{round_}B" + "B" * 24]
+            won = racer.run(
+                [lambda s=s, t=step: factors.add_totp(record.id, s, t) for s in secrets]
+            )
+            assert sorted(won) == [False, True], round_
+            stored = factors.totp(record.id)
+            assert stored is not None and stored.secret == secrets[won.index(True)]
+            assert stored.last_step == step  # the first code is spent
+            assert factors.remove_totp(record.id)
 
 
 def test_setting_up_an_app_next_to_a_passkey_needs_the_password_or_a_code(
