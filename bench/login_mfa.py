@@ -82,9 +82,8 @@ class Logins:
             email = f"totp{n}@example.com"
             user_id = provider.storage.users.create(email, password_hash).id
             self.secrets[email] = secret = pyotp.random_base32(32)
-            provider.storage.factors.start_totp(user_id, secret)
             self.last_step[email] = int(time.time()) // 30 - 2
-            provider.storage.factors.advance_totp(user_id, self.last_step[email], confirm=True)
+            provider.storage.factors.add_totp(user_id, secret, self.last_step[email])
 
     def _user(self, email: str, password_hash: str) -> str:
         self.provider.storage.users.create(email, password_hash)

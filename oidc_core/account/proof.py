@@ -31,10 +31,12 @@ def has_password(account: AccountRequest) -> bool:
     return account.op.accounts.builtin and bool(account.user.email)
 
 
-def refusal(account: AccountRequest, page: Page, **context: Any) -> Response | None:
+def refusal(
+    account: AccountRequest, page: Page, error_field: str = "proof_error", **context: Any
+) -> Response | None:
     """None when ``proof`` is the user's password or an unused code, else ``page`` with
-    ``proof_error`` (400; 429 with ``Retry-After`` while the counters lock the account);
-    ``context`` goes to the page either way."""
+    the error as ``error_field`` (400; 429 with ``Retry-After`` while the counters lock
+    the account); ``context`` goes to the page either way."""
     op, user = account.op, account.user
     proof = account.field("proof")
     address = op.client_address(account.request)
@@ -47,7 +49,7 @@ def refusal(account: AccountRequest, page: Page, **context: Any) -> Response | N
             ok = checked is not None and checked.id == user.id
     except Throttled as locked:
         return locked_page(account, page, locked, **context)
-    return None if ok else page(account, 400, proof_error=WRONG_PROOF, **context)
+    return None if ok else page(account, 400, **{error_field: WRONG_PROOF}, **context)
 
 
 def locked_page(account: AccountRequest, page: Page, locked: Throttled, **context: Any) -> Response:

@@ -1,8 +1,10 @@
 """Two-step verification on the account pages (``/account/security``).
 
 Setting up an authenticator app: a POST to ``/security/totp`` keeps a new secret (not yet
-in force) and shows its QR code and the secret in text; the first code from the app,
-posted to ``/security/totp/confirm``, turns it on and shows ten recovery codes, once.
+in force, for this browser session only: :mod:`oidc_core.mfa.totp_setup`) and shows its
+QR code and the secret in text; the first code from the app, posted to
+``/security/totp/confirm``, turns it on and shows ten recovery codes, once.  A user who
+has a factor already (a passkey) gives the password or a code to set one up.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (:mod:`.proof`).  Every
 code and password typed here is counted on the sign-in's brute-force counters.
@@ -14,7 +16,7 @@ from typing import Any
 
 from webob import Response
 
-from ..mfa import codes, step, totp
+from ..mfa import codes, step, totp_setup
 from ..throttle import Throttled
 from ..ui.translations import N_
 from . import proof
@@ -25,6 +27,7 @@ NOTICES = {
 }
 WRONG_CODE = N_("The code is not correct.")
 NO_SETUP = N_("Start the setup again.")
+SETUP = totp_setup.ACCOUNT
 
 
 def security(account: AccountRequest) -> Response:
@@ -34,28 +37,34 @@ def security(account: AccountRequest) -> Response:
 
 
 def start_totp(account: AccountRequest) -> Response:
-    """POST: a new secret for an authenticator app, shown with its QR code."""
+    """POST: a new secret for an authenticator app, kept for this browser session only and
+    shown with its QR code; a user who has a factor already (a passkey) proves it first."""
     op, user = account.op, account.user
-    if op.storage.factors.enrolled(user.id).totp:
+    enrolled = op.storage.factors.enrolled(user.id)
+    if enrolled.totp:
         return account.redirect("/security")
-    secret = totp.new_secret()
-    op.storage.factors.start_totp(user.id, secret)
+    if enrolled.any:
+        proved = proof.refusal(account, _page, error_field="setup_proof_error")
+        if isinstance(proved, Response):
+            return proved
+    secret = totp_setup.start(op, account.request, account.session, SETUP, user, 0)
     return _page(account, setup=step.qr_context(op, user, secret))
 
 
 def confirm_totp(account: AccountRequest) -> Response:
-    """POST: the app's first code turns it on; the recovery codes are shown once."""
-    op, user = account.op, account.user
-    secret = op.storage.factors.totp(user.id)
-    if secret is None or secret.confirmed:
+    """POST: the app's first code turns on the secret this browser session set up; the
+    recovery codes are shown once."""
+    op, user, request, session = account.op, account.user, account.request, account.session
+    secret = totp_setup.kept(op, request, session, SETUP, user, 0)
+    if secret is None or op.storage.factors.enrolled(user.id).totp:
         return _page(account, status=400, error=NO_SETUP)
-    address = op.client_address(account.request)
     try:
-        confirmed = codes.confirm_totp(op, user, account.field("code"), address)
+        code = account.field("code")
+        confirmed = totp_setup.confirm(op, request, session, SETUP, user, secret, code)
     except Throttled as locked:
         return proof.locked_page(account, _page, locked)
     if not confirmed:
-        setup = step.qr_context(op, user, secret.secret)
+        setup = step.qr_context(op, user, secret)
         return _page(account, status=400, setup=setup, error=WRONG_CODE)
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
 
@@ -92,6 +101,7 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "notice": "",
         "error": "",
         "proof_error": "",
+        "setup_proof_error": "",
         "setup": None,
         "recovery_codes": None,
         "has_password": proof.has_password(account),

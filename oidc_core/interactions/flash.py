@@ -6,7 +6,8 @@ nothing (and changes nothing).  The value never travels in a URL nor in a cookie
 kept in the database for :data:`TTL` seconds, tied to the browser session, and deleted as
 it is read.  It is stored encrypted (AES-256-GCM) under a key derived (HKDF-SHA256) from
 the session's cookie, which the database holds only as a digest: a copy of the database
-cannot read it.
+cannot read it.  A value a page must show again on reload (an authenticator app's secret
+being set up) is read with :meth:`Flashes.peek`, which leaves it in place.
 """
 
 from __future__ import annotations
@@ -37,19 +38,33 @@ class Flashes:
         self._storage = storage
 
     def put(
-        self, request: Request, session: BrowserSession, name: str, value: dict[str, Any]
+        self,
+        request: Request,
+        session: BrowserSession,
+        name: str,
+        value: dict[str, Any],
+        ttl: int = TTL,
     ) -> None:
-        """Keep ``value`` (JSON) under ``name`` for the next page of this browser session."""
+        """Keep ``value`` (JSON) under ``name`` for the next page of this browser session
+        (for ``ttl`` seconds), replacing what was kept under ``name`` before."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._cipher(request).encrypt(
             nonce, json.dumps(value).encode(), _context(session, name)
         )
         text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
-        self._storage.one_time.put(session.id, name, text, TTL)
+        self._storage.one_time.put(session.id, name, text, ttl)
 
     def take(self, request: Request, session: BrowserSession, name: str) -> dict[str, Any] | None:
         """The value kept under ``name``, deleted as it is read; None if there is none."""
-        text = self._storage.one_time.take(session.id, name)
+        return self._opened(request, session, name, self._storage.one_time.take(session.id, name))
+
+    def peek(self, request: Request, session: BrowserSession, name: str) -> dict[str, Any] | None:
+        """The value kept under ``name``, left in place (a page shown again on reload)."""
+        return self._opened(request, session, name, self._storage.one_time.peek(session.id, name))
+
+    def _opened(
+        self, request: Request, session: BrowserSession, name: str, text: str | None
+    ) -> dict[str, Any] | None:
         if text is None:
             return None
         raw = base64.urlsafe_b64decode(text)

@@ -30,18 +30,15 @@ def check_code(op: Context, user: User, code: str, address: str) -> str | None:
     return op.throttle.code_attempt(op.accounts.actor(user), address, check)
 
 
-def confirm_totp(op: Context, user: User, code: str, address: str) -> bool:
-    """Confirm the user's new (unconfirmed) TOTP secret with its first code: True once the
-    code is right (counted like any code)."""
+def confirm_totp(op: Context, user: User, secret: str, code: str, address: str) -> bool:
+    """Turn on ``secret``, the user's new TOTP secret, with its first ``code``: True once
+    the code is right (counted like any code) and the user had no confirmed app yet."""
 
     def check() -> bool | None:
-        secret = op.storage.factors.totp(user.id)
-        if secret is None or secret.confirmed:
-            return None
-        step = totp.matching_step(secret.secret, code)
+        step = totp.matching_step(secret, code)
         if step is None:
             return None
-        return op.storage.factors.advance_totp(user.id, step, confirm=True) or None
+        return op.storage.factors.add_totp(user.id, secret, step) or None
 
     return bool(op.throttle.code_attempt(op.accounts.actor(user), address, check))
 

@@ -34,7 +34,7 @@ from ..records import BrowserSession, Client, PendingSignIn, User
 from ..storage import Enrolled
 from ..throttle import Throttled
 from ..ui.translations import N_
-from . import codes, passkeys, policy, totp
+from . import codes, passkeys, policy, totp, totp_setup
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -148,13 +148,16 @@ def _finish(
 
 def half_done(op: Context, session: BrowserSession | None) -> tuple[PendingSignIn, User] | None:
     """The browser session's half-done sign-in and its user, while it lasts
-    (``second_factor_ttl``); None without one (another factor asks whose it is, e.g. to
-    offer that user's passkeys)."""
+    (``second_factor_ttl``) and the account is active; None without one (another factor
+    asks whose it is, e.g. to offer that user's passkeys), or once the account was
+    suspended or closed after its password was checked."""
     if session is None:
         return None
     pending = op.storage.sessions.pending_sign_in(session.id, op.settings.second_factor_ttl)
     user = op.storage.users.by_id(pending.user_id) if pending else None
-    return (pending, user) if pending and user else None
+    if pending is None or user is None or not op.accounts.active(user):
+        return None
+    return pending, user
 
 
 def _code(
@@ -245,16 +248,14 @@ def _enrol(
     place: SignInPlace,
     confirming: bool,
 ) -> Response:
-    """Enrolment within the sign-in: a new secret for this half-done sign-in (kept while
-    the page is reloaded), confirmed by its first code; then the recovery codes, once."""
-    secret = op.storage.factors.totp(user.id)
-    if secret is None or secret.confirmed or secret.created_at < pending.started_at:
-        op.storage.factors.start_totp(user.id, totp.new_secret())
-        secret = op.storage.factors.totp(user.id)
+    """Enrolment within the sign-in: a new secret for this half-done sign-in, kept by this
+    browser session only (the same on reload), confirmed by its first code; then the
+    recovery codes, once."""
+    purpose, since = totp_setup.SIGN_IN, pending.started_at
+    shown = totp_setup.kept(op, request, session, purpose, user, since)
+    if shown is None:
+        shown = totp_setup.start(op, request, session, purpose, user, since)
         confirming = False
-    if secret is None:  # removed in between
-        return _render(op, place, "second_factor_expired.html", status=400, error=EXPIRED)
-    shown = secret.secret
 
     def again(status: int) -> Response:
         return _enrol_page(op, place, user, shown, status, WRONG_CODE)
@@ -262,7 +263,8 @@ def _enrol(
     if not confirming:
         return _enrol_page(op, place, user, shown, 200, "")
     try:
-        confirmed = codes.confirm_totp(op, user, first(form, "code"), op.client_address(request))
+        code = first(form, "code")
+        confirmed = totp_setup.confirm(op, request, session, purpose, user, shown, code)
     except Throttled as locked:
         return _refused(again, locked)
     if not confirmed:

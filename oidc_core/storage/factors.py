@@ -14,6 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import peewee
+
 from . import models
 from .db import database_proxy, write_transaction
 from .hotpath import HotPath
@@ -72,10 +74,10 @@ class FactorStore:
             "SELECT {totp:secret}, {totp:confirmed_at}, {totp:last_step}, {totp:created_at} "
             "FROM {totp} WHERE {totp:user} = {p}"
         )
-        advance = "UPDATE {totp} SET {totp:last_step} = {p}"
-        where = " WHERE {totp:user} = {p} AND {totp:last_step} < {p} AND {totp:confirmed_at}"
-        self._advance = sql(advance + where + " IS NOT NULL")
-        self._confirm = sql(advance + ", {totp:confirmed_at} = {p}" + where + " IS NULL")
+        self._advance = sql(
+            "UPDATE {totp} SET {totp:last_step} = {p} WHERE {totp:user} = {p} "
+            "AND {totp:last_step} < {p} AND {totp:confirmed_at} IS NOT NULL"
+        )
         self._spend = sql(
             "UPDATE {recovery} SET {recovery:used_at} = {p} WHERE {recovery:user} = {p} "
             "AND {recovery:code_digest} = {p} AND {recovery:used_at} IS NULL"
@@ -95,23 +97,31 @@ class FactorStore:
         secret, confirmed_at, last_step, created_at = rows[0]
         return TotpSecret(secret, confirmed_at is not None, last_step, created_at)
 
-    def start_totp(self, user_id: int, secret: str) -> None:
-        """Keep a new, unconfirmed ``secret`` for ``user_id``, replacing an unconfirmed one;
-        a confirmed credential is left alone (remove it first)."""
+    def add_totp(self, user_id: int, secret: str, step: int) -> bool:
+        """Turn on ``secret``, confirmed by its first code (of time ``step``, so that code
+        is spent): True, or False when the user has a confirmed credential already (two
+        confirmations at once: one wins).  The secret was kept by the browser session that
+        set it up; the table holds confirmed credentials only."""
         now = int(time.time())
         table = models.TotpCredential
-        with write_transaction(database_proxy):
-            table.delete().where((table.user == user_id) & table.confirmed_at.is_null()).execute()
-            if table.get_or_none(table.user == user_id) is None:
-                table.create(user=user_id, secret=secret, created_at=now)
+        try:
+            with write_transaction(database_proxy):
+                found = table.get_or_none(table.user == user_id)
+                if found is not None and found.confirmed_at is not None:
+                    return False
+                if found is not None:  # unconfirmed, as older versions kept them: replaced
+                    table.delete().where(table.id == found.id).execute()
+                table.create(
+                    user=user_id, secret=secret, created_at=now, confirmed_at=now, last_step=step
+                )
+        except peewee.IntegrityError:  # the other confirmation inserted first
+            return False
+        return True
 
-    def advance_totp(self, user_id: int, step: int, *, confirm: bool = False) -> bool:
+    def advance_totp(self, user_id: int, step: int) -> bool:
         """Accept the code of time ``step``: True if it is later than every step accepted
-        before (the credential confirmed when ``confirm``), False if not (a replay)."""
+        before, False if not (a replay)."""
         with database_proxy.atomic():
-            if confirm:
-                params: tuple[int, ...] = (step, int(time.time()), user_id, step)
-                return self._hot.execute(self._confirm, params) == 1
             return self._hot.execute(self._advance, (step, user_id, step)) == 1
 
     def remove_totp(self, user_id: int) -> bool:

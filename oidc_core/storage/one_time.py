@@ -24,6 +24,14 @@ class OneTimeValueStore:
                 session=session_id, name=name, value=value, created_at=now, expires_at=now + ttl
             )
 
+    def peek(self, session_id: int, name: str) -> str | None:
+        """The value, left in place; None once read, expired or never kept."""
+        row = models.OneTimeValue
+        found = row.get_or_none(
+            (row.session == session_id) & (row.name == name) & (row.expires_at > time.time())
+        )
+        return None if found is None else str(found.value)
+
     def take(self, session_id: int, name: str) -> str | None:
         """The value, deleted as it is read; None once read, expired or never kept."""
         row = models.OneTimeValue
