@@ -5,8 +5,9 @@ in force) and shows its QR code and the secret in text; the first code from the 
 posted to ``/security/totp/confirm``, turns it on and shows ten recovery codes, once.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (``proof``): a session
-left open must not be enough to weaken or take over the second factor.  Every code and
-password typed here is counted on the sign-in's brute-force counters.
+left open must not be enough to weaken or take over the second factor.  Every proof typed
+here is counted once on the brute-force counters: as a code if it looks like one (the
+second factor's), else as a password.
 """
 
 from __future__ import annotations
@@ -88,16 +89,22 @@ def new_recovery_codes(account: AccountRequest) -> Response:
 
 def _proved(account: AccountRequest) -> Response | None:
     """None when ``proof`` is the user's password or an unused code, else the page with
-    the error (400; 429 with ``Retry-After`` while the counters lock the account)."""
+    the error (400; 429 with ``Retry-After`` while the counters lock the account).  A
+    wrong proof counts once: as a code if it looks like one (a password may too, and is
+    then checked within the same attempt), else as a password."""
     op, user = account.op, account.user
     proof = account.field("proof")
     address = op.client_address(account.request)
+    login = user.email if op.accounts.builtin else None  # None: no password here
     ok = False
     try:
         if totp.looks_like_code(proof) or recovery.looks_like_code(proof):
-            ok = codes.check_code(op, user, proof, address) is not None
-        if not ok and op.accounts.builtin and user.email:  # a password may look like a code
-            checked = op.accounts.authenticate(user.email, proof, address=address)
+            if login:
+                ok = codes.check_code_or_password(op, user, proof, address) is not None
+            else:
+                ok = codes.check_code(op, user, proof, address) is not None
+        elif login:
+            checked = op.accounts.authenticate(login, proof, address=address)
             ok = checked is not None and checked.id == user.id
     except Throttled as locked:
         return _locked(account, locked)
