@@ -215,6 +215,17 @@ class Accounts:
 
         return self.throttle.password_attempt(login, address, check)
 
+    def password_matches(self, user: User, password: str) -> bool:
+        """Whether ``password`` is the active ``user``'s, NOT counted: only for a caller
+        that counts the attempt itself (:func:`oidc_core.mfa.codes.check_code_or_password`,
+        a proof that may be a code or the password).  Others use :meth:`authenticate`."""
+        account = self.account_of(user)
+        return (
+            account is not None
+            and self.active(user)
+            and self.source.verify_password(account, password)
+        )
+
     @property
     def builtin(self) -> bool:
         """Whether accounts are the provider's own (``oidc_user``): then their profile and

@@ -174,7 +174,8 @@ def cmd_user_verify_email(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_unlock(args: argparse.Namespace, settings: Settings) -> int:
-    """Clear the failed sign-in counters, and so the locks, of an email or an address."""
+    """Clear the failed sign-in counters, and so the locks, of an email (its second
+    factor's too, when an account has it) or an address."""
     if not (args.email or args.address):
         raise SystemExit("give --email, --address or both")
     if args.address and throttle.address_key(args.address).startswith("ip:?"):
@@ -182,8 +183,10 @@ def cmd_user_unlock(args: argparse.Namespace, settings: Settings) -> int:
     storage = _open(settings)
     actor = cli_admin._actor()
     if args.email:
+        user = storage.users.by_email(args.email.strip())
+        second_factor = [throttle.mfa_key(user.id)] if user else []
         cleared = storage.throttle.clear(
-            [throttle.account_key(args.email)],
+            [throttle.account_key(args.email), *second_factor],
             [throttle.pair_prefix(args.email)],
             audit=Audit(actor, "user.unlock"),
             target=args.email.strip().lower(),

@@ -25,6 +25,13 @@ spare: the lock is read before the request and a failure counted after it.
 
 A request for a password reset link is counted like an attempt, on ``ip:`` and on
 ``mail:<login digest>`` (:meth:`Throttle.link_request`).
+
+A second factor (a TOTP or recovery code; a passkey at the second step) is counted on
+``ip:`` and on ``mfa:<user id digest>``, the user's own counter (``login_lock_threshold``,
+the account's lock growth), never on the password's: a right password must not wipe out
+the failures of the codes guessed after it.  Only a right second factor resets ``mfa:``.
+Each half-done sign-in also takes at most :data:`CODES_PER_SIGN_IN` wrong codes
+(``sign-in:`` counter, :meth:`Throttle.code_failed_in_sign_in`); then it ends.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ from .storage.throttle import Counted, Limit
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+CODES_PER_SIGN_IN = 5  # wrong codes one half-done sign-in takes before it ends
 
 
 class Throttled(ProviderError):
@@ -94,6 +103,18 @@ def pair_prefix(login: str) -> str:
     return f"pair:{login_digest(login)[:32]}:"
 
 
+def mfa_key(user_id: int) -> str:
+    """The second factor's counter of one user: ``mfa:<user id digest>`` (the id, which
+    every provider on the database sees alike, not the login, which may change)."""
+    return f"mfa:{digest(f'user:{user_id}')}"
+
+
+def sign_in_key(session_id: int, started_at: int) -> str:
+    """The wrong codes of one half-done sign-in (a browser session's, begun at
+    ``started_at``)."""
+    return f"sign-in:{digest(f'{session_id}:{started_at}')[:32]}"
+
+
 class Throttle:
     """The policy, applied to password sign-ins and to client authentication."""
 
@@ -122,26 +143,66 @@ class Throttle:
         """Run ``check`` (the password verification) unless a lock refuses the attempt.
 
         Raises :class:`Throttled` when the address, the pair or the account is locked;
-        otherwise returns what ``check`` returns, None meaning a failure."""
-        return self._attempt("sign-in", login, address, check, self._on_password_failure)
+        otherwise returns what ``check`` returns, None meaning a failure.  A success resets
+        the pair and the account (never the second factor's ``mfa:`` counter)."""
+        ip, pair, account = self._password_limits(login, address)
+        return self._attempt(
+            "sign-in",
+            (ip, pair, account),
+            login_digest(login)[:12],
+            address,
+            check,
+            lambda _: (pair.key, account.key),
+            self._on_password_failure,
+        )
 
-    def code_attempt(self, login: str, address: str, check: Callable[[], T | None]) -> T | None:
+    def code_attempt(
+        self,
+        user_id: int,
+        address: str,
+        check: Callable[[], T | None],
+        *,
+        resets: Callable[[T], bool] = lambda _: True,
+    ) -> T | None:
         """:meth:`password_attempt` for a second factor's code (TOTP or recovery code) of
-        the account that signs in with ``login``: counted on the same keys, so guessing
-        codes locks the account, the pair and the address like guessing passwords."""
-        return self._attempt("second factor", login, address, check, None)
+        the user ``user_id``: counted on the address and on the user's ``mfa:`` counter
+        (``login_lock_threshold``), which only a right code resets (``resets``: whether
+        ``check``'s answer is one; a password that stood in for a code is not)."""
+        ip, mfa = self._second_factor_limits(user_id, address)
+        return self._attempt(
+            "second factor",
+            (ip, mfa),
+            mfa.key[4:16],
+            address,
+            check,
+            lambda result: (mfa.key,) if resets(result) else (),
+            None,
+        )
+
+    def code_failed_in_sign_in(self, session_id: int, started_at: int) -> bool:
+        """A wrong code in the half-done sign-in of browser session ``session_id`` begun at
+        ``started_at``: True when it is the :data:`CODES_PER_SIGN_IN`-th, and the caller
+        ends the sign-in (its counter is then forgotten)."""
+        key = sign_in_key(session_id, started_at)
+        counted = self._count((Limit(key, CODES_PER_SIGN_IN),))
+        if counted.failures.get(key, 0) < CODES_PER_SIGN_IN:
+            return False
+        self._store.succeeded((key,))
+        return True
 
     def _attempt(
         self,
         what: str,
-        login: str,
+        limits: tuple[Limit, ...],
+        name: str,
         address: str,
         check: Callable[[], T | None],
+        forget: Callable[[T], tuple[str, ...]],
         on_failure: Callable[[], None] | None,
     ) -> T | None:
-        ip, pair, account = self._password_limits(login, address)
-        counted = self._count((ip, pair, account))
-        name = login_digest(login)[:12]
+        """Count on ``limits`` (the address first), then ``check``; a success deletes the
+        counters ``forget`` names and takes back the address's failure."""
+        counted = self._count(limits)
         if counted.refused_by:
             self._refused(what, counted, name, address)
         result = check()
@@ -150,8 +211,8 @@ class Throttle:
             if on_failure is not None:
                 on_failure()
         else:
-            locked_ip = dict(counted.locks_set).get(ip.key, 0)
-            self._store.succeeded((pair.key, account.key), ip.key, locked_ip)
+            ip = limits[0].key
+            self._store.succeeded(forget(result), ip, dict(counted.locks_set).get(ip, 0))
         return result
 
     def _password_limits(self, login: str, address: str) -> tuple[Limit, Limit, Limit]:
@@ -160,6 +221,13 @@ class Throttle:
             Limit(address_key(address), settings.login_ip_lock_threshold),
             Limit(pair_key(login, address), settings.login_pair_lock_threshold),
             Limit(account_key(login), settings.login_lock_threshold),
+        )
+
+    def _second_factor_limits(self, user_id: int, address: str) -> tuple[Limit, Limit]:
+        settings = self._settings
+        return (
+            Limit(address_key(address), settings.login_ip_lock_threshold),
+            Limit(mfa_key(user_id), settings.login_lock_threshold),
         )
 
     # -- links sent by email -------------------------------------------------------------
@@ -224,25 +292,39 @@ class Throttle:
 
     # -- passkeys ------------------------------------------------------------------------
 
-    def passkey_check(self, address: str) -> None:
+    def passkey_check(self, address: str, user_id: int | None = None) -> None:
         """Before a passkey sign-in is checked: :class:`Throttled` while the address is
-        locked (one signature check costs little: the lock is read, a failure counted
+        locked, or, for the second step of ``user_id``'s sign-in, that user's ``mfa:``
+        counter (one signature check costs little: the lock is read, a failure counted
         after it, as for clients)."""
-        key = address_key(address)
-        locked_until = self._store.counters([key]).get(key, (0, 0))[1]
-        retry_after = locked_until - int(time.time())
+        keys = [address_key(address)]
+        if user_id is not None:
+            keys.append(mfa_key(user_id))
+        found = self._store.counters(keys)
+        retry_after = max(until for _, until in found.values()) - int(time.time()) if found else 0
         if retry_after > 0:
             log.info(
-                "passkey sign-in refused: ip locked for %d s more (from %s)", retry_after, address
+                "passkey sign-in refused: locked for %d s more (from %s)", retry_after, address
             )
             raise Throttled(retry_after)
 
-    def passkey_failed(self, address: str) -> None:
-        """A passkey sign-in failed: counted on the address, like a wrong password."""
-        limit = Limit(address_key(address), self._settings.login_ip_lock_threshold)
-        counted = self._count((limit,))
+    def passkey_failed(self, address: str, user_id: int | None = None) -> None:
+        """A passkey sign-in failed: counted on the address, like a wrong password, and at
+        the second step of ``user_id``'s sign-in on that user's ``mfa:`` counter too."""
+        if user_id is None:
+            limits: tuple[Limit, ...] = (
+                Limit(address_key(address), self._settings.login_ip_lock_threshold),
+            )
+        else:
+            limits = self._second_factor_limits(user_id, address)
+        counted = self._count(limits)
         if not counted.refused_by:
             self._failed("passkey sign-in", counted, "-", address)
+
+    def passkey_succeeded(self, user_id: int) -> None:
+        """A passkey proved the second step of ``user_id``'s sign-in: its ``mfa:`` counter
+        starts again."""
+        self._store.succeeded((mfa_key(user_id),))
 
     # -- shared --------------------------------------------------------------------------
 

@@ -40,12 +40,16 @@ def refusal(
     op, user = account.op, account.user
     proof = account.field("proof")
     address = op.client_address(account.request)
+    login = user.email if has_password(account) else None  # None: no password here
     ok = False
-    try:
+    try:  # one attempt, counted once: as a code if it looks like one, else as a password
         if totp.looks_like_code(proof) or recovery.looks_like_code(proof):
-            ok = codes.check_code(op, user, proof, address) is not None
-        if not ok and has_password(account) and user.email:  # a password may look like a code
-            checked = op.accounts.authenticate(user.email, proof, address=address)
+            if login:  # a password may look like a code: checked within the same attempt
+                ok = codes.check_code_or_password(op, user, proof, address) is not None
+            else:
+                ok = codes.check_code(op, user, proof, address) is not None
+        elif login:
+            checked = op.accounts.authenticate(login, proof, address=address)
             ok = checked is not None and checked.id == user.id
     except Throttled as locked:
         return locked_page(account, page, locked, **context)

@@ -6,8 +6,8 @@ QR code and the secret in text; the first code from the app, posted to
 ``/security/totp/confirm``, turns it on and shows ten recovery codes, once.  A user who
 has a factor already (a passkey) gives the password or a code to set one up.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
-die, ``/security/recovery-codes``) need the password or a code (:mod:`.proof`).  Every
-code and password typed here is counted on the sign-in's brute-force counters.
+die, ``/security/recovery-codes``) need the password or a code (:mod:`.proof`: each
+proof counted once, as a code if it looks like one, else as a password).
 """
 
 from __future__ import annotations

@@ -203,16 +203,20 @@ def verify_assertion(
     ``navigator.credentials.get()`` answer to :func:`assertion_options` of this session
     (with the same ``expected_user_id``: None for a passwordless sign-in).
 
-    Raises PasskeyRefused (counted per address) or
-    :class:`~oidc_core.throttle.Throttled` while the address is locked."""
+    Raises PasskeyRefused (counted per address, and at a second step on the user's
+    second-factor counter) or :class:`~oidc_core.throttle.Throttled` while one of them
+    is locked; a right passkey at a second step resets the user's counter."""
     address = op.client_address(request)
-    op.throttle.passkey_check(address)
+    op.throttle.passkey_check(address, expected_user_id)
     try:
-        return _verified(op, request, session, response, expected_user_id)
+        verified = _verified(op, request, session, response, expected_user_id)
     except PasskeyRefused as refused:
         log.info("passkey sign-in refused from %s: %s", address, refused)
-        op.throttle.passkey_failed(address)
+        op.throttle.passkey_failed(address, expected_user_id)
         raise
+    if expected_user_id is not None:
+        op.throttle.passkey_succeeded(expected_user_id)
+    return verified
 
 
 def _verified(

@@ -44,6 +44,7 @@ Finish = Callable[[BrowserSession, User, Sequence[str]], Response]
 
 WRONG_CODE = N_("The code is not correct.")
 EXPIRED = N_("This sign-in has expired or was started in another browser. Sign in again.")
+TOO_MANY_CODES = N_("Too many wrong codes. Sign in again.")
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _code(
     except Throttled as locked:
         return _refused(again, locked)
     if method is None:
-        return _refused(again)
+        return _wrong_code(op, session, user, pending, place, again)
     return _finish(place, session, user, pending, (method,))
 
 
@@ -268,10 +269,26 @@ def _enrol(
     except Throttled as locked:
         return _refused(again, locked)
     if not confirmed:
-        return _refused(again)
+        return _wrong_code(op, session, user, pending, place, again)
     recovery_codes = codes.new_recovery_codes(op, user)
     op.storage.sessions.add_to_sign_in(session.id, user.id, (*pending.amr, authn.OTP))
     return _render(op, place, "second_factor_recovery.html", codes=recovery_codes)
+
+
+def _wrong_code(
+    op: Context,
+    session: BrowserSession,
+    user: User,
+    pending: PendingSignIn,
+    place: SignInPlace,
+    page: Callable[[int], Response],
+) -> Response:
+    """A wrong code: ``page`` again (401), until the half-done sign-in has taken
+    ``CODES_PER_SIGN_IN`` of them; then it ends, and the password must be typed again."""
+    if not op.throttle.code_failed_in_sign_in(session.id, pending.started_at):
+        return _refused(page)
+    op.storage.sessions.end_sign_in(session.id, user.id)
+    return _render(op, place, "second_factor_expired.html", status=401, error=TOO_MANY_CODES)
 
 
 def _refused(page: Callable[[int], Response], locked: Throttled | None = None) -> Response:

@@ -136,6 +136,15 @@ class SessionStore:
             query = table.update(pending_user_id=None, pending_amr=None, pending_at=None)
             return int(query.where(table.pending_user_id == user_id).execute())
 
+    def end_sign_in(self, session_id: int, user_id: int) -> None:
+        """End the session's half-done sign-in of ``user_id`` (the password must be typed
+        again); the session itself, and whoever it is signed in as, stay."""
+        table = models.BrowserSession
+        with database_proxy.atomic():
+            table.update(pending_user_id=None, pending_amr=None, pending_at=None).where(
+                (table.id == session_id) & (table.pending_user_id == user_id)
+            ).execute()
+
     def pending_sign_in(self, session_id: int, max_age: int) -> records.PendingSignIn | None:
         """The session's half-done sign-in begun less than ``max_age`` seconds ago."""
         rows = self._hot.rows(self._pending_sign_in, (session_id, int(time.time()) - max_age))

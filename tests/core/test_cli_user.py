@@ -115,6 +115,34 @@ def test_user_unlock_clears_the_counters_of_an_email_and_audits_it(
     assert audit[-2:] == [("user.unlock", "ann@example.com"), ("address.unlock", "192.0.2.1")]
 
 
+def test_user_unlock_clears_the_second_factors_counter_too(
+    initialised: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wrong codes lock the user's ``mfa:`` counter (named by the user's id): unlocking the
+    email clears it, and no other user's."""
+    for email in ("ann@example.com", "bob@example.com"):
+        created = initialised(
+            "user", "create", "--email", email, "--password-stdin",
+            stdin=f"{PASSWORD}\n", capsys=capsys,
+        )  # fmt: skip
+        assert created.code == 0, created
+    ids = {
+        str(email): int(str(id_))
+        for email, id_ in initialised.rows("SELECT email, id FROM oidc_user")
+    }
+    rows = [(throttle.mfa_key(user_id), 20) for user_id in ids.values()]
+    with sqlite3.connect(initialised.path) as db:
+        db.executemany(
+            "INSERT INTO oidc_login_throttle (key, failures, last_failure_at, locked_until) "
+            "VALUES (?, ?, 1, 4000000000)",
+            rows,
+        )
+    result = initialised("user", "unlock", "--email", "Ann@example.com", capsys=capsys)
+    assert "1 counter(s) cleared" in result.out
+    left = initialised.rows("SELECT key FROM oidc_login_throttle")
+    assert left == [(throttle.mfa_key(ids["bob@example.com"]),)]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
