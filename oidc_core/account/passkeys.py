@@ -5,7 +5,9 @@ creation options, JSON; the challenge kept for this browser session) and, once t
 browser made the credential, the form posted to ``/account/passkeys/add`` with its name
 and the browser's answer (:mod:`oidc_core.mfa.passkeys` verifies it).  Every POST carries
 the account pages' CSRF token (checked by :mod:`.dispatch`).  With an issuer on an IP
-address, or a host application's accounts, the page says passkeys are unavailable.
+address the page says passkeys are unavailable; a host application's users (host login,
+or the host's accounts) read that the host manages their sign-in, and adding one is
+refused (403).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from webob import Response
 
 from .. import responses
 from ..errors import PageError
-from ..mfa import passkeys
+from ..mfa import passkeys, policy
 from ..text import has_control_characters
 from ..ui.translations import N_, Message
+from . import security
 from .request import AccountRequest
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,8 @@ def remove(account: AccountRequest, passkey_id: str) -> Response:
 
 
 def _available(account: AccountRequest) -> None:
+    if not policy.enrols_here(account.op):  # a host's users: the host signs them in
+        raise PageError(security.HOST_MANAGED, status=403)
     if passkeys.party(account.op) is None:
         raise PageError(UNAVAILABLE, status=404)
 
@@ -104,10 +109,11 @@ def _name_error(name: str) -> str | Message:
 
 
 def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
-    available = passkeys.party(account.op) is not None
+    available = passkeys.party(account.op) is not None and policy.enrols_here(account.op)
     context: dict[str, Any] = {
         "section": "passkeys",
         "available": available,
+        "host_managed": not policy.enrols_here(account.op),
         "passkeys": account.op.storage.passkeys.of_user(account.user.id),
         "max_name": MAX_NAME,
         "notice": "",

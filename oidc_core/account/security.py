@@ -6,7 +6,9 @@ posted to ``/security/totp/confirm``, turns it on and shows ten recovery codes, 
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (``proof``): a session
 left open must not be enough to weaken or take over the second factor.  Every code and
-password typed here is counted on the sign-in's brute-force counters.
+password typed here is counted on the sign-in's brute-force counters.  A host
+application's users (host login, or the host's accounts) see that the host manages their
+sign-in, and these POSTs are refused (403).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from webob import Response
 
-from ..mfa import codes, recovery, step, totp
+from ..errors import PageError
+from ..mfa import codes, policy, recovery, step, totp
 from ..throttle import Throttled
 from ..ui.translations import N_
 from .request import AccountRequest
@@ -27,6 +30,9 @@ WRONG_CODE = N_("The code is not correct.")
 WRONG_PROOF = N_("This is neither your password nor a valid code.")
 NO_SETUP = N_("Start the setup again.")
 TOO_MANY = N_("Too many attempts. Try again later.")
+HOST_MANAGED = N_(
+    "Your sign-in is managed by the site you signed in with: set up two-step verification there."
+)
 
 
 def security(account: AccountRequest) -> Response:
@@ -37,6 +43,7 @@ def security(account: AccountRequest) -> Response:
 
 def start_totp(account: AccountRequest) -> Response:
     """POST: a new secret for an authenticator app, shown with its QR code."""
+    _enrols_here(account)
     op, user = account.op, account.user
     if op.storage.factors.enrolled(user.id).totp:
         return account.redirect("/security")
@@ -47,6 +54,7 @@ def start_totp(account: AccountRequest) -> Response:
 
 def confirm_totp(account: AccountRequest) -> Response:
     """POST: the app's first code turns it on; the recovery codes are shown once."""
+    _enrols_here(account)
     op, user = account.op, account.user
     secret = op.storage.factors.totp(user.id)
     if secret is None or secret.confirmed:
@@ -64,6 +72,7 @@ def confirm_totp(account: AccountRequest) -> Response:
 
 def remove_totp(account: AccountRequest) -> Response:
     """POST with the password or a code: the authenticator app and the recovery codes go."""
+    _enrols_here(account)
     op, user = account.op, account.user
     proved = _proved(account)
     if isinstance(proved, Response):
@@ -77,6 +86,7 @@ def remove_totp(account: AccountRequest) -> Response:
 
 def new_recovery_codes(account: AccountRequest) -> Response:
     """POST with the password or a code: a new set of recovery codes, shown once."""
+    _enrols_here(account)
     op, user = account.op, account.user
     if not op.storage.factors.enrolled(user.id).any:
         return account.redirect("/security")
@@ -84,6 +94,13 @@ def new_recovery_codes(account: AccountRequest) -> Response:
     if isinstance(proved, Response):
         return proved
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
+
+
+def _enrols_here(account: AccountRequest) -> None:
+    """A host application's users set up their second factor there: it signs them in,
+    and a factor enrolled here would never be asked (:func:`.mfa.policy.enrols_here`)."""
+    if not policy.enrols_here(account.op):
+        raise PageError(HOST_MANAGED, status=403)
 
 
 def _proved(account: AccountRequest) -> Response | None:
@@ -121,6 +138,7 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "setup": None,
         "recovery_codes": None,
         "has_password": account.op.accounts.builtin and bool(account.user.email),
+        "host_managed": not policy.enrols_here(account.op),
     }
     context.update(extra)
     return account.page("account_security.html", status, **context)
