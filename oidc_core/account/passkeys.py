@@ -5,9 +5,8 @@ creation options, JSON; the challenge kept for this browser session) and, once t
 browser made the credential, the form posted to ``/account/passkeys/add`` with its name
 and the browser's answer (:mod:`oidc_core.mfa.passkeys` verifies it).  Every POST carries
 the account pages' CSRF token (checked by :mod:`.dispatch`).  With an issuer on an IP
-address the page says passkeys are unavailable; a host application's users (host login,
-or the host's accounts) read that the host manages their sign-in, and adding one is
-refused (403).
+address the page says passkeys are unavailable; with host login the host application's
+users read that it manages their sign-in, and adding one is refused (403).
 """
 
 from __future__ import annotations

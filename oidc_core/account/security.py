@@ -6,9 +6,9 @@ posted to ``/security/totp/confirm``, turns it on and shows ten recovery codes, 
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (``proof``): a session
 left open must not be enough to weaken or take over the second factor.  Every code and
-password typed here is counted on the sign-in's brute-force counters.  A host
-application's users (host login, or the host's accounts) see that the host manages their
-sign-in, and these POSTs are refused (403).
+password typed here is counted on the sign-in's brute-force counters.  With host login
+the host application signs its users in: they see that it manages their sign-in, and
+these POSTs are refused (403).
 """
 
 from __future__ import annotations

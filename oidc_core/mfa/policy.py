@@ -48,21 +48,22 @@ def short_of_policy(
     falls short of this policy: a second factor is required and ``amr`` has none.  The
     policy holds for sessions made before it changed, or before the user enrolled a
     factor elsewhere, not only for the sign-in that :func:`second_factor_required` starts.
-    An ``amr`` with a second factor costs nothing; else one query (the user's factors).
+    An ``amr`` with a second factor costs nothing; else at most one query (the user's
+    factors).
 
     With host login the host signs its users in and factors enrolled here are never
     asked: only the policy (``require_mfa``, ``require_mfa_for_admins``) counts."""
     if set(amr) & authn.SECOND_FACTORS:
         return False
-    if op.accounts.host_login is not None:
-        return must_enrol(op, user, client, params)
-    return second_factor_required(op, user, client, params)
+    if must_enrol(op, user, client, params):  # settings first: no query when they decide
+        return True
+    return enrols_here(op) and op.storage.factors.enrolled(user.id).any
 
 
 def enrols_here(op: Context) -> bool:
-    """Whether users enrol their second factors on the account pages: the provider's own
-    accounts, signed in here (not through a host application, which manages sign-in)."""
-    return op.accounts.builtin and op.accounts.host_login is None
+    """Whether users enrol (and are asked) their second factors here: not with host login,
+    where the host application signs its users in and manages their factors."""
+    return op.accounts.host_login is None
 
 
 def must_enrol(
