@@ -7,7 +7,8 @@ and the browser's answer (:mod:`oidc_core.mfa.passkeys` verifies it).  Adding an
 one need the password or a code (:mod:`.proof`): a passkey outlives a password reset, so a
 session left open must not be enough to add one, or to take the user's away.  Every POST
 carries the account pages' CSRF token (checked by :mod:`.dispatch`).  With an issuer on an IP
-address, or a host application's accounts, the page says passkeys are unavailable.
+address the page says passkeys are unavailable; with host login the host application's
+users read that it manages their sign-in, and adding one is refused (403).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from webob import Response
 
 from .. import responses
 from ..errors import PageError
-from ..mfa import passkeys
+from ..mfa import passkeys, policy
 from ..text import has_control_characters
 from ..ui.translations import N_, Message
-from . import proof
+from . import proof, security
 from .request import AccountRequest
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def remove(account: AccountRequest, passkey_id: str) -> Response:
 
 
 def _available(account: AccountRequest) -> None:
+    if not policy.enrols_here(account.op):  # a host's users: the host signs them in
+        raise PageError(security.HOST_MANAGED, status=403)
     if passkeys.party(account.op) is None:
         raise PageError(UNAVAILABLE, status=404)
 
@@ -115,10 +118,11 @@ def _name_error(name: str) -> str | Message:
 
 
 def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
-    available = passkeys.party(account.op) is not None
+    available = passkeys.party(account.op) is not None and policy.enrols_here(account.op)
     context: dict[str, Any] = {
         "section": "passkeys",
         "available": available,
+        "host_managed": not policy.enrols_here(account.op),
         "passkeys": account.op.storage.passkeys.of_user(account.user.id),
         "max_name": MAX_NAME,
         "notice": "",

@@ -7,7 +7,9 @@ QR code and the secret in text; the first code from the app, posted to
 has a factor already (a passkey) gives the password or a code to set one up.
 Turning it off (``/security/totp/remove``) and getting new recovery codes (the old ones
 die, ``/security/recovery-codes``) need the password or a code (:mod:`.proof`: each
-proof counted once, as a code if it looks like one, else as a password).
+proof counted once, as a code if it looks like one, else as a password).  With host
+login the host application signs its users in: they see that it manages their sign-in,
+and these POSTs are refused (403).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from webob import Response
 
-from ..mfa import codes, step, totp_setup
+from ..errors import PageError
+from ..mfa import codes, policy, step, totp_setup
 from ..throttle import Throttled
 from ..ui.translations import N_
 from . import proof
@@ -28,6 +31,9 @@ NOTICES = {
 WRONG_CODE = N_("The code is not correct.")
 NO_SETUP = N_("Start the setup again.")
 SETUP = totp_setup.ACCOUNT
+HOST_MANAGED = N_(
+    "Your sign-in is managed by the site you signed in with: set up two-step verification there."
+)
 
 
 def security(account: AccountRequest) -> Response:
@@ -39,6 +45,7 @@ def security(account: AccountRequest) -> Response:
 def start_totp(account: AccountRequest) -> Response:
     """POST: a new secret for an authenticator app, kept for this browser session only and
     shown with its QR code; a user who has a factor already (a passkey) proves it first."""
+    _enrols_here(account)
     op, user = account.op, account.user
     enrolled = op.storage.factors.enrolled(user.id)
     if enrolled.totp:
@@ -54,6 +61,7 @@ def start_totp(account: AccountRequest) -> Response:
 def confirm_totp(account: AccountRequest) -> Response:
     """POST: the app's first code turns on the secret this browser session set up; the
     recovery codes are shown once."""
+    _enrols_here(account)
     op, user, request, session = account.op, account.user, account.request, account.session
     secret = totp_setup.kept(op, request, session, SETUP, user, 0)
     if secret is None or op.storage.factors.enrolled(user.id).totp:
@@ -71,6 +79,7 @@ def confirm_totp(account: AccountRequest) -> Response:
 
 def remove_totp(account: AccountRequest) -> Response:
     """POST with the password or a code: the authenticator app and the recovery codes go."""
+    _enrols_here(account)
     op, user = account.op, account.user
     refused = proof.refusal(account, _page)
     if refused is not None:
@@ -84,6 +93,7 @@ def remove_totp(account: AccountRequest) -> Response:
 
 def new_recovery_codes(account: AccountRequest) -> Response:
     """POST with the password or a code: a new set of recovery codes, shown once."""
+    _enrols_here(account)
     op, user = account.op, account.user
     if not op.storage.factors.enrolled(user.id).any:
         return account.redirect("/security")
@@ -91,6 +101,13 @@ def new_recovery_codes(account: AccountRequest) -> Response:
     if refused is not None:
         return refused
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
+
+
+def _enrols_here(account: AccountRequest) -> None:
+    """A host application's users set up their second factor there: it signs them in,
+    and a factor enrolled here would never be asked (:func:`.mfa.policy.enrols_here`)."""
+    if not policy.enrols_here(account.op):
+        raise PageError(HOST_MANAGED, status=403)
 
 
 def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
@@ -105,6 +122,7 @@ def _page(account: AccountRequest, status: int = 200, **extra: Any) -> Response:
         "setup": None,
         "recovery_codes": None,
         "has_password": proof.has_password(account),
+        "host_managed": not policy.enrols_here(account.op),
     }
     context.update(extra)
     return account.page("account_security.html", status, **context)

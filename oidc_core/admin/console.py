@@ -1,11 +1,14 @@
 """The admin console (HTML, bundled) under ``/admin/`` (``docs/administration.md``).
 
 Every request is checked here before a page runs: without a signed-in browser session the
-answer is a 303 to the sign-in page; a user without the admin flag gets 403; a POST without
-this session's CSRF token gets 403 and changes nothing.  Sign-in failures count on the
-same counters as the login page's (:mod:`oidc_core.throttle`).  Signing in replaces the session
-key (session fixation) and always continues at ``/admin/``, never at an address taken from
-the request.  The pages themselves are in :mod:`oidc_core.admin.console_pages`.
+answer is a 303 to the sign-in page, and so it is for an administrator's session without
+the second factor the MFA policy requires of them (:mod:`oidc_core.mfa.policy`: a session
+made before they enrolled one or before the policy changed); a user without the admin flag
+gets 403; a POST without this session's CSRF token gets 403 and changes nothing.  Sign-in
+failures count on the same counters as the login page's (:mod:`oidc_core.throttle`).
+Signing in replaces the session key (session fixation) and always continues at
+``/admin/``, never at an address taken from the request.  The pages themselves are in
+:mod:`oidc_core.admin.console_pages`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .. import responses, routing
 from ..errors import PageError
 from ..interactions import sign_in
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
+from ..mfa import policy as mfa_policy
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
@@ -71,6 +75,8 @@ def dispatch(op: Context, request: Request) -> Response:
         if session is None or user is None:
             return responses.redirect(op.url("/admin/login"), 303)
         return _forbidden(op, session, user)
+    if _short_of_policy(op, session, user):  # sign in again: password and second step
+        return responses.redirect(op.url("/admin/login"), 303)
     admin = AdminRequest(op, request, session, user, {})
     try:
         if route is None:
@@ -87,8 +93,10 @@ def login(op: Context, request: Request) -> Response:
     session = op.browser.current(request)
     if request.method == "GET":
         user = _user(op, session)
-        if user is not None and op.accounts.is_admin(user):
-            return responses.redirect(op.url("/admin/"), 303)
+        if session is not None and user is not None and op.accounts.is_admin(user):
+            if not _short_of_policy(op, session, user):
+                return responses.redirect(op.url("/admin/"), 303)
+            return _login_form(op, session, second_step_needed=True)
         return _login_form(op, session, signed_in_as=user)
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405)
@@ -120,6 +128,13 @@ def _user(op: Context, session: BrowserSession | None) -> User | None:
     return op.storage.users.by_id(session.user_id)
 
 
+def _short_of_policy(op: Context, session: BrowserSession, user: User) -> bool:
+    """An administrator's session without the second factor they must use: they have one
+    (enrolled after this session signed in, maybe elsewhere), or ``require_mfa`` or
+    ``require_mfa_for_admins`` demands one (set after it signed in; a host's session)."""
+    return mfa_policy.short_of_policy(op, user, None, (), session.amr)
+
+
 def _login_form(
     op: Context,
     session: BrowserSession | None,
@@ -128,6 +143,7 @@ def _login_form(
     error: str = "",
     status: int = 200,
     signed_in_as: User | None = None,
+    second_step_needed: bool = False,
 ) -> Response:
     return sign_in.login_form(
         op,
@@ -139,6 +155,7 @@ def _login_form(
         email=email,
         error=error,
         signed_in_as=op.accounts.actor(signed_in_as) if signed_in_as else "",
+        second_step_needed=second_step_needed,
     )
 
 

@@ -15,6 +15,7 @@ from webob import Request, Response
 
 from .. import responses
 from ..interactions import acr, complete, consent, hint, policy
+from ..mfa import policy as mfa_policy
 from ..params import form_params
 from ..records import BrowserSession, User
 from ..ui import locales
@@ -64,6 +65,10 @@ def authorize(op: Context, request: Request) -> Response:
             other_user_hinted=hinted is not None and user is not None and hinted != user.subject,
             amr=session.amr if session else (),
             required_acr=acr.required_acr(params),
+            short_of_mfa=user is not None
+            and mfa_policy.short_of_policy(
+                op, user, client, params, session.amr if session else ()
+            ),
         )
         step = policy.next_step(situation)
     except errors.OAuth2Error as error:

@@ -1,7 +1,10 @@
 """The bundled consent page: the app's name, logo and URL, the scopes; allow or deny.
 
 The form submits ``decision=allow`` or ``decision=deny``.  Only the pending request is
-authorized: client, redirect URI and scopes come from storage, never from the form.
+authorized: client, redirect URI and scopes come from storage, never from the form.  A
+session without the second factor the MFA policy requires (:mod:`oidc_core.mfa.policy`)
+is sent to the login page, as the authorization endpoint does: a request parked for the
+login page cannot be completed here instead.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from webob import Request, Response
 from .. import responses
 from ..claims import SCOPE_DESCRIPTIONS
 from ..errors import PageError
+from ..mfa import policy as mfa_policy
 from ..params import posted_form, query_form, single
 from ..records import Client, User
 from . import complete, pending
@@ -36,6 +40,8 @@ def consent(op: Context, request: Request) -> Response:
         query = query_form(request, op.settings.max_param_length)
         interaction = pending.load(op, request, single(query, "interaction"))
         user = _user(op, interaction)
+        if _short_of_policy(op, interaction, user):
+            return _to_login(op, interaction)
         logo_url = op.site_url(interaction.client.logo_uri)
         return responses.html_page(
             op.render(
@@ -61,6 +67,8 @@ def consent(op: Context, request: Request) -> Response:
     )
     user = _user(op, interaction)
     decision = single(fields, "decision")
+    if decision == "allow" and _short_of_policy(op, interaction, user):
+        return _to_login(op, interaction)
     if decision == "allow":
         return complete.issue_code(
             op,
@@ -87,3 +95,15 @@ def _user(op: Context, interaction: pending.Interaction) -> User:
     if user is None:
         raise PageError(pending.EXPIRED)
     return user
+
+
+def _short_of_policy(op: Context, interaction: pending.Interaction, user: User) -> bool:
+    """The session lacks the second factor the MFA policy requires for this request (the
+    authorization endpoint sent it to the login page, not here)."""
+    params = interaction.pending.params
+    amr = interaction.session.amr
+    return mfa_policy.short_of_policy(op, user, interaction.client, params, amr)
+
+
+def _to_login(op: Context, interaction: pending.Interaction) -> Response:
+    return responses.redirect(op.url("/login") + "?interaction=" + interaction.pending.handle, 303)

@@ -9,6 +9,10 @@ in ``next``, so never a second round trip: no loop):
 
 * a class still not reached: the request goes on with the class reached (voluntary) or
   fails with ``unmet_authentication_requirements`` (essential; ``complete.issue_code``);
+* a sign-in still without the second factor the MFA policy requires (the client's or the
+  provider's ``require_mfa``, :mod:`oidc_core.mfa.policy`): it fails with
+  ``unmet_authentication_requirements``, and so it does at once when no host login page
+  is configured to ask;
 * a sign-in still not fresh enough, by the ``auth_time`` the host reports: it fails with
   ``unmet_authentication_requirements``.  A host that reports no ``auth_time`` is trusted
   to have signed the person in again when asked.
@@ -41,11 +45,17 @@ class Ask:
     anew: bool = False  # prompt=login, select_account, max_age=0: since the request came
 
 
-def ask_of(interaction: pending.Interaction, account: Account) -> Ask | None:
+def ask_of(
+    interaction: pending.Interaction, account: Account, short_of_mfa: bool = False
+) -> Ask | None:
     """What the host's sign-in of ``account`` lacks for the pending request; None if
-    nothing."""
+    nothing.  ``short_of_mfa``: the MFA policy requires a second factor the host's sign-in
+    lacks (:func:`oidc_core.mfa.policy.short_of_policy`): the host is asked for the class
+    ``urn:oidc-core:acr:mfa`` (or the stronger one the request requires)."""
     params = interaction.pending.params
     required = acr.required_acr(params)
+    if short_of_mfa and required in (None, authn.ACR_SINGLE_FACTOR):
+        required = authn.ACR_MFA
     short = None
     if required is not None and not authn.satisfies(authn.normalized(account.amr), required):
         short = required

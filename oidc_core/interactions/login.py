@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from .. import authn, responses
+from ..mfa import policy as mfa_policy
 from ..mfa import step
 from ..mfa.passkeys import MAX_RESPONSE
 from ..params import posted_form, query_form, single
@@ -111,17 +112,20 @@ def _host_signed_in(
     op: Context, request: Request, interaction: pending.Interaction, host: HostSignIn
 ) -> Response:
     """The host's signed-in person goes on, as the host reports their sign-in; asked to
-    step up through the host's login page first when they lack what the request asks
-    (once: :mod:`.host_step_up`)."""
-    ask = host_step_up.ask_of(interaction, host.account)
+    step up through the host's login page first when they lack what the request asks or
+    the second factor the MFA policy requires (once: :mod:`.host_step_up`), refused when
+    the host still reports too little."""
+    account = host.account
+    # The request's acr asks are the host step-up's own (voluntary ones may go unmet).
+    short = mfa_policy.short_of_policy(op, host.user, interaction.client, (), account.amr)
+    ask = host_step_up.ask_of(interaction, account, short)
     if ask is not None:
         asked = single(query_form(request, op.settings.max_param_length), host_step_up.ASKED)
         if op.settings.host_login_url and not asked:
             return responses.redirect(host_step_up.host_url(op, interaction, ask), 303)
-        if not host_step_up.answered(op, interaction, ask, host.account):
+        if short or not host_step_up.answered(op, interaction, ask, account):
             unmet = acr.UnmetAuthenticationRequirements.description
             return complete.finish_with_error(op, interaction, acr.UNMET, unmet, via_post=True)
-    account = host.account
     return _logged_in(op, request, interaction, host.user, account.amr, account.auth_time)
 
 

@@ -9,7 +9,8 @@ signing in is how the user picks another.
 An ``id_token_hint`` naming someone other than the signed-in user asks for a login
 (``login_required`` with ``prompt=none``), and so does a session whose sign-in does not
 reach the context class the request requires (``acr_values``, an ``acr`` claim: step-up,
-:mod:`.acr`).
+:mod:`.acr`), or lacks the second factor the MFA policy requires of this user and client
+(``require_mfa``, the user's own factor: a session made before either).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Situation:
     other_user_hinted: bool = False
     amr: tuple[str, ...] = ()  # how the session's user signed in (RFC 8176)
     required_acr: str | None = None  # the class the request requires (:mod:`.acr`)
+    short_of_mfa: bool = False  # the session lacks the second factor the policy requires
 
 
 def parse_max_age(value: str | None) -> int | None:
@@ -50,8 +52,9 @@ def parse_max_age(value: str | None) -> int | None:
 
 def login_needed(situation: Situation) -> bool:
     """No session, ``prompt=login`` or ``select_account``, an authentication older than
-    ``max_age``, an ``id_token_hint`` for another user, or a step-up."""
-    if not situation.logged_in or situation.other_user_hinted:
+    ``max_age``, an ``id_token_hint`` for another user, a step-up, or a session without
+    the second factor the MFA policy requires (:func:`oidc_core.mfa.policy.short_of_policy`)."""
+    if not situation.logged_in or situation.other_user_hinted or situation.short_of_mfa:
         return True
     if situation.prompt & {"login", "select_account"}:
         return True

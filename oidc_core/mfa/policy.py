@@ -10,7 +10,7 @@ when the provider does (setting ``require_mfa``), or, for administrators, when t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import authn
@@ -35,6 +35,35 @@ def second_factor_required(
     if enrolled is None:
         enrolled = op.storage.factors.enrolled(user.id)
     return enrolled.any or must_enrol(op, user, client, params)
+
+
+def short_of_policy(
+    op: Context,
+    user: User,
+    client: Client | None,
+    params: Sequence[tuple[str, str]],
+    amr: Iterable[str],
+) -> bool:
+    """Whether a sign-in of ``user`` made with ``amr`` (a live session's, or the host's)
+    falls short of this policy: a second factor is required and ``amr`` has none.  The
+    policy holds for sessions made before it changed, or before the user enrolled a
+    factor elsewhere, not only for the sign-in that :func:`second_factor_required` starts.
+    An ``amr`` with a second factor costs nothing; else at most one query (the user's
+    factors).
+
+    With host login the host signs its users in and factors enrolled here are never
+    asked: only the policy (``require_mfa``, ``require_mfa_for_admins``) counts."""
+    if set(amr) & authn.SECOND_FACTORS:
+        return False
+    if must_enrol(op, user, client, params):  # settings first: no query when they decide
+        return True
+    return enrols_here(op) and op.storage.factors.enrolled(user.id).any
+
+
+def enrols_here(op: Context) -> bool:
+    """Whether users enrol (and are asked) their second factors here: not with host login,
+    where the host application signs its users in and manages their factors."""
+    return op.accounts.host_login is None
 
 
 def must_enrol(

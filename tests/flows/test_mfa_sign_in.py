@@ -124,7 +124,7 @@ def test_a_wrong_code_is_refused_with_one_message_and_signs_nobody_in(
         response = second_step(app, page, code)
         assert response.status_int == 401, (code, response.status)
         message = "The code is not correct." if n < 5 else "Too many wrong codes. Sign in again."
-        assert message in response.text  # the fifth ends the half-done sign-in (MFA-30)
+        assert message in response.text  # the fifth ends the half-done sign-in (MFA-16)
     assert app.get("/account/").status_int == 303
 
 

@@ -3,7 +3,7 @@
 sign-in's enrolment page, nor the other way round; two browsers enrolling at once each
 keep their own; a code of another session's secret confirms nothing.  Setting up an app
 next to a passkey needs the password or a code; a half-done sign-in of an account
-suspended after its password ends there.  SECURITY-CHECKLIST MFA-20..MFA-23.
+suspended after its password ends there.  SECURITY-CHECKLIST MFA-12..MFA-15.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def stored_secret(provider: Provider, user: Account) -> str | None:
 def test_a_secret_set_up_on_the_account_pages_never_reaches_a_sign_in(
     provider: Provider, bank: RP, alice: Account
 ) -> None:
-    """MFA-20, the reviewer's attack: the attacker, who knows the password, waits on Bank's
+    """MFA-12, the reviewer's attack: the attacker, who knows the password, waits on Bank's
     enrolment page while the victim sets up an app on /account; reloading shows him his
     own secret still, the victim's code confirms nothing for him, and the victim's app
     is the one turned on."""
@@ -105,7 +105,7 @@ def test_a_secret_set_up_on_the_account_pages_never_reaches_a_sign_in(
 def test_a_sign_ins_secret_never_reaches_the_account_pages(
     provider: Provider, bank: RP, alice: Account
 ) -> None:
-    """MFA-20, the other way round: a secret set up on the account pages first is neither
+    """MFA-12, the other way round: a secret set up on the account pages first is neither
     replaced nor shown by a sign-in's enrolment, and the sign-in's secret does not turn
     on the account page's setup."""
     owner = account_pages.browser(provider, alice)
@@ -126,7 +126,7 @@ def test_a_sign_ins_secret_never_reaches_the_account_pages(
 def test_two_sign_ins_enrolling_at_once_each_keep_their_own_secret(
     provider: Provider, bank: RP, alice: Account
 ) -> None:
-    """MFA-21: two browsers on Bank's enrolment page for one user: each shows its own
+    """MFA-13: two browsers on Bank's enrolment page for one user: each shows its own
     secret on every reload, and one's code confirms nothing in the other."""
     first, second = bank_enrolment(provider, bank, alice), bank_enrolment(provider, bank, alice)
     one, two = Authenticator(secret_of(first)), Authenticator(secret_of(second))
@@ -146,7 +146,7 @@ def test_two_sign_ins_enrolling_at_once_each_keep_their_own_secret(
 def test_two_account_pages_setting_up_at_once_each_keep_their_own_secret(
     provider: Provider, alice: Account
 ) -> None:
-    """MFA-21 on the account pages: a confirm with the other browser's secret's code fails;
+    """MFA-13 on the account pages: a confirm with the other browser's secret's code fails;
     once one is on, the other's setup ends (nothing replaces a confirmed app)."""
     first, second = (account_pages.browser(provider, alice) for _ in range(2))
     one = Authenticator(secret_of(account_setup(first)))
@@ -166,7 +166,7 @@ def test_two_account_pages_setting_up_at_once_each_keep_their_own_secret(
 def test_two_confirmations_at_the_same_instant_turn_on_one_app(
     provider: Provider, alice: Account
 ) -> None:
-    """MFA-21 in storage: first codes of two secrets confirmed at the same instant (two
+    """MFA-13 in storage: first codes of two secrets confirmed at the same instant (two
     browsers), on every backend: one app is on, the other confirmation says no."""
     record = provider.storage.users.by_email(alice.email)
     assert record is not None
@@ -188,7 +188,7 @@ def test_two_confirmations_at_the_same_instant_turn_on_one_app(
 def test_setting_up_an_app_next_to_a_passkey_needs_the_password_or_a_code(
     provider: Provider, alice: Account
 ) -> None:
-    """MFA-22: a browser left signed in cannot add an authenticator app (a second factor
+    """MFA-14: a browser left signed in cannot add an authenticator app (a second factor
     its holder controls) to an account that has a passkey: the form asks for the
     password (or a code); without it or with a wrong one, no secret is made."""
     app = account_pages.browser(provider, alice)
@@ -214,7 +214,7 @@ def test_setting_up_an_app_next_to_a_passkey_needs_the_password_or_a_code(
 
 
 def test_without_a_factor_the_setup_needs_no_proof(provider: Provider, alice: Account) -> None:
-    """MFA-22: the first factor is set up from a signed-in session alone (nothing to prove
+    """MFA-14: the first factor is set up from a signed-in session alone (nothing to prove
     it with yet)."""
     app = account_pages.browser(provider, alice)
     assert 'id="proof-setup"' not in app.get("/account/security").text
@@ -234,7 +234,7 @@ def suspend_in_database(provider: Provider, user: Account) -> None:
 def test_a_code_after_a_suspension_does_not_sign_in(
     provider: Provider, app: webtest.TestApp, alice: Account, through: str
 ) -> None:
-    """MFA-23: the password was right while the account was active; it is suspended
+    """MFA-15: the password was right while the account was active; it is suspended
     (through the management API, or in the database, which ends no session) before the
     code: the code signs nobody in, the page says the sign-in expired."""
     owner = account_pages.browser(provider, alice)
@@ -255,7 +255,7 @@ def test_a_code_after_a_suspension_does_not_sign_in(
 def test_an_enrolment_after_a_suspension_does_not_sign_in(
     provider: Provider, bank: RP, alice: Account
 ) -> None:
-    """MFA-23 within an enrolment: the first code of the new app, typed after the
+    """MFA-15 within an enrolment: the first code of the new app, typed after the
     suspension, turns nothing on and signs nobody in."""
     page = bank_enrolment(provider, bank, alice)
     device = Authenticator(secret_of(page))
