@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import registration
+from . import cli_client_import, registration
 from .admin.service import ClientAdmin, ClientNotFound
 from .settings import Settings
 from .storage import Audit, Storage
@@ -243,6 +243,8 @@ def add_commands(sub: Any, opener: Opener) -> None:
         return 0
 
     delete.set_defaults(func=_client_command(opener, do_delete))
+
+    cli_client_import.add_command(client, _actor, opener)
 
     tokens = sub.add_parser("admin-token", help="management API tokens").add_subparsers(
         dest="action", required=True

@@ -14,6 +14,7 @@ from typing import Any
 from .. import registration
 from ..records import AuditEntry, Client, ClientFields
 from ..storage import Audit, Storage
+from .client_import import Entry, ImportedClient, InvalidImport, check_unique, checked
 
 MAX_GRACE_SECONDS = 7 * 86400
 MAX_OFFSET = 999_999_999
@@ -145,6 +146,30 @@ class ClientAdmin:
             secret = self.reset_secret(client_id, actor, grace_seconds)
             changed = self.get(client_id)
         return changed, secret
+
+    def checked_import(self, entries: list[Entry]) -> list[ImportedClient]:
+        """Every entry of an import validated, and none of their ids taken; the first
+        error raises :class:`InvalidImport` naming its entry and field."""
+        clients = [checked(entry) for entry in entries]
+        check_unique(clients)
+        taken = self._storage.clients.names([client.client_id for client in clients])
+        for client in clients:
+            if client.client_id in taken:
+                raise InvalidImport(
+                    client.where, "client_id", f"{client.client_id} is already a client's id"
+                )
+        return clients
+
+    def import_clients(self, clients: list[ImportedClient], actor: str) -> None:
+        """Store checked clients with their own ids and secrets: all of them or none, each
+        with a ``client.import`` audit entry (never the secret)."""
+        with self._storage.transaction():
+            for client in clients:
+                details = {"fields": list(client.given), "client_name": client.fields.name}
+                self._storage.clients.create_imported(
+                    client.client_id, client.secret, client.fields,
+                    Audit(actor, "client.import", details),
+                )  # fmt: skip
 
     def delete(self, client_id: str, actor: str) -> None:
         """Delete the client and every code, token and consent it has."""

@@ -74,6 +74,23 @@ class ClientStore:
             _record(audit, row.client_id, now)
         return convert.client(row), secret
 
+    def create_imported(
+        self, client_id: str, secret: str | None, fields: ClientFields, audit: Audit | None = None
+    ) -> records.Client:
+        """Create a client under an id and secret it already has elsewhere (a move from
+        another provider); the secret is stored only as its digest, like every secret."""
+        now = int(time.time())
+        with write_transaction(database_proxy):
+            row = models.Client.create(
+                client_id=client_id,
+                secret_digest=credentials.digest(secret) if secret else "",
+                created_at=now,
+                updated_at=now,
+                **fields.columns(),
+            )
+            _record(audit, row.client_id, now)
+        return convert.client(row)
+
     def by_client_id(self, client_id: str) -> records.Client | None:
         row = self._hot.fetch_one(self._hot.client_by_client_id, (client_id,))
         return convert.client(row) if row else None  # type: ignore[arg-type]
