@@ -1,0 +1,92 @@
+"""A client imported with ``oidc-core client import`` signs users in with the id and secret
+it already had: the code flow with client_secret_basic and client_secret_post, the ID token
+verified with PyJWT against /jwks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from oidc_core.storage import Storage
+from tests.support.cli import Cli
+from tests.support.flow import RP, Account, Flow, verify_id_token
+from tests.support.mounts import MountedApp
+
+pytestmark = pytest.mark.mounts("one")
+
+CLIENT_ID = "legacy-rp_01.example"
+SECRET = "an-existing-secret-from-the-old-provider~42"
+CB = "https://legacy-rp.example/callback"
+
+
+def imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    database_url: str, file_name: str, text: str, *extra: str,
+) -> int | str | None:  # fmt: skip
+    """``oidc-core client import`` run in process on the provider's own database."""
+    cli = Cli(tmp_path / "unused.db", monkeypatch)
+    monkeypatch.setenv("OIDC_DATABASE_URL", database_url)
+    path = tmp_path / file_name
+    path.write_text(text, encoding="utf-8")
+    return cli("client", "import", str(path), *extra, capsys=capsys).code
+
+
+@pytest.mark.parametrize("auth", ["basic", "post"])
+def test_an_imported_client_completes_the_code_flow_with_its_secret(
+    app: MountedApp,
+    storage: Storage,
+    alice: Account,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    auth: str,
+) -> None:
+    export = [{"client_id": CLIENT_ID, "client_secret": SECRET, "name": "Legacy RP",
+               "redirect_uris": [CB], "allowed_scopes": "openid email"}]  # fmt: skip
+    code = imported(tmp_path, monkeypatch, capsys, database_url, "e.json", json.dumps(export))
+    assert code == 0
+    client = storage.clients.by_client_id(CLIENT_ID)
+    assert client is not None and client.name == "Legacy RP"
+
+    flow = Flow(app, RP(CLIENT_ID, SECRET, [CB]), alice, scope="openid email")
+    callback = flow.authorize()
+    response = flow.token(callback["code"], auth=auth)
+    assert response.status_int == 200, response.text
+    claims = verify_id_token(app, response.json["id_token"], CLIENT_ID)
+    assert claims["sub"] == alice.subject
+    assert claims["aud"] == CLIENT_ID
+
+    wrong = Flow(app, RP(CLIENT_ID, SECRET[:-1] + "x", [CB]), alice, scope="openid email")
+    refused = wrong.token(flow.authorize()["code"], auth=auth)
+    assert refused.status_int == 401
+    assert refused.json["error"] == "invalid_client"
+
+
+def test_importing_over_an_existing_client_is_refused_and_changes_nothing(
+    app: MountedApp,
+    storage: Storage,
+    alice: Account,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = f"client_id,client_secret,name,redirect_uris\r\n{CLIENT_ID},{SECRET},A,{CB}\r\n"
+    assert imported(tmp_path, monkeypatch, capsys, database_url, "a.csv", first) == 0
+    takeover = (
+        "client_id,client_secret,name,redirect_uris\r\n"
+        f"{CLIENT_ID},attacker-chosen-secret-0123456789,A,https://evil.example/cb\r\n"
+    )
+    code = imported(tmp_path, monkeypatch, capsys, database_url, "b.csv", takeover)
+    assert isinstance(code, str) and code.startswith("nothing imported: line 2: client_id:")
+
+    flow = Flow(app, RP(CLIENT_ID, SECRET, [CB]), alice)
+    response = flow.token(flow.authorize()["code"])
+    assert response.status_int == 200
+    evil = Flow(app, RP(CLIENT_ID, "attacker-chosen-secret-0123456789", [CB]), alice)
+    assert evil.token(evil.authorize()["code"]).status_int == 401
+    assert evil.start(redirect_uri="https://evil.example/cb").status_int == 400
