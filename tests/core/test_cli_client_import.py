@@ -214,3 +214,16 @@ def test_a_file_that_is_not_utf8_or_missing_is_refused(
     refused(cli("client", "import", str(path), capsys=capsys), "cannot import")
     refused(cli("client", "import", str(tmp_path / "nope.json"), capsys=capsys), "cannot read")
     assert clients(cli) == []
+
+
+def test_the_examples_in_the_administration_guide_import(
+    cli: Cli, capsys: Capsys, tmp_path: Path
+) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "administration.md").read_text()
+    section = guide.partition("## Moving from another provider: client import\n")[2]
+    for file_format in ("json", "csv"):
+        example = section.partition(f"```{file_format}\n")[2].partition("```")[0]
+        path = write(tmp_path, f"example.{file_format}", example)
+        out = json.loads(ok(cli("client", "import", path, "--dry-run", "--json", capsys=capsys)))
+        assert out["checked"] == ["panel.example.com"], file_format
+    assert clients(cli) == []
