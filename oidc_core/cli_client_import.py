@@ -55,10 +55,10 @@ def add_command(client: Any, actor: Callable[[], str], opener: Opener) -> None:
             found = entries(_read(args.file), file_format)
             admin = ClientAdmin(opener(settings))
             clients = admin.checked_import(found)
+            if not args.dry_run:
+                admin.import_clients(clients, actor())
         except InvalidImport as exc:
             raise SystemExit(f"nothing imported: {escaped(str(exc))}") from None
-        if not args.dry_run:
-            admin.import_clients(clients, actor())
         ids = [client.client_id for client in clients]
         warnings = [client.warning for client in clients if client.warning]
         if args.json:

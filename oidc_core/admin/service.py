@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import registration
 from ..records import AuditEntry, Client, ClientFields
-from ..storage import Audit, Storage
+from ..storage import Audit, ClientIdTaken, Storage
 from .client_import import Entry, ImportedClient, InvalidImport, check_unique, checked
 
 MAX_GRACE_SECONDS = 7 * 86400
@@ -166,10 +166,15 @@ class ClientAdmin:
         with self._storage.transaction():
             for client in clients:
                 details = {"fields": list(client.given), "client_name": client.fields.name}
-                self._storage.clients.create_imported(
-                    client.client_id, client.secret, client.fields,
-                    Audit(actor, "client.import", details),
-                )  # fmt: skip
+                try:
+                    self._storage.clients.create_imported(
+                        client.client_id, client.secret, client.fields,
+                        Audit(actor, "client.import", details),
+                    )  # fmt: skip
+                except ClientIdTaken:  # by someone else since the check: none is imported
+                    raise InvalidImport(
+                        client.where, "client_id", f"{client.client_id} is already a client's id"
+                    ) from None
 
     def delete(self, client_id: str, actor: str) -> None:
         """Delete the client and every code, token and consent it has."""

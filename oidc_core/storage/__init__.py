@@ -17,7 +17,7 @@ from . import purge, schema
 from .account import AccountStore, RevocationRace
 from .admin import AdminTokenStore, AuditLog
 from .backchannel import DeliveryStore
-from .clients import Audit, ClientStore
+from .clients import Audit, ClientIdTaken, ClientStore
 from .db import database_proxy, is_pooled, open_database, write_transaction
 from .factors import Enrolled, FactorStore, TotpSecret
 from .grants import GrantStore, NewCode, NewRefresh
@@ -141,6 +141,7 @@ class Storage:
 __all__ = [
     "Audit",
     "ClientFields",
+    "ClientIdTaken",
     "DuplicateEmail",
     "Enrolled",
     "NewCode",

@@ -33,6 +33,10 @@ SORTABLE: dict[str, Any] = {
 }
 
 
+class ClientIdTaken(ValueError):
+    """Another client already has this client_id."""
+
+
 @dataclass(frozen=True)
 class Audit:
     """Who does what: written with the change, in its transaction. Never a secret."""
@@ -80,15 +84,18 @@ class ClientStore:
         """Create a client under an id and secret it already has elsewhere (a move from
         another provider); the secret is stored only as its digest, like every secret."""
         now = int(time.time())
-        with write_transaction(database_proxy):
-            row = models.Client.create(
-                client_id=client_id,
-                secret_digest=credentials.digest(secret) if secret else "",
-                created_at=now,
-                updated_at=now,
-                **fields.columns(),
-            )
-            _record(audit, row.client_id, now)
+        try:
+            with write_transaction(database_proxy):
+                row = models.Client.create(
+                    client_id=client_id,
+                    secret_digest=credentials.digest(secret) if secret else "",
+                    created_at=now,
+                    updated_at=now,
+                    **fields.columns(),
+                )
+                _record(audit, row.client_id, now)
+        except peewee.IntegrityError:  # created since it was checked (the only unique column)
+            raise ClientIdTaken(client_id) from None
         return convert.client(row)
 
     def by_client_id(self, client_id: str) -> records.Client | None:

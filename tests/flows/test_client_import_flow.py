@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from oidc_core.admin.client_import import InvalidImport, entries
+from oidc_core.admin.service import ClientAdmin
 from oidc_core.storage import Storage
 from tests.support.cli import Cli
 from tests.support.flow import RP, Account, Flow, verify_id_token
@@ -90,3 +92,19 @@ def test_importing_over_an_existing_client_is_refused_and_changes_nothing(
     evil = Flow(app, RP(CLIENT_ID, "attacker-chosen-secret-0123456789", [CB]), alice)
     assert evil.token(evil.authorize()["code"]).status_int == 401
     assert evil.start(redirect_uri="https://evil.example/cb").status_int == 400
+
+
+def test_an_id_taken_between_the_check_and_the_import_imports_nothing(storage: Storage) -> None:
+    export = [
+        {"client_id": "first-rp", "client_secret": SECRET, "name": "First", "redirect_uris": [CB]},
+        {"client_id": CLIENT_ID, "client_secret": SECRET, "name": "Second", "redirect_uris": [CB]},
+    ]
+    admin = ClientAdmin(storage)
+    checked = admin.checked_import(entries(json.dumps(export), "json"))
+    # another import (or the console) takes the second id before this one stores anything
+    storage.clients.create_imported(CLIENT_ID, "another-" + SECRET, checked[1].fields)
+    with pytest.raises(InvalidImport) as refused:
+        admin.import_clients(checked, "cli:test")
+    assert (refused.value.where, refused.value.field) == ("entry 2", "client_id")
+    assert storage.clients.by_client_id("first-rp") is None
+    assert [entry.action for entry in storage.audit.entries(10, 0)] == []
