@@ -6,6 +6,7 @@ verified with PyJWT against /jwks.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,32 +25,34 @@ SECRET = "an-existing-secret-from-the-old-provider~42"
 CB = "https://legacy-rp.example/callback"
 
 
+Importer = Callable[[str, str], int | str | None]
+
+
+@pytest.fixture
 def imported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    database_url: str, file_name: str, text: str, *extra: str,
-) -> int | str | None:  # fmt: skip
-    """``oidc-core client import`` run in process on the provider's own database."""
+    database_url: str,
+) -> Importer:  # fmt: skip
+    """``oidc-core client import`` of a file (name, text) run in process on the provider's
+    own database; its exit code."""
     cli = Cli(tmp_path / "unused.db", monkeypatch)
     monkeypatch.setenv("OIDC_DATABASE_URL", database_url)
-    path = tmp_path / file_name
-    path.write_text(text, encoding="utf-8")
-    return cli("client", "import", str(path), *extra, capsys=capsys).code
+
+    def run(file_name: str, text: str) -> int | str | None:
+        path = tmp_path / file_name
+        path.write_text(text, encoding="utf-8")
+        return cli("client", "import", str(path), capsys=capsys).code
+
+    return run
 
 
 @pytest.mark.parametrize("auth", ["basic", "post"])
 def test_an_imported_client_completes_the_code_flow_with_its_secret(
-    app: MountedApp,
-    storage: Storage,
-    alice: Account,
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    auth: str,
+    app: MountedApp, storage: Storage, alice: Account, imported: Importer, auth: str
 ) -> None:
     export = [{"client_id": CLIENT_ID, "client_secret": SECRET, "name": "Legacy RP",
                "redirect_uris": [CB], "allowed_scopes": "openid email"}]  # fmt: skip
-    code = imported(tmp_path, monkeypatch, capsys, database_url, "e.json", json.dumps(export))
+    code = imported("e.json", json.dumps(export))
     assert code == 0
     client = storage.clients.by_client_id(CLIENT_ID)
     assert client is not None and client.name == "Legacy RP"
@@ -69,21 +72,15 @@ def test_an_imported_client_completes_the_code_flow_with_its_secret(
 
 
 def test_importing_over_an_existing_client_is_refused_and_changes_nothing(
-    app: MountedApp,
-    storage: Storage,
-    alice: Account,
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    app: MountedApp, alice: Account, imported: Importer
 ) -> None:
     first = f"client_id,client_secret,name,redirect_uris\r\n{CLIENT_ID},{SECRET},A,{CB}\r\n"
-    assert imported(tmp_path, monkeypatch, capsys, database_url, "a.csv", first) == 0
+    assert imported("a.csv", first) == 0
     takeover = (
         "client_id,client_secret,name,redirect_uris\r\n"
         f"{CLIENT_ID},attacker-chosen-secret-0123456789,A,https://evil.example/cb\r\n"
     )
-    code = imported(tmp_path, monkeypatch, capsys, database_url, "b.csv", takeover)
+    code = imported("b.csv", takeover)
     assert isinstance(code, str) and code.startswith("nothing imported: line 2: client_id:")
 
     flow = Flow(app, RP(CLIENT_ID, SECRET, [CB]), alice)
