@@ -181,7 +181,7 @@ def checked(entry: Entry) -> ImportedClient:
     try:
         fields = registration.client_fields(metadata)
     except registration.InvalidMetadata as exc:
-        raise InvalidImport(entry.where, exc.field, exc.message) from None
+        raise InvalidImport(entry.where, _field_named(exc.field, values), exc.message) from None
     warning = ""
     if secret is not None and len(secret) < GOOD_SECRET_LENGTH:
         warning = (
@@ -189,6 +189,14 @@ def checked(entry: Entry) -> ImportedClient:
             f"{GOOD_SECRET_LENGTH} characters: reset it when the relying party can take a new one"
         )
     return ImportedClient(entry.where, client_id, secret, fields, tuple(sorted(metadata)), warning)
+
+
+def _field_named(metadata_field: str, values: dict[str, Any]) -> str:
+    """The import's own name of a metadata field (``client_name``: ``name``), as the file
+    gave it."""
+    names = [key for key, field in _METADATA.items() if field == metadata_field]
+    given = [name for name in names if name in values]
+    return (given or names or [metadata_field])[0]
 
 
 def _listed(key: str, value: Any) -> Any:
