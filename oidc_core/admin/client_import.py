@@ -46,6 +46,7 @@ _METADATA = {
 FIELDS = frozenset({"client_id", "client_secret", "is_public", *_METADATA})
 _LISTS = frozenset({"redirect_uris", "post_logout_redirect_uris", "grant_types"})
 _FLAGS = frozenset({"is_public", "require_pkce", "skip_consent"})
+_CHANGED_BY_FORM_DECODING = frozenset("%+:")
 _CSV_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -182,13 +183,28 @@ def checked(entry: Entry) -> ImportedClient:
         fields = registration.client_fields(metadata)
     except registration.InvalidMetadata as exc:
         raise InvalidImport(entry.where, _field_named(exc.field, values), exc.message) from None
-    warning = ""
-    if secret is not None and len(secret) < GOOD_SECRET_LENGTH:
-        warning = (
-            f"{entry.where}: client {client_id}: the secret is shorter than "
-            f"{GOOD_SECRET_LENGTH} characters: reset it when the relying party can take a new one"
-        )
+    warning = "; ".join(_doubts(client_id, secret))
+    if warning:
+        warning = f"{entry.where}: client {client_id}: {warning}"
     return ImportedClient(entry.where, client_id, secret, fields, tuple(sorted(metadata)), warning)
+
+
+def _doubts(client_id: str, secret: str | None) -> list[str]:
+    """What an operator should know about an imported id and secret that are accepted."""
+    doubts = []
+    if secret is not None and len(secret) < GOOD_SECRET_LENGTH:
+        doubts.append(
+            f"the secret is shorter than {GOOD_SECRET_LENGTH} characters: reset it when the "
+            "relying party can take a new one"
+        )
+    # RFC 6749 2.3.1: Basic credentials are form-urlencoded first; a client that sends them
+    # as they are then presents another id or secret (``+`` reads as a space).
+    if any(ch in _CHANGED_BY_FORM_DECODING for ch in client_id + (secret or "")):
+        doubts.append(
+            "its id or secret holds %, + or :, which client_secret_basic works with only when "
+            "the relying party form-urlencodes them (RFC 6749 2.3.1); client_secret_post works"
+        )
+    return doubts
 
 
 def _field_named(metadata_field: str, values: dict[str, Any]) -> str:

@@ -119,6 +119,17 @@ def test_a_short_secret_is_imported_with_a_warning(
     assert "s" * 20 not in out["warnings"][0]
 
 
+def test_an_id_or_secret_that_basic_auth_decodes_is_imported_with_a_warning(
+    cli: Cli, capsys: Capsys, tmp_path: Path
+) -> None:
+    export = [entry(client_id="tenant:app"), entry(client_id="b", client_secret="a+b" * 12)]
+    path = write(tmp_path, "export.json", json.dumps(export))
+    out = json.loads(ok(cli("client", "import", path, "--json", capsys=capsys)))
+    assert [warning.split(":")[0] for warning in out["warnings"]] == ["entry 1", "entry 2"]
+    assert all("form-urlencodes" in warning for warning in out["warnings"])
+    assert all("a+b" not in warning for warning in out["warnings"])
+
+
 def test_an_id_already_taken_is_refused(cli: Cli, capsys: Capsys, tmp_path: Path) -> None:
     first = write(tmp_path, "first.json", json.dumps([entry()]))
     ok(cli("client", "import", first, capsys=capsys))

@@ -5,9 +5,11 @@ verified with PyJWT against /jwks.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -69,6 +71,25 @@ def test_an_imported_client_completes_the_code_flow_with_its_secret(
     refused = wrong.token(flow.authorize()["code"], auth=auth)
     assert refused.status_int == 401
     assert refused.json["error"] == "invalid_client"
+
+
+def test_an_id_with_a_colon_works_when_the_basic_credentials_are_form_urlencoded(
+    app: MountedApp, alice: Account, imported: Importer
+) -> None:
+    client_id, secret = "tenant:app+1", "s%cret+with:colon-0123456789abcdef"
+    export = [{"client_id": client_id, "client_secret": secret, "name": "T", "redirect_uris": [CB]}]
+    assert imported("t.json", json.dumps(export)) == 0
+    flow = Flow(app, RP(client_id, secret, [CB]), alice)
+    code = flow.authorize()["code"]
+    encoded = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    response = app.post(
+        "/token",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": CB},
+        headers={"Authorization": "Basic " + base64.b64encode(encoded).decode()},
+        expect_errors=True,
+    )
+    assert response.status_int == 200, response.text
+    verify_id_token(app, response.json["id_token"], client_id)
 
 
 def test_importing_over_an_existing_client_is_refused_and_changes_nothing(
