@@ -287,7 +287,7 @@ def _wrong_code(
     ``CODES_PER_SIGN_IN`` of them; then it ends, and the password must be typed again."""
     if not op.throttle.code_failed_in_sign_in(session.id, pending.started_at):
         return _refused(page)
-    op.storage.sessions.end_sign_in(session.id, user.id)
+    op.storage.sessions.end_half_done(user.id, session.id)
     return _render(op, place, "second_factor_expired.html", status=401, error=TOO_MANY_CODES)
 
 

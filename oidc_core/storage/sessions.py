@@ -128,22 +128,18 @@ class SessionStore:
                 (table.id == session_id) & (table.pending_user_id == user_id)
             ).execute()
 
-    def end_half_done(self, user_id: int) -> int:
-        """End every half-done sign-in of ``user_id``, in whichever browser session (its
-        password was just reset, or its account suspended); how many there were."""
+    def end_half_done(self, user_id: int, session_id: int | None = None) -> int:
+        """End the half-done sign-ins of ``user_id`` (the password must be typed again):
+        in every browser session (its password was just reset, or its account suspended),
+        or in ``session_id`` only (too many wrong codes there).  The sessions themselves,
+        and whoever they are signed in as, stay.  How many there were."""
         table = models.BrowserSession
+        condition = table.pending_user_id == user_id
+        if session_id is not None:
+            condition &= table.id == session_id
         with database_proxy.atomic():
             query = table.update(pending_user_id=None, pending_amr=None, pending_at=None)
-            return int(query.where(table.pending_user_id == user_id).execute())
-
-    def end_sign_in(self, session_id: int, user_id: int) -> None:
-        """End the session's half-done sign-in of ``user_id`` (the password must be typed
-        again); the session itself, and whoever it is signed in as, stay."""
-        table = models.BrowserSession
-        with database_proxy.atomic():
-            table.update(pending_user_id=None, pending_amr=None, pending_at=None).where(
-                (table.id == session_id) & (table.pending_user_id == user_id)
-            ).execute()
+            return int(query.where(condition).execute())
 
     def pending_sign_in(self, session_id: int, max_age: int) -> records.PendingSignIn | None:
         """The session's half-done sign-in begun less than ``max_age`` seconds ago."""

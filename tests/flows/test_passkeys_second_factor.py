@@ -21,7 +21,7 @@ from tests.conftest import make_user, new_app
 from tests.support import account_pages, admin_console
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.flow import RP, Account, Flow, hidden, issuer_of, query_of, verify_id_token
-from tests.support.mfa import enrol, recovery_codes_of, second_factor_page, second_step
+from tests.support.mfa import enrol, recovery_codes_of, second_factor_page, second_step, session_amr
 from tests.support.passkeys import (
     FORM,
     add,
@@ -48,13 +48,6 @@ def security_key(
     response = add(app, key, "Security key", passwordless=passwordless, proof=user.password)
     assert response.status_int == 303, response.text[:300]
     return key
-
-
-def session_amr(provider: Provider, app: webtest.TestApp) -> tuple[str, ...] | None:
-    """How the session of browser ``app`` was signed in (None: it is not)."""
-    key = app.cookies.get(provider.settings.session_cookie_name, "")
-    session = provider.storage.sessions.by_key(key) if key else None
-    return session.amr if session and session.user_id else None
 
 
 def login_second_step(flow: Flow) -> webtest.TestResponse:

@@ -23,6 +23,7 @@ from tests.support.account_status import set_status
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.flow import Account, Flow, query_of, verify_id_token
 from tests.support.login_consent import login_page
+from tests.support.mfa import session_amr
 from tests.support.passkeys import (
     FORM,
     add,
@@ -44,13 +45,6 @@ def enrolled(
     response = add(app, key, "Phone", passwordless=passwordless, proof=user.password)
     assert response.status_int == 303, response.text[:300]
     return key
-
-
-def session_amr(provider: Provider, app: webtest.TestApp) -> tuple[str, ...] | None:
-    """How the session of browser ``app`` was signed in (None: it is not)."""
-    key = app.cookies.get(provider.settings.session_cookie_name, "")
-    session = provider.storage.sessions.by_key(key) if key else None
-    return session.amr if session and session.user_id else None
 
 
 def test_passwordless_sign_in_through_an_authorization_request(

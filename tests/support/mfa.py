@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pyotp
 import webtest
 
+from oidc_core import Provider
 from tests.support.account_pages import post
 from tests.support.flow import hidden
 
@@ -116,3 +117,10 @@ def second_factor_page(response: webtest.TestResponse, path: str) -> webtest.Tes
     assert "Location" not in response.headers and "Set-Cookie" not in response.headers
     assert urlsplit(action_of(response)).path.endswith(path), action_of(response)
     return response
+
+
+def session_amr(provider: Provider, app: webtest.TestApp) -> tuple[str, ...] | None:
+    """How the session of browser ``app`` was signed in (None: it is not)."""
+    key = app.cookies.get(provider.settings.session_cookie_name, "")
+    session = provider.storage.sessions.by_key(key) if key else None
+    return session.amr if session and session.user_id else None
