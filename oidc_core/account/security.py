@@ -28,7 +28,6 @@ from .request import AccountRequest
 NOTICES = {
     "removed": N_("Two-step verification is off."),
 }
-WRONG_CODE = N_("The code is not correct.")
 NO_SETUP = N_("Start the setup again.")
 SETUP = totp_setup.ACCOUNT
 HOST_MANAGED = N_(
@@ -73,7 +72,7 @@ def confirm_totp(account: AccountRequest) -> Response:
         return proof.locked_page(account, _page, locked)
     if not confirmed:
         setup = step.qr_context(op, user, secret)
-        return _page(account, status=400, setup=setup, error=WRONG_CODE)
+        return _page(account, status=400, setup=setup, error=step.WRONG_CODE)
     return _page(account, recovery_codes=codes.new_recovery_codes(op, user))
 
 
