@@ -38,6 +38,18 @@ class Client:
     backchannel_logout_uri: str = ""
     backchannel_logout_session_required: bool = False
     require_mfa: bool = False  # every sign-in for it needs a second factor
+    # schema version 13
+    policy_uri: str = ""
+    tos_uri: str = ""
+    software_id: str = ""
+    software_version: str = ""
+    subject_type: str = "public"  # or "pairwise" (OIDC Core 8.1)
+    sector_identifier_uri: str = ""
+    sector_identifier: str = ""  # the host that pairwise subjects are computed for
+    service_id: int | None = None  # the reference system's serviceId
+    credential_grant_type: str | None = None  # its grantType (single_sign_on, ...)
+    registration_token_digest: str | None = field(default=None, repr=False)
+    initial_access_token_id: int | None = None  # registered with it (RFC 7591)
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -237,6 +249,26 @@ class AdminToken:
     created_at: int
     last_used_at: int | None
     revoked_at: int | None
+    scopes: tuple[str, ...] = ("admin",)  # sorted
+
+
+@dataclass(frozen=True)
+class InitialAccessToken:
+    """RFC 7591 section 3: lets a server register clients, within its limits (an empty
+    limit: none)."""
+
+    id: int
+    name: str
+    created_by: str
+    created_at: int
+    expires_at: int
+    uses_allowed: int
+    uses: int
+    allowed_scopes: frozenset[str] = frozenset()
+    allowed_grant_types: frozenset[str] = frozenset()
+    allowed_redirect_hosts: tuple[str, ...] = ()
+    last_used_at: int | None = None
+    revoked_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +293,15 @@ class ClientFields:
     backchannel_logout_uri: str = ""
     backchannel_logout_session_required: bool = False
     require_mfa: bool = False
+    policy_uri: str = ""
+    tos_uri: str = ""
+    software_id: str = ""
+    software_version: str = ""
+    subject_type: str = "public"
+    sector_identifier_uri: str = ""
+    sector_identifier: str = ""
+    service_id: int | None = None
+    credential_grant_type: str | None = None
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -283,6 +324,15 @@ class ClientFields:
             backchannel_logout_uri=client.backchannel_logout_uri,
             backchannel_logout_session_required=client.backchannel_logout_session_required,
             require_mfa=client.require_mfa,
+            policy_uri=client.policy_uri,
+            tos_uri=client.tos_uri,
+            software_id=client.software_id,
+            software_version=client.software_version,
+            subject_type=client.subject_type,
+            sector_identifier_uri=client.sector_identifier_uri,
+            sector_identifier=client.sector_identifier,
+            service_id=client.service_id,
+            credential_grant_type=client.credential_grant_type,
         )
 
     def columns(self) -> dict[str, Any]:

@@ -137,8 +137,13 @@ FIELDS = frozenset(
         "backchannel_logout_uri",
         "backchannel_logout_session_required",
         "require_mfa",
+        "policy_uri",
+        "tos_uri",
+        "software_id",
+        "software_version",
     }
 )
+MAX_SOFTWARE_TEXT = 255
 
 
 def check_logo_uri(uri: str) -> str:
@@ -160,6 +165,16 @@ def check_description(description: str) -> str:
     if has_control_characters(description, allowed="\n"):
         raise InvalidMetadata("description", "must not contain control characters")
     return description
+
+
+def check_software_text(value: str, field: str) -> str:
+    """RFC 7591 2 ``software_id``/``software_version``: at most MAX_SOFTWARE_TEXT
+    characters, no control character; empty: none."""
+    if len(value) > MAX_SOFTWARE_TEXT:
+        raise InvalidMetadata(field, f"at most {MAX_SOFTWARE_TEXT} characters")
+    if has_control_characters(value):
+        raise InvalidMetadata(field, "must not contain control characters")
+    return value
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -257,6 +272,12 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
     if "logo_uri" in data:
         logo = _text(data, "logo_uri")
         values["logo_uri"] = check_logo_uri(logo) if logo else ""
+    for key in ("policy_uri", "tos_uri"):  # OIDC Registration 2: shown to the user
+        if key in data:
+            values[key] = check_optional_uri(key, _text(data, key))
+    for key in ("software_id", "software_version"):
+        if key in data:
+            values[key] = check_software_text(_text(data, key), key)
     if "redirect_uris" in data:
         uris = data["redirect_uris"]
         if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
@@ -331,6 +352,10 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "require_mfa": client.require_mfa,
+        "policy_uri": client.policy_uri,
+        "tos_uri": client.tos_uri,
+        "software_id": client.software_id,
+        "software_version": client.software_version,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

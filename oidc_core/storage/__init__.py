@@ -26,6 +26,12 @@ from .keys import KeyStore
 from .links import AccountLinkStore
 from .one_time import OneTimeValueStore
 from .passkeys import PasskeyStore
+from .registration import (
+    InitialAccessTokenStore,
+    ProviderSecrets,
+    RegistrationTokenStore,
+    TokenSpent,
+)
 from .schema import SchemaNotCurrent, SchemaTooNew
 from .sessions import SessionStore
 from .throttle import ThrottleStore
@@ -64,6 +70,9 @@ class Storage:
         self.passkeys = PasskeyStore()
         self.links = AccountLinkStore()
         self.factors = FactorStore(hot)
+        self.initial_access_tokens = InitialAccessTokenStore()
+        self.registration_tokens = RegistrationTokenStore()
+        self.provider_secrets = ProviderSecrets()
 
     def upgrade(self) -> tuple[int, int]:
         """Create or upgrade the schema; returns (version before, version after)."""
@@ -151,5 +160,6 @@ __all__ = [
     "SchemaTooNew",
     "Storage",
     "StorageError",
+    "TokenSpent",
     "TotpSecret",
 ]

@@ -30,6 +30,7 @@ def _token(row: models.AdminToken) -> records.AdminToken:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        scopes=tuple(sorted(row.scopes.split())),
     )
 
 

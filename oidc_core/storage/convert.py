@@ -58,6 +58,17 @@ def client(row: models.Client) -> records.Client:
         backchannel_logout_uri=row.backchannel_logout_uri,
         backchannel_logout_session_required=bool(row.backchannel_logout_session_required),
         require_mfa=bool(row.require_mfa),
+        policy_uri=row.policy_uri,
+        tos_uri=row.tos_uri,
+        software_id=row.software_id,
+        software_version=row.software_version,
+        subject_type=row.subject_type,
+        sector_identifier_uri=row.sector_identifier_uri,
+        sector_identifier=row.sector_identifier,
+        service_id=row.service_id,
+        credential_grant_type=row.credential_grant_type,
+        registration_token_digest=row.registration_token_digest,
+        initial_access_token_id=row.initial_access_token_id,
     )
 
 

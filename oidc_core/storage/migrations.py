@@ -16,6 +16,7 @@ from playhouse import migrate
 
 from .db import is_mysql
 from .migration_accounts import v12_accounts
+from .migration_registration import v13_registration
 
 
 def _v1_initial(db: peewee.Database) -> None:
@@ -328,5 +329,6 @@ MIGRATIONS: tuple[Callable[[peewee.Database], None], ...] = (
     _v10_one_time_values,
     _v11_index_names,
     v12_accounts,
+    v13_registration,
 )
 LATEST = len(MIGRATIONS)

@@ -84,6 +84,21 @@ class Client(BaseModel):
     backchannel_logout_session_required = peewee.BooleanField(default=False)
     # schema version 12: every sign-in to this client needs a second factor
     require_mfa = peewee.BooleanField(default=False)
+    # schema version 13: RFC 7591 / OIDC Registration metadata; pairwise subjects
+    policy_uri = peewee.CharField(max_length=2048, default="")
+    tos_uri = peewee.CharField(max_length=2048, default="")
+    software_id = peewee.CharField(max_length=255, default="")
+    software_version = peewee.CharField(max_length=255, default="")
+    subject_type = peewee.CharField(max_length=16, default="public")  # or pairwise
+    sector_identifier_uri = peewee.CharField(max_length=2048, default="")
+    sector_identifier = peewee.CharField(max_length=255, default="")  # a host name
+    # the reference system's credential fields (the compatibility endpoint)
+    service_id = peewee.BigIntegerField(null=True)
+    credential_grant_type = peewee.CharField(max_length=32, null=True)
+    # RFC 7592: a digest of the client's registration access token (None: none issued),
+    # and the initial access token it registered with, whose limits keep applying
+    registration_token_digest = peewee.CharField(max_length=64, null=True, unique=True)
+    initial_access_token_id = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "oidc_client"
@@ -252,6 +267,8 @@ class AdminToken(BaseModel):
     created_at = peewee.BigIntegerField()
     last_used_at = peewee.BigIntegerField(null=True)
     revoked_at = peewee.BigIntegerField(null=True)
+    # schema version 13: space-separated (admin, clients:read, clients:write, ...)
+    scopes = peewee.CharField(max_length=255, default="admin")
 
     class Meta:
         table_name = "oidc_admin_token"
@@ -375,6 +392,38 @@ class AccountLink(BaseModel):
         table_name = "oidc_account_link"
 
 
+class InitialAccessToken(BaseModel):
+    """RFC 7591 section 3: a bearer token that lets a server register a client
+    (schema version 13), stored as a digest; it may be used ``uses_allowed`` times
+    before ``expires_at``, for what its limits allow (empty: no limit)."""
+
+    token_digest = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=255)
+    created_by = peewee.CharField(max_length=320)
+    created_at = peewee.BigIntegerField()
+    expires_at = peewee.BigIntegerField()
+    uses_allowed = peewee.IntegerField(default=1)
+    uses = peewee.IntegerField(default=0)
+    allowed_scopes = peewee.CharField(max_length=1024, default="")  # space-separated
+    allowed_grant_types = peewee.CharField(max_length=255, default="")  # space-separated
+    allowed_redirect_hosts = peewee.TextField(default="")  # newline-separated
+    last_used_at = peewee.BigIntegerField(null=True)
+    revoked_at = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "oidc_initial_access_token"
+
+
+class ProviderSecret(BaseModel):
+    """A secret of the provider's own (schema version 13): ``pairwise_salt``."""
+
+    name = peewee.CharField(max_length=64, unique=True)
+    value = peewee.CharField(max_length=255)
+
+    class Meta:
+        table_name = "oidc_provider_secret"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     User,
@@ -395,4 +444,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     WebAuthnCredential,
     RecoveryCode,
     AccountLink,
+    InitialAccessToken,
+    ProviderSecret,
 )

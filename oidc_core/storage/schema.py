@@ -9,6 +9,7 @@ checks that both ways end in the same schema.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 
 import peewee
@@ -81,6 +82,7 @@ def upgrade(db: peewee.Database) -> tuple[int, int]:
         with db.atomic():
             db.create_tables(models.ALL_MODELS)
             create_one_live_key_index(db)
+            models.ProviderSecret.create(name="pairwise_salt", value=secrets.token_urlsafe(32))
             models.SchemaVersion.create(version=LATEST)
         return 0, LATEST
     with _sqlite_foreign_keys_off(db):

@@ -1,0 +1,86 @@
+"""Migration 13 (0.6.0), frozen like the others in :mod:`.migrations`: clients that
+register themselves (RFC 7591/7592), pairwise subjects, scoped management tokens and the
+reference system's credential fields."""
+
+from __future__ import annotations
+
+import secrets
+
+import peewee
+from playhouse import migrate
+
+
+def v13_registration(db: peewee.Database) -> None:
+    """0.6.0: initial access tokens, registration access tokens, pairwise subjects (with
+    the provider's salt), client metadata of RFC 7591 and OIDC Registration, scopes on
+    management API tokens, a client's service and credential grant type."""
+    migrator = migrate.SchemaMigrator.from_database(db)
+
+    def uri() -> peewee.Field:
+        return peewee.CharField(max_length=2048, default="")
+
+    migrate.migrate(
+        migrator.add_column("oidc_client", "policy_uri", uri()),
+        migrator.add_column("oidc_client", "tos_uri", uri()),
+        migrator.add_column(
+            "oidc_client", "software_id", peewee.CharField(max_length=255, default="")
+        ),
+        migrator.add_column(
+            "oidc_client", "software_version", peewee.CharField(max_length=255, default="")
+        ),
+        migrator.add_column(
+            "oidc_client", "subject_type", peewee.CharField(max_length=16, default="public")
+        ),
+        migrator.add_column("oidc_client", "sector_identifier_uri", uri()),
+        migrator.add_column(
+            "oidc_client", "sector_identifier", peewee.CharField(max_length=255, default="")
+        ),
+        migrator.add_column("oidc_client", "service_id", peewee.BigIntegerField(null=True)),
+        migrator.add_column(
+            "oidc_client", "credential_grant_type", peewee.CharField(max_length=32, null=True)
+        ),
+        migrator.add_column(
+            "oidc_client",
+            "registration_token_digest",
+            peewee.CharField(max_length=64, null=True, unique=True),
+        ),
+        migrator.add_column(
+            "oidc_client", "initial_access_token_id", peewee.BigIntegerField(null=True)
+        ),
+        migrator.add_column(
+            "oidc_admin_token", "scopes", peewee.CharField(max_length=255, default="admin")
+        ),
+    )
+
+    class InitialAccessToken(peewee.Model):
+        token_digest = peewee.CharField(max_length=64, unique=True)
+        name = peewee.CharField(max_length=255)
+        created_by = peewee.CharField(max_length=320)
+        created_at = peewee.BigIntegerField()
+        expires_at = peewee.BigIntegerField()
+        uses_allowed = peewee.IntegerField(default=1)
+        uses = peewee.IntegerField(default=0)
+        allowed_scopes = peewee.CharField(max_length=1024, default="")
+        allowed_grant_types = peewee.CharField(max_length=255, default="")
+        allowed_redirect_hosts = peewee.TextField(default="")
+        last_used_at = peewee.BigIntegerField(null=True)
+        revoked_at = peewee.BigIntegerField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "oidc_initial_access_token"
+            legacy_table_names = False
+
+    class ProviderSecret(peewee.Model):
+        name = peewee.CharField(max_length=64, unique=True)
+        value = peewee.CharField(max_length=255)
+
+        class Meta:
+            database = db
+            table_name = "oidc_provider_secret"
+            legacy_table_names = False
+
+    db.create_tables([InitialAccessToken, ProviderSecret])
+    # OIDC Core 8.1: the salt of pairwise subjects, the same for every host of this
+    # database and never changed by key rotation or a client's secret reset.
+    ProviderSecret.create(name="pairwise_salt", value=secrets.token_urlsafe(32))
