@@ -46,8 +46,11 @@ class AuditLog:
 
 
 class AdminTokenStore:
-    def create(self, name: str, audit: Audit) -> tuple[records.AdminToken, str]:
-        """A new API token; returns it with its value, stored only as a digest."""
+    def create(
+        self, name: str, audit: Audit, scopes: tuple[str, ...] = ("admin",)
+    ) -> tuple[records.AdminToken, str]:
+        """A new API token with ``scopes`` (checked by the caller: ``admin.scopes``);
+        returns it with its value, stored only as a digest."""
         token = credentials.new_token()
         now = int(time.time())
         with write_transaction(database_proxy):
@@ -56,6 +59,7 @@ class AdminTokenStore:
                 name=name,
                 created_by=audit.actor,
                 created_at=now,
+                scopes=" ".join(scopes),
             )
             _record(audit, f"admin-token:{row.id}", now)
         return _token(row), token
