@@ -141,9 +141,15 @@ FIELDS = frozenset(
         "tos_uri",
         "software_id",
         "software_version",
+        "service_id",
+        "credential_grant_type",
     }
 )
 MAX_SOFTWARE_TEXT = 255
+# The reference billing system's credential kinds (its ``grantType``): both are
+# authorization-code clients here; ``single_sign_on`` belongs to one of its services.
+CREDENTIAL_GRANT_TYPES = ("authorization_code", "single_sign_on")
+MAX_SERVICE_ID = 2**63 - 1  # a BIGINT column
 
 
 def check_logo_uri(uri: str) -> str:
@@ -226,6 +232,28 @@ def _grant_types(value: Any) -> tuple[str, ...]:
     if "authorization_code" not in value:
         raise InvalidMetadata(field, "must include authorization_code")
     return tuple(grant for grant in GRANT_TYPES if grant in value)
+
+
+def _service_id(value: Any) -> int | None:
+    """The reference billing system's ``serviceId`` (the service a single sign-on
+    credential belongs to): a positive whole number; null or "" for none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SERVICE_ID:
+        raise InvalidMetadata("service_id", "must be a positive whole number")
+    return value
+
+
+def _credential_grant_type(value: Any) -> str | None:
+    """The reference billing system's ``grantType`` (:data:`CREDENTIAL_GRANT_TYPES`);
+    null or "" for none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in CREDENTIAL_GRANT_TYPES:
+        raise InvalidMetadata(
+            "credential_grant_type", f"must be one of {', '.join(CREDENTIAL_GRANT_TYPES)}"
+        )
+    return value
 
 
 def _id_token_alg(value: Any) -> str | None:
@@ -319,6 +347,12 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
         values["id_token_signed_response_alg"] = _id_token_alg(data["id_token_signed_response_alg"])
     if "access_token_format" in data:
         values["access_token_format"] = _access_token_format(data["access_token_format"])
+    if "service_id" in data:
+        values["service_id"] = _service_id(data["service_id"])
+    if "credential_grant_type" in data:
+        values["credential_grant_type"] = _credential_grant_type(data["credential_grant_type"])
+    if values.get("credential_grant_type") == "single_sign_on" and not values.get("service_id"):
+        raise InvalidMetadata("service_id", "is required for the single_sign_on grant type")
     if values.get("is_public"):
         values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
         if "client_credentials" in values.get("grant_types", ()):
@@ -356,6 +390,8 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "tos_uri": client.tos_uri,
         "software_id": client.software_id,
         "software_version": client.software_version,
+        "service_id": client.service_id,
+        "credential_grant_type": client.credential_grant_type,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

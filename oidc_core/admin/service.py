@@ -19,6 +19,8 @@ from .client_import import Entry, ImportedClient, InvalidImport, check_unique, c
 MAX_GRACE_SECONDS = 7 * 86400
 MAX_OFFSET = 999_999_999
 SORT_KEYS = ("name", "created_at", "updated_at", "client_id")
+CREDENTIAL_SORT_KEYS = ("id", *SORT_KEYS)
+MAX_CREDENTIALS = 1000
 
 
 class ClientNotFound(LookupError):
@@ -43,6 +45,14 @@ def _check_grace(grace_seconds: int) -> None:
 class ClientAdmin:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
+
+    def by_credential_id(self, credential_id: int) -> Client:
+        """The client whose primary key is ``credential_id`` (the reference billing system's
+        name for it)."""
+        client = self._storage.clients.by_id(credential_id)
+        if client is None:
+            raise ClientNotFound(str(credential_id))
+        return client
 
     def get(self, client_id: str) -> Client:
         client = self._storage.clients.by_client_id(client_id) if client_id else None
@@ -197,6 +207,24 @@ class ClientAdmin:
         if not 0 <= offset <= MAX_OFFSET:
             raise registration.InvalidMetadata("offset", f"must be between 0 and {MAX_OFFSET}")
         return self._storage.clients.search(text, key, descending, limit, offset)
+
+    def credentials(
+        self, grant_type: str = "", sort: str = "id", descending: bool = False, limit: int = 100
+    ) -> tuple[int, list[Client]]:
+        """The count of clients with the reference billing system's ``grant_type`` ("":
+        all) and the first ``limit`` of them (:meth:`ClientStore.credentials`)."""
+        if grant_type and grant_type not in registration.CREDENTIAL_GRANT_TYPES:
+            raise registration.InvalidMetadata(
+                "credential_grant_type",
+                f"must be one of {', '.join(registration.CREDENTIAL_GRANT_TYPES)}",
+            )
+        if sort not in CREDENTIAL_SORT_KEYS:
+            raise registration.InvalidMetadata(
+                "sort", f"must be one of {', '.join(CREDENTIAL_SORT_KEYS)}"
+            )
+        if not 1 <= limit <= MAX_CREDENTIALS:
+            raise registration.InvalidMetadata("limit", f"must be between 1 and {MAX_CREDENTIALS}")
+        return self._storage.clients.credentials(grant_type, sort, descending, limit)
 
     def audit_log(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
         return self._storage.audit.entries(limit, offset)

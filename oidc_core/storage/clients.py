@@ -26,6 +26,7 @@ DEMO_DESCRIPTION = "Created by oidc-core init --demo"
 _MARKED_UP_DEMO_DESCRIPTION = "Created by `oidc-core init --demo`"
 
 SORTABLE: dict[str, Any] = {
+    "id": models.Client.id,
     "name": models.Client.name,
     "created_at": models.Client.created_at,
     "updated_at": models.Client.updated_at,
@@ -101,6 +102,12 @@ class ClientStore:
     def by_client_id(self, client_id: str) -> records.Client | None:
         row = self._hot.fetch_one(self._hot.client_by_client_id, (client_id,))
         return convert.client(row) if row else None  # type: ignore[arg-type]
+
+    def by_id(self, row_id: int) -> records.Client | None:
+        """The client with this primary key (the reference billing system's
+        ``credentialId``)."""
+        row = models.Client.get_or_none(models.Client.id == row_id)
+        return convert.client(row) if row else None
 
     def public_redirect_uris(self, containing: str) -> list[str]:
         """The redirect URIs of public clients that have one containing ``containing``
@@ -220,6 +227,25 @@ class ClientStore:
             )
         rows = query.order_by(order, models.Client.id).limit(limit).offset(offset)
         return [(convert.client(row), getattr(row, "last_used_at", None)) for row in rows]
+
+    def credentials(
+        self, grant_type: str = "", sort: str = "id", descending: bool = False, limit: int = 100
+    ) -> tuple[int, list[records.Client]]:
+        """How many clients have the reference billing system's ``grant_type`` (every
+        client when ""; ``authorization_code`` also counts a client without one), and the
+        first ``limit`` of them."""
+        client = models.Client
+        query = client.select()
+        if grant_type == "authorization_code":
+            query = query.where(
+                client.credential_grant_type.is_null()
+                | (client.credential_grant_type == grant_type)
+            )
+        elif grant_type:
+            query = query.where(client.credential_grant_type == grant_type)
+        order = SORTABLE[sort].desc() if descending else SORTABLE[sort].asc()
+        rows = query.order_by(order, client.id).limit(limit)
+        return query.count(), [convert.client(row) for row in rows]
 
     def create_or_reset_demo(
         self, name: str, redirect_uris: list[str]
