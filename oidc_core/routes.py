@@ -12,7 +12,7 @@ from webob import Request, Response
 
 from . import health
 from .account import dispatch as account_pages
-from .admin import api, console
+from .admin import api, compat, console
 from .admin.metrics import metrics
 from .context import Context
 from .cors import Policy
@@ -82,6 +82,8 @@ ROUTES: tuple[Route, ...] = (
     Route("health_ready", health.ready, ("/health/ready",), needs_schema=False),
     Route("metrics", metrics, ("/admin/metrics",)),
     Route("admin_api", api.dispatch, prefixes=("/admin/api/",)),
+    # The reference billing system's credential API, for its provisioning scripts.
+    Route("compat_api", compat.dispatch, (compat.PATH,)),
     Route(
         "admin_console",
         console.dispatch,

@@ -34,6 +34,7 @@ METRIC_NAMES = {
     "/admin/metrics": "metrics",
     "/admin/api/clients": "admin_api",
     "/admin/api/": "admin_api",
+    "/includes/api.php": "compat_api",
     "/admin": "admin_console",
     "/admin/api": "admin_console",
     "/admin/clients/new": "admin_console",
