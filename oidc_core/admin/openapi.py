@@ -129,6 +129,18 @@ def _metadata_properties() -> dict[str, Any]:
             "Client Registration 2). ES256 needs an ES256 key: `oidc-core keys rotate --alg "
             "ES256`.",
         },
+        "service_id": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": registration.MAX_SERVICE_ID,
+            "description": "The reference billing system's serviceId of the credential; "
+            "required when credential_grant_type is single_sign_on.",
+        },
+        "credential_grant_type": {
+            "enum": [*registration.CREDENTIAL_GRANT_TYPES, None],
+            "description": "The reference billing system's grantType of the credential; "
+            "both are authorization-code clients.",
+        },
         "access_token_format": {
             "enum": list(registration.ACCESS_TOKEN_FORMATS),
             "default": registration.ACCESS_TOKEN_FORMATS[0],

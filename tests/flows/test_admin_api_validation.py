@@ -70,6 +70,12 @@ INVALID: list[tuple[str, Any, str]] = [
     ("client_secret", "chosen-by-me", "invalid_client_metadata"),
     ("client_id", "chosen-by-me", "invalid_client_metadata"),
     ("jwks_uri", "https://rp.example/jwks", "invalid_client_metadata"),
+    ("service_id", 0, "invalid_client_metadata"),
+    ("service_id", "12", "invalid_client_metadata"),
+    ("service_id", 2**63, "invalid_client_metadata"),
+    ("service_id", True, "invalid_client_metadata"),
+    ("credential_grant_type", "implicit", "invalid_client_metadata"),
+    ("credential_grant_type", ["single_sign_on"], "invalid_client_metadata"),
 ]
 IDS = [f"{field}-{i}" for i, (field, _, _) in enumerate(INVALID)]
 
