@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from pathlib import Path
 
+import pytest
+
 from oidc_core.settings import reference_markdown
+from tests.support.cli import Cli
+from tests.support.cli import run as run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +43,39 @@ def test_architecture_lists_every_module_once() -> None:
         *(f"keep one of the lines of {name}" for name in twice),
     ]
     assert not problems, "docs/architecture.md, ## Modules: " + "; ".join(problems)
+
+
+def _guide_command(section: str, command: str) -> list[str]:
+    """The ``command`` line (with its ``\\`` continuations) of a section of
+    docs/administration.md, as a shell splits it, without the program name."""
+    text = (ROOT / "docs" / "administration.md").read_text()
+    guide = text.partition(f"\n## {section}\n")[2].partition("\n## ")[0]
+    start = guide.index(command)
+    lines = []
+    for line in guide[start:].splitlines():
+        lines.append(line.rstrip("\\").strip())
+        if not line.endswith("\\"):
+            break
+    return shlex.split(" ".join(lines))[1:]
+
+
+def test_the_cpanel_guides_client_create_command_makes_the_client_cpanel_needs(
+    run: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = _guide_command("cPanel & WHM: Log in via your provider", "oidc-core client create")
+    assert run("init", capsys=capsys).code == 0
+    created = run(*argv, capsys=capsys)
+    assert created.code == 0, created.out
+    client_id = json.loads(created.out)["client_id"]
+    shown = run("client", "show", client_id, "--json", capsys=capsys)
+    metadata = json.loads(shown.out)
+    assert [uri.split("/")[2].rsplit(":")[1] for uri in metadata["redirect_uris"]] == [
+        "2083",
+        "2087",
+        "2096",
+    ]
+    assert all("/openid_connect_callback/" in uri for uri in metadata["redirect_uris"])
+    assert metadata["require_pkce"] is False
+    assert metadata["id_token_signed_response_alg"] == "RS256"
+    assert metadata["scope"] == "email openid profile"
+    assert metadata["token_endpoint_auth_method"] != "none"  # a secret, for client_secret_post
