@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import webtest
 
 from oidc_core import Provider
 from oidc_core.admin import scopes
+from tests.support.admin_api import Api
+from tests.support.admin_console import admin as admin
 from tests.support.client_admin import userinfo
 from tests.support.compat_api import CPANEL_REDIRECT_URIS, Script, new_token
 from tests.support.flow import RP, Account, Flow, verify_id_token
@@ -146,3 +149,20 @@ def test_an_authorization_code_credential_and_the_listing_filters(
     assert listed(grantType="authorization_code") == (3, [*ids, other.id])
     assert listed(sortField="credentialId", sortOrder="DESC", limit=2) == (4, [other.id, sso])
     assert listed(sortField="name", sortOrder="asc") == (4, [ids[0], ids[1], other.id, sso])
+
+
+@pytest.mark.mounts("one")
+def test_the_console_and_the_json_api_show_the_billing_fields(
+    app: MountedApp, provider: Provider, admin: webtest.TestApp
+) -> None:
+    token_id, token = new_token(provider, scopes.ADMIN)
+    created = Script(app, str(token_id), token).call(
+        "CreateOAuthCredential", grantType="single_sign_on", serviceId=314,
+        redirectUri=CPANEL_REDIRECT_URIS,
+    )  # fmt: skip
+    client_id = created["clientIdentifier"]
+    page = admin.get(f"/admin/clients/{client_id}")
+    assert "Billing grant type" in page.text and "<code>single_sign_on</code>" in page.text
+    assert "Billing service ID</dt><dd>314</dd>" in page.text
+    metadata = Api(app, token).get(client_id)
+    assert (metadata["service_id"], metadata["credential_grant_type"]) == (314, "single_sign_on")
