@@ -117,7 +117,7 @@ def create(call: Call) -> Response:
             f"is required: {' or '.join(registration.CREDENTIAL_GRANT_TYPES)}",
         )
     if "client_name" not in data and data.get("credential_grant_type") == "single_sign_on":
-        data["client_name"] = f"Service {_single(call.form, 'serviceId')}"
+        data["client_name"] = f"Service {data.get('service_id')}"
     client, secret = call.op.clients.create(data, call.actor)
     return _success(
         {"credentialId": client.id, "clientIdentifier": client.client_id, "clientSecret": secret}

@@ -94,6 +94,7 @@ def test_the_bearer_header_and_the_older_username_password_names_authenticate(
     legacy = [("action", "ListOAuthCredentials"), ("username", writer.identifier),
               ("password", writer.secret)]  # fmt: skip
     assert check_answer(app.post(PATH, legacy))["result"] == "success"
+    assert writer.call("listoauthcredentials")["totalresults"] == 0  # names in any case
     with nothing_changes(provider):
         both = [("action", "ListOAuthCredentials"), ("secret", writer.secret)]
         assert "once" in _post(app, 400, params=both, headers=bearer)
