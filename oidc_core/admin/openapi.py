@@ -129,6 +129,27 @@ def _metadata_properties() -> dict[str, Any]:
             "Client Registration 2). ES256 needs an ES256 key: `oidc-core keys rotate --alg "
             "ES256`.",
         },
+        "policy_uri": {
+            **URI,
+            "description": "The client's privacy policy, linked from the consent page "
+            '(OpenID Connect Dynamic Client Registration 2); "" for none.',
+        },
+        "tos_uri": {
+            **URI,
+            "description": "The client's terms of service, linked from the consent page; "
+            '"" for none.',
+        },
+        "software_id": {
+            "type": "string",
+            "maxLength": registration.MAX_SOFTWARE_TEXT,
+            "description": "Identifies the client software across its installations "
+            '(RFC 7591 2); "" for none.',
+        },
+        "software_version": {
+            "type": "string",
+            "maxLength": registration.MAX_SOFTWARE_TEXT,
+            "description": 'The version of that software (RFC 7591 2); "" for none.',
+        },
         "service_id": {
             "type": ["integer", "null"],
             "minimum": 1,
