@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -112,13 +113,11 @@ def test_reg4_last_use_raced_gives_one_client(provider: Provider, storage: Stora
         _, token = issue(provider)
         apps = [new_app(provider) for _ in range(4)]
         with racing(provider, len(apps)) as racer:
+            headers = {"Authorization": f"Bearer {token}"}
             responses = racer.run(
                 [
-                    lambda app=app: app.post_json(
-                        "/register",
-                        METADATA,
-                        headers={"Authorization": f"Bearer {token}"},
-                        expect_errors=True,
+                    partial(
+                        app.post_json, "/register", METADATA, headers=headers, expect_errors=True
                     )
                     for app in apps
                 ]
@@ -170,7 +169,7 @@ def test_reg5_over_the_tokens_limits(
     field: str,
     code: str,
 ) -> None:
-    token_id, token = issue(provider, **LIMITS)
+    _, token = issue(provider, **LIMITS)
     metadata = {
         **METADATA,
         "scope": "openid email",
@@ -228,8 +227,13 @@ def test_reg5_limits_hold_for_updates_whatever_became_of_the_token(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("skip_consent", True), ("skip_consent", False), ("require_mfa", False)]
-    + [("access_token_ttl", 86400), ("id_token_ttl", 60)],
+    [
+        ("skip_consent", True),
+        ("skip_consent", False),
+        ("require_mfa", False),
+        ("access_token_ttl", 86400),
+        ("id_token_ttl", 60),
+    ],
 )
 def test_reg6_administrator_fields_refused(
     app: webtest.TestApp, provider: Provider, storage: Storage, field: str, value: Any
@@ -393,7 +397,7 @@ def test_reg11_parallel_puts_with_one_token(provider: Provider, storage: Storage
             return app.put_json(client.path, body, headers=headers, expect_errors=True)
 
         with racing(provider, 2) as racer:
-            answers = racer.run([lambda n=n: put(apps[n], uris[n]) for n in range(2)])
+            answers = racer.run([partial(put, apps[n], uris[n]) for n in range(2)])
         assert sorted(a.status_int for a in answers) == [200, 401]
         winner = next(a for a in answers if a.status_int == 200).json
         stored = provider.storage.clients.by_client_id(client.rp.client_id)
