@@ -16,6 +16,7 @@ import webtest
 from oidc_core import Provider
 from oidc_core.storage import Storage
 from tests.support.admin_api_checks import count_clients, stored_row
+from tests.support.admin_console import admin as admin
 from tests.support.flow import Account, Flow, verify_id_token
 from tests.support.key_rotation import worker
 from tests.support.registration import (
@@ -209,3 +210,22 @@ def test_open_registration(storage: Storage, database_url: str) -> None:
 def test_register_path_answers_only_post(app: webtest.TestApp) -> None:
     response = call(app, "GET", REGISTER, None, status=405)
     assert response.headers["Allow"] == "POST"
+
+
+def test_console_shows_how_a_client_was_registered(
+    app: webtest.TestApp, provider: Provider, admin: webtest.TestApp
+) -> None:
+    token_id, token = issue(provider)
+    body = register(
+        app,
+        token,
+        {
+            **METADATA,
+            "policy_uri": "https://server1.example/p",
+            "tos_uri": "https://server1.example/t",
+        },
+    )
+    page = admin.get(f"/admin/clients/{body['client_id']}").text
+    assert f"with initial access token {token_id}</dd>" in page
+    assert '<a href="https://server1.example/p" rel="noopener noreferrer">' in page
+    assert '<a href="https://server1.example/t" rel="noopener noreferrer">' in page
