@@ -65,10 +65,11 @@ DEFAULTS: dict[str, Any] = {
     "access_token_format": "opaque",
     "backchannel_logout_uri": "",
     "backchannel_logout_session_required": False,
-    "subject_type": "public",
-    "sector_identifier_uri": "",
 }
-REGISTRABLE = frozenset({"client_name", "redirect_uris", "scope", *DEFAULTS}) & FIELDS
+# Registrable, but an update that omits them keeps them: a client's pairwise subjects
+# (OIDC Core 8.1) never change because a PUT forgot to repeat them.
+KEPT = ("subject_type", "sector_identifier_uri")
+REGISTRABLE = frozenset({"client_name", "redirect_uris", "scope", *DEFAULTS, *KEPT}) & FIELDS
 DEFAULT_SCOPE = ClientFields(name="", redirect_uris=()).allowed_scopes
 
 
