@@ -16,7 +16,15 @@ from .admin import api, compat, console
 from .admin.metrics import metrics
 from .context import Context
 from .cors import Policy
-from .endpoints import authorize, discovery, introspection, revocation, token, userinfo
+from .endpoints import (
+    authorize,
+    discovery,
+    introspection,
+    registration,
+    revocation,
+    token,
+    userinfo,
+)
 from .endpoints.end_session import end_session
 from .interactions import consent, login, passkey_sign_in, second_factor
 
@@ -73,6 +81,8 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("revocation", revocation.revoke, ("/revoke",), cors=CLIENT_POST),
     Route("introspection", introspection.introspect, ("/introspect",)),
+    Route("registration", registration.register, (registration.REGISTER,)),
+    Route("client_configuration", registration.configure, prefixes=(registration.CONFIGURE,)),
     Route("login", login.login, ("/login",), html=True),
     Route("second_factor", second_factor.second_factor, ("/login/second-factor",), html=True),
     Route("consent", consent.consent, ("/consent",), html=True),

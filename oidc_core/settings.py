@@ -196,6 +196,12 @@ class Settings:
         "How long a sign-in may wait for its second factor after the password, in seconds.",
         300,
     )
+    open_registration: bool = _doc(
+        "Let anyone register a client at the registration endpoint (RFC 7591) without an "
+        "initial access token. Leave it off on a provider reachable from the internet: "
+        "issue initial access tokens instead (`docs/administration.md`).",
+        False,
+    )
     sql_echo: bool = _doc("Log every SQL statement (debugging only).", False)
     log_format: str = _doc(
         "How `oidc-core serve` and the standalone server write logs: `text` (one line per "

@@ -263,7 +263,7 @@ def _check_json_type(request: Request) -> None:
 
 def _body(request: Request) -> dict[str, Any]:
     try:
-        data = json.loads(request.body.decode("utf-8"), object_pairs_hook=_unique_keys)
+        data = json.loads(request.body.decode("utf-8"), object_pairs_hook=unique_keys)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ApiError(f"the body is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
@@ -271,7 +271,8 @@ def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members; a key given twice is refused (which one would count?)."""
     data = dict(pairs)
     if len(data) != len(pairs):
         raise ValueError("a key appears more than once")

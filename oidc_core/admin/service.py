@@ -8,7 +8,7 @@ and why) or :class:`ClientNotFound`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from .. import registration
@@ -27,7 +27,7 @@ class ClientNotFound(LookupError):
     """There is no client with this client_id."""
 
 
-def _changed(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+def _changed(data: Collection[str], name: str) -> dict[str, Any]:
     """An audit entry's details: the fields given, and the client's name (kept for the
     log's sake once the client is deleted)."""
     return {"fields": sorted(data), "client_name": name}
@@ -78,19 +78,38 @@ class ClientAdmin:
                 f"`oidc-core keys rotate --alg {alg}`",
             )
 
+    def checked_fields(
+        self, data: Mapping[str, Any], current: ClientFields | None = None
+    ) -> ClientFields:
+        """Client metadata validated as every way in validates it (the console, the API,
+        the CLI, RFC 7591 registration); with ``current`` absent keys keep their value."""
+        fields = registration.client_fields(data, current)
+        self._check_signing_key(fields)
+        return fields
+
     def create(self, data: Mapping[str, Any], actor: str) -> tuple[Client, str | None]:
         """Create a client from metadata; its secret (None when public) is returned once."""
-        fields = registration.client_fields(data)
-        self._check_signing_key(fields)
+        fields = self.checked_fields(data)
         return self._storage.clients.create(
             fields, Audit(actor, "client.create", _changed(data, fields.name))
+        )
+
+    def register(
+        self, fields: ClientFields, given: Collection[str], actor: str, token_id: int | None
+    ) -> tuple[Client, str | None, str]:
+        """RFC 7591 3: create a client from checked fields, spending one use of the initial
+        access token ``token_id`` (None: open registration) in the same transaction.
+        Returns the client, its secret (None when public) and its registration access
+        token; raises :class:`~oidc_core.storage.TokenSpent` when the token is spent."""
+        details = {**_changed(given, fields.name), "initial_access_token": token_id}
+        return self._storage.initial_access_tokens.register(
+            token_id, fields, Audit(actor, "client.register", details)
         )
 
     def update(self, client_id: str, data: Mapping[str, Any], actor: str) -> Client:
         """Change the given fields; the others keep their value."""
         current = self.get(client_id)
-        fields = registration.client_fields(data, ClientFields.of(current))
-        self._check_signing_key(fields)
+        fields = self.checked_fields(data, ClientFields.of(current))
         updated = self._storage.clients.update(
             client_id, fields, Audit(actor, "client.update", _changed(data, fields.name))
         )
@@ -127,15 +146,19 @@ class ClientAdmin:
         *,
         reset_secret: bool = False,
         grace_seconds: int = 0,
+        check: Callable[[ClientFields], None] | None = None,
     ) -> tuple[Client, str | None]:
         """Update the given fields and reset the secret if asked, as one transaction.
 
-        Everything is validated before anything changes.  A public client made confidential
-        gets a secret too (it has none to keep); the secret (or None) is returned once.
+        Everything is validated before anything changes (``check``: a further rule on the
+        resulting fields, such as an initial access token's limits).  A public client made
+        confidential gets a secret too (it has none to keep); the secret (or None) is
+        returned once.
         """
         current = self.get(client_id)
-        fields = registration.client_fields(data, ClientFields.of(current))
-        self._check_signing_key(fields)
+        fields = self.checked_fields(data, ClientFields.of(current))
+        if check is not None:
+            check(fields)
         _check_grace(grace_seconds)
         needs_secret = reset_secret or (current.is_public and not fields.is_public)
         if needs_secret and fields.is_public:

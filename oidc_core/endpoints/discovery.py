@@ -64,6 +64,7 @@ def metadata(op: Context) -> dict[str, Any]:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "introspection_endpoint": op.url("/introspect"),
+        "registration_endpoint": op.url("/register"),
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",

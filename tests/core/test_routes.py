@@ -26,6 +26,8 @@ METRIC_NAMES = {
     "/oauth/userinfo.php": "userinfo",
     "/revoke": "revocation",
     "/introspect": "introspection",
+    "/register": "registration",
+    "/register/some-client-id": "client_configuration",
     "/login": "login",
     "/consent": "consent",
     "/end_session": "end_session",
