@@ -96,9 +96,9 @@ def redirect_host(text: Any) -> str:
     without brackets, compressed: as ``urlsplit(uri).hostname`` gives it); no scheme,
     port, path or wildcard."""
     field = "redirect_hosts"
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text:
         raise InvalidTokenField(field, "each must be a host name or an IP address")
-    host = text.strip().lower()
+    host = text.lower()
     if has_control_characters(host) or any(ch.isspace() for ch in host):
         raise InvalidTokenField(field, "must not contain spaces or control characters")
     shown = host[:80]
