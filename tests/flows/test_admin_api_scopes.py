@@ -187,7 +187,11 @@ def test_the_scope_is_checked_before_the_body_is_read(
 
 
 def test_the_audit_api_lists_entries_newest_first_without_secrets(
-    app: webtest.TestApp, admin: Api, provider: Provider, storage: Storage
+    app: webtest.TestApp,
+    admin: Api,
+    api_token: tuple[int, str],
+    provider: Provider,
+    storage: Storage,
 ) -> None:
     created = admin.create()
     reset = admin.call(
@@ -205,9 +209,9 @@ def test_the_audit_api_lists_entries_newest_first_without_secrets(
         ("initial_access_token.create", f"initial-access-token:{issued['id']}"),
         ("client.reset_secret", created["client_id"]),
         ("client.create", created["client_id"]),
-        ("admin_token.create", "admin-token:1"),
+        ("admin_token.create", f"admin-token:{api_token[0]}"),
     ]
-    assert entries[1]["actor"] == "api-token:1 (provisioning)"
+    assert entries[1]["actor"] == f"api-token:{api_token[0]} (provisioning)"
     assert entries[1]["details"]["name"] == "server 9"
     text = json.dumps(entries)
     for secret in [created["client_secret"], reset["client_secret"], issued["token"], auditor]:

@@ -93,7 +93,7 @@ def test_revoke_then_the_value_finds_nothing(admin: webtest.TestApp, provider: P
     assert "Revoked registration token" in admin.get("/admin/audit").text
 
     before = snapshot.database(provider.storage)
-    for token_id in [str(token.id), "999"]:  # already revoked, unknown
+    for token_id in [str(token.id), str(token.id + 1)]:  # already revoked, unknown
         assert post(admin, f"{PAGE}/{token_id}/revoke", []).status_int == 404
     assert snapshot.database(provider.storage) == before
 
