@@ -1,4 +1,5 @@
-"""``oidc-core client ...``, ``oidc-core admin-token ...`` and ``user promote``.
+"""``oidc-core client ...``, ``oidc-core admin-token ...`` and ``user promote``
+(``registration-token ...``: :mod:`oidc_core.cli_registration_tokens`).
 
 Same semantics as the management API (the same :class:`ClientAdmin` does the work); the
 audit log names the actor ``cli:<login name>``.  ``--json`` prints machine-readable output.
@@ -15,7 +16,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import cli_client_import, registration
+from . import cli_client_import, cli_registration_tokens, registration
+from .admin import scopes
 from .admin.service import ClientAdmin, ClientNotFound
 from .settings import Settings
 from .storage import Audit, Storage
@@ -251,18 +253,30 @@ def add_commands(sub: Any, opener: Opener) -> None:
     )
     token_create = tokens.add_parser("create", help="a new API token, shown once")
     token_create.add_argument("--name", required=True, help="what the token is for")
+    token_create.add_argument(
+        "--scope",
+        action="append",
+        choices=list(scopes.SCOPES),
+        help="what the token may do (repeat for several; default admin: everything)",
+    )
     token_create.add_argument("--json", action="store_true")
 
     def do_token_create(args: argparse.Namespace, settings: Settings) -> int:
         def action() -> int:
             name = registration.check_name(args.name, "name")
+            wanted = scopes.checked(args.scope or [scopes.ADMIN])
+            details = {"name": name, "scopes": list(wanted)}
             record, token = opener(settings).admin_tokens.create(
-                name, Audit(_actor(), "admin_token.create", {"name": name})
+                name, Audit(_actor(), "admin_token.create", details), wanted
             )
             if args.json:
-                print(json.dumps({"id": record.id, "name": record.name, "token": token}))
+                printed = {"id": record.id, "name": record.name, "scopes": list(record.scopes)}
+                print(json.dumps({**printed, "token": token}))
             else:
-                print(f"token: {token}\n(id {record.id}; shown only this once; stored as a hash)")
+                print(
+                    f"token: {token}\n(id {record.id}, scopes {' '.join(record.scopes)}; "
+                    "shown only this once; stored as a hash)"
+                )
             return 0
 
         return _run(action)
@@ -277,12 +291,12 @@ def add_commands(sub: Any, opener: Opener) -> None:
         if args.json:
             print(json.dumps([vars(token) for token in found]))
             return 0
-        print(f"{'id':>4}  {'name':<30}  {'created':<16}  {'last used':<16}  state")
+        print(f"{'id':>4}  {'name':<30}  {'created':<16}  {'last used':<16}  {'state':<7}  scopes")
         for token in found:
             state = "revoked" if token.revoked_at else "active"
             print(
                 f"{token.id:>4}  {escaped(token.name)[:30]:<30}  {_when(token.created_at):<16}  "
-                f"{_when(token.last_used_at):<16}  {state}"
+                f"{_when(token.last_used_at):<16}  {state:<7}  {' '.join(token.scopes)}"
             )
         return 0
 
@@ -298,3 +312,5 @@ def add_commands(sub: Any, opener: Opener) -> None:
         return 0
 
     token_revoke.set_defaults(func=do_token_revoke)
+
+    cli_registration_tokens.add_commands(sub, opener, _actor, _when)

@@ -8,7 +8,12 @@ user's address is ``users/{sub}`` or ``users/{email}``, and a rejected field is 
 metadata uses the RFC 7591 section 2 names; a rejected field is answered 400 with the
 RFC 7591 section 3.2.2 code (``invalid_redirect_uri``, ``invalid_client_metadata``) and the
 ``field`` named.  Callers present an admin API token as a Bearer token (RFC 6750 section
-2.1); the audit log names them ``api-token:<id> (<name>)``.
+2.1); the audit log names them ``api-token:<id> (<name>)``.  Each operation needs a scope
+of the token (:mod:`oidc_core.admin.scopes`), stated next to it in ``ROUTES``: a token
+without it is answered 403 ``insufficient_scope`` (RFC 6750 section 3.1) before anything
+is read or changed.  Initial access tokens (RFC 7591 section 3) are issued, listed and
+revoked under ``initial-access-tokens`` (:mod:`oidc_core.admin.initial_tokens`); the audit
+log is read under ``audit``.
 
 Cross-origin writes (SECURITY-CHECKLIST T-60): credentials are never cookies, no CORS header
 is ever sent, and a request body must be ``application/json`` (415 otherwise), which neither
@@ -30,7 +35,7 @@ from webob import Request, Response
 
 from .. import registration, responses
 from ..errors import ProviderError
-from . import openapi, users
+from . import initial_tokens, openapi, scopes, users
 from .service import ClientNotFound
 
 if TYPE_CHECKING:
@@ -41,9 +46,11 @@ JSON_TYPE = "application/json"
 REALM = "oidc-core admin"
 LIST_PARAMS = ("q", "sort", "limit", "offset")
 USER_LIST_PARAMS = ("q", "status", "limit", "offset")
+PAGE_PARAMS = ("limit", "offset")
 MAX_QUERY_TEXT = 255
 # Fields that are about the request rather than client metadata: errors are invalid_request.
 REQUEST_FIELDS = frozenset({*LIST_PARAMS, "reset_secret", "grace_seconds"})
+PUBLIC = ""  # the scope of an operation that needs no token
 
 
 @dataclass(frozen=True)
@@ -158,23 +165,83 @@ def update_user(call: Call) -> Response:
     return responses.json_response(users.described(user))
 
 
+def list_audit(call: Call) -> Response:
+    """The audit log, newest first, as the console's audit page shows it (never a secret:
+    none is ever written to it)."""
+    params = _query(call.request, PAGE_PARAMS)
+    found = call.op.clients.audit_log(_whole(params, "limit", 100), _whole(params, "offset", 0))
+    return responses.json_response({"entries": [vars(entry) for entry in found]})
+
+
+def create_initial_token(call: Call) -> Response:
+    request = initial_tokens.checked(_body(call.request))
+    token, value = initial_tokens.issue(call.op.storage, request, call.actor)
+    location = call.op.url(f"{PREFIX}/initial-access-tokens/{token.id}")
+    body = {**initial_tokens.described(token), "token": value}
+    return responses.json_response(body, 201, headers={"Location": location})
+
+
+def list_initial_tokens(call: Call) -> Response:
+    _query(call.request, ())
+    found = call.op.storage.initial_access_tokens.all()
+    return responses.json_response({"tokens": [initial_tokens.described(t) for t in found]})
+
+
+def revoke_initial_token(call: Call) -> Response:
+    key = call.key
+    if not (key.isascii() and key.isdigit() and len(key) <= 18):
+        raise initial_tokens.TokenNotFound(key)
+    initial_tokens.revoke(call.op.storage, int(key), call.actor)
+    response = Response(status=204)
+    response.headers.update(responses.NO_STORE)
+    return response
+
+
 def openapi_document(call: Call) -> Response:
-    return responses.json_response(openapi.document(call.op.settings.issuer))
+    return responses.json_response(openapi.document(call.op.settings.issuer, ROUTES))
 
 
-# path template -> method -> handler.  The OpenAPI document describes exactly these.
-ROUTES: dict[str, dict[str, Handler]] = {
-    f"{PREFIX}/clients": {"GET": list_clients, "POST": create_client},
-    f"{PREFIX}/clients/{{client_id}}": {
-        "GET": get_client,
-        "PATCH": update_client,
-        "DELETE": delete_client,
+@dataclass(frozen=True)
+class Operation:
+    """What a method on a path needs (a token scope; :data:`PUBLIC`: no token) and does."""
+
+    scope: str
+    handler: Handler
+
+
+READ, WRITE = scopes.CLIENTS_READ, scopes.CLIENTS_WRITE
+# path template -> method -> operation.  The OpenAPI document describes exactly these.
+ROUTES: dict[str, dict[str, Operation]] = {
+    f"{PREFIX}/clients": {
+        "GET": Operation(READ, list_clients),
+        "POST": Operation(WRITE, create_client),
     },
-    f"{PREFIX}/users": {"GET": list_users, "POST": create_user},
-    f"{PREFIX}/users/{{key}}": {"GET": get_user, "PATCH": update_user},
-    f"{PREFIX}/openapi.json": {"GET": openapi_document},
+    f"{PREFIX}/clients/{{client_id}}": {
+        "GET": Operation(READ, get_client),
+        "PATCH": Operation(WRITE, update_client),
+        "DELETE": Operation(WRITE, delete_client),
+    },
+    f"{PREFIX}/initial-access-tokens": {
+        "GET": Operation(READ, list_initial_tokens),
+        "POST": Operation(WRITE, create_initial_token),
+    },
+    f"{PREFIX}/initial-access-tokens/{{token_id}}": {
+        "DELETE": Operation(WRITE, revoke_initial_token),
+    },
+    f"{PREFIX}/users": {
+        "GET": Operation(scopes.ADMIN, list_users),
+        "POST": Operation(scopes.ADMIN, create_user),
+    },
+    f"{PREFIX}/users/{{key}}": {
+        "GET": Operation(scopes.ADMIN, get_user),
+        "PATCH": Operation(scopes.ADMIN, update_user),
+    },
+    f"{PREFIX}/audit": {"GET": Operation(scopes.AUDIT_READ, list_audit)},
+    f"{PREFIX}/openapi.json": {"GET": Operation(PUBLIC, openapi_document)},
 }
-UNAUTHENTICATED = frozenset({f"{PREFIX}/openapi.json"})
+UNAUTHENTICATED = frozenset(
+    path for path, methods in ROUTES.items() if all(o.scope == PUBLIC for o in methods.values())
+)
 
 
 # -- dispatch -------------------------------------------------------------------------------
@@ -195,6 +262,16 @@ def dispatch(op: Context, request: Request) -> Response:
         return error_response(
             ApiError("no user with this sub or email", error="not_found", status=404)
         )
+    except initial_tokens.InvalidTokenField as exc:
+        return error_response(ApiError(exc.message, field=exc.field))
+    except initial_tokens.TokenNotFound:
+        return error_response(
+            ApiError(
+                "no initial access token with this id, or it was revoked already",
+                error="not_found",
+                status=404,
+            )
+        )
     except ApiError as error:
         return error_response(error)
 
@@ -202,16 +279,16 @@ def dispatch(op: Context, request: Request) -> Response:
 def _dispatch(op: Context, request: Request) -> Response:
     template, key = _match(request.path_info)
     methods = ROUTES[template]
-    handler = methods.get(request.method)
-    if handler is None:
+    operation = methods.get(request.method)
+    if operation is None:
         allow = ", ".join(methods)
         raise ApiError(
             f"use {allow}", error="method_not_allowed", status=405, headers={"Allow": allow}
         )
-    actor = "" if template in UNAUTHENTICATED else authenticate(op, request)
+    actor = "" if operation.scope == PUBLIC else authenticate(op, request, operation.scope)
     if request.method in ("POST", "PATCH", "PUT") or request.content_length:
         _check_json_type(request)
-    return handler(Call(op, request, actor, key))
+    return operation.handler(Call(op, request, actor, key))
 
 
 def _match(path: str) -> tuple[str, str]:
@@ -227,8 +304,9 @@ def _match(path: str) -> tuple[str, str]:
     raise ApiError("there is nothing at this address", error="not_found", status=404)
 
 
-def authenticate(op: Context, request: Request) -> str:
-    """RFC 6750 section 2.1 Bearer token (scheme case-insensitive); the audit actor."""
+def authenticate(op: Context, request: Request, needed: str) -> str:
+    """RFC 6750 section 2.1 Bearer token (scheme case-insensitive) whose scopes allow
+    ``needed`` (:func:`scopes.allows`); the audit actor."""
     header = request.headers.get("Authorization", "")
     if not header:
         raise ApiError(
@@ -243,7 +321,24 @@ def authenticate(op: Context, request: Request) -> str:
     record = op.storage.admin_tokens.authenticate(token)
     if record is None:
         raise _invalid_token("the admin API token is unknown or revoked")
+    if not scopes.allows(record.scopes, needed):
+        raise _insufficient_scope(needed)
     return f"api-token:{record.id} ({record.name})"
+
+
+def _insufficient_scope(needed: str) -> ApiError:
+    """RFC 6750 section 3.1: a valid token that may not do this; ``scope`` says what may."""
+    description = f"this needs an admin API token with the {needed} scope"
+    challenge = (
+        f'Bearer realm="{REALM}", error="insufficient_scope", '
+        f'error_description="{description}", scope="{needed}"'
+    )
+    return ApiError(
+        description,
+        error="insufficient_scope",
+        status=403,
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 def _invalid_token(description: str) -> ApiError:

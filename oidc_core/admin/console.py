@@ -29,7 +29,7 @@ from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
 from . import console_pages as pages
-from . import console_users
+from . import console_tokens, console_users
 from .console_pages import CSRF_PURPOSE, AdminRequest
 
 if TYPE_CHECKING:
@@ -52,6 +52,13 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(_CLIENT + r"/reset-secret"), GET_POST, pages.reset_secret),
     (re.compile(_CLIENT + r"/delete"), GET_POST, pages.delete_client),
     (re.compile(r"/admin/audit"), GET, pages.audit_log),
+    (re.compile(r"/admin/registration-tokens"), GET_POST, console_tokens.registration_tokens),
+    (re.compile(r"/admin/registration-tokens/issued"), GET, console_tokens.issued),
+    (
+        re.compile(r"/admin/registration-tokens/(?P<token_id>[0-9]{1,18})/revoke"),
+        POST,
+        console_tokens.revoke,
+    ),
     (re.compile(r"/admin/users"), GET, console_users.user_list),
     (re.compile(_USER), GET, console_users.user_page),
     (re.compile(_USER + r"/status"), POST, console_users.change_status),

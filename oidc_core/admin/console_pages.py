@@ -48,6 +48,8 @@ ACTIONS = {
     "client.delete": "Deleted client",
     "admin_token.create": "Created admin API token",
     "admin_token.revoke": "Revoked admin API token",
+    "initial_access_token.create": "Issued registration token",
+    "initial_access_token.revoke": "Revoked registration token",
     "user.promote": "Made administrator",
     "user.demote": "Withdrew administrator",
     "user.create": "Created user",

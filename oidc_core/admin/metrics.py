@@ -1,5 +1,6 @@
 """``GET /admin/metrics``: the Prometheus exposition, for a scraper holding an admin API
-token (the management API's Bearer authentication, :func:`oidc_core.admin.api.authenticate`).
+token with the ``metrics:read`` scope (the management API's Bearer authentication,
+:func:`oidc_core.admin.api.authenticate`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from webob import Request, Response
 
 from .. import metrics as metrics_format
 from .. import responses
-from . import api
+from . import api, scopes
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -22,7 +23,7 @@ def metrics(op: Context, request: Request) -> Response:
             raise api.ApiError(
                 "use GET", error="method_not_allowed", status=405, headers={"Allow": "GET"}
             )
-        api.authenticate(op, request)
+        api.authenticate(op, request, scopes.METRICS_READ)
     except api.ApiError as error:
         return api.error_response(error)
     response = Response(

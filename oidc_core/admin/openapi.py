@@ -2,20 +2,31 @@
 
 Limits and enumerations come from :mod:`oidc_core.registration` and the service, so the
 document states what the code enforces.  A test checks that its paths and methods are
-exactly those of ``api.ROUTES``.
+exactly those of ``api.ROUTES``; each operation's security requirement names the token
+scope ``api.ROUTES`` gives it (OpenAPI 3.1 allows role names for an http scheme).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from .. import registration
 from ..claims import SUPPORTED_SCOPES
-from . import openapi_users
+from . import openapi_tokens, openapi_users
+from .scopes import ADMIN, SCOPES
 from .service import MAX_GRACE_SECONDS, MAX_OFFSET, SORT_KEYS
 
 TOKEN_LIMIT = f"At most {registration.TTL_RANGE[1]} seconds; null for the provider default."
 URI = {"type": "string", "maxLength": registration.MAX_URI_LENGTH}
+SCHEME = "adminToken"
+
+
+class Scoped(Protocol):
+    """An operation of ``api.ROUTES``: the token scope it needs ("": none)."""
+
+    @property
+    def scope(self) -> str: ...
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -258,6 +269,7 @@ def _schemas() -> dict[str, Any]:
                         "invalid_redirect_uri",
                         "invalid_request",
                         "invalid_token",
+                        "insufficient_scope",
                         "not_found",
                         "method_not_allowed",
                         "unsupported_media_type",
@@ -286,11 +298,16 @@ def _error_responses() -> dict[str, Any]:
             "Error",
         ),
         "403": _response(
-            "Authenticated but not allowed. Every admin API token is a full administrator "
-            "today, so this does not arise yet.",
+            'The token lacks the operation\'s scope (`error="insufficient_scope"`, and '
+            '`WWW-Authenticate: Bearer ... scope="<needed>"`, RFC 6750 section 3.1). '
+            "Nothing was changed.",
             "Error",
         ),
-        "404": _response("No client with this client_id, or no user with this key.", "Error"),
+        "404": _response(
+            "No client with this client_id, no user with this key, or no unrevoked initial "
+            "access token with this id.",
+            "Error",
+        ),
         "413": _response("The body is too large.", "Error"),
         "414": _response("The query is too long (refused by the HTTP server)."),
         "415": _response(
@@ -382,19 +399,29 @@ def _paths() -> dict[str, Any]:
             },
         },
         **openapi_users.paths("/admin/api"),
+        **openapi_tokens.paths("/admin/api"),
         "/admin/api/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
                 "summary": "This document",
-                "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},
             }
         },
     }
 
 
-def document(server_url: str) -> dict[str, Any]:
-    """The whole OpenAPI document, with the provider's issuer as server."""
+def _secured(paths: dict[str, Any], routes: Mapping[str, Mapping[str, Scoped]]) -> dict[str, Any]:
+    """Each operation with its security requirement: the scope it needs, or none."""
+    for path, methods in routes.items():
+        for method, operation in methods.items():
+            needed = [{SCHEME: [operation.scope]}] if operation.scope else []
+            paths[path][method.lower()]["security"] = needed
+    return paths
+
+
+def document(server_url: str, routes: Mapping[str, Mapping[str, Scoped]]) -> dict[str, Any]:
+    """The whole OpenAPI document of ``routes`` (``api.ROUTES``), with the provider's
+    issuer as server."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -404,20 +431,23 @@ def document(server_url: str) -> dict[str, Any]:
             "metadata uses the OAuth 2.0 Dynamic Client Registration names (RFC 7591). Every "
             "response is JSON with `Cache-Control: no-store`; request bodies must be "
             "`application/json`. "
-            "Errors: `{error, error_description, field}`; a wrong method is 405 with `Allow`.",
+            "Errors: `{error, error_description, field}`; a wrong method is 405 with `Allow`. "
+            "Each operation names the token scope it needs: `admin` allows everything, "
+            "`clients:write` also allows `clients:read`.",
         },
         "servers": [{"url": server_url}],
-        "security": [{"adminToken": []}],
-        "paths": _paths(),
+        "security": [{SCHEME: [ADMIN]}],
+        "paths": _secured(_paths(), routes),
         "components": {
             "securitySchemes": {
-                "adminToken": {
+                SCHEME: {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An admin API token from `oidc-core admin-token create`.",
+                    "description": "An admin API token from `oidc-core admin-token create "
+                    "--scope ...`, with the scopes " + ", ".join(SCOPES) + ".",
                 }
             },
-            "schemas": {**_schemas(), **openapi_users.schemas()},
+            "schemas": {**_schemas(), **openapi_users.schemas(), **openapi_tokens.schemas()},
             "responses": _error_responses(),
         },
     }

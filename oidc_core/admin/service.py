@@ -18,6 +18,7 @@ from .client_import import Entry, ImportedClient, InvalidImport, check_unique, c
 
 MAX_GRACE_SECONDS = 7 * 86400
 MAX_OFFSET = 999_999_999
+MAX_LIMIT = 1000
 SORT_KEYS = ("name", "created_at", "updated_at", "client_id")
 CREDENTIAL_SORT_KEYS = ("id", *SORT_KEYS)
 MAX_CREDENTIALS = 1000
@@ -40,6 +41,13 @@ def _check_grace(grace_seconds: int) -> None:
         raise registration.InvalidMetadata(
             "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS}"
         )
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise registration.InvalidMetadata("limit", f"must be between 1 and {MAX_LIMIT}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise registration.InvalidMetadata("offset", f"must be between 0 and {MAX_OFFSET}")
 
 
 class ClientAdmin:
@@ -225,10 +233,7 @@ class ClientAdmin:
         key = sort.lstrip("-")
         if key not in SORT_KEYS:
             raise registration.InvalidMetadata("sort", f"must be one of {', '.join(SORT_KEYS)}")
-        if not 1 <= limit <= 1000:
-            raise registration.InvalidMetadata("limit", "must be between 1 and 1000")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise registration.InvalidMetadata("offset", f"must be between 0 and {MAX_OFFSET}")
+        _check_page(limit, offset)
         return self._storage.clients.search(text, key, descending, limit, offset)
 
     def credentials(
@@ -250,6 +255,8 @@ class ClientAdmin:
         return self._storage.clients.credentials(grant_type, sort, descending, limit)
 
     def audit_log(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        """The audit log, newest first."""
+        _check_page(limit, offset)
         return self._storage.audit.entries(limit, offset)
 
     def names(self, client_ids: Collection[str]) -> dict[str, str]:

@@ -146,7 +146,7 @@ def test_an_administrator_moves_between_the_console_and_the_account_pages(
     page.goto(console.issuer + "/admin/no-such-page")
     expect(page.get_by_role("heading", name="Not found", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="Administration").get_by_role("link")).to_have_text(
-        ["Clients", "New client", "Users", "Audit log"]
+        ["Clients", "New client", "Users", "Registration tokens", "Audit log"]
     )
     shot(page, console, "console-404")
 

@@ -17,7 +17,8 @@ from tests.support.cli_admin import cli as cli
 def test_admin_token_lifecycle(cli: Cli, capsys: Capsys) -> None:
     printed = json.loads(ok(cli("admin-token", "create", "--name", "deploy bot", "--json",
                                 capsys=capsys)))  # fmt: skip
-    assert set(printed) == {"id", "name", "token"}
+    assert set(printed) == {"id", "name", "scopes", "token"}
+    assert printed["scopes"] == ["admin"]  # the default: everything
     token, token_id = printed["token"], printed["id"]
     assert printed["name"] == "deploy bot" and len(token) >= 32
     assert cli.rows(
@@ -64,6 +65,48 @@ def test_admin_token_lifecycle(cli: Cli, capsys: Capsys) -> None:
         (ACTOR, "admin_token.revoke", f"admin-token:{token_id}"),
     ]
     assert token not in json.dumps(entries) and sha256(token) not in json.dumps(entries)
+
+
+def test_admin_token_scopes_are_stored_listed_and_audited(cli: Cli, capsys: Capsys) -> None:
+    printed = json.loads(ok(cli("admin-token", "create", "--name", "provisioning",
+                                "--scope", "clients:write", "--scope", "audit:read",
+                                "--scope", "clients:write", "--json", capsys=capsys)))  # fmt: skip
+    assert printed["scopes"] == ["audit:read", "clients:write"]
+    assert cli.rows("SELECT name, scopes FROM oidc_admin_token") == [
+        ("provisioning", "clients:write audit:read")
+    ]
+    text = ok(cli("admin-token", "create", "--name", "scraper", "--scope", "metrics:read",
+                  capsys=capsys))  # fmt: skip
+    assert "scopes metrics:read" in text
+    listed = ok(cli("admin-token", "list", capsys=capsys)).splitlines()
+    assert listed[0].split()[-2:] == ["state", "scopes"]
+    assert listed[1].split()[-3:] == ["active", "audit:read", "clients:write"]
+    assert listed[2].split()[-2:] == ["active", "metrics:read"]
+    listed_json = json.loads(ok(cli("admin-token", "list", "--json", capsys=capsys)))
+    assert [item["scopes"] for item in listed_json] == [
+        ["audit:read", "clients:write"],
+        ["metrics:read"],
+    ]
+    details = [json.loads(d) for _, action, _, d in audit(cli) if action == "admin_token.create"]
+    assert details == [
+        {"name": "provisioning", "scopes": ["clients:write", "audit:read"]},
+        {"name": "scraper", "scopes": ["metrics:read"]},
+    ]
+    with storage_of(cli) as storage:
+        found = storage.admin_tokens.authenticate(printed["token"])
+        assert found is not None and found.scopes == ("audit:read", "clients:write")
+
+
+def test_an_unknown_scope_is_refused_with_exit_2_and_nothing_created(
+    cli: Cli, capsys: Capsys
+) -> None:
+    for scope in ("clients:delete", "ADMIN", ""):
+        result = cli("admin-token", "create", "--name", "x", "--scope", scope, capsys=capsys)
+        assert result.code == 2 and result.out == ""
+        assert f"--scope: invalid choice: {scope!r}" in result.err
+        assert "Traceback" not in result.err
+    assert cli.rows("SELECT COUNT(*) FROM oidc_admin_token") == [(0,)]
+    assert audit(cli) == []
 
 
 def test_admin_token_name_is_required(cli: Cli, capsys: Capsys) -> None:

@@ -99,9 +99,13 @@ def test_the_openapi_document_describes_exactly_the_routes(app: webtest.TestApp)
         for method in set(item) & http_methods:
             operation = item[method]
             assert operation["responses"], (path, method)
+            needed = api.ROUTES[path][method.upper()].scope
             if path not in api.UNAUTHENTICATED:
                 assert "401" in operation["responses"], (path, method)
-                assert "security" not in operation  # the document-wide bearer applies
+                assert "403" in operation["responses"], (path, method)
+                assert operation["security"] == [{"adminToken": [needed]}], (path, method)
+            else:
+                assert operation["security"] == [], (path, method)
     writable = document["components"]["schemas"]["ClientCreate"]["properties"]
     from oidc_core.registration import FIELDS
 

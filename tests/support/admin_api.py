@@ -77,9 +77,11 @@ def response_json(response: webtest.TestResponse) -> Any:
     return json.loads(response.body)
 
 
-def new_token(provider: Provider, name: str = "provisioning") -> tuple[int, str]:
+def new_token(
+    provider: Provider, name: str = "provisioning", scopes: tuple[str, ...] = ("admin",)
+) -> tuple[int, str]:
     record, token = provider.storage.admin_tokens.create(
-        name, Audit("cli:tester", "admin_token.create")
+        name, Audit("cli:tester", "admin_token.create"), scopes
     )
     return record.id, token
 

@@ -23,6 +23,7 @@ PASSWORD = "a sufficiently long password"
 class Result:
     code: int | str | None
     out: str
+    err: str = ""
 
 
 class Cli:
@@ -57,7 +58,8 @@ class Cli:
                 database_proxy.obj.close()
             if before is not None:
                 database_proxy.initialize(before)
-        return Result(code, capsys.readouterr().out)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
 
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         with sqlite3.connect(self.path) as db:

@@ -36,6 +36,7 @@ def client_paths(client_id: str) -> list[str]:
         f"/admin/clients/{client_id}/reset-secret",
         f"/admin/clients/{client_id}/delete",
         "/admin/audit",
+        "/admin/registration-tokens",
     ]
 
 
@@ -45,6 +46,8 @@ def post_paths(client_id: str) -> list[str]:
         f"/admin/clients/{client_id}",
         f"/admin/clients/{client_id}/reset-secret",
         f"/admin/clients/{client_id}/delete",
+        "/admin/registration-tokens",
+        "/admin/registration-tokens/1/revoke",
     ]
 
 
