@@ -2,10 +2,10 @@
 //
 //   node openid_client_rp.mjs < request.json > answer.json
 //
-// The request names the step ("authorize" or "exchange") and the client; the answer is one
-// JSON object: {"ok": true, ...the step's results} or {"ok": false, "step": ..., "error":
-// {...}}, and always "requests": every HTTP request the library made, with the provider's
-// X-Request-Id, so that a failing test can show the provider's log lines for them.
+// The request names the step ("register", "authorize" or "exchange") and the client; the
+// answer is one JSON object: {"ok": true, ...the step's results} or {"ok": false, "step":
+// ..., "error": {...}}, and always "requests": every HTTP request the library made, with
+// the provider's X-Request-Id, so that a failing test can show the provider's log lines.
 //
 // Strict checks stay on: issuer validation of discovery, state, PKCE S256, nonce, the `iss`
 // authorization response parameter (RFC 9207, advertised by the provider), ID token claims
@@ -92,6 +92,22 @@ async function authorize(request) {
   return { url: url.href, state, nonce, code_verifier: codeVerifier };
 }
 
+// RFC 7591 through openid-client's own dynamicClientRegistration, with an initial access
+// token; the answer is the client metadata the library accepted (client_id, secret,
+// registration access token ...).
+async function register(request) {
+  step = "registration";
+  const issuer = new URL(request.issuer);
+  const execute = [];
+  if (issuer.protocol === "http:") execute.push(client.allowInsecureRequests);
+  const config = await client.dynamicClientRegistration(issuer, request.metadata, undefined, {
+    execute,
+    initialAccessToken: request.initial_access_token,
+    [client.customFetch]: recordingFetch,
+  });
+  return { client: config.clientMetadata() };
+}
+
 async function exchange(request) {
   const config = await configure(request);
   const results = {};
@@ -153,7 +169,7 @@ async function describe(error) {
 }
 
 const request = JSON.parse(readFileSync(0, "utf8"));
-const steps = { authorize, exchange };
+const steps = { authorize, exchange, register };
 let answer;
 try {
   if (!steps[request.step]) throw new Error(`unknown step ${request.step}`);
