@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from .storage import Storage
 
-PUBLIC, PAIRWISE = "public", "pairwise"
-SUBJECT_TYPES = (PUBLIC, PAIRWISE)  # OIDC Discovery ``subject_types_supported``
+from .registration import SUBJECT_TYPES  # OIDC Discovery ``subject_types_supported``
+
+PUBLIC, PAIRWISE = SUBJECT_TYPES
 
 
 class SubjectPolicy(Protocol):

@@ -14,7 +14,7 @@ from webob import Request, Response
 
 from .. import authn, responses
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
-from ..subjects import SUBJECT_TYPES
+from ..registration import SUBJECT_TYPES
 from ..ui import locales
 
 if TYPE_CHECKING:
