@@ -187,10 +187,9 @@ def check_sector_identifier_uri(uri: str) -> str:
     field = "sector_identifier_uri"
     if not uri:
         return ""
-    check_redirect_uri(uri, field)
     if not uri.startswith("https://"):
         raise InvalidMetadata(field, f"{uri!r} must be an https:// URI")
-    return uri
+    return check_redirect_uri(uri, field)
 
 
 def _subject_type(value: Any) -> str:

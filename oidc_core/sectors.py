@@ -61,7 +61,9 @@ class SectorFetcher:
 
     @classmethod
     def of(cls, settings: Settings) -> SectorFetcher:
-        return cls(settings.backchannel_private_addresses_allowed, settings.backchannel_proxy)
+        return cls(
+            settings.backchannel_private_addresses_allowed, settings.backchannel_proxy, TIMEOUT
+        )
 
     def __call__(self, uri: str) -> list[str]:
         """The URIs the document at ``uri`` lists; :class:`InvalidMetadata` otherwise."""
