@@ -12,7 +12,8 @@ RFC 9068 section 2: header ``typ: at+jwt``, signed with our current key (RS256; 
 provider with only ES256 keys); claims ``iss``, ``exp``, ``aud``, ``sub``, ``client_id``,
 ``iat``, ``jti``, ``scope`` and, with a user, ``auth_time``.  ``aud`` is the resource the
 token is for: our UserInfo endpoint (the only resource the provider knows; a host API that
-verifies the JWT itself should expect it).  ``sub`` is the user's, or for the client
+verifies the JWT itself should expect it).  ``sub`` is the user's as the client sees it
+(pairwise for a pairwise client, :mod:`oidc_core.subjects`), or for the client
 credentials grant the client's ``client_id`` (section 2.2).
 """
 
@@ -22,10 +23,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import credentials
+from .subjects import subject_for
 
 if TYPE_CHECKING:
     from .keys import KeyRing
     from .settings import Settings
+    from .storage import Storage
 
 JWT = "jwt"
 TYP = "at+jwt"  # RFC 9068 section 2.1 (josepy writes it without "application/")
@@ -39,8 +42,9 @@ def opaque(request: Any) -> str:
 class AccessTokenGenerator:
     """oauthlib's ``token_generator``: the format the token's client was registered with."""
 
-    def __init__(self, settings: Settings, keys: KeyRing) -> None:
+    def __init__(self, settings: Settings, keys: KeyRing, storage: Storage) -> None:
         self._issuer = settings.issuer
+        self._storage = storage
         self._audience = settings.issuer + "/userinfo"
         self._keys = keys
 
@@ -66,7 +70,7 @@ class AccessTokenGenerator:
         }
         grant = getattr(request, "oidc_refresh", None) or getattr(request, "oidc_code", None)
         if request.grant_type != "client_credentials" and grant is not None:
-            claims["sub"] = grant.user.subject
+            claims["sub"] = subject_for(self._storage, client, grant.user.subject)
             claims["auth_time"] = grant.auth_time
         return claims
 

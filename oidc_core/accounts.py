@@ -34,6 +34,7 @@ from .claims import released, user_claims
 from .passwords import PasswordService, PasswordTooLong
 from .records import ACTIVE, Client, User
 from .storage import Storage
+from .subjects import SubjectPolicy, subject_for
 from .throttle import Throttle
 
 MAX_LOGIN_LENGTH = 320
@@ -287,9 +288,19 @@ class Accounts:
             return None
         return self.claims_of(account, user, scopes)
 
-    def claims_of(self, account: Account, user: User, scopes: Sequence[str]) -> dict[str, Any]:
-        """The claims released for ``scopes`` of a user whose ``account`` was found."""
-        return released(self.source.claims(account, scopes), user.subject, scopes)
+    def claims_of(
+        self,
+        account: Account,
+        user: User,
+        scopes: Sequence[str],
+        client: SubjectPolicy | None = None,
+    ) -> dict[str, Any]:
+        """The claims released for ``scopes`` of a user whose ``account`` was found, with
+        the ``sub`` that ``client`` sees (OIDC Core 8; None: the user's own)."""
+        subject = user.subject
+        if client is not None:
+            subject = subject_for(self._storage, client, user.subject)
+        return released(self.source.claims(account, scopes), subject, scopes)
 
     def is_admin(self, user: User) -> bool:
         account = self.account_of(user)

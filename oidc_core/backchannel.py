@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from . import outbound
 from .records import BrowserSession, Client, LogoutDelivery, User
 from .storage import StorageError
+from .subjects import subject_for
 
 if TYPE_CHECKING:
     from .context import Context
@@ -92,8 +93,8 @@ def revocation_tokens(op: Context, client: Client, user: User) -> list[tuple[int
 
 
 def logout_token(op: Context, client: Client, subject: str, sid: str) -> str:
-    """Section 2.4: typ logout+jwt; iss, aud, iat, exp, jti, events, sub, and sid when the
-    client asked for it; never a nonce."""
+    """Section 2.4: typ logout+jwt; iss, aud, iat, exp, jti, events, sub (the client's:
+    pairwise for a pairwise client), and sid when the client asked for it; never a nonce."""
     now = int(time.time())
     claims: dict[str, object] = {
         "iss": op.settings.issuer,
@@ -102,7 +103,7 @@ def logout_token(op: Context, client: Client, subject: str, sid: str) -> str:
         "exp": now + TOKEN_TTL,
         "jti": secrets.token_urlsafe(16),
         "events": {EVENT: {}},
-        "sub": subject,
+        "sub": subject_for(op.storage, client, subject),
     }
     if client.backchannel_logout_session_required:
         claims["sid"] = sid

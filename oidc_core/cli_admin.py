@@ -19,6 +19,7 @@ from typing import Any
 from . import cli_client_import, cli_registration_tokens, registration
 from .admin import scopes
 from .admin.service import ClientAdmin, ClientNotFound
+from .sectors import SectorFetcher
 from .settings import Settings
 from .storage import Audit, Storage
 from .text import escaped
@@ -58,6 +59,8 @@ def _metadata_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("id_token_ttl", "id_token_ttl"),
         ("id_token_alg", "id_token_signed_response_alg"),
         ("access_token_format", "access_token_format"),
+        ("subject_type", "subject_type"),
+        ("sector_identifier_uri", "sector_identifier_uri"),
     ):
         value = getattr(args, option, None)
         if value is not None:
@@ -85,7 +88,7 @@ def _client_command(
     invalid metadata and unknown client ids ending the program with a message."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        admin = ClientAdmin(opener(settings))
+        admin = ClientAdmin(opener(settings), SectorFetcher.of(settings))
         return _run(lambda: command(admin, args))
 
     return run
@@ -137,6 +140,16 @@ def add_commands(sub: Any, opener: Opener) -> None:
             "--access-token-format",
             choices=list(registration.ACCESS_TOKEN_FORMATS),
             help="opaque (default) or jwt (RFC 9068)",
+        )
+        parser.add_argument(
+            "--subject-type",
+            choices=list(registration.SUBJECT_TYPES),
+            help="public (default): users' own sub; pairwise: a sub of the client's sector",
+        )
+        parser.add_argument(
+            "--sector-identifier-uri",
+            help="https URI of a JSON array listing the redirect URIs; its host is the "
+            'pairwise sector ("" for none)',
         )
         parser.add_argument("--json", action="store_true")
 

@@ -1,4 +1,5 @@
-"""POSTing a form to a URI a client registered (Back-Channel Logout 1.0 section 2.5).
+"""Requests to a URI a client registered: POSTing a form (Back-Channel Logout 1.0 section
+2.5), GETting a document (a ``sector_identifier_uri``, OIDC Registration 5).
 
 The provider connects from inside its own network to a host a client chose, so the request
 is made with care (OWASP's server-side request forgery advice):
@@ -7,7 +8,8 @@ is made with care (OWASP's server-side request forgery advice):
   answer (a 3xx is no 2xx);
 - directly, or through the one HTTP proxy configured (``backchannel_proxy``): none is
   taken from the environment (``HTTP_PROXY``, ``https_proxy``, ...);
-- within ``timeout`` seconds for the connection and for each read;
+- within ``timeout`` seconds for the connection and for each read (a GET: for the whole
+  answer, whose body is also limited in size);
 - unless ``allow_private`` is set, only to public addresses: the host name is resolved
   once, every address it resolves to must be public (:func:`is_public_address`), and the
   connection is made to one of those checked addresses, so a DNS answer that changes
@@ -23,6 +25,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
@@ -40,12 +43,75 @@ class RefusedAddress(OutboundError):
     """The host name resolves to an address that is not public."""
 
 
+class TooLarge(OutboundError):
+    """The answer's body is longer than allowed."""
+
+
+class TooSlow(OutboundError):
+    """The whole answer did not arrive in time."""
+
+
 def post_form(
     uri: str, form: Mapping[str, str], *, timeout: float, allow_private: bool, proxy: str = ""
 ) -> int:
     """POST ``form`` (``application/x-www-form-urlencoded``) to ``uri``, through the HTTP
     ``proxy`` when one is given; the status of the answer.  Raises
     :class:`OutboundError` when there is none."""
+    connection, target = _connection(uri, timeout=timeout, allow_private=allow_private, proxy=proxy)
+    try:
+        connection.request(
+            "POST",
+            target,
+            body=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise OutboundError(f"no answer: {exc!r}") from None
+    finally:
+        connection.close()
+
+
+def get(
+    uri: str, *, timeout: float, allow_private: bool, max_bytes: int, proxy: str = ""
+) -> tuple[int, bytes]:
+    """GET ``uri`` (the same rules as :func:`post_form`): the answer's status and body.
+
+    The whole answer must arrive within ``timeout`` seconds and its body be at most
+    ``max_bytes`` long; raises :class:`TooLarge`, :class:`TooSlow`, or
+    :class:`OutboundError` when there is no answer."""
+    deadline = time.monotonic() + timeout
+    connection, target = _connection(uri, timeout=timeout, allow_private=allow_private, proxy=proxy)
+    try:
+        connection.request("GET", target, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        length = response.getheader("Content-Length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            raise TooLarge(f"Content-Length {length} is over {max_bytes} bytes")
+        body = b""
+        while len(body) <= max_bytes:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TooSlow(f"no whole answer within {timeout} seconds")
+            if connection.sock is not None:
+                connection.sock.settimeout(left)
+            chunk = response.read1(max_bytes + 1 - len(body))
+            if not chunk:
+                return response.status, body
+            body += chunk
+        raise TooLarge(f"the body is over {max_bytes} bytes")
+    except TimeoutError:
+        raise TooSlow(f"no whole answer within {timeout} seconds") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise OutboundError(f"no answer: {exc!r}") from None
+    finally:
+        connection.close()
+
+
+def _connection(
+    uri: str, *, timeout: float, allow_private: bool, proxy: str
+) -> tuple[http.client.HTTPConnection, str]:
+    """A connection for ``uri`` (not opened yet) and the request target to send."""
     parts = urlsplit(uri)
     try:
         port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
@@ -62,28 +128,15 @@ def post_form(
         connection = _proxied(proxy, parts.scheme, host, port, timeout)
         if parts.scheme == "http":
             target = f"http://{parts.netloc}{target}"  # the absolute form, for the proxy
-    else:
-        addresses = resolve(host, port)
-        if not allow_private:
-            refused = [ip for _, (ip, *_) in addresses if not is_public_address(ip)]
-            if refused:
-                raise RefusedAddress(f"{host} resolves to {refused[0]}, which is not public")
-        if parts.scheme == "https":
-            connection = _PinnedHTTPSConnection(host, port, addresses, timeout)
-        else:
-            connection = _PinnedHTTPConnection(host, port, addresses, timeout)
-    try:
-        connection.request(
-            "POST",
-            target,
-            body=urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        return connection.getresponse().status
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise OutboundError(f"no answer: {exc!r}") from None
-    finally:
-        connection.close()
+        return connection, target
+    addresses = resolve(host, port)
+    if not allow_private:
+        refused = [ip for _, (ip, *_) in addresses if not is_public_address(ip)]
+        if refused:
+            raise RefusedAddress(f"{host} resolves to {refused[0]}, which is not public")
+    if parts.scheme == "https":
+        return _PinnedHTTPSConnection(host, port, addresses, timeout), target
+    return _PinnedHTTPConnection(host, port, addresses, timeout), target
 
 
 def check_proxy(proxy: str) -> tuple[str, int]:

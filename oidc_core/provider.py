@@ -33,6 +33,7 @@ from .oauth.server import OAuthServer
 from .pages import Pages
 from .params import check_body_size, check_header_size, check_url_length
 from .passwords import PasswordService
+from .sectors import SectorFetcher
 from .settings import Settings
 from .storage import SchemaNotCurrent, Storage, StorageError
 from .throttle import Throttle, Throttled
@@ -98,7 +99,7 @@ class Provider(Pages):
         )
         self.browser = BrowserSessions(settings, self.storage)
         self.flashes = Flashes(settings, self.storage)
-        self.clients = ClientAdmin(self.storage)
+        self.clients = ClientAdmin(self.storage, SectorFetcher.of(settings))
         self.server = OAuthServer(settings, self.storage, self.keys, self.accounts)
         self._trusted_proxies = network.parse_networks(settings.trusted_proxies)
         self.mail = Outbox(settings)

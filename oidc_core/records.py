@@ -160,6 +160,9 @@ class AccessTokenGrant:
     user: User | None
     scopes: tuple[str, ...]
     expires_at: int
+    # its client's, deciding the ``sub`` the client sees (:mod:`oidc_core.subjects`)
+    subject_type: str = "public"
+    sector_identifier: str = ""
 
 
 @dataclass(frozen=True)

@@ -143,8 +143,11 @@ FIELDS = frozenset(
         "software_version",
         "service_id",
         "credential_grant_type",
+        "subject_type",
+        "sector_identifier_uri",
     }
 )
+SUBJECT_TYPES = ("public", "pairwise")  # OIDC Core 8; subjects.SUBJECT_TYPES
 MAX_SOFTWARE_TEXT = 255
 # The reference billing system's credential kinds (its ``grantType``): both are
 # authorization-code clients here; ``single_sign_on`` belongs to one of its services.
@@ -181,6 +184,27 @@ def check_software_text(value: str, field: str) -> str:
     if has_control_characters(value):
         raise InvalidMetadata(field, "must not contain control characters")
     return value
+
+
+def check_sector_identifier_uri(uri: str) -> str:
+    """OIDC Registration 2 ``sector_identifier_uri``: the rules of a redirect URI, and
+    ``https`` only (also on loopback); empty: none.  Its document is checked by
+    :mod:`oidc_core.sectors` (which needs the network)."""
+    field = "sector_identifier_uri"
+    if not uri:
+        return ""
+    if not uri.startswith("https://"):
+        raise InvalidMetadata(field, f"{uri!r} must be an https:// URI")
+    return check_redirect_uri(uri, field)
+
+
+def _subject_type(value: Any) -> str:
+    """OIDC Registration 2 ``subject_type``: ``public`` (the default) or ``pairwise``."""
+    if value is None or value == "":
+        return SUBJECT_TYPES[0]
+    if value not in SUBJECT_TYPES:
+        raise InvalidMetadata("subject_type", f"must be one of {', '.join(SUBJECT_TYPES)}")
+    return str(value)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -353,6 +377,12 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
         values["credential_grant_type"] = _credential_grant_type(data["credential_grant_type"])
     if values.get("credential_grant_type") == "single_sign_on" and not values.get("service_id"):
         raise InvalidMetadata("service_id", "is required for the single_sign_on grant type")
+    if "subject_type" in data:
+        values["subject_type"] = _subject_type(data["subject_type"])
+    if "sector_identifier_uri" in data:
+        values["sector_identifier_uri"] = check_sector_identifier_uri(
+            _text(data, "sector_identifier_uri")
+        )
     if values.get("is_public"):
         values["require_pkce"] = True  # RFC 9700 2.1.1: public clients must use PKCE
         if "client_credentials" in values.get("grant_types", ()):
@@ -392,6 +422,8 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "software_version": client.software_version,
         "service_id": client.service_id,
         "credential_grant_type": client.credential_grant_type,
+        "subject_type": client.subject_type,
+        "sector_identifier_uri": client.sector_identifier_uri,
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
         "last_used_at": last_used_at,

@@ -170,11 +170,13 @@ class Settings:
         "instance metadata, `fe80::/10`), shared, reserved or multicast. Every address the "
         "host resolves to is checked, and the provider connects only to an address it "
         "checked. `auto`: allowed when the issuer is on a loopback host (development), "
-        "refused otherwise.",
+        "refused otherwise. The same rule applies to fetching a pairwise client's "
+        "`sector_identifier_uri`.",
         None,
     )
     backchannel_proxy: str = _doc(
-        "An HTTP proxy through which back-channel logout tokens are sent, "
+        "An HTTP proxy through which back-channel logout tokens are sent (and "
+        "`sector_identifier_uri` documents fetched), "
         "`http://host:port` (https URIs through a `CONNECT` tunnel: TLS and the certificate "
         "check stay end to end). The proxy then resolves the clients' host names, so its "
         "rules must refuse private addresses; the provider refuses only IP addresses and "

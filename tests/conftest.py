@@ -35,7 +35,8 @@ from tests.support.smtp import mailbox, ssl_mailbox, starttls_mailbox  # noqa: F
 # The live provider over https (a throwaway CA) and http, for the relying-party libraries.
 from tests.support.tls import https_provider, live_provider, tls_files  # noqa: F401
 
-KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version"}
+# the signing key and the pairwise salt (subjects.py) live as long as the database
+KEEP_TABLES = {"oidc_signing_key", "oidc_schema_version", "oidc_provider_secret"}
 
 # Cheap argon2id parameters: the tests exercise the real hasher, not its cost.
 FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_cost": 1024}

@@ -31,6 +31,8 @@ LABELS = {
     "backchannel_logout_session_required": "Send the session ID",
     "scope": "Allowed scopes",
     "grant_types": "Grants",
+    "subject_type": "Subject identifiers",
+    "sector_identifier_uri": "Sector identifier URI",
     "public": "Public client",
     "require_pkce": "Require PKCE",
     "skip_consent": "Skip the consent page",
@@ -69,6 +71,8 @@ class ClientForm:
     require_mfa: bool = False
     jwt_access_tokens: bool = False
     grant_types: frozenset[str] = frozenset({"authorization_code"})
+    subject_type: str = "public"
+    sector_identifier_uri: str = ""
     ttls: dict[str, str] = field(default_factory=lambda: dict.fromkeys(TTL_FIELDS, ""))
 
     @classmethod
@@ -89,6 +93,8 @@ class ClientForm:
             require_mfa=client.require_mfa,
             jwt_access_tokens=client.access_token_format == "jwt",  # noqa: S105
             grant_types=frozenset(client.grant_types),
+            subject_type=client.subject_type,
+            sector_identifier_uri=client.sector_identifier_uri,
             ttls={
                 "access_token_ttl": _text_of(client.access_token_ttl),
                 "id_token_ttl": _text_of(client.id_token_ttl),
@@ -117,6 +123,8 @@ class ClientForm:
             require_mfa=bool(text("require_mfa")),
             jwt_access_tokens=text("access_token_format") == "jwt",
             grant_types=frozenset(form.get("grant_type", ())) | {"authorization_code"},
+            subject_type=text("subject_type") or "public",
+            sector_identifier_uri=text("sector_identifier_uri").strip(),
             ttls={name: text(name) for name in TTL_FIELDS},
         )
 
@@ -147,6 +155,8 @@ class ClientForm:
             "require_mfa": self.require_mfa,
             "access_token_format": "jwt" if self.jwt_access_tokens else "opaque",
             "grant_types": [g for g in registration.GRANT_TYPES if g in self.grant_types],
+            "subject_type": self.subject_type,
+            "sector_identifier_uri": self.sector_identifier_uri,
         }
         for name, text in self.ttls.items():
             try:

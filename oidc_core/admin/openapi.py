@@ -180,6 +180,20 @@ def _metadata_properties() -> dict[str, Any]:
             "(RFC 9068) a resource server can verify with the JWKS. Both are revocable and "
             "work at /userinfo, /introspect and /revoke.",
         },
+        "subject_type": {
+            "enum": list(registration.SUBJECT_TYPES),
+            "default": registration.SUBJECT_TYPES[0],
+            "description": "public: the client sees each user's own sub; pairwise (OpenID "
+            "Connect Core 8.1): a sub of its own sector, the host of sector_identifier_uri "
+            "or of its redirect URIs (then all on one host).",
+        },
+        "sector_identifier_uri": {
+            "type": "string",
+            "maxLength": registration.MAX_URI_LENGTH,
+            "description": "An https URI whose JSON array lists every redirect URI of the "
+            "client (OpenID Connect Dynamic Client Registration 5), fetched when set and when "
+            'the redirect URIs change; its host is the pairwise sector. "" for none.',
+        },
     }
 
 

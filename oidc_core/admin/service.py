@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from .. import registration
+from .. import registration, sectors
 from ..records import AuditEntry, Client, ClientFields
 from ..storage import Audit, ClientIdTaken, Storage
 from .client_import import Entry, ImportedClient, InvalidImport, check_unique, checked
@@ -51,8 +51,12 @@ def _check_page(limit: int, offset: int) -> None:
 
 
 class ClientAdmin:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, fetch_sector: sectors.Fetch | None = None) -> None:
+        """``fetch_sector``: how ``sector_identifier_uri`` documents are fetched
+        (:class:`~oidc_core.sectors.SectorFetcher` of the settings; by default with the
+        strictest rules: public addresses only, no proxy)."""
         self._storage = storage
+        self._fetch_sector = fetch_sector or sectors.SectorFetcher()
 
     def by_credential_id(self, credential_id: int) -> Client:
         """The client whose primary key is ``credential_id`` (the reference billing system's
@@ -89,11 +93,14 @@ class ClientAdmin:
     def checked_fields(
         self, data: Mapping[str, Any], current: ClientFields | None = None
     ) -> ClientFields:
-        """Client metadata validated as every way in validates it (the console, the API,
-        the CLI, RFC 7591 registration); with ``current`` absent keys keep their value."""
+        """Metadata validated whole, as every way of writing a client needs it (the console,
+        the API, the CLI, registration): :func:`~oidc_core.registration.client_fields`, a
+        signing key for its algorithm, and its pairwise sector (:mod:`oidc_core.sectors`,
+        which may fetch the ``sector_identifier_uri``: call it outside any transaction).
+        Raises :class:`~oidc_core.registration.InvalidMetadata`; nothing is stored here."""
         fields = registration.client_fields(data, current)
         self._check_signing_key(fields)
-        return fields
+        return sectors.resolve(fields, current, self._fetch_sector)
 
     def create(self, data: Mapping[str, Any], actor: str) -> tuple[Client, str | None]:
         """Create a client from metadata; its secret (None when public) is returned once."""
@@ -116,8 +123,12 @@ class ClientAdmin:
 
     def update(self, client_id: str, data: Mapping[str, Any], actor: str) -> Client:
         """Change the given fields; the others keep their value."""
-        current = self.get(client_id)
-        fields = self.checked_fields(data, ClientFields.of(current))
+        fields = self.checked_fields(data, ClientFields.of(self.get(client_id)))
+        return self._store_update(client_id, data, fields, actor)
+
+    def _store_update(
+        self, client_id: str, data: Mapping[str, Any], fields: ClientFields, actor: str
+    ) -> Client:
         updated = self._storage.clients.update(
             client_id, fields, Audit(actor, "client.update", _changed(data, fields.name))
         )
@@ -164,10 +175,10 @@ class ClientAdmin:
         returned once.
         """
         current = self.get(client_id)
+        _check_grace(grace_seconds)
         fields = self.checked_fields(data, ClientFields.of(current))
         if check is not None:
             check(fields)
-        _check_grace(grace_seconds)
         needs_secret = reset_secret or (current.is_public and not fields.is_public)
         if needs_secret and fields.is_public:
             raise registration.InvalidMetadata(
@@ -178,12 +189,12 @@ class ClientAdmin:
                 "grace_seconds", "only with reset_secret, for a client that has a secret"
             )
         if not needs_secret:
-            return self.update(client_id, data, actor), None
+            return self._store_update(client_id, data, fields, actor), None
         # The client is read back inside the transaction: a failure after the commit would
         # leave a new secret stored that nobody was shown (and the old one dead).
         with self._storage.transaction():
             if data:
-                self.update(client_id, data, actor)
+                self._store_update(client_id, data, fields, actor)
             secret = self.reset_secret(client_id, actor, grace_seconds)
             changed = self.get(client_id)
         return changed, secret

@@ -18,6 +18,7 @@ from ..interactions import acr, complete, consent, hint, policy
 from ..mfa import policy as mfa_policy
 from ..params import form_params
 from ..records import BrowserSession, User
+from ..subjects import subject_for
 from ..ui import locales
 from ..ui.translations import N_
 
@@ -62,7 +63,9 @@ def authorize(op: Context, request: Request) -> Response:
             consented=consented,
             prompt=frozenset(info.get("prompt") or ()),
             max_age=policy.parse_max_age(dict(params).get("max_age")),
-            other_user_hinted=hinted is not None and user is not None and hinted != user.subject,
+            other_user_hinted=hinted is not None
+            and user is not None
+            and hinted != subject_for(op.storage, client, user.subject),
             amr=session.amr if session else (),
             required_acr=acr.required_acr(params),
             short_of_mfa=user is not None

@@ -14,6 +14,7 @@ from webob import Request, Response
 
 from .. import authn, responses
 from ..claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from ..registration import SUBJECT_TYPES
 from ..ui import locales
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def metadata(op: Context) -> dict[str, Any]:
         "response_modes_supported": ["query", "form_post"],
         "acr_values_supported": list(authn.ACR_VALUES),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": op.keys.algorithms(),
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",

@@ -27,6 +27,7 @@ from ..interactions.browser import csrf_token, csrf_valid
 from ..interactions.hint import INVALID, hint_claims
 from ..params import duplicated, form_params
 from ..records import BrowserSession, Client
+from ..subjects import subject_for
 from ..ui import locales
 from ..ui.translations import N_
 
@@ -99,7 +100,11 @@ def _hint_is_user(op: Context, logout: LogoutRequest, session: BrowserSession) -
     if logout.hinted_subject is None or session.user_id is None:
         return False
     user = op.storage.users.by_id(session.user_id)
-    return user is not None and user.subject == logout.hinted_subject
+    if user is None:
+        return False
+    # the hint's sub is as its client saw it (OIDC Core 8: pairwise for a pairwise client)
+    seen = subject_for(op.storage, logout.client, user.subject) if logout.client else user.subject
+    return seen == logout.hinted_subject
 
 
 def _sign_out(op: Context, logout: LogoutRequest, session: BrowserSession | None) -> Response:

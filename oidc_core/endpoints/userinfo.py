@@ -76,7 +76,9 @@ def userinfo(op: Context, request: Request) -> Response:
             ),
             token_sent=True,
         )
-    return responses.json_response(op.accounts.claims_of(found.account, user, found.grant.scopes))
+    # OIDC Core 8: the sub the token's client sees (pairwise for a pairwise client)
+    claims = op.accounts.claims_of(found.account, user, found.grant.scopes, found.grant)
+    return responses.json_response(claims)
 
 
 def _bearer(header: str) -> str:

@@ -23,7 +23,8 @@ INVALID = "id_token_hint is not an ID token this provider issued to this client"
 
 
 def hinted_subject(op: Context, hint: str | None, client_id: str) -> str | None:
-    """The ``sub`` the hint names, None without a hint (an empty value counts as none)."""
+    """The ``sub`` the hint names, None without a hint (an empty value counts as none):
+    as the client sees it (pairwise for a pairwise client, :mod:`oidc_core.subjects`)."""
     if not hint:
         return None
     claims = hint_claims(op, hint)

@@ -83,7 +83,7 @@ class OAuthServer:
         own_tokens = OwnTokensValidator(*context)
         bearer = BearerToken(  # its validator only decides rotate_refresh_token
             refresh,
-            token_generator=AccessTokenGenerator(settings, keys),
+            token_generator=AccessTokenGenerator(settings, keys, storage),
             refresh_token_generator=opaque,  # (the default would be the access token's)
             expires_in=access_token_ttl(settings.access_token_ttl),
         )

@@ -24,6 +24,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from ..records import RefreshTokenGrant
 from ..storage import NewRefresh
+from ..subjects import subject_for
 from .client_auth import ClientValidator
 from .user_grants import UserGrantValidator, first_use
 
@@ -138,7 +139,7 @@ class OwnTokensValidator(ClientValidator):
             "iss": self.settings.issuer,
         }
         if info.subject is not None:
-            claims["sub"] = info.subject
+            claims["sub"] = subject_for(self.storage, request.oidc_client, info.subject)
         if info.kind == "access_token":
             claims["token_type"] = "Bearer"  # noqa: S105 - a token type, not a secret
         return claims

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeGuard, TypeVar
 
 from ..claims import requested_claims
+from ..subjects import subject_for
 from .client_auth import ClientValidator
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class UserGrantValidator(ClientValidator):
             id_token.update({name: values[name] for name in wanted if name in values})
         id_token.update(
             iss=self.settings.issuer,
-            sub=grant.user.subject,
+            sub=subject_for(self.storage, request.oidc_client, grant.user.subject),
             exp=id_token["iat"] + (request.oidc_client.id_token_ttl or self.settings.id_token_ttl),
             auth_time=grant.auth_time,
         )

@@ -265,6 +265,8 @@ class GrantStore:
             user=None if user.id is None else convert.user(user),  # type: ignore[arg-type]
             scopes=tuple(row.scopes.split()),
             expires_at=row.expires_at,
+            subject_type=row.client_subject_type,
+            sector_identifier=row.client_sector_identifier,
         )
 
     def _live(self, kind: str, digest: str, now: int) -> SimpleNamespace | None:

@@ -99,11 +99,18 @@ class HotPath:
         self.live_token: dict[str, str] = {}
         self.live_tokens_of_user: dict[str, str] = {}
         token = ("id", "client", "scopes", "created_at", "expires_at")
+        client_subject = ('cl."subject_type" AS "client_subject_type"',
+                          'cl."sector_identifier" AS "client_sector_identifier"')  # fmt: skip
         for kind in ("access", "refresh"):
             t = TABLES[kind]
             live = live_condition(kind, "t", p)
             self.live_token[kind] = self._select(
-                [*columns_of(t.model, "t", only=token), 'cl."client_id" AS "client_key"', *user],
+                [
+                    *columns_of(t.model, "t", only=token),
+                    'cl."client_id" AS "client_key"',
+                    *client_subject,  # the sub its client sees (subjects.py)
+                    *user,
+                ],
                 "FROM {t} t JOIN {client} cl ON cl.{client:id} = t.{t:client} "
                 "LEFT JOIN {user} u ON u.{user:id} = t.{t:user} "  # none: client credentials
                 f"WHERE t.{{t:token_digest}} = {{p}} AND {live} "

@@ -371,3 +371,20 @@ def test_client_grant_types_are_set_on_create_and_replaced_on_update(
     unknown = cli("client", "update", client_id, "--grant-type", "password", capsys=capsys)
     assert unknown.code not in (0, None)
     assert client_row(cli, client_id, "grant_types") == ("authorization_code",)
+
+
+def test_pairwise_client_flags(cli: Cli, capsys: Capsys) -> None:
+    """``--subject-type`` and ``--sector-identifier-uri`` go through the one validation."""
+    created = create(cli, capsys, "--subject-type", "pairwise")
+    columns = "subject_type, sector_identifier, sector_identifier_uri"
+    assert client_row(cli, created["client_id"], columns) == ("pairwise", "rp.example", "")
+    shown = ok(cli("client", "show", created["client_id"], capsys=capsys))
+    assert re.search(r"subject_type\s+pairwise", shown), shown
+    several = cli("client", "create", "--name", "Two hosts", "--redirect-uri", CB,
+                  "--redirect-uri", "https://other.example/cb", "--subject-type", "pairwise",
+                  capsys=capsys)  # fmt: skip
+    refused(several, "invalid sector_identifier_uri: is required for a pairwise client")
+    plain = cli("client", "update", created["client_id"], "--sector-identifier-uri",
+                "http://rp.example/sector.json", capsys=capsys)  # fmt: skip
+    refused(plain, "invalid sector_identifier_uri:")
+    assert client_row(cli, created["client_id"], columns) == ("pairwise", "rp.example", "")

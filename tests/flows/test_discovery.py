@@ -181,7 +181,7 @@ def test_t74_client_authentication_methods(metadata: dict[str, Any]) -> None:
 
 def test_t74_scopes_and_subject_types(metadata: dict[str, Any]) -> None:
     assert {"openid", "profile", "email"} <= set(metadata["scopes_supported"])
-    assert metadata["subject_types_supported"] == ["public"]
+    assert metadata["subject_types_supported"] == ["public", "pairwise"]
 
 
 def test_t74_claims_supported_lists_every_claim_we_release(
