@@ -17,6 +17,8 @@ from tests.support.flow import Account, Flow, verify_id_token
 from tests.support.key_rotation import RelyingParty, live_kids
 from tests.support.key_rotation import saved_keys as saved_keys
 from tests.support.registration import METADATA, Registered, issue, refused, register
+from tests.support.sector_server import SectorServer
+from tests.support.sector_server import sector_server as sector_server
 
 
 def registered(app: webtest.TestApp, provider: Provider, **metadata: Any) -> Registered:
@@ -33,11 +35,21 @@ def consent_page(app: webtest.TestApp, client: Registered, user: Account) -> str
     return str(page.text)
 
 
-def id_token(app: webtest.TestApp, client: Registered, user: Account, auth: str = "basic") -> str:
+def tokens(
+    app: webtest.TestApp, client: Registered, user: Account, auth: str = "basic"
+) -> dict[str, Any]:
     flow = Flow(app, client.rp, user)
     response = flow.token(flow.authorize()["code"], auth=auth)
     assert response.status_int == 200, response.text
-    return str(response.json["id_token"])
+    return dict(response.json)
+
+
+def id_token(app: webtest.TestApp, client: Registered, user: Account, auth: str = "basic") -> str:
+    return str(tokens(app, client, user, auth)["id_token"])
+
+
+def access_token(app: webtest.TestApp, client: Registered, user: Account) -> str:
+    return str(tokens(app, client, user)["access_token"])
 
 
 def test_oidcc_registration_logo_uri(
@@ -132,3 +144,54 @@ def test_oidcc_server_rotate_keys(
     assert jwt.get_unverified_header(token)["kid"] == rotation.promoted
     after = relying_party.verify(app, token)
     assert after["sub"] == before["sub"] == alice.subject
+
+
+def test_oidcc_registration_sector_uri(
+    app: webtest.TestApp, provider: Provider, alice: Account, sector_server: SectorServer
+) -> None:
+    """A pairwise client registers with a ``sector_identifier_uri`` listing its redirect
+    URIs on two hosts; it signs in with a pairwise ``sub``, the same from either URI, that
+    a server of the same sector registering later sees too."""
+    redirects = ["https://rp-one.example/cb", "https://rp-two.example/cb"]
+    uri = sector_server.serve("/sector.json", redirects)
+    client = registered(
+        app,
+        provider,
+        redirect_uris=redirects,
+        subject_type="pairwise",
+        sector_identifier_uri=uri,
+    )
+    assert client.body["subject_type"] == "pairwise"
+    assert client.body["sector_identifier_uri"] == uri
+    assert sector_server.gets == ["/sector.json"]
+    first = verify_id_token(app, id_token(app, client, alice), client.rp.client_id)
+    assert first["sub"] != alice.subject
+    other_uri = Registered(app, {**client.body, "redirect_uris": redirects[::-1]})
+    again = verify_id_token(app, id_token(app, other_uri, alice), client.rp.client_id)
+    assert again["sub"] == first["sub"]
+    userinfo = app.get(
+        "/userinfo", headers={"Authorization": f"Bearer {access_token(app, client, alice)}"}
+    ).json
+    assert userinfo["sub"] == first["sub"]
+
+
+def test_oidcc_registration_sector_bad(
+    app: webtest.TestApp, provider: Provider, sector_server: SectorServer
+) -> None:
+    """A sector document that does not list the redirect URI: ``invalid_client_metadata``,
+    no client, and the initial access token not spent."""
+    uri = sector_server.serve("/sector.json", ["https://other.example/cb"])
+    token_id, token = issue(provider)
+    before = len(provider.clients.search())
+    metadata = {
+        **METADATA,
+        "redirect_uris": ["https://rp.example/cb"],
+        "subject_type": "pairwise",
+        "sector_identifier_uri": uri,
+    }
+    error = refused(app, "POST", "/register", token, metadata, status=400)
+    assert error["error"] == "invalid_client_metadata", error
+    assert "https://rp.example/cb" in error["error_description"]
+    assert len(provider.clients.search()) == before
+    spent = provider.storage.initial_access_tokens.get(token_id)
+    assert spent is not None and spent.uses == 0

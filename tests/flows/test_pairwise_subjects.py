@@ -2,9 +2,10 @@
 
 Clients are created through the management API; every ``sub`` is read the way a relying
 party reads it: the ID token verified with PyJWT, UserInfo, introspection, a JWT access
-token verified with PyJWT against the JWKS, a logout token received over HTTP.  Conformance
-modules ``oidcc-registration-sector-uri`` and ``oidcc-registration-sector-bad`` (with the
-management API standing in for the registration endpoint), and the pairwise ``sub`` ones.
+token verified with PyJWT against the JWKS, a logout token received over HTTP.  The
+conformance modules ``oidcc-registration-sector-uri`` and ``oidcc-registration-sector-bad``
+register through ``/register`` (``test_conformance_registration.py``); here the same rules
+through the management API.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def test_id_token_hint_with_a_pairwise_sub_at_end_session(
     assert not still_signed_in(flow)
 
 
-def test_oidcc_registration_sector_uri(
+def test_a_sector_uri_listing_the_redirect_uris_makes_one_sector(
     app: webtest.TestApp, admin: Api, alice: Account, sector_server: SectorServer
 ) -> None:
     redirects = ["https://rp-one.example/cb", "https://rp-two.example/cb"]
@@ -216,7 +217,7 @@ def test_oidcc_registration_sector_uri(
     assert signed_in_sub(app.new_browser(), other, alice)["sub"] == first["sub"]
 
 
-def test_oidcc_registration_sector_bad(
+def test_a_sector_document_without_the_redirect_uri_is_refused(
     admin: Api, provider: Provider, sector_server: SectorServer
 ) -> None:
     uri = sector_server.serve("/sector.json", ["https://other.example/cb"])
