@@ -237,3 +237,31 @@ def test_upgrade_to_accounts_keeps_people_and_their_grants(old: Storage) -> None
         "oidc_account_link",
     ):
         assert db.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_upgrade_to_registration_keeps_tokens_as_admin_and_clients_public(
+    old: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 13: an admin API token made before it keeps every power (``admin``), an
+    existing client stays public (its users' ``sub`` unchanged), no client has a
+    registration access token, and the database gets one pairwise salt."""
+    with monkeypatch.context() as at_12:
+        at_12.setattr("oidc_core.storage.schema.LATEST", 12)
+        assert old.upgrade() == (1, 12)
+    db = old.database
+    p = db.param
+    db.execute_sql(
+        "INSERT INTO oidc_admin_token (token_digest, name, created_by, created_at) "
+        f"VALUES ({p}, 'old script', 'cli', {p})",
+        ("a" * 64, int(time.time())),
+    )
+    assert old.upgrade() == (12, LATEST)
+    assert list(db.execute_sql("SELECT scopes FROM oidc_admin_token").fetchall()) == [("admin",)]
+    client = old.clients.by_client_id("c1")
+    assert client is not None
+    assert (client.subject_type, client.sector_identifier) == ("public", "")
+    assert client.registration_token_digest is None and client.initial_access_token_id is None
+    info = old.grants.token_info(ACCESS_TOKEN, None)
+    assert info is not None and info.subject == "sub1"
+    salts = list(db.execute_sql("SELECT name, value FROM oidc_provider_secret").fetchall())
+    assert [name for name, _ in salts] == ["pairwise_salt"] and len(salts[0][1]) >= 43
