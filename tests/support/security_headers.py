@@ -158,6 +158,9 @@ def walk_the_console(walker: Walker, provider: Provider, client_id: str) -> None
     for page in ("", "/secret", "/reset-secret", "/delete"):
         walker.get(f"console client{page}", f"/admin/clients/{client_id}{page}")
     walker.get("console audit", "/admin/audit")
+    walker.get("console registration tokens", "/admin/registration-tokens")
+    walker.get("console registration token shown", "/admin/registration-tokens/issued")
+    walker.get("console registration token revoke 405", "/admin/registration-tokens/1/revoke")
     walker.get("console users", "/admin/users")
     admin = provider.storage.users.by_email(ADMIN_EMAIL)
     assert admin is not None
