@@ -9,6 +9,28 @@ import secrets
 import peewee
 from playhouse import migrate
 
+from .db import is_mysql
+
+# Columns a process still on 0.5 does not know: a default in the database too, so that its
+# inserts keep working during a rolling upgrade (name, table, default).
+DATABASE_DEFAULTS = (
+    ("oidc_client", "policy_uri", ""),
+    ("oidc_client", "tos_uri", ""),
+    ("oidc_client", "software_id", ""),
+    ("oidc_client", "software_version", ""),
+    ("oidc_client", "subject_type", "public"),
+    ("oidc_client", "sector_identifier_uri", ""),
+    ("oidc_client", "sector_identifier", ""),
+    ("oidc_admin_token", "scopes", "admin"),
+)
+
+
+def text(max_length: int, default: str) -> peewee.CharField:
+    """A ``VARCHAR NOT NULL`` with ``default`` in Python and in the database."""
+    return peewee.CharField(
+        max_length=max_length, default=default, constraints=[peewee.SQL(f"DEFAULT '{default}'")]
+    )
+
 
 def v13_registration(db: peewee.Database) -> None:
     """0.6.0: initial access tokens, registration access tokens, pairwise subjects (with
@@ -16,25 +38,14 @@ def v13_registration(db: peewee.Database) -> None:
     management API tokens, a client's service and credential grant type."""
     migrator = migrate.SchemaMigrator.from_database(db)
 
-    def uri() -> peewee.Field:
-        return peewee.CharField(max_length=2048, default="")
-
     migrate.migrate(
-        migrator.add_column("oidc_client", "policy_uri", uri()),
-        migrator.add_column("oidc_client", "tos_uri", uri()),
-        migrator.add_column(
-            "oidc_client", "software_id", peewee.CharField(max_length=255, default="")
-        ),
-        migrator.add_column(
-            "oidc_client", "software_version", peewee.CharField(max_length=255, default="")
-        ),
-        migrator.add_column(
-            "oidc_client", "subject_type", peewee.CharField(max_length=16, default="public")
-        ),
-        migrator.add_column("oidc_client", "sector_identifier_uri", uri()),
-        migrator.add_column(
-            "oidc_client", "sector_identifier", peewee.CharField(max_length=255, default="")
-        ),
+        migrator.add_column("oidc_client", "policy_uri", text(2048, "")),
+        migrator.add_column("oidc_client", "tos_uri", text(2048, "")),
+        migrator.add_column("oidc_client", "software_id", text(255, "")),
+        migrator.add_column("oidc_client", "software_version", text(255, "")),
+        migrator.add_column("oidc_client", "subject_type", text(16, "public")),
+        migrator.add_column("oidc_client", "sector_identifier_uri", text(2048, "")),
+        migrator.add_column("oidc_client", "sector_identifier", text(255, "")),
         migrator.add_column("oidc_client", "service_id", peewee.BigIntegerField(null=True)),
         migrator.add_column(
             "oidc_client", "credential_grant_type", peewee.CharField(max_length=32, null=True)
@@ -47,10 +58,13 @@ def v13_registration(db: peewee.Database) -> None:
         migrator.add_column(
             "oidc_client", "initial_access_token_id", peewee.BigIntegerField(null=True)
         ),
-        migrator.add_column(
-            "oidc_admin_token", "scopes", peewee.CharField(max_length=255, default="admin")
-        ),
+        migrator.add_column("oidc_admin_token", "scopes", text(255, "admin")),
     )
+    if is_mysql(db):  # adding NOT NULL there rewrote the columns without their defaults
+        for table, column, default in DATABASE_DEFAULTS:
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                f"ALTER TABLE {table} ALTER {column} SET DEFAULT '{default}'"
+            )
 
     class InitialAccessToken(peewee.Model):
         token_digest = peewee.CharField(max_length=64, unique=True)

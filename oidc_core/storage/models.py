@@ -11,6 +11,14 @@ import peewee
 from .db import database_proxy
 
 
+def _text(max_length: int, default: str) -> peewee.CharField:
+    """``VARCHAR NOT NULL`` with ``default`` in Python and in the database (for the rows a
+    process of the previous version writes during a rolling upgrade)."""
+    return peewee.CharField(
+        max_length=max_length, default=default, constraints=[peewee.SQL(f"DEFAULT '{default}'")]
+    )
+
+
 class BaseModel(peewee.Model):
     id = peewee.AutoField()
 
@@ -85,13 +93,14 @@ class Client(BaseModel):
     # schema version 12: every sign-in to this client needs a second factor
     require_mfa = peewee.BooleanField(default=False)
     # schema version 13: RFC 7591 / OIDC Registration metadata; pairwise subjects
-    policy_uri = peewee.CharField(max_length=2048, default="")
-    tos_uri = peewee.CharField(max_length=2048, default="")
-    software_id = peewee.CharField(max_length=255, default="")
-    software_version = peewee.CharField(max_length=255, default="")
-    subject_type = peewee.CharField(max_length=16, default="public")  # or pairwise
-    sector_identifier_uri = peewee.CharField(max_length=2048, default="")
-    sector_identifier = peewee.CharField(max_length=255, default="")  # a host name
+    # (each with a default in the database too: see migration_registration.DATABASE_DEFAULTS)
+    policy_uri = _text(2048, "")
+    tos_uri = _text(2048, "")
+    software_id = _text(255, "")
+    software_version = _text(255, "")
+    subject_type = _text(16, "public")  # or pairwise
+    sector_identifier_uri = _text(2048, "")
+    sector_identifier = _text(255, "")  # a host name
     # the reference system's credential fields (the compatibility endpoint)
     service_id = peewee.BigIntegerField(null=True)
     credential_grant_type = peewee.CharField(max_length=32, null=True)
@@ -268,7 +277,7 @@ class AdminToken(BaseModel):
     last_used_at = peewee.BigIntegerField(null=True)
     revoked_at = peewee.BigIntegerField(null=True)
     # schema version 13: space-separated (admin, clients:read, clients:write, ...)
-    scopes = peewee.CharField(max_length=255, default="admin")
+    scopes = _text(255, "admin")
 
     class Meta:
         table_name = "oidc_admin_token"

@@ -265,3 +265,22 @@ def test_upgrade_to_registration_keeps_tokens_as_admin_and_clients_public(
     assert info is not None and info.subject == "sub1"
     salts = list(db.execute_sql("SELECT name, value FROM oidc_provider_secret").fetchall())
     assert [name for name, _ in salts] == ["pairwise_salt"] and len(salts[0][1]) >= 43
+    # A process still on 0.5 (a rolling upgrade) inserts without the new columns.
+    now = int(time.time())
+    db.execute_sql(
+        "INSERT INTO oidc_admin_token (token_digest, name, created_by, created_at) "
+        f"VALUES ({p}, 'made by 0.5', 'cli', {p})",
+        ("b" * 64, now),
+    )
+    db.execute_sql(
+        "INSERT INTO oidc_client (client_id, secret_digest, name, description, client_uri, "
+        "logo_uri, redirect_uris, allowed_scopes, require_pkce, skip_consent, created_at, "
+        "updated_at, is_public, grant_types, post_logout_redirect_uris, access_token_format, "
+        "backchannel_logout_uri, backchannel_logout_session_required, require_mfa) VALUES "
+        f"('c05', {p}, 'Made by 0.5', '', '', '', 'https://rp.example/cb', 'openid', "
+        f"{p}, {p}, {p}, {p}, {p}, 'authorization_code', '', 'opaque', '', {p}, {p})",
+        ("c" * 64, False, False, now, now, False, False, False),
+    )
+    assert old.admin_tokens.all()[-1].scopes == ("admin",)
+    made = old.clients.by_client_id("c05")
+    assert made is not None and made.subject_type == "public" and made.policy_uri == ""
