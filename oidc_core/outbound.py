@@ -21,10 +21,12 @@ is made with care (OWASP's server-side request forgery advice):
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
@@ -82,6 +84,12 @@ def get(
     :class:`OutboundError` when there is no answer."""
     deadline = time.monotonic() + timeout
     connection, target = _connection(uri, timeout=timeout, allow_private=allow_private, proxy=proxy)
+    # The deadline covers the status line and the headers too, which http.client reads
+    # with a per-read timeout only: at the deadline the connection is shut from here, and
+    # a read blocked on it ends at once.
+    watchdog = threading.Timer(timeout, _shut, (connection,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("GET", target, headers={"Accept": "application/json"})
         response = connection.getresponse()
@@ -103,9 +111,20 @@ def get(
     except TimeoutError:
         raise TooSlow(f"no whole answer within {timeout} seconds") from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        if time.monotonic() >= deadline:  # the watchdog shut the connection
+            raise TooSlow(f"no whole answer within {timeout} seconds") from None
         raise OutboundError(f"no answer: {exc!r}") from None
     finally:
+        watchdog.cancel()
         connection.close()
+
+
+def _shut(connection: http.client.HTTPConnection) -> None:
+    """End every read on the connection's socket (from another thread)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _connection(

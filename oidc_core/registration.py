@@ -149,6 +149,9 @@ FIELDS = frozenset(
 )
 SUBJECT_TYPES = ("public", "pairwise")  # OIDC Core 8; subjects.SUBJECT_TYPES
 MAX_SOFTWARE_TEXT = 255
+# Decided by an administrator (an ``admin`` API token, the console, the CLI), never by a
+# server that provisions its own client: consent, a second factor, token lifetimes.
+ADMIN_ONLY = ("skip_consent", "require_mfa", "access_token_ttl", "id_token_ttl")
 # The reference billing system's credential kinds (its ``grantType``): both are
 # authorization-code clients here; ``single_sign_on`` belongs to one of its services.
 CREDENTIAL_GRANT_TYPES = ("authorization_code", "single_sign_on")

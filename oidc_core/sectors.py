@@ -100,7 +100,7 @@ def _listed(body: bytes) -> list[str]:
     """Section 5: the document is a JSON array of redirect URIs."""
     try:
         document = json.loads(body)
-    except ValueError:  # also a body that is not UTF-8
+    except (ValueError, RecursionError):  # not UTF-8, or arrays nested thousands deep
         raise InvalidMetadata(FIELD, "the document is not JSON") from None
     if not isinstance(document, list) or not all(isinstance(uri, str) for uri in document):
         raise InvalidMetadata(FIELD, "the document must be a JSON array of strings")

@@ -8,9 +8,11 @@ on top of the rules every client's metadata follows (:mod:`oidc_core.registratio
   it asked for: signed or encrypted UserInfo responses, encrypted ID tokens, request
   objects, and key material (``jwks``, ``jwks_uri``: we offer no ``private_key_jwt``).
 * Fields only an administrator sets are refused; an RFC 7592 update keeps their values.
-* An initial access token's limits (allowed scopes, grant types, redirect URI hosts; each
-  empty: no limit) bound every registration made with it and every later update of the
-  clients it registered, even once it expired, was used up or revoked.
+* An initial access token's limits (allowed scopes, grant types, hosts; each empty: no
+  limit) bound every registration made with it and every later update of the clients it
+  registered, even once it expired, was used up or revoked.  The host limit covers every
+  URI of the client: redirect, logout and back-channel URIs, the sector document (checked
+  before it is fetched) and the URIs the consent page shows (client, logo, policy, terms).
 
 :func:`requested` turns a request body into the metadata to validate; :func:`check_limits`
 checks the validated fields against a token's limits.  Both raise
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .records import ClientFields, InitialAccessToken
-from .registration import FIELDS, InvalidMetadata
+from .registration import ADMIN_ONLY, FIELDS, InvalidMetadata
 
 # OIDC Registration 2 and RFC 7591 2 metadata we understand and do not support.
 UNSUPPORTED = (
@@ -42,8 +44,6 @@ UNSUPPORTED = (
     "request_object_encryption_enc",
     "request_uris",
 )
-# Decided by an administrator, for the provider's own applications or a policy.
-ADMIN_ONLY = ("skip_consent", "require_mfa", "access_token_ttl", "id_token_ttl")
 # What a registration may set, with the value an omitted field takes (RFC 7592 2.2:
 # "omitted fields MUST be treated as null or empty values").  ``client_name`` and ``scope``
 # have defaults of their own (:func:`requested`); ``redirect_uris`` is required.  Only the
@@ -108,7 +108,24 @@ def requested(body: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
         data["scope"] = " ".join(sorted(limits.scopes)) if limits.scopes else DEFAULT_SCOPE
     if "client_name" not in data:  # optional in RFC 7591 2; we show every client's name
         data["client_name"] = _first_host(data.get("redirect_uris")) or "Registered client"
+    logo = data.get("logo_uri")
+    if isinstance(logo, str) and logo.startswith("/"):  # a path on the provider: admins only
+        raise InvalidMetadata("logo_uri", "must be an absolute https URL (RFC 7591 2)")
+    sector = data.get("sector_identifier_uri")
+    if isinstance(sector, str) and sector:  # before the document is fetched
+        _check_host(limits, "sector_identifier_uri", sector)
     return data
+
+
+def _check_host(limits: Limits, field: str, uri: str) -> None:
+    if not limits.redirect_hosts or not uri:
+        return
+    try:
+        host = urlsplit(uri).hostname or ""
+    except ValueError:
+        host = ""  # refused with its reason by the validation, or here
+    if host not in limits.redirect_hosts:
+        raise InvalidMetadata(field, f"the host {host!r} is beyond the initial access token")
 
 
 def _first_host(uris: Any) -> str:
@@ -131,15 +148,17 @@ def check_limits(limits: Limits, fields: ClientFields) -> None:
         over = [grant for grant in fields.grant_types if grant not in limits.grant_types]
         if over:
             raise InvalidMetadata("grant_types", f"{over[0]!r} is beyond the initial access token")
-    if limits.redirect_hosts:
-        for field, uris in (
-            ("redirect_uris", fields.redirect_uris),
-            ("post_logout_redirect_uris", fields.post_logout_redirect_uris),
-            ("backchannel_logout_uri", (fields.backchannel_logout_uri,)),
-        ):
-            for uri in uris:
-                host = urlsplit(uri).hostname or ""
-                if uri and host not in limits.redirect_hosts:
-                    raise InvalidMetadata(
-                        field, f"the host {host!r} is beyond the initial access token"
-                    )
+    # Every host the provider redirects to, posts to, fetches from or shows on the consent
+    # page (a logo or a policy link elsewhere is a phishing aid).
+    for field, uris in (
+        ("redirect_uris", fields.redirect_uris),
+        ("post_logout_redirect_uris", fields.post_logout_redirect_uris),
+        ("backchannel_logout_uri", (fields.backchannel_logout_uri,)),
+        ("sector_identifier_uri", (fields.sector_identifier_uri,)),
+        ("client_uri", (fields.client_uri,)),
+        ("logo_uri", (fields.logo_uri,)),
+        ("policy_uri", (fields.policy_uri,)),
+        ("tos_uri", (fields.tos_uri,)),
+    ):
+        for uri in uris:
+            _check_host(limits, field, uri)

@@ -35,6 +35,7 @@ from webob import Request, Response
 
 from .. import registration, responses
 from ..errors import ProviderError
+from ..records import AdminToken
 from . import initial_tokens, openapi, scopes, users
 from .service import ClientNotFound
 
@@ -62,6 +63,7 @@ class Call:
     request: Request
     actor: str
     key: str = ""
+    scopes: tuple[str, ...] = ()  # the token's
 
     @property
     def client_id(self) -> str:
@@ -100,8 +102,19 @@ def list_clients(call: Call) -> Response:
     return responses.json_response({"clients": clients})
 
 
+def _check_admin_fields(call: Call, data: dict[str, Any]) -> None:
+    """Consent, a second factor and token lifetimes are an administrator's decision: a
+    token that may only manage clients (a server's provisioning script) cannot set them."""
+    if any(key in data for key in registration.ADMIN_ONLY) and not scopes.allows(
+        call.scopes, scopes.ADMIN
+    ):
+        raise _insufficient_scope(scopes.ADMIN, ", ".join(registration.ADMIN_ONLY))
+
+
 def create_client(call: Call) -> Response:
-    client, secret = call.op.clients.create(_body(call.request), call.actor)
+    data = _body(call.request)
+    _check_admin_fields(call, data)
+    client, secret = call.op.clients.create(data, call.actor)
     location = call.op.url(f"{PREFIX}/clients/{quote(client.client_id, safe='')}")
     body = {**registration.client_metadata(client), "client_secret": secret}
     return responses.json_response(body, 201, headers={"Location": location})
@@ -114,6 +127,7 @@ def get_client(call: Call) -> Response:
 
 def update_client(call: Call) -> Response:
     data = _body(call.request)
+    _check_admin_fields(call, data)
     reset = data.pop("reset_secret", False)
     if not isinstance(reset, bool):
         raise registration.InvalidMetadata("reset_secret", "must be true or false")
@@ -285,10 +299,14 @@ def _dispatch(op: Context, request: Request) -> Response:
         raise ApiError(
             f"use {allow}", error="method_not_allowed", status=405, headers={"Allow": allow}
         )
-    actor = "" if operation.scope == PUBLIC else authenticate(op, request, operation.scope)
+    actor = ""
+    token_scopes: tuple[str, ...] = ()
+    if operation.scope != PUBLIC:
+        token = _token(op, request, operation.scope)
+        actor, token_scopes = _actor(token), token.scopes
     if request.method in ("POST", "PATCH", "PUT") or request.content_length:
         _check_json_type(request)
-    return operation.handler(Call(op, request, actor, key))
+    return operation.handler(Call(op, request, actor, key, token_scopes))
 
 
 def _match(path: str) -> tuple[str, str]:
@@ -307,6 +325,15 @@ def _match(path: str) -> tuple[str, str]:
 def authenticate(op: Context, request: Request, needed: str) -> str:
     """RFC 6750 section 2.1 Bearer token (scheme case-insensitive) whose scopes allow
     ``needed`` (:func:`scopes.allows`); the audit actor."""
+    return _actor(_token(op, request, needed))
+
+
+def _actor(token: AdminToken) -> str:
+    return f"api-token:{token.id} ({token.name})"
+
+
+def _token(op: Context, request: Request, needed: str) -> AdminToken:
+    """The Bearer token of :func:`authenticate`."""
     header = request.headers.get("Authorization", "")
     if not header:
         raise ApiError(
@@ -323,12 +350,15 @@ def authenticate(op: Context, request: Request, needed: str) -> str:
         raise _invalid_token("the admin API token is unknown or revoked")
     if not scopes.allows(record.scopes, needed):
         raise _insufficient_scope(needed)
-    return f"api-token:{record.id} ({record.name})"
+    return record
 
 
-def _insufficient_scope(needed: str) -> ApiError:
-    """RFC 6750 section 3.1: a valid token that may not do this; ``scope`` says what may."""
+def _insufficient_scope(needed: str, fields: str = "") -> ApiError:
+    """RFC 6750 section 3.1: a valid token that may not do this; ``scope`` says what may
+    (``fields``: the fields whose setting needs it)."""
     description = f"this needs an admin API token with the {needed} scope"
+    if fields:
+        description = f"setting {fields} needs an admin API token with the {needed} scope"
     challenge = (
         f'Bearer realm="{REALM}", error="insufficient_scope", '
         f'error_description="{description}", scope="{needed}"'

@@ -166,17 +166,20 @@ class ClientAdmin:
         reset_secret: bool = False,
         grace_seconds: int = 0,
         check: Callable[[ClientFields], None] | None = None,
+        checked: ClientFields | None = None,
     ) -> tuple[Client, str | None]:
         """Update the given fields and reset the secret if asked, as one transaction.
 
         Everything is validated before anything changes (``check``: a further rule on the
-        resulting fields, such as an initial access token's limits).  A public client made
-        confidential gets a secret too (it has none to keep); the secret (or None) is
-        returned once.
+        resulting fields, such as an initial access token's limits).  ``checked``: the
+        fields :meth:`checked_fields` already made of ``data`` outside the caller's
+        transaction (it may fetch a sector document, which must never hold the database's
+        write lock).  A public client made confidential gets a secret too (it has none to
+        keep); the secret (or None) is returned once.
         """
         current = self.get(client_id)
         _check_grace(grace_seconds)
-        fields = self.checked_fields(data, ClientFields.of(current))
+        fields = checked or self.checked_fields(data, ClientFields.of(current))
         if check is not None:
             check(fields)
         needs_secret = reset_secret or (current.is_public and not fields.is_public)

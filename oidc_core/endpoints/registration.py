@@ -33,8 +33,9 @@ from .. import credentials, registration, responses
 from ..admin.api import unique_keys
 from ..admin.service import ClientNotFound
 from ..errors import InvalidToken, ProviderError
-from ..records import Client
-from ..self_registration import ADMIN_ONLY, Limits, check_limits, requested
+from ..records import Client, ClientFields
+from ..registration import ADMIN_ONLY
+from ..self_registration import Limits, check_limits, requested
 from ..storage import TokenSpent
 
 if TYPE_CHECKING:
@@ -169,6 +170,10 @@ def _update(op: Context, request: Request, client: Client, token: str, actor: st
         raise registration.InvalidMetadata("client_secret", "is not the current client secret")
     limits = _limits_of(op, client)
     data = requested(body, limits)
+    # Validated before the transaction: a sector document is fetched here, never while
+    # the database's write lock is held (on SQLite that would stop every sign-in).
+    fields = op.clients.checked_fields(data, ClientFields.of(client))
+    check_limits(limits, fields)
     with op.storage.transaction():
         next_token = _rotate(op, client.client_id, token)
         changed, new_secret = op.clients.change(
@@ -177,7 +182,7 @@ def _update(op: Context, request: Request, client: Client, token: str, actor: st
             actor,
             reset_secret=reset,
             grace_seconds=grace,
-            check=partial(check_limits, limits),
+            checked=fields,
         )
     return responses.json_response(_described(op, changed, next_token, new_secret))
 

@@ -11,6 +11,7 @@ client page shows and sets the subject type.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -119,16 +120,34 @@ def test_a_sector_document_too_slow_is_refused(
     assert "within 1 seconds" in refused(quick, storage, sector_identifier_uri=uri)
 
 
+def test_a_sector_document_whose_headers_never_end_is_refused_in_time(
+    storage: Storage,
+    database_url: str,
+    sector_server: SectorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The time limit covers the status line and the headers too: a server that sends a
+    header a byte every 0.1 s (http.client's per-read timeout never fires) is cut off at
+    the limit, not when it chooses to finish."""
+    monkeypatch.setattr(sectors, "TIMEOUT", 1.0)
+    quick = provider_api(storage, database_url, backchannel_allow_private_addresses=True)
+    uri = sector_server.serve("/headers.json", [CB], slow_header=4.0)
+    started = time.monotonic()
+    assert "within 1 seconds" in refused(quick, storage, sector_identifier_uri=uri)
+    assert time.monotonic() - started < 2.5
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         (b"<html>a sector</html>", "not JSON"),
+        (b"[" * 5000, "not JSON"),  # nested past Python's recursion limit
         (b"\xff\xfe[]", "not JSON"),
         (b'{"redirect_uris": ["https://rp.example/cb"]}', "JSON array of strings"),
         (b'["https://rp.example/cb", 7]', "JSON array of strings"),
         (b'"https://rp.example/cb"', "JSON array of strings"),
     ],
-    ids=["html", "not-utf8", "object", "mixed-array", "string"],
+    ids=["html", "nested", "not-utf8", "object", "mixed-array", "string"],
 )
 def test_a_sector_document_not_an_array_of_strings_is_refused(
     admin: Api, storage: Storage, sector_server: SectorServer, body: bytes, message: str

@@ -31,6 +31,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     send_length: bool = True  # False: no Content-Length, the body ends with the connection
     trickle: float = 0.0  # seconds between single bytes of the body (0: all at once)
+    # seconds during which a header is trickled out a byte every 0.1 s before the others
+    slow_header: float = 0.0
 
 
 @dataclass
@@ -60,6 +62,9 @@ def serve_sector(tls: TLSFiles, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sec
         def do_GET(self) -> None:
             state.gets.append(self.path)
             answer = state.answers.get(self.path, Answer(status=404, body=b"not found"))
+            if answer.slow_header:
+                self._with_a_slow_header(answer)
+                return
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
@@ -76,6 +81,23 @@ def serve_sector(tls: TLSFiles, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sec
                     time.sleep(answer.trickle)
             except OSError:
                 pass  # the provider gave up: what a too slow test wants
+
+        def _with_a_slow_header(self, answer: Answer) -> None:
+            """The status line, then a header a byte every 0.1 s for ``slow_header``
+            seconds, then the rest of the answer (unless the client left)."""
+            try:
+                self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Pad: ")
+                end = time.monotonic() + answer.slow_header
+                while time.monotonic() < end:
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                length = f"Content-Length: {len(answer.body)}\r\n\r\n".encode()
+                self.wfile.write(b"\r\nContent-Type: application/json\r\n" + length)
+                self.wfile.write(answer.body)
+            except OSError:
+                pass  # the provider gave up: what a too slow test wants
+            self.close_connection = True
 
         def log_message(self, *args: Any) -> None:
             pass

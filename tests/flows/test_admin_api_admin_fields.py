@@ -1,5 +1,6 @@
-"""Review of issue 17 (scoped management tokens): defects found by the adversarial review.
-Each test fails on main for its defect and passes once it is fixed.
+"""Fields an administrator decides (consent, a second factor, token lifetimes) need an
+``admin`` API token: a ``clients:write`` token, as a server's provisioning script holds,
+cannot set them (found by a security review of issue 17).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""Review of issue 17 (dynamic registration): defects found by the adversarial review.
-
-Each test fails on main for the defect it is named for and passes once it is fixed.
+"""What a server registering itself cannot stretch: the initial access token's host limit
+binds every URI of the client (the sector document before it is fetched, and the URIs the
+consent page shows), a hostile sector document is refused rather than crashing, and an
+RFC 7592 update never fetches a sector document while it holds the database's write lock.
+(Found by a security review of issue 17; each docstring tells the attack.)
 """
 
 from __future__ import annotations
