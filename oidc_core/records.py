@@ -50,6 +50,7 @@ class Client:
     credential_grant_type: str | None = None  # its grantType (single_sign_on, ...)
     registration_token_digest: str | None = field(default=None, repr=False)
     initial_access_token_id: int | None = None  # registered with it (RFC 7591)
+    token_endpoint_auth_method: str | None = None  # as registered (None: not given)
 
     @property
     def grantable_scopes(self) -> frozenset[str]:
@@ -305,6 +306,7 @@ class ClientFields:
     sector_identifier: str = ""
     service_id: int | None = None
     credential_grant_type: str | None = None
+    token_endpoint_auth_method: str | None = None
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -336,6 +338,7 @@ class ClientFields:
             sector_identifier=client.sector_identifier,
             service_id=client.service_id,
             credential_grant_type=client.credential_grant_type,
+            token_endpoint_auth_method=client.token_endpoint_auth_method,
         )
 
     def columns(self) -> dict[str, Any]:

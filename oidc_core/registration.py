@@ -355,6 +355,7 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
                 "token_endpoint_auth_method", f"must be one of {', '.join(AUTH_METHODS)}"
             )
         values["is_public"] = method == "none"
+        values["token_endpoint_auth_method"] = method
     if "backchannel_logout_uri" in data:
         values["backchannel_logout_uri"] = check_backchannel_logout_uri(
             data["backchannel_logout_uri"]
@@ -395,6 +396,16 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
     return ClientFields(**values)
 
 
+def auth_method(client: Client) -> str:
+    """RFC 7591 2 ``token_endpoint_auth_method`` as registered; a client that never said
+    is ``none`` when public, else ``client_secret_basic`` (either secret method works)."""
+    registered = client.token_endpoint_auth_method
+    derived = AUTH_METHODS[2] if client.is_public else AUTH_METHODS[0]  # none, basic
+    if registered in AUTH_METHODS and client.is_public == (registered == AUTH_METHODS[2]):
+        return registered
+    return derived
+
+
 def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str, Any]:
     """A client as RFC 7591 metadata (plus our own fields); never a secret."""
     return {
@@ -408,7 +419,7 @@ def client_metadata(client: Client, last_used_at: int | None = None) -> dict[str
         "scope": " ".join(sorted(client.allowed_scopes)),
         "grant_types": list(client.grant_types),
         "response_types": ["code"],
-        "token_endpoint_auth_method": "none" if client.is_public else "client_secret_basic",
+        "token_endpoint_auth_method": auth_method(client),
         "require_pkce": client.require_pkce or client.is_public,
         "skip_consent": client.skip_consent,
         "access_token_ttl": client.access_token_ttl,

@@ -69,6 +69,7 @@ def client(row: models.Client) -> records.Client:
         credential_grant_type=row.credential_grant_type,
         registration_token_digest=row.registration_token_digest,
         initial_access_token_id=row.initial_access_token_id,
+        token_endpoint_auth_method=row.token_endpoint_auth_method,
     )
 
 

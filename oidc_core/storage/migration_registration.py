@@ -59,6 +59,11 @@ def v13_registration(db: peewee.Database) -> None:
             "oidc_client", "initial_access_token_id", peewee.BigIntegerField(null=True)
         ),
         migrator.add_column("oidc_admin_token", "scopes", text(255, "admin")),
+        migrator.add_column(
+            "oidc_client",
+            "token_endpoint_auth_method",
+            peewee.CharField(max_length=32, null=True),
+        ),
     )
     if is_mysql(db):  # adding NOT NULL there rewrote the columns without their defaults
         for table, column, default in DATABASE_DEFAULTS:

@@ -108,6 +108,9 @@ class Client(BaseModel):
     # and the initial access token it registered with, whose limits keep applying
     registration_token_digest = peewee.CharField(max_length=64, null=True, unique=True)
     initial_access_token_id = peewee.BigIntegerField(null=True)
+    # RFC 7591 2 as registered (None: not given, client_secret_basic or none); a
+    # confidential client may use client_secret_basic or client_secret_post either way
+    token_endpoint_auth_method = peewee.CharField(max_length=32, null=True)
 
     class Meta:
         table_name = "oidc_client"

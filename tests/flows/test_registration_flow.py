@@ -58,7 +58,11 @@ def test_register_then_sign_in(
     assert body["registration_client_uri"] == f"{app.issuer}/register/{body['client_id']}"
     assert isinstance(body["registration_access_token"], str)
     assert not {"skip_consent", "require_mfa", "access_token_ttl", "id_token_ttl"} & set(body)
-    assert signed_in(app, Registered(app, body), alice, auth) == alice.subject
+    # RFC 7591 3.2.1: the registered method, as asked; read back the same (RFC 7592)
+    assert body["token_endpoint_auth_method"] == f"client_secret_{auth}"
+    client = Registered(app, body)
+    assert client.use("GET")["token_endpoint_auth_method"] == f"client_secret_{auth}"
+    assert signed_in(app, client, alice, auth) == alice.subject
     stored = provider.storage.initial_access_tokens.get(token_id)
     assert stored is not None and stored.uses == 1
 
