@@ -12,7 +12,6 @@ registration with it is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,36 +21,12 @@ from tests.browser.relying_party import LiveApp, verified_id_token
 from tests.interop.test_node_openid_client import SCOPE, RelyingParty
 from tests.support.live import LiveProvider, free_port
 from tests.support.node import require_packages, run_script
-from tests.support.tls import SCHEMES, TLSFiles, provider_over
 from tests.support.trace import Trace
 
 pytestmark = pytest.mark.server
 
 PASSWORD = "a long and correct password for a registered client"
 SCRIPT = "openid_client_rp.mjs"
-
-
-@pytest.fixture(scope="module", params=SCHEMES)
-def scheme(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(scope="module")
-def ca_file(scheme: str, tls_files: TLSFiles) -> Path | None:
-    return tls_files.ca_file if scheme == "https" else None
-
-
-@pytest.fixture(scope="module")
-def provider(
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
-    scheme: str,
-    tls_files: TLSFiles,
-) -> Iterator[LiveProvider]:
-    require_packages("openid-client")
-    tmp = tmp_path_factory.mktemp("openid-client-registration")
-    with provider_over(scheme, tmp, request, tls_files) as live:
-        yield live
 
 
 def initial_access_token(provider: LiveProvider, uses: int = 1) -> str:
@@ -82,8 +57,11 @@ def register(
 
 
 def test_a_client_registered_by_openid_client_completes_the_code_flow(
-    provider: LiveProvider, ca_file: Path | None, tmp_path: Path
+    live_provider: LiveProvider,
 ) -> None:
+    """Over https (a throwaway CA) and over http on loopback, like the other Node tests."""
+    require_packages("openid-client")
+    provider, ca_file = live_provider, live_provider.ca_file
     assert provider.log is not None
     trace = Trace("openid-client registration", provider.log)
     email = f"registered-{free_port()}@example.com"
