@@ -99,6 +99,15 @@ def storage(database_url: str) -> Iterator[Storage]:
     storage.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _server_database_rebuilt_first(request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL or MySQL/MariaDB the schema is rebuilt (``storage``) before the first
+    test, whatever an earlier run left there: the tests that start servers on that database
+    (the examples, the live tests) may come before any test that asks for ``storage``."""
+    if os.environ.get("OIDC_TEST_DATABASE_URL"):
+        request.getfixturevalue("storage")
+
+
 @pytest.fixture(scope="session")
 def settings(mount_name: str, database_url: str) -> Settings:
     return settings_for(mount_name, database_url, **FAST_PASSWORDS, **LOOPBACK_RPS)
