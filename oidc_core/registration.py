@@ -62,6 +62,14 @@ def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
     return uri
 
 
+def error_code(field: str, request_fields: frozenset[str] = frozenset()) -> str:
+    """RFC 7591 section 3.2.2: the error code of a refused field (``invalid_request`` for
+    the caller's own request parameters, ``request_fields``)."""
+    if field == "redirect_uris":
+        return "invalid_redirect_uri"
+    return "invalid_request" if field in request_fields else "invalid_client_metadata"
+
+
 def check_redirect_uris(uris: list[str]) -> list[str]:
     if not uris:
         raise InvalidMetadata("redirect_uris", "at least one redirect URI is required")

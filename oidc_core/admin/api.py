@@ -265,7 +265,13 @@ def dispatch(op: Context, request: Request) -> Response:
     try:
         return _dispatch(op, request)
     except registration.InvalidMetadata as exc:
-        return error_response(ApiError(exc.message, error=_field_error(exc.field), field=exc.field))
+        return error_response(
+            ApiError(
+                exc.message,
+                error=registration.error_code(exc.field, REQUEST_FIELDS),
+                field=exc.field,
+            )
+        )
     except ClientNotFound:
         return error_response(
             ApiError("no client with this client_id", error="not_found", status=404)
@@ -303,7 +309,7 @@ def _dispatch(op: Context, request: Request) -> Response:
     token_scopes: tuple[str, ...] = ()
     if operation.scope != PUBLIC:
         token = _token(op, request, operation.scope)
-        actor, token_scopes = _actor(token), token.scopes
+        actor, token_scopes = actor_of(token), token.scopes
     if request.method in ("POST", "PATCH", "PUT") or request.content_length:
         _check_json_type(request)
     return operation.handler(Call(op, request, actor, key, token_scopes))
@@ -325,10 +331,11 @@ def _match(path: str) -> tuple[str, str]:
 def authenticate(op: Context, request: Request, needed: str) -> str:
     """RFC 6750 section 2.1 Bearer token (scheme case-insensitive) whose scopes allow
     ``needed`` (:func:`scopes.allows`); the audit actor."""
-    return _actor(_token(op, request, needed))
+    return actor_of(_token(op, request, needed))
 
 
-def _actor(token: AdminToken) -> str:
+def actor_of(token: AdminToken) -> str:
+    """How the audit log names a management API token (also at ``/includes/api.php``)."""
     return f"api-token:{token.id} ({token.name})"
 
 
@@ -442,13 +449,6 @@ def _whole(params: dict[str, str], key: str, default: int) -> int:
     if len(value) > 18:  # the service states the range; this only keeps int() cheap
         raise ApiError("is far too large", field=key)
     return int(value)
-
-
-def _field_error(field: str) -> str:
-    """RFC 7591 section 3.2.2 codes for metadata; invalid_request for request parameters."""
-    if field == "redirect_uris":
-        return "invalid_redirect_uri"
-    return "invalid_request" if field in REQUEST_FIELDS else "invalid_client_metadata"
 
 
 def error_response(error: ApiError) -> Response:

@@ -35,6 +35,7 @@ from .. import params, registration, responses
 from ..errors import InvalidRequest
 from ..records import AdminToken, Client
 from . import scopes
+from .api import actor_of
 from .service import MAX_CREDENTIALS, ClientNotFound
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def _dispatch(op: Context, request: Request) -> Response:
     unknown = sorted(set(form) - COMMON - action.fields)
     if unknown:
         raise CompatError(f"{unknown[0][:64]}: not a parameter of {action.name}")
-    return action.run(Call(op, form, f"api-token:{token.id} ({token.name})"))
+    return action.run(Call(op, form, actor_of(token)))
 
 
 def authenticate(op: Context, request: Request, form: dict[str, list[str]]) -> AdminToken:

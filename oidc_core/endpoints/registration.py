@@ -74,7 +74,9 @@ def _answered(handle: partial[Response]) -> Response:
     try:
         return handle()
     except registration.InvalidMetadata as exc:
-        return responses.error_json(ProviderError(str(exc), error=_metadata_error(exc.field)))
+        return responses.error_json(
+            ProviderError(str(exc), error=registration.error_code(exc.field, REQUEST_FIELDS))
+        )
     except (InvalidToken, TokenSpent, ClientNotFound) as exc:
         description = exc.description if isinstance(exc, InvalidToken) else _SPENT
         return responses.error_json(InvalidToken(description), headers=_challenge(description))
@@ -83,13 +85,6 @@ def _answered(handle: partial[Response]) -> Response:
 
 
 _SPENT = "the token is unknown, expired, used up or revoked"
-
-
-def _metadata_error(field: str) -> str:
-    """RFC 7591 3.2.2 codes for metadata; invalid_request for request parameters."""
-    if field == "redirect_uris":
-        return "invalid_redirect_uri"
-    return "invalid_request" if field in REQUEST_FIELDS else "invalid_client_metadata"
 
 
 def _challenge(description: str) -> dict[str, str]:
