@@ -59,33 +59,35 @@ class Walk:
         self.problems.append(f"console: {message.text} ({message.location.get('url')})")
 
     def check(self, name: str) -> None:
-        """The page now shown, at both widths: accessible, no problem, nothing sticking
-        out on the phone; its two pictures saved."""
+        """The page now shown, at both widths and in the dark scheme: accessible, no
+        problem, nothing sticking out; its two pictures saved."""
         page = self.page
         page.wait_for_load_state("load")
         assert name not in self.seen, f"{name} checked twice"
         self.seen.append(name)
         for width, size in WIDTHS.items():
             page.set_viewport_size(size)
-            found = violations(page)
-            if found:
-                self.failures.append(f"{name} ({width}): " + "; ".join(found))
-            overflow = page.evaluate(OVERFLOW)
-            if overflow > 0:
-                self.failures.append(f"{name} ({width}): {overflow} px wider than the window")
+            self._accessible(f"{name} ({width})")
+            self._fits(f"{name} ({width})")
             self._shoot(f"{name}-{width}", size)
         page.set_viewport_size(NARROWEST)
-        overflow = page.evaluate(OVERFLOW)
-        if overflow > 0:
-            self.failures.append(f"{name} (360 px): {overflow} px wider than the window")
+        self._fits(f"{name} (360 px)")
         page.set_viewport_size(DESKTOP)
         page.emulate_media(color_scheme="dark")
-        found = violations(page)
-        if found:
-            self.failures.append(f"{name} (dark): " + "; ".join(found))
+        self._accessible(f"{name} (dark)")
         page.emulate_media(color_scheme="light")
         problems, self.problems[:] = list(self.problems), []
         self.failures.extend(f"{name}: {problem}" for problem in problems)
+
+    def _accessible(self, where: str) -> None:
+        found = violations(self.page)
+        if found:
+            self.failures.append(f"{where}: " + "; ".join(found))
+
+    def _fits(self, where: str) -> None:
+        overflow = self.page.evaluate(OVERFLOW)
+        if overflow > 0:
+            self.failures.append(f"{where}: {overflow} px wider than the window")
 
     def _shoot(self, stem: str, size: dict[str, int]) -> None:
         height = int(self.page.evaluate("() => document.scrollingElement.scrollHeight"))
