@@ -5,6 +5,7 @@
 #   make test    virtualenv + test dependencies, then the test suite (SQLite by default;
 #                OIDC_TEST_DATABASE_URL=postgresql://... for PostgreSQL,
 #                mysql://... for MySQL or MariaDB)
+#   make screenshots  the pages at desktop and phone width into docs/images (Chromium)
 #   make messages  re-extract the pages' messages into the translation catalogs
 #                  (oidc_core/ui/locale, docs/translations.md)
 
@@ -19,7 +20,7 @@ LOCALE_DIR := oidc_core/ui/locale
 # (tests/core/test_catalogs.py extracts with the same keywords).
 MESSAGE_KEYWORDS := -k PageError -k error_page
 
-.PHONY: serve test lint bench clean messages
+.PHONY: serve test lint bench clean messages screenshots
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,17 +32,24 @@ serve: $(BIN)/.installed
 	mkdir -p var
 	OIDC_DATABASE_URL=$(DEMO_DATABASE_URL) exec $(BIN)/oidc-core serve --bind $(BIND) --demo
 
-# The Node.js relying-party libraries (tests/interop/node), as package-lock.json pins them;
+# The Node.js relying-party libraries (tests/interop/node) and axe-core, the accessibility
+# rules of the browser tests (tests/browser/node), as their package-lock.json pins them;
 # without npm their tests are skipped (CI requires them).
-NODE_DEPS := tests/interop/node/node_modules/.package-lock.json
+NODE_DEPS := tests/interop/node/node_modules/.package-lock.json \
+	tests/browser/node/node_modules/.package-lock.json
 
-$(NODE_DEPS): tests/interop/node/package-lock.json
+%/node_modules/.package-lock.json: %/package-lock.json
 	@if command -v npm >/dev/null; then \
-		npm ci --prefix tests/interop/node --prefer-offline --no-audit --no-fund >/dev/null; \
-	else echo "npm not found: the Node.js relying-party tests will be skipped"; fi
+		npm ci --prefix $* --prefer-offline --no-audit --no-fund >/dev/null; \
+	else echo "npm not found: the tests that need $* will be skipped"; fi
 
 test: $(BIN)/.installed $(NODE_DEPS)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every page at desktop and phone width, into docs/images (the walk of
+# tests/browser/test_every_page.py, which also checks each page's accessibility).
+screenshots: $(BIN)/.installed $(NODE_DEPS)
+	OIDC_TEST_SCREENSHOTS=docs/images $(BIN)/pytest tests/browser/test_every_page.py -q -p no:randomly
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check oidc_core adapters tests bench examples
@@ -66,4 +74,5 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/login_mfa.py
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/interop/node/node_modules
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/interop/node/node_modules \
+		tests/browser/node/node_modules

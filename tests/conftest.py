@@ -159,7 +159,10 @@ def _no_sender_outlives_its_test() -> Iterator[None]:
 def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     # The closure of the test's fixtures: ``provider`` here depends on ``storage``; a module's
     # own fixture named ``provider`` (a live server) does not, and its database is left alone.
-    if "storage" not in request.fixturenames:
+    # The item's static closure, not ``request.fixturenames``: that one also lists ``storage``
+    # in the session's first test, where ``_server_database_rebuilt_first`` asked for it, and
+    # the rows a module's live server was just given would be deleted.
+    if "storage" not in request.node.fixturenames:
         yield
         return
     storage: Storage = request.getfixturevalue("storage")

@@ -8,17 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from tests.browser.axe import violations
 from tests.browser.relying_party import LiveApp
 
 LOG_LINES = 60
-# axe-core's WCAG 2.1 A and AA rules (its "best-practice" rules are advice, not failures).
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
 
 
 @dataclass(repr=False)
@@ -58,12 +53,7 @@ class Browsing:
         assert problems == [], f"{where}: {problems}"
 
     def assert_accessible(self, where: str) -> None:
-        """axe-core (bundled by axe-playwright-python, evaluated in the page, so our CSP
-        does not stand in its way) finds no WCAG 2.1 A or AA violation."""
-        results = Axe().run(self.page, options=AXE_OPTIONS).response
-        found = [
-            f"{v['id']} ({v['impact']}): {v['help']} at "
-            + ", ".join(str(node["target"]) for node in v["nodes"])
-            for v in results["violations"]
-        ]
+        """axe-core (``tests/browser/axe.py``) finds no WCAG 2.0/2.1 A or AA violation on
+        the page, of any impact."""
+        found = violations(self.page)
         assert found == [], f"{where}: accessibility violations:\n" + "\n".join(found)

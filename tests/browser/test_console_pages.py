@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.browsing import AXE_OPTIONS
+from tests.browser.axe import violations
 from tests.support.live import LiveProvider, provider_at
 
 if TYPE_CHECKING:
@@ -104,11 +103,6 @@ def shot(page: Page, console: Console, name: str) -> None:
     page.screenshot(path=str(console.tmp / f"{name}.png"), full_page=True)
 
 
-def accessible(page: Page) -> list[str]:
-    results = Axe().run(page, options=AXE_OPTIONS).response
-    return [f"{v['id']}: {v['help']}" for v in results["violations"]]
-
-
 def test_the_audit_log_breaks_no_word_at_1280_px_and_names_a_deleted_client(
     page: Page, console: Console
 ) -> None:
@@ -120,7 +114,7 @@ def test_the_audit_log_breaks_no_word_at_1280_px_and_names_a_deleted_client(
     deleted = page.get_by_role("row").filter(has_text="Deleted client")
     expect(deleted).to_have_count(1)
     expect(deleted.get_by_role("cell").nth(3)).to_contain_text(f"{DELETED} (deleted)")
-    assert accessible(page) == []
+    assert violations(page) == []
 
 
 def test_an_administrator_moves_between_the_console_and_the_account_pages(
@@ -140,7 +134,7 @@ def test_an_administrator_moves_between_the_console_and_the_account_pages(
     expect(page.get_by_role("status")).to_have_text("Your profile was saved.")
     expect(page.get_by_label("Language")).to_have_value("de")
     shot(page, console, "profile")
-    assert accessible(page) == []
+    assert violations(page) == []
     page.get_by_role("link", name="Admin console").click()
     expect(page.get_by_role("heading", name="Clients", level=1)).to_be_visible()
     page.goto(console.issuer + "/admin/no-such-page")

@@ -79,3 +79,40 @@ def test_the_cpanel_guides_client_create_command_makes_the_client_cpanel_needs(
     assert metadata["id_token_signed_response_alg"] == "RS256"
     assert metadata["scope"] == "email openid profile"
     assert metadata["token_endpoint_auth_method"] != "none"  # a secret, for client_secret_post
+
+
+# An image in Markdown, ![alt](path), or in HTML, <img src="path">.
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)|<img\b[^>]*\bsrc=\"([^\"]+)\"")
+_DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _images_referenced() -> dict[Path, list[str]]:
+    """Each local image the documents show, resolved, with the documents that show it."""
+    found: dict[Path, list[str]] = {}
+    for document in _DOCUMENTS:
+        for match in _IMAGE.finditer(document.read_text()):
+            target = match.group(1) or match.group(2)
+            if "://" in target or target.startswith("data:"):
+                continue
+            image = (document.parent / target).resolve()
+            found.setdefault(image, []).append(document.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_image_the_documents_show_exists() -> None:
+    missing = [
+        f"{', '.join(sorted(set(documents)))}: {image.relative_to(ROOT).as_posix()}"
+        for image, documents in _images_referenced().items()
+        if not image.is_file()
+    ]
+    assert missing == [], f"no such image (make screenshots makes the pages'): {missing}"
+
+
+def test_every_picture_in_docs_images_is_shown_by_a_document() -> None:
+    shown = set(_images_referenced())
+    unused = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "docs" / "images").glob("*.png")
+        if path.resolve() not in shown
+    )
+    assert unused == [], f"show these in a document (docs/pages.md) or delete them: {unused}"
