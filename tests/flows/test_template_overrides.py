@@ -292,6 +292,8 @@ def test_an_override_of_each_page_is_served(site: Site, mailbox: Mailbox, name: 
     page = REACH[name](site, mailbox)
     assert marker(name) in page.text, (name, page.status, page.text[:800])
     assert page.text.count("data-override=") == 1  # the page's own, no other
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; ")
+    assert page.headers["X-Frame-Options"] == "DENY"
     assert name in site.seen
     documented = documented_variables()
     assert name in documented, f"docs/templates.md documents no {name}"
