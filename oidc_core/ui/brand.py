@@ -10,6 +10,7 @@ template receives (``docs/templates.md``).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,10 +76,8 @@ class Brand:
         favicon_url = self._image(settings.brand_favicon, "brand_favicon", "favicon", static_url)
         stylesheet_url = ""
         if settings.brand_accent_colour:
-            self._assets[STYLESHEET] = Asset(
-                stylesheet(settings.brand_accent_colour).encode("ascii"), "text/css"
-            )
-            stylesheet_url = f"{static_url}/{STYLESHEET}"
+            css = stylesheet(settings.brand_accent_colour).encode("ascii")
+            stylesheet_url = self._serve(STYLESHEET, Asset(css, "text/css"), static_url)
         self.page = PageBrand(
             name=settings.brand_name or urlsplit(settings.issuer).netloc,
             logo_url=logo_url,
@@ -99,9 +98,16 @@ class Brand:
         if not value or value.startswith("https://"):
             return value
         extension, body = read_image(Path(value), setting)
-        name = f"brand/{stem}.{extension}"
-        self._assets[name] = Asset(body, IMAGE_TYPES[extension])
-        return f"{static_url}/{name}"
+        return self._serve(
+            f"brand/{stem}.{extension}", Asset(body, IMAGE_TYPES[extension]), static_url
+        )
+
+    def _serve(self, name: str, asset: Asset, static_url: str) -> str:
+        """Serve ``asset`` at ``/static/<name>``; its URL names its version (a new file or
+        colour is a new URL: browsers keep each for an hour)."""
+        self._assets[name] = asset
+        version = hashlib.sha256(asset.body).hexdigest()[:12]
+        return f"{static_url}/{name}?v={version}"
 
 
 def stylesheet(colour: str) -> str:

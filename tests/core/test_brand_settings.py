@@ -4,6 +4,7 @@ files read once, by their content; ``oidc-core templates copy``."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ from tests.support.cli import run as run
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 HTTPS = "https://op.example"
+
+
+def version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:12]
 
 
 def refused(**values: str) -> str:
@@ -111,8 +116,9 @@ def test_image_files_are_read_once_by_their_content(tmp_path: Path) -> None:
         )
     )
     (tmp_path / "logo.png").unlink()  # read at start-up: still served
-    assert built.page.logo_url == HTTPS + "/static/brand/logo.png"
-    assert built.page.favicon_url == HTTPS + "/static/brand/favicon.svg"
+    # the URL names the content's version: a new file is a new URL for browsers' caches
+    assert built.page.logo_url == HTTPS + "/static/brand/logo.png?v=" + version(PNG)
+    assert built.page.favicon_url == HTTPS + "/static/brand/favicon.svg?v=" + version(SVG)
     assert built.asset("brand/logo.png") == brand.Asset(PNG, "image/png")
     assert built.asset("brand/favicon.svg") == brand.Asset(SVG, "image/svg+xml")
     assert built.asset("brand.css") is None  # no colour set

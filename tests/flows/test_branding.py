@@ -5,6 +5,7 @@ the documents in discovery, and "Not you? Use another account" on the consent pa
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ def branded(settings: Settings, storage: Storage, tmp_path: Path) -> webtest.Tes
     return provider_with(settings, storage, **changes)
 
 
+def version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:12]
+
+
 def sign_in_page(app: webtest.TestApp, storage: Storage) -> webtest.TestResponse:
     client = make_client(storage, "Client A", [CB])
     flow = Flow(app, client, None)  # type: ignore[arg-type]
@@ -58,14 +63,16 @@ def test_the_login_page_wears_the_brand(branded: webtest.TestApp, storage: Stora
     page = sign_in_page(branded, storage)
     text = page.text
     assert '<span class="provider-name">Example Hosting</span>' in text
-    logo = "https://op.example/static/brand/logo.png"
+    logo = "https://op.example/static/brand/logo.png?v=" + version(PNG)
     assert f'<img class="provider-logo" src="{logo}" alt="" height="40">' in text
-    assert '<link rel="icon" href="https://op.example/static/brand/favicon.svg">' in text
+    icon = "https://op.example/static/brand/favicon.svg?v=" + version(SVG)
+    assert f'<link rel="icon" href="{icon}">' in text
     stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', text)
-    assert stylesheets == [
-        "https://op.example/static/oidc.css",
-        "https://op.example/static/brand.css",
-    ]
+    assert stylesheets[0] == "https://op.example/static/oidc.css"
+    assert stylesheets[1].startswith("https://op.example/static/brand.css?v=")
+    assert len(stylesheets) == 2
+    css = branded.get(stylesheets[1])  # the versioned URL serves the stylesheet
+    assert stylesheets[1].endswith("?v=" + version(css.body))
     footer = text.split('<footer class="site-footer">', 1)[1].split("</footer>", 1)[0]
     assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer) == [
         (LINKS["support_url"], "Help"),
