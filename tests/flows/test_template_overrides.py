@@ -24,7 +24,7 @@ from tests.support import account_pages, admin_console
 from tests.support.account_links import reset_link
 from tests.support.flow import RP, Account, Flow, hidden
 from tests.support.mfa import Authenticator, enrol, second_step
-from tests.support.smtp import Mailbox, link_in, mail_settings
+from tests.support.smtp import Mailbox, html_of, link_in, mail_settings, text_of
 
 pytestmark = pytest.mark.mounts("one")
 
@@ -323,3 +323,22 @@ def test_without_an_override_the_bundled_page_is_served(
     app = account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
     page = app.get("/account/login")
     assert "data-override" not in page.text and "not a page of ours" not in page.text
+
+
+def test_an_override_of_the_mail_is_what_is_sent(
+    settings: Settings, storage: Storage, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    """Mail goes through the same loader: ``mail.txt`` in ``templates_dir`` is the plain
+    text part, the bundled one still reachable as ``bundled/mail.txt``."""
+    (tmp_path / "mail.txt").write_text(
+        '{% include "bundled/mail.txt" %}\n-- \nExample Hosting support: +1 555 0100\n'
+    )
+    changes = {**mail_settings(mailbox), "templates_dir": str(tmp_path)}
+    app = account_pages.provider_with(settings, storage, **changes)
+    user = make_user(app.app, "alice@example.com", PASSWORD)  # type: ignore[arg-type]
+    link = reset_link(app, mailbox, user.email)
+    [message] = mailbox.wait()
+    text = text_of(message)
+    assert text.rstrip().endswith("Example Hosting support: +1 555 0100")
+    assert link.split("?")[0] in text  # the bundled part, link included
+    assert "Example Hosting" not in html_of(message)  # mail.html is the bundled one
