@@ -54,11 +54,13 @@ def render(
 
 
 def _loader(templates_dir: str) -> BaseLoader:
+    """``bundled/<name>`` is always the bundled template (first: a ``bundled`` folder in
+    the overrides cannot shadow it); any other name the override, else the bundled one."""
     bundled = FileSystemLoader(TEMPLATES_DIR)
     by_prefix = PrefixLoader({BUNDLED_PREFIX: bundled})
     if not templates_dir:
-        return ChoiceLoader([bundled, by_prefix])
-    return ChoiceLoader([FileSystemLoader(templates_dir), bundled, by_prefix])
+        return ChoiceLoader([by_prefix, bundled])
+    return ChoiceLoader([by_prefix, FileSystemLoader(templates_dir), bundled])
 
 
 @cache

@@ -342,3 +342,18 @@ def test_an_override_of_the_mail_is_what_is_sent(
     assert text.rstrip().endswith("Example Hosting support: +1 555 0100")
     assert link.split("?")[0] in text  # the bundled part, link included
     assert "Example Hosting" not in html_of(message)  # mail.html is the bundled one
+
+
+def test_a_bundled_folder_in_the_overrides_cannot_shadow_the_bundled_templates(
+    settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    (tmp_path / "bundled").mkdir()
+    (tmp_path / "bundled" / "account_login.html").write_text("shadow")
+    (tmp_path / "account_login.html").write_text(
+        '{% extends "bundled/account_login.html" %}'
+        "{% block content %}<p>mine</p>{{ super() }}{% endblock %}"
+    )
+    app = account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
+    page = app.get("/account/login")
+    assert "<p>mine</p>" in page.text and 'name="password"' in page.text
+    assert "shadow" not in page.text
