@@ -20,6 +20,7 @@ from . import (
     cli_admin,
     cli_database,
     cli_keys,
+    cli_templates,
     cli_users,
     metrics,
     serving,
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_database.add_commands(sub, _open)
     cli_admin.add_commands(sub, _open)
     cli_keys.add_commands(sub, _open)
+    cli_templates.add_commands(sub)
 
     serve = sub.add_parser("serve", help="run the provider under gunicorn")
     serve.add_argument(

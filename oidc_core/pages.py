@@ -17,6 +17,7 @@ from .ui.translations import N_
 
 if TYPE_CHECKING:
     from .settings import Settings
+    from .ui.brand import Brand
 
 ERROR_TITLES = {
     403: N_("Not allowed"),
@@ -32,9 +33,11 @@ ERROR_TITLE = N_("Something went wrong")
 
 
 class Pages(Protocol):
-    """Pages under the issuer: what a class needs (``settings``, ``url``) and what it gets."""
+    """Pages under the issuer: what a class needs (``settings``, ``brand``, ``url``) and
+    what it gets."""
 
     settings: Settings
+    brand: Brand
 
     def url(self, path: str) -> str:
         """The absolute URL of one of our paths, under the issuer."""
@@ -49,9 +52,18 @@ class Pages(Protocol):
         **context: Any,
     ) -> str:
         """A page in ``locale``, or else in the language of ``request``'s Accept-Language,
-        or else in English (``docs/translations.md``)."""
+        or else in English (``docs/translations.md``).  Every template gets ``static_url``
+        and ``brand`` besides ``context`` (the contract: ``docs/templates.md``), and is
+        taken from ``templates_dir`` when an override is there."""
         language = locale or locales.for_request(request)
-        return render.render(template, language, static_url=self.url("/static"), **context)
+        return render.render(
+            template,
+            language,
+            self.settings.templates_dir,
+            static_url=self.url("/static"),
+            brand=self.brand.page,
+            **context,
+        )
 
     def error_page(
         self,

@@ -38,6 +38,7 @@ from .settings import Settings
 from .storage import SchemaNotCurrent, Storage, StorageError
 from .throttle import Throttle, Throttled
 from .ui import locales, render
+from .ui.brand import Brand
 from .ui.translations import N_
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class Provider(Pages):
         ``oidc-core migrate``) or a newer one; an unreachable database is no error here: its
         schema is checked at the first request that needs it."""
         self.settings = settings
+        self.brand = Brand(settings)  # its files read, its colour checked: before the database
         self.storage = storage or Storage(
             settings.database_url,
             echo=settings.sql_echo,
@@ -280,12 +282,14 @@ class Provider(Pages):
 
     def _other(self, request: Request, path: str) -> Response:
         if path.startswith("/static/"):
-            content = render.static_file(path[len("/static/") :])
+            name = path[len("/static/") :]
+            asset = self.brand.asset(name)
+            if asset is not None:
+                return responses.static_file(asset.body, asset.content_type)
+            content = render.static_file(name)
             if content is not None:
                 kind = "text/javascript" if path.endswith(".js") else "text/css"
-                response = Response(body=content, content_type=kind, charset="utf-8")
-                response.cache_control.max_age = 3600
-                return response
+                return responses.static_file(content, kind)
         if path == "/":
             return responses.json_response(
                 {

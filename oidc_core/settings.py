@@ -243,6 +243,55 @@ class Settings:
         "The `From` address of the provider's mail (empty: `no-reply@` and the issuer's host).",
         "",
     )
+    brand_name: str = _doc(
+        "The provider's name on its pages (the login page's heading, sign-out pages, the "
+        "footer). Empty: the issuer's host name.",
+        "",
+    )
+    brand_logo: str = _doc(
+        "The logo on the login page: a PNG, JPEG, GIF, WebP or SVG file (at most 512 KiB, "
+        "read at start-up and served under `/static/brand/`) or an `https://` URL. "
+        "Empty: none. See `docs/templates.md`.",
+        "",
+    )
+    brand_favicon: str = _doc(
+        "The pages' icon: a file (as `brand_logo`, ICO too) or an `https://` URL. Empty: none.",
+        "",
+    )
+    brand_accent_colour: str = _doc(
+        "The accent colour of buttons and links, `#rrggbb`. Refused when its contrast "
+        "with the text on it or with the page's white background is below WCAG AA "
+        "(4.5:1); the dark scheme uses it, or a lighter shade where it would be too dark. "
+        "Empty: the bundled blue.",
+        "",
+    )
+    support_url: str = _doc(
+        "Where users get help, linked in the pages' footer: an `https://` or `mailto:` "
+        "URL. Empty: no link.",
+        "",
+    )
+    op_policy_uri: str = _doc(
+        "The provider's privacy policy (`https://`), linked in the pages' footer and "
+        "published in discovery as `op_policy_uri`. Empty: none.",
+        "",
+    )
+    op_tos_uri: str = _doc(
+        "The provider's terms of service (`https://`), linked in the footer and published "
+        "in discovery as `op_tos_uri`. Empty: none.",
+        "",
+    )
+    service_documentation: str = _doc(
+        "Documentation for developers of relying parties (`https://`), linked in the "
+        "footer and published in discovery as `service_documentation`. Empty: none.",
+        "",
+    )
+    templates_dir: str = _doc(
+        "A directory of templates that replace the bundled ones of the same name; an "
+        "override can extend the bundled page as `bundled/<name>` and change one block "
+        "(`docs/templates.md`; `oidc-core templates copy DIR` writes the bundled ones). "
+        "Empty: the bundled templates only.",
+        "",
+    )
 
     def __post_init__(self) -> None:
         check(vars(self))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from .claims import EDITABLE_CLAIMS
 from .netloc import LOOPBACK_HOSTS
 from .outbound import check_proxy
 from .text import ASCII_CONTROL
+from .ui.colours import HEX_COLOUR
 
 log = logging.getLogger("oidc_core.settings")  # the issuer's messages, as before the split
 
@@ -93,6 +95,7 @@ def check(settings: Mapping[str, Any]) -> None:
         except ValueError as exc:
             raise ConfigurationError(f"backchannel_proxy: {exc}") from None
     check_mail(settings)
+    check_brand(settings)
     if settings["log_format"] not in ("text", "json"):
         raise ConfigurationError("log_format: must be text or json")
     schemes = {
@@ -127,6 +130,57 @@ def check_mail(settings: Mapping[str, Any]) -> None:
         )
     if ASCII_CONTROL.search(settings["mail_from"]):
         raise ConfigurationError("mail_from: must not contain control characters")
+
+
+def check_brand(settings: Mapping[str, Any]) -> None:
+    """The brand settings: a ``#rrggbb`` colour, web addresses the pages may link to, a
+    directory of templates (the image files are read by :mod:`oidc_core.ui.brand`)."""
+    loopback = (urlsplit(settings["issuer"]).hostname or "") in LOOPBACK_HOSTS
+    colour = settings["brand_accent_colour"]
+    if colour and not HEX_COLOUR.fullmatch(colour):
+        raise ConfigurationError("brand_accent_colour: must be a colour as #rrggbb")
+    if ASCII_CONTROL.search(settings["brand_name"]):
+        raise ConfigurationError("brand_name: must not contain control characters")
+    for name in ("brand_logo", "brand_favicon"):
+        value = settings[name]
+        if ASCII_CONTROL.search(value):
+            raise ConfigurationError(f"{name}: must not contain control characters")
+        if ":" in value.split("/", 1)[0] and not value.startswith("https://"):
+            raise ConfigurationError(f"{name}: must be an https:// URL or a file")
+        if value.startswith("https://"):
+            check_web_address(name, value, loopback=False)
+    for name in ("op_policy_uri", "op_tos_uri", "service_documentation"):
+        if settings[name]:
+            check_web_address(name, settings[name], loopback=loopback)
+    support = settings["support_url"]
+    if support.startswith("mailto:"):
+        if "@" not in support or ASCII_CONTROL.search(support) or " " in support:
+            raise ConfigurationError("support_url: must be a mailto: address or an https:// URL")
+    elif support:
+        check_web_address("support_url", support, loopback=loopback)
+    directory = settings["templates_dir"]
+    if directory and not Path(directory).is_dir():
+        raise ConfigurationError(f"templates_dir: {directory} is not a directory")
+
+
+def check_web_address(name: str, value: str, *, loopback: bool) -> None:
+    """An absolute ``https://`` URL (``http://`` on a loopback host when the issuer is one:
+    development); ConfigurationError naming ``name`` otherwise."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigurationError(f"{name}: {value!r} is not a valid URL") from None
+    if ASCII_CONTROL.search(value) or any(ch.isspace() for ch in value) or not parts.hostname:
+        raise ConfigurationError(f"{name}: {value!r} is not a valid URL")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and loopback and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise ConfigurationError(
+        f"{name}: must be an https:// URL"
+        + (" (or http:// on a loopback host)" if loopback else "")
+    )
 
 
 def coerce(key: str, raw: Any, default: Any) -> Any:

@@ -24,6 +24,21 @@ PUBLIC_CACHE = "public, max-age=300"
 
 
 def metadata(op: Context) -> dict[str, Any]:
+    return {**_endpoints(op), **_documents(op)}
+
+
+def _documents(op: Context) -> dict[str, str]:
+    """The operator's documents (Discovery 1.0 section 3), when configured."""
+    settings = op.settings
+    documents = {
+        "service_documentation": settings.service_documentation,
+        "op_policy_uri": settings.op_policy_uri,
+        "op_tos_uri": settings.op_tos_uri,
+    }
+    return {name: uri for name, uri in documents.items() if uri}
+
+
+def _endpoints(op: Context) -> dict[str, Any]:
     return {
         "issuer": op.settings.issuer,
         "authorization_endpoint": op.url("/authorize"),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from webob import Request, Response
 
@@ -152,7 +151,7 @@ def _page(
             "logout.html",
             locale=logout.locale,
             mode=mode,
-            provider_name=urlsplit(op.settings.issuer).netloc,
+            provider_name=op.brand.page.name,
             client=logout.client,
             client_id=logout.client.client_id if logout.client else "",
             redirect_uri=logout.redirect_uri or "",

@@ -1,6 +1,7 @@
 """The bundled consent page: the app's name, logo and URL, the scopes; allow or deny.
 
-The form submits ``decision=allow`` or ``decision=deny``.  Only the pending request is
+The form submits ``decision=allow`` or ``decision=deny``; "Not you?" leads to the login
+page of the same request, where another account can sign in.  Only the pending request is
 authorized: client, redirect URI and scopes come from storage, never from the form.  A
 session without the second factor the MFA policy requires (:mod:`oidc_core.mfa.policy`)
 is sent to the login page, as the authorization endpoint does: a request parked for the
@@ -55,6 +56,8 @@ def consent(op: Context, request: Request) -> Response:
                 interaction=interaction.pending.handle,
                 csrf_token=csrf_token(interaction.session, interaction.pending.handle),
                 action=op.url("/consent"),
+                switch_url=_login_url(op, interaction),
+                sign_out_url=op.url("/end_session"),
             ),
             form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
             images_from=[logo_url],
@@ -105,5 +108,12 @@ def _short_of_policy(op: Context, interaction: pending.Interaction, user: User) 
     return mfa_policy.short_of_policy(op, user, interaction.client, params, amr)
 
 
+def _login_url(op: Context, interaction: pending.Interaction) -> str:
+    """The login page of the same pending request: "Not you? Use another account".  The
+    session stays signed in until another account signs in there (the session is then bound
+    to it under a new key and ``sid``); nothing changes by following the link."""
+    return op.url("/login") + "?interaction=" + interaction.pending.handle
+
+
 def _to_login(op: Context, interaction: pending.Interaction) -> Response:
-    return responses.redirect(op.url("/login") + "?interaction=" + interaction.pending.handle, 303)
+    return responses.redirect(_login_url(op, interaction), 303)

@@ -39,8 +39,10 @@ def compose(settings: Settings, to: str, language: str, letter: Letter) -> Email
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=urlsplit(settings.issuer).hostname)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no automatic replies
-    message.set_content(render.render("mail.txt", language, letter=letter))
-    message.add_alternative(render.render("mail.html", language, letter=letter), subtype="html")
+    directory = settings.templates_dir  # an override of mail.txt or mail.html, if any
+    message.set_content(render.render("mail.txt", language, directory, letter=letter))
+    html = render.render("mail.html", language, directory, letter=letter)
+    message.add_alternative(html, subtype="html")
     message["Content-Language"] = language  # after the content: set_content clears Content-*
     return message
 

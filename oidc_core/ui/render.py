@@ -4,6 +4,11 @@ One environment per language, each with ``_()`` / ``gettext`` / ``ngettext`` bou
 language's catalog (``translations.py``), so templates, their includes and macros all see
 the same language.  ``lang`` (for ``<html lang>``) is the language the page is rendered in.
 
+With a ``templates_dir`` (the setting), a file there replaces the bundled template of the
+same name wherever it is used (pages, includes, ``extends``); the bundled ones stay
+reachable as ``bundled/<name>``, so an override can extend the page it replaces and change
+one block (``docs/templates.md``).  Environments are kept per (directory, language).
+
 ``{{ _("text %(name)s", name=value) }}`` (or a ``{% trans %}`` block): the translation is
 treated as text, not HTML, so it is escaped like any other value, and so are the values put
 into it (unless they are already markup, such as a ``{% set %}`` block).  Text built in
@@ -20,7 +25,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 from markupsafe import escape
 
@@ -29,16 +42,31 @@ from .translations import Message, translations
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+BUNDLED_PREFIX = "bundled"
 
 
-def render(template: str, language: str = locales.DEFAULT, **context: Any) -> str:
-    return _environment(language).get_template(template).render(**context)
+def render(
+    template: str, language: str = locales.DEFAULT, templates_dir: str = "", **context: Any
+) -> str:
+    """``template`` in ``language``, an override in ``templates_dir`` first if any."""
+    return _environment(templates_dir, language).get_template(template).render(**context)
+
+
+def _loader(templates_dir: str) -> BaseLoader:
+    """``bundled/<name>`` is always the bundled template (first: a ``bundled`` folder in
+    the overrides cannot shadow it); any other name the override, else the bundled one."""
+    bundled = FileSystemLoader(TEMPLATES_DIR)
+    by_prefix = PrefixLoader({BUNDLED_PREFIX: bundled})
+    if not templates_dir:
+        return ChoiceLoader([by_prefix, bundled])
+    return ChoiceLoader([by_prefix, FileSystemLoader(templates_dir), bundled])
 
 
 @cache
-def _environment(language: str) -> Environment:
+def _environment(templates_dir: str, language: str) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        loader=_loader(templates_dir),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from oidc_core.ui.colours import contrast, luminance
 from oidc_core.ui.render import HERE, STATIC_DIR
 
 CSS = (STATIC_DIR / "oidc.css").read_text()
@@ -37,22 +38,15 @@ def variables(block: str) -> dict[str, str]:
     return dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\b", block))
 
 
-def luminance(hex_colour: str) -> float:
-    """WCAG 2.2 relative luminance of an sRGB ``#rrggbb``."""
-    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(first: str, second: str) -> float:
-    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
 def test_contrast_formula_matches_known_values() -> None:
     assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
     assert contrast("#777777", "#ffffff") < 4.5
+    assert contrast("#ffffff", "#000000") == contrast("#000000", "#ffffff")  # either order
+    assert luminance("#ffffff") == pytest.approx(1.0)
+    assert luminance("#000000") == 0.0
+    assert luminance("#ff0000") == pytest.approx(0.2126)
+    assert contrast("#1f5fbf", "#ffffff") == pytest.approx(6.09, abs=0.01)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -13,7 +13,7 @@ from oidc_core.ui import render
 
 
 def page_text(source: str, language: str = "de", **values: object) -> str:
-    return render._environment(language).from_string(source).render(**values)
+    return render._environment("", language).from_string(source).render(**values)
 
 
 def test_trans_block_translates_and_escapes_its_variables() -> None:
