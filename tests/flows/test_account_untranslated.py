@@ -66,4 +66,4 @@ def test_no_account_page_shows_english_where_a_translation_exists(
         assert language_of(english) == "en" and language_of(translated) == language, name
         left = untranslated(english.text, translated.text, entries, data)
         assert not left, f"{name} in {language}: {sorted(left)}"
-        assert len(visible_text(translated.text)) > 3, name  # a page with text to compare
+        assert len(visible_text(translated.text)) >= 2, name  # a page with text to compare
