@@ -65,12 +65,15 @@ def visible_text(html: str) -> set[str]:
 
 
 def same_in_both(catalog: Catalog) -> list[re.Pattern[str]]:
-    """The messages whose translation is the English text itself ("Name" in German)."""
+    """The messages whose translation is the English text itself ("Name" in German); not
+    those of placeholders and punctuation only ("%(field)s: %(message)s"), which would
+    excuse any text."""
     patterns = []
     for entry in catalog:
         if entry.id and isinstance(entry.id, str) and entry.string == entry.id:
             parts = PLACEHOLDER.split(entry.id)[::2]
-            patterns.append(re.compile(".+".join(re.escape(part) for part in parts)))
+            if re.search(r"[^\W\d_]", "".join(parts)):
+                patterns.append(re.compile(".+".join(re.escape(part) for part in parts)))
     return patterns
 
 
