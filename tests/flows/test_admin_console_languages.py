@@ -14,11 +14,13 @@ import html
 import pytest
 import webtest
 
-from oidc_core import Provider
+from oidc_core import Provider, Settings
 from oidc_core.interactions.login import GENERIC_FAILURE
+from oidc_core.storage import Storage
 from oidc_core.ui.translations import translations
 from tests.conftest import make_user, new_app
 from tests.flows.test_translations import language_of
+from tests.support.account_pages import provider_with
 from tests.support.admin_api import CLIENTS, METADATA, Api, error_of, new_token
 from tests.support.admin_console import (
     ADMIN_EMAIL,
@@ -180,3 +182,18 @@ def test_the_console_sign_in_speaks_the_browser_language(provider: Provider, lan
     refused = sign_in(browser, ADMIN_EMAIL, "not the password")
     assert refused.status_int == 401 and language_of(refused) == language
     assert f'role="alert">{catalog.gettext(GENERIC_FAILURE)}</p>' in text_of(refused)
+
+
+def test_the_console_sign_in_second_step_speaks_the_browser_language(
+    settings: Settings, storage: Storage, provider: Provider
+) -> None:
+    """An administrator who must enrol a second factor does it in their language."""
+    make_user(provider, ADMIN_EMAIL, ADMIN_PASSWORD, is_admin=True)
+    for language in ("en", "es"):
+        browser = provider_with(settings, storage, require_mfa_for_admins=True)
+        browser.extra_environ["HTTP_ACCEPT_LANGUAGE"] = language
+        step = sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert step.status_int == 200 and language_of(step) == language
+        assert "/admin/login/second-factor" in step.text
+        title = translations(language).gettext("Set up two-step verification")
+        assert title in text_of(step)
