@@ -11,7 +11,7 @@ surrogate reaches the database and no escape sequence reaches a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from .claims import SUPPORTED_SCOPES
 from .netloc import is_loopback_host
 from .records import Client, ClientFields
 from .text import has_control_characters
+from .ui.translations import N_, Message, english
 
 MAX_REDIRECT_URIS = 20
 MAX_URI_LENGTH = 2048
@@ -27,18 +28,37 @@ MAX_URI_LENGTH = 2048
 class InvalidMetadata(ValueError):
     """A field of client metadata is invalid; ``field`` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str | Message) -> None:
+        super().__init__(f"{field}: {english(message)}")
         self.field = field
-        self.message = message
+        self.message = english(message)  # for JSON, the command line and logs
+        self.page_message = message  # for a page, which translates it
+
+
+def one_of(choices: Iterable[str]) -> Message:
+    """ "must be one of a, b, c", as a message a page translates."""
+    return Message(N_("must be one of %(choices)s"), {"choices": ", ".join(choices)})
+
+
+def _count(text: str, count: int) -> Message:
+    return Message(text, {"count": count})
+
+
+def _uri(text: str, uri: str) -> Message:
+    """A message about ``uri``, shown quoted (as Python's repr)."""
+    return Message(text, {"uri": repr(uri)})
 
 
 def _check_uri_text(uri: str, field: str) -> None:
     """1 to MAX_URI_LENGTH characters; no whitespace, control character or backslash."""
     if not uri or len(uri) > MAX_URI_LENGTH:
-        raise InvalidMetadata(field, f"must be 1 to {MAX_URI_LENGTH} characters")
+        raise InvalidMetadata(
+            field, _count(N_("must be 1 to %(count)s characters"), MAX_URI_LENGTH)
+        )
     if any(ch.isspace() for ch in uri) or has_control_characters(uri) or "\\" in uri:
-        raise InvalidMetadata(field, f"{uri!r} contains whitespace or control characters")
+        raise InvalidMetadata(
+            field, _uri(N_("%(uri)s contains whitespace or control characters"), uri)
+        )
 
 
 def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
@@ -48,17 +68,21 @@ def check_redirect_uri(uri: str, field: str = "redirect_uris") -> str:
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise InvalidMetadata(field, f"{uri!r} is not a valid URI") from None
+        raise InvalidMetadata(field, _uri(N_("%(uri)s is not a valid URI"), uri)) from None
     if parts.scheme not in {"https", "http"} or not host:
-        raise InvalidMetadata(field, f"{uri!r} must be an absolute https:// URI")
+        raise InvalidMetadata(field, _uri(N_("%(uri)s must be an absolute https:// URI"), uri))
     if "#" in uri:
-        raise InvalidMetadata(field, f"{uri!r} must not contain a fragment")
+        raise InvalidMetadata(field, _uri(N_("%(uri)s must not contain a fragment"), uri))
     if "*" in uri:
-        raise InvalidMetadata(field, f"{uri!r}: no wildcards, URIs are matched exactly")
+        raise InvalidMetadata(
+            field, _uri(N_("%(uri)s: no wildcards, URIs are matched exactly"), uri)
+        )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise InvalidMetadata(field, f"{uri!r} must not contain user information")
+        raise InvalidMetadata(field, _uri(N_("%(uri)s must not contain user information"), uri))
     if parts.scheme == "http" and not is_loopback_host(host):
-        raise InvalidMetadata(field, f"{uri!r}: http:// is allowed only for loopback hosts")
+        raise InvalidMetadata(
+            field, _uri(N_("%(uri)s: http:// is allowed only for loopback hosts"), uri)
+        )
     return uri
 
 
@@ -72,11 +96,13 @@ def error_code(field: str, request_fields: frozenset[str] = frozenset()) -> str:
 
 def check_redirect_uris(uris: list[str]) -> list[str]:
     if not uris:
-        raise InvalidMetadata("redirect_uris", "at least one redirect URI is required")
+        raise InvalidMetadata("redirect_uris", N_("at least one redirect URI is required"))
     if len(uris) > MAX_REDIRECT_URIS:
-        raise InvalidMetadata("redirect_uris", f"at most {MAX_REDIRECT_URIS} redirect URIs")
+        raise InvalidMetadata(
+            "redirect_uris", _count(N_("at most %(count)s redirect URIs"), MAX_REDIRECT_URIS)
+        )
     if len(set(uris)) != len(uris):
-        raise InvalidMetadata("redirect_uris", "duplicate redirect URI")
+        raise InvalidMetadata("redirect_uris", N_("duplicate redirect URI"))
     return [check_redirect_uri(uri) for uri in uris]
 
 
@@ -84,11 +110,13 @@ def check_post_logout_redirect_uris(uris: Any) -> tuple[str, ...]:
     """RP-Initiated Logout 1.0 section 3.1: the same rules as redirect URIs; may be empty."""
     field = "post_logout_redirect_uris"
     if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
-        raise InvalidMetadata(field, "must be a list of strings")
+        raise InvalidMetadata(field, N_("must be a list of strings"))
     if len(uris) > MAX_REDIRECT_URIS:
-        raise InvalidMetadata(field, f"at most {MAX_REDIRECT_URIS} post-logout redirect URIs")
+        raise InvalidMetadata(
+            field, _count(N_("at most %(count)s post-logout redirect URIs"), MAX_REDIRECT_URIS)
+        )
     if len(set(uris)) != len(uris):
-        raise InvalidMetadata(field, "duplicate post-logout redirect URI")
+        raise InvalidMetadata(field, N_("duplicate post-logout redirect URI"))
     return tuple(check_redirect_uri(uri, field) for uri in uris)
 
 
@@ -97,7 +125,7 @@ def check_backchannel_logout_uri(uri: Any) -> str:
     redirect URI (https, http only on loopback); empty: none."""
     field = "backchannel_logout_uri"
     if not isinstance(uri, str):
-        raise InvalidMetadata(field, "must be a string")
+        raise InvalidMetadata(field, N_("must be a string"))
     return check_redirect_uri(uri, field) if uri else ""
 
 
@@ -109,9 +137,9 @@ def check_optional_uri(field: str, uri: str) -> str:
 def check_name(name: str, field: str = "client_name") -> str:
     name = name.strip()
     if not name or len(name) > 255:
-        raise InvalidMetadata(field, "must be 1 to 255 characters")
+        raise InvalidMetadata(field, N_("must be 1 to 255 characters"))
     if has_control_characters(name):
-        raise InvalidMetadata(field, "must not contain control characters")
+        raise InvalidMetadata(field, N_("must not contain control characters"))
     return name
 
 
@@ -171,7 +199,7 @@ def check_logo_uri(uri: str) -> str:
     if uri.startswith("/") and not uri.startswith("//"):
         _check_uri_text(uri, "logo_uri")
         if "#" in uri:
-            raise InvalidMetadata("logo_uri", f"{uri!r} is not a valid path")
+            raise InvalidMetadata("logo_uri", _uri(N_("%(uri)s is not a valid path"), uri))
         return uri
     return check_optional_uri("logo_uri", uri)
 
@@ -181,9 +209,11 @@ def check_description(description: str) -> str:
     other control character."""
     description = description.replace("\r\n", "\n")
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidMetadata("description", f"at most {MAX_DESCRIPTION} characters")
+        raise InvalidMetadata(
+            "description", _count(N_("at most %(count)s characters"), MAX_DESCRIPTION)
+        )
     if has_control_characters(description, allowed="\n"):
-        raise InvalidMetadata("description", "must not contain control characters")
+        raise InvalidMetadata("description", N_("must not contain control characters"))
     return description
 
 
@@ -191,9 +221,9 @@ def check_software_text(value: str, field: str) -> str:
     """RFC 7591 2 ``software_id``/``software_version``: at most MAX_SOFTWARE_TEXT
     characters, no control character; empty: none."""
     if len(value) > MAX_SOFTWARE_TEXT:
-        raise InvalidMetadata(field, f"at most {MAX_SOFTWARE_TEXT} characters")
+        raise InvalidMetadata(field, _count(N_("at most %(count)s characters"), MAX_SOFTWARE_TEXT))
     if has_control_characters(value):
-        raise InvalidMetadata(field, "must not contain control characters")
+        raise InvalidMetadata(field, N_("must not contain control characters"))
     return value
 
 
@@ -205,7 +235,7 @@ def check_sector_identifier_uri(uri: str) -> str:
     if not uri:
         return ""
     if not uri.startswith("https://"):
-        raise InvalidMetadata(field, f"{uri!r} must be an https:// URI")
+        raise InvalidMetadata(field, _uri(N_("%(uri)s must be an https:// URI"), uri))
     return check_redirect_uri(uri, field)
 
 
@@ -214,7 +244,7 @@ def _subject_type(value: Any) -> str:
     if value is None or value == "":
         return SUBJECT_TYPES[0]
     if value not in SUBJECT_TYPES:
-        raise InvalidMetadata("subject_type", f"must be one of {', '.join(SUBJECT_TYPES)}")
+        raise InvalidMetadata("subject_type", one_of(SUBJECT_TYPES))
     return str(value)
 
 
@@ -223,14 +253,14 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidMetadata(key, "must be a string")
+        raise InvalidMetadata(key, N_("must be a string"))
     return value.strip()
 
 
 def _flag(data: Mapping[str, Any], key: str) -> bool:
     value = data[key]
     if not isinstance(value, bool):
-        raise InvalidMetadata(key, "must be true or false")
+        raise InvalidMetadata(key, N_("must be true or false"))
     return value
 
 
@@ -239,10 +269,13 @@ def _ttl(data: Mapping[str, Any], key: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMetadata(key, "must be a whole number of seconds, or null")
+        raise InvalidMetadata(key, N_("must be a whole number of seconds, or null"))
     low, high = TTL_RANGE
     if not low <= value <= high:
-        raise InvalidMetadata(key, f"must be between {low} and {high} seconds")
+        raise InvalidMetadata(
+            key,
+            Message(N_("must be between %(low)s and %(high)s seconds"), {"low": low, "high": high}),
+        )
     return value
 
 
@@ -250,9 +283,11 @@ def _scope(value: str) -> str:
     scopes = value.split()
     unknown = [scope for scope in scopes if scope not in SUPPORTED_SCOPES]
     if unknown:
-        raise InvalidMetadata("scope", f"unsupported scope {unknown[0]!r}")
+        raise InvalidMetadata(
+            "scope", Message(N_("unsupported scope %(scope)s"), {"scope": repr(unknown[0])})
+        )
     if "openid" not in scopes:
-        raise InvalidMetadata("scope", "must include openid")
+        raise InvalidMetadata("scope", N_("must include openid"))
     return " ".join(dict.fromkeys(scopes))
 
 
@@ -260,12 +295,14 @@ def _grant_types(value: Any) -> tuple[str, ...]:
     """RFC 7591 2: the grants the client may use, in our canonical order."""
     field = "grant_types"
     if not isinstance(value, list) or not all(isinstance(grant, str) for grant in value):
-        raise InvalidMetadata(field, "must be a list of strings")
+        raise InvalidMetadata(field, N_("must be a list of strings"))
     unknown = [grant for grant in value if grant not in GRANT_TYPES]
     if unknown:
-        raise InvalidMetadata(field, f"unsupported grant type {unknown[0]!r}")
+        raise InvalidMetadata(
+            field, Message(N_("unsupported grant type %(grant)s"), {"grant": repr(unknown[0])})
+        )
     if "authorization_code" not in value:
-        raise InvalidMetadata(field, "must include authorization_code")
+        raise InvalidMetadata(field, N_("must include authorization_code"))
     return tuple(grant for grant in GRANT_TYPES if grant in value)
 
 
@@ -275,7 +312,7 @@ def _service_id(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SERVICE_ID:
-        raise InvalidMetadata("service_id", "must be a positive whole number")
+        raise InvalidMetadata("service_id", N_("must be a positive whole number"))
     return value
 
 
@@ -285,9 +322,7 @@ def _credential_grant_type(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or value not in CREDENTIAL_GRANT_TYPES:
-        raise InvalidMetadata(
-            "credential_grant_type", f"must be one of {', '.join(CREDENTIAL_GRANT_TYPES)}"
-        )
+        raise InvalidMetadata("credential_grant_type", one_of(CREDENTIAL_GRANT_TYPES))
     return value
 
 
@@ -296,9 +331,7 @@ def _id_token_alg(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if value not in SIGNING_ALGORITHMS:
-        raise InvalidMetadata(
-            "id_token_signed_response_alg", f"must be one of {', '.join(SIGNING_ALGORITHMS)}"
-        )
+        raise InvalidMetadata("id_token_signed_response_alg", one_of(SIGNING_ALGORITHMS))
     return None if value == SIGNING_ALGORITHMS[0] else str(value)
 
 
@@ -307,9 +340,7 @@ def _access_token_format(value: Any) -> str:
     if value is None or value == "":
         return ACCESS_TOKEN_FORMATS[0]
     if value not in ACCESS_TOKEN_FORMATS:
-        raise InvalidMetadata(
-            "access_token_format", f"must be one of {', '.join(ACCESS_TOKEN_FORMATS)}"
-        )
+        raise InvalidMetadata("access_token_format", one_of(ACCESS_TOKEN_FORMATS))
     return str(value)
 
 
@@ -320,11 +351,11 @@ def client_fields(data: Mapping[str, Any], current: ClientFields | None = None) 
     """
     unknown = sorted(set(data) - FIELDS)
     if unknown:
-        raise InvalidMetadata(unknown[0], "unknown field")
+        raise InvalidMetadata(unknown[0], N_("unknown field"))
     if current is None:
         for required in ("client_name", "redirect_uris"):
             if required not in data:
-                raise InvalidMetadata(required, "is required")
+                raise InvalidMetadata(required, N_("is required"))
     values = dict(vars(current)) if current is not None else {}
     if "client_name" in data:
         values["name"] = check_name(_text(data, "client_name"))

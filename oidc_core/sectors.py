@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from . import outbound
 from .registration import InvalidMetadata
 from .subjects import PAIRWISE
+from .ui.translations import N_, Message
 
 if TYPE_CHECKING:
     from .records import ClientFields
@@ -77,22 +78,34 @@ class SectorFetcher:
             )
         except outbound.RefusedAddress as exc:
             log.warning("sector_identifier_uri %s refused: %s", uri, exc)
-            raise InvalidMetadata(FIELD, "its host is not on a public address") from None
+            raise InvalidMetadata(FIELD, N_("its host is not on a public address")) from None
         except outbound.TooLarge as exc:
             log.info("sector_identifier_uri %s: %s", uri, exc)
-            raise InvalidMetadata(FIELD, f"the document is over {MAX_DOCUMENT} bytes") from None
+            raise InvalidMetadata(
+                FIELD, Message(N_("the document is over %(count)s bytes"), {"count": MAX_DOCUMENT})
+            ) from None
         except outbound.TooSlow as exc:
             log.info("sector_identifier_uri %s: %s", uri, exc)
             raise InvalidMetadata(
-                FIELD, f"the document did not arrive within {self.timeout:g} seconds"
+                FIELD,
+                Message(
+                    N_("the document did not arrive within %(seconds)s seconds"),
+                    {"seconds": f"{self.timeout:g}"},
+                ),
             ) from None
         except outbound.OutboundError as exc:
             log.info("sector_identifier_uri %s: %s", uri, exc)
-            raise InvalidMetadata(FIELD, "the document could not be fetched") from None
+            raise InvalidMetadata(FIELD, N_("the document could not be fetched")) from None
         if 300 <= status < 400:
-            raise InvalidMetadata(FIELD, f"answered {status}: redirects are not followed")
+            raise InvalidMetadata(
+                FIELD,
+                Message(N_("answered %(status)s: redirects are not followed"), {"status": status}),
+            )
         if status != 200:
-            raise InvalidMetadata(FIELD, f"answered {status}, not 200 with the document")
+            raise InvalidMetadata(
+                FIELD,
+                Message(N_("answered %(status)s, not 200 with the document"), {"status": status}),
+            )
         return _listed(body)
 
 
@@ -101,9 +114,9 @@ def _listed(body: bytes) -> list[str]:
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8, or arrays nested thousands deep
-        raise InvalidMetadata(FIELD, "the document is not JSON") from None
+        raise InvalidMetadata(FIELD, N_("the document is not JSON")) from None
     if not isinstance(document, list) or not all(isinstance(uri, str) for uri in document):
-        raise InvalidMetadata(FIELD, "the document must be a JSON array of strings")
+        raise InvalidMetadata(FIELD, N_("the document must be a JSON array of strings"))
     return document
 
 
@@ -127,7 +140,11 @@ def resolve(fields: ClientFields, current: ClientFields | None, fetch: Fetch) ->
             missing = [r for r in fields.redirect_uris if r not in listed]
             if missing:
                 raise InvalidMetadata(
-                    FIELD, f"the document does not list the redirect URI {missing[0]!r}"
+                    FIELD,
+                    Message(
+                        N_("the document does not list the redirect URI %(uri)s"),
+                        {"uri": repr(missing[0])},
+                    ),
                 )
         return replace(fields, sector_identifier=_host(uri))
     if fields.subject_type != PAIRWISE:
@@ -137,12 +154,18 @@ def resolve(fields: ClientFields, current: ClientFields | None, fetch: Fetch) ->
         if hosts != [stored]:
             raise InvalidMetadata(
                 FIELD,
-                f"the redirect URIs leave the sector {stored}: give a sector_identifier_uri "
-                "listing them (its host becomes the sector, and every sub changes)",
+                Message(
+                    N_(
+                        "the redirect URIs leave the sector %(sector)s: give a "
+                        "sector_identifier_uri listing them (its host becomes the sector, "
+                        "and every sub changes)"
+                    ),
+                    {"sector": stored},
+                ),
             )
         return fields
     if len(hosts) != 1:
         raise InvalidMetadata(
-            FIELD, "is required for a pairwise client whose redirect URIs are on several hosts"
+            FIELD, N_("is required for a pairwise client whose redirect URIs are on several hosts")
         )
     return replace(fields, sector_identifier=hosts[0])

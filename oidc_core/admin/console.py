@@ -8,7 +8,9 @@ gets 403; a POST without this session's CSRF token gets 403 and changes nothing.
 failures count on the same counters as the login page's (:mod:`oidc_core.throttle`).
 Signing in replaces the session key (session fixation) and always continues at
 ``/admin/``, never at an address taken from the request.  The pages themselves are in
-:mod:`oidc_core.admin.console_pages`.
+:mod:`oidc_core.admin.console_pages`.  Every page, the sign-in and error pages included,
+speaks the browser's language (``Accept-Language``) as the account pages do
+(``docs/translations.md``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from .. import responses, routing
 from ..errors import PageError
 from ..interactions import sign_in
 from ..interactions.browser import EXPIRED_FORM, checked_form, csrf_token, csrf_valid
+from ..interactions.login import GENERIC_FAILURE
 from ..mfa import policy as mfa_policy
 from ..params import posted_form, single
 from ..records import BrowserSession, User
 from ..routing import Route
+from ..ui.translations import N_
 from . import console_pages as pages
 from . import console_tokens, console_users
 from .console_pages import CSRF_PURPOSE, AdminRequest
@@ -65,8 +69,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 LOGIN_PURPOSE = "admin-login"
-NOT_FOUND = "There is nothing at this address."
-GENERIC_FAILURE = "The email address or password is not correct."
+NOT_FOUND = N_("There is nothing at this address.")
 
 
 def dispatch(op: Context, request: Request) -> Response:
@@ -78,10 +81,10 @@ def dispatch(op: Context, request: Request) -> Response:
     user = _user(op, session)
     if session is None or user is None or not op.accounts.is_admin(user):
         if route is None:  # a stranger learns nothing of the console from its 404
-            return op.error_page(NOT_FOUND, 404)
+            return op.error_page(NOT_FOUND, 404, request=request)
         if session is None or user is None:
             return responses.redirect(op.url("/admin/login"), 303)
-        return _forbidden(op, session, user)
+        return _forbidden(op, request, session, user)
     if _short_of_policy(op, session, user):  # sign in again: password and second step
         return responses.redirect(op.url("/admin/login"), 303)
     admin = AdminRequest(op, request, session, user, {})
@@ -103,30 +106,30 @@ def login(op: Context, request: Request) -> Response:
         if session is not None and user is not None and op.accounts.is_admin(user):
             if not _short_of_policy(op, session, user):
                 return responses.redirect(op.url("/admin/"), 303)
-            return _login_form(op, session, second_step_needed=True)
-        return _login_form(op, session, signed_in_as=user)
+            return _login_form(op, request, session, second_step_needed=True)
+        return _login_form(op, request, session, signed_in_as=user)
     if request.method != "POST":
-        return op.error_page("Use GET or POST.", 405)
+        return op.error_page("Use GET or POST.", 405, request=request)
     fields = posted_form(request, op.settings.password_max_length + 64)
     if session is None or not csrf_valid(session, LOGIN_PURPOSE, single(fields, "csrf_token")):
         # The browser keeps its session: a forged sign-in must not sign an administrator out.
-        return _login_form(op, session, error=EXPIRED_FORM, status=403)
+        return _login_form(op, request, session, error=EXPIRED_FORM, status=403)
 
     def refuse(email: str, status: int) -> Response:
-        return _login_form(op, session, email=email, error=GENERIC_FAILURE, status=status)
+        return _login_form(op, request, session, email=email, error=GENERIC_FAILURE, status=status)
 
     failure = "admin console sign-in failed from %s"
-    return sign_in.log_in(op, request, session, fields, refuse, "/admin", log, failure, "en")
+    return sign_in.log_in(op, request, session, fields, refuse, "/admin", log, failure)
 
 
 def second_factor(op: Context, request: Request) -> Response:
-    """The sign-in's second step (:mod:`oidc_core.mfa.step`), in English like the console."""
-    return sign_in.second_factor_page(op, request, "/admin", "en")
+    """The sign-in's second step (:mod:`oidc_core.mfa.step`), in the browser's language."""
+    return sign_in.second_factor_page(op, request, "/admin", None)
 
 
 def logout(op: Context, request: Request) -> Response:
     """End the browser session (CSRF-checked) and return to the sign-in page."""
-    return sign_in.sign_out(op, request, CSRF_PURPOSE, "/admin/login", page_request=None)
+    return sign_in.sign_out(op, request, CSRF_PURPOSE, "/admin/login", page_request=request)
 
 
 def _user(op: Context, session: BrowserSession | None) -> User | None:
@@ -144,6 +147,7 @@ def _short_of_policy(op: Context, session: BrowserSession, user: User) -> bool:
 
 def _login_form(
     op: Context,
+    request: Request,
     session: BrowserSession | None,
     *,
     email: str = "",
@@ -158,6 +162,7 @@ def _login_form(
         "admin_login.html",
         LOGIN_PURPOSE,
         status,
+        request=request,
         action=op.url("/admin/login"),
         email=email,
         error=error,
@@ -166,9 +171,10 @@ def _login_form(
     )
 
 
-def _forbidden(op: Context, session: BrowserSession, user: User) -> Response:
+def _forbidden(op: Context, request: Request, session: BrowserSession, user: User) -> Response:
     page = op.render(
         "admin_forbidden.html",
+        request=request,
         user_name=op.accounts.actor(user),
         csrf_token=csrf_token(session, CSRF_PURPOSE),
         logout_url=op.url("/admin/logout"),

@@ -15,36 +15,37 @@ from .. import registration
 from ..claims import SUPPORTED_SCOPES
 from ..records import Client, ClientFields
 from ..registration import InvalidMetadata
+from ..ui.translations import N_, Message
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 TTL_FIELDS = ("access_token_ttl", "id_token_ttl")
 # A service error about one of these is shown next to the form field on the right.
 FORM_FIELD_OF = {"token_endpoint_auth_method": "public"}
 LABELS = {
-    "client_name": "Name",
-    "description": "Description",
-    "client_uri": "Home page URL",
-    "logo_uri": "Logo URI",
-    "redirect_uris": "Redirect URIs",
-    "post_logout_redirect_uris": "Post-logout redirect URIs",
-    "backchannel_logout_uri": "Back-channel logout URI",
-    "backchannel_logout_session_required": "Send the session ID",
-    "scope": "Allowed scopes",
-    "grant_types": "Grants",
-    "subject_type": "Subject identifiers",
-    "sector_identifier_uri": "Sector identifier URI",
-    "public": "Public client",
-    "require_pkce": "Require PKCE",
-    "skip_consent": "Skip the consent page",
-    "require_mfa": "Require a second factor",
-    "access_token_format": "JWT access tokens",
-    "access_token_ttl": "Access token lifetime",
-    "id_token_ttl": "ID token lifetime",
-    "grace_seconds": "Grace period",
+    "client_name": N_("Name"),
+    "description": N_("Description"),
+    "client_uri": N_("Home page URL"),
+    "logo_uri": N_("Logo URI"),
+    "redirect_uris": N_("Redirect URIs"),
+    "post_logout_redirect_uris": N_("Post-logout redirect URIs"),
+    "backchannel_logout_uri": N_("Back-channel logout URI"),
+    "backchannel_logout_session_required": N_("Send the session ID"),
+    "scope": N_("Allowed scopes"),
+    "grant_types": N_("Grants"),
+    "subject_type": N_("Subject identifiers"),
+    "sector_identifier_uri": N_("Sector identifier URI"),
+    "public": N_("Public client"),
+    "require_pkce": N_("Require PKCE"),
+    "skip_consent": N_("Skip the consent page"),
+    "require_mfa": N_("Require a second factor"),
+    "access_token_format": N_("JWT access tokens"),
+    "access_token_ttl": N_("Access token lifetime"),
+    "id_token_ttl": N_("ID token lifetime"),
+    "grace_seconds": N_("Grace period"),
 }
 
 
-def whole_number(name: str, text: str, message: str) -> int | None:
+def whole_number(name: str, text: str, message: str | Message) -> int | None:
     """``""`` -> None, digits -> int, anything else -> :class:`InvalidMetadata` on ``name``."""
     text = text.strip()
     if not text:
@@ -132,13 +133,15 @@ class ClientForm:
         lines = (self.redirect_uris if text is None else text).splitlines()
         return [line.strip() for line in lines if line.strip()]
 
-    def validate(self, current: Client | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    def validate(
+        self, current: Client | None = None
+    ) -> tuple[dict[str, Any], dict[str, str | Message]]:
         """RFC 7591 metadata (with ``current``: only what differs) and every field's error.
 
         Each field goes through :func:`registration.client_fields` on its own, so the page
         can show all errors at once; the service validates the whole again when saving.
         """
-        errors: dict[str, str] = {}
+        errors: dict[str, str | Message] = {}
         metadata: dict[str, Any] = {
             "client_name": self.client_name,
             "description": self.description,
@@ -174,7 +177,7 @@ class ClientForm:
         return metadata, dict(sorted(errors.items(), key=lambda item: rank.get(item[0], 99)))
 
 
-TTL_MESSAGE = "must be a whole number of seconds, or empty for the default"
+TTL_MESSAGE = N_("must be a whole number of seconds, or empty for the default")
 _PLACEHOLDER = ClientFields(name="placeholder", redirect_uris=("https://placeholder.invalid/",))
 
 
@@ -193,6 +196,6 @@ def _text_of(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def errors_of(error: InvalidMetadata) -> dict[str, str]:
-    """The error keyed by the form field it belongs to."""
-    return {FORM_FIELD_OF.get(error.field, error.field): error.message}
+def errors_of(error: InvalidMetadata) -> dict[str, str | Message]:
+    """The error keyed by the form field it belongs to, as the page translates it."""
+    return {FORM_FIELD_OF.get(error.field, error.field): error.page_message}

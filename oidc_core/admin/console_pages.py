@@ -28,6 +28,7 @@ from ..params import first, query_form
 from ..records import BrowserSession, Client, User
 from ..registration import InvalidMetadata
 from ..ui.render import iso, when
+from ..ui.translations import N_, Message
 from .console_forms import LABELS, ClientForm, errors_of, whole_number
 from .service import MAX_GRACE_SECONDS, ClientNotFound
 
@@ -36,25 +37,25 @@ if TYPE_CHECKING:
 
 CSRF_PURPOSE = "admin"
 AUDIT_PAGE_SIZE = 100
-SAVED = "Changes saved."
-UNCHANGED = "Nothing to save: no field was changed."
-NOTICES = {"deleted": "The client was deleted, with every token and consent it had."}
+SAVED = N_("Changes saved.")
+UNCHANGED = N_("Nothing to save: no field was changed.")
+NOTICES = {"deleted": N_("The client was deleted, with every token and consent it had.")}
 CLIENT_NOTICES = {"saved": SAVED, "unchanged": UNCHANGED}
 ONE_TIME_NAME = "client-secret:"  # + client_id: the name its new secret is kept under
 ACTIONS = {
-    "client.create": "Created client",
-    "client.update": "Changed client",
-    "client.reset_secret": "Reset client secret",
-    "client.delete": "Deleted client",
-    "admin_token.create": "Created admin API token",
-    "admin_token.revoke": "Revoked admin API token",
-    "initial_access_token.create": "Issued registration token",
-    "initial_access_token.revoke": "Revoked registration token",
-    "user.promote": "Made administrator",
-    "user.demote": "Withdrew administrator",
-    "user.create": "Created user",
-    "user.update": "Changed user",
-    "user.status": "Changed account status",
+    "client.create": N_("Created client"),
+    "client.update": N_("Changed client"),
+    "client.reset_secret": N_("Client secret reset"),
+    "client.delete": N_("Deleted client"),
+    "admin_token.create": N_("Created admin API token"),
+    "admin_token.revoke": N_("Revoked admin API token"),
+    "initial_access_token.create": N_("Issued registration token"),
+    "initial_access_token.revoke": N_("Revoked registration token"),
+    "user.promote": N_("Made administrator"),
+    "user.demote": N_("Withdrew administrator"),
+    "user.create": N_("Created user"),
+    "user.update": N_("Changed user"),
+    "user.status": N_("Changed account status"),
 }
 
 
@@ -113,7 +114,9 @@ class AdminRequest:
     ) -> Response:
         """``images_from``: the clients' logos it shows (:func:`responses.html_page`)."""
         return responses.html_page(
-            self.op.render(template, **self.frame(), **context), status, images_from=images_from
+            self.op.render(template, request=self.request, **self.frame(), **context),
+            status,
+            images_from=images_from,
         )
 
     def error_page(self, error: PageError) -> Response:
@@ -122,6 +125,7 @@ class AdminRequest:
             error.description,
             error.status,
             error.error,
+            request=self.request,
             template="admin_error.html",
             **self.frame(),
         )
@@ -203,7 +207,7 @@ def _client_form(
     admin: AdminRequest,
     client: Client | None,
     form: ClientForm,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, str | Message] | None = None,
     *,
     status: int = 200,
     notice: str = "",
@@ -228,7 +232,7 @@ def reset_secret(admin: AdminRequest, client_id: str) -> Response:
         return _reset_form(admin, client, "0")
     grace = admin.field("grace_seconds")
     try:
-        seconds = whole_number("grace_seconds", grace, "must be a whole number of seconds")
+        seconds = whole_number("grace_seconds", grace, N_("must be a whole number of seconds"))
         # One transaction that also reads the client back and keeps the secret for its
         # page: nothing after the commit can fail and leave a new secret nobody is shown.
         with admin.op.storage.transaction():
@@ -247,7 +251,7 @@ def _reset_form(
     admin: AdminRequest,
     client: Client,
     grace: str,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, str | Message] | None = None,
     *,
     status: int = 200,
 ) -> Response:

@@ -17,19 +17,27 @@ from webob import Response
 from .. import registration
 from ..claims import SUPPORTED_SCOPES
 from ..errors import PageError
+from ..ui.translations import N_, Message
 from . import initial_tokens
 from .console_pages import AdminRequest
 
 PATH = "/registration-tokens"
 ONE_TIME_NAME = "registration-token:issued"
-NOTICES = {"revoked": "The registration token was revoked: it registers nothing more."}
+NOTICES = {"revoked": N_("The registration token was revoked: it registers nothing more.")}
+# How the pages name each state of a token (initial_tokens.state; the value stays English).
+STATE_NAMES = {
+    initial_tokens.LIVE: N_("live"),
+    initial_tokens.EXPIRED: N_("expired"),
+    initial_tokens.USED_UP: N_("used up"),
+    initial_tokens.REVOKED: N_("revoked"),
+}
 LABELS = {
-    "name": "Name",
-    "expires_in": "Expires in",
-    "uses_allowed": "Uses",
-    "scopes": "Allowed scopes",
-    "grant_types": "Allowed grant types",
-    "redirect_hosts": "Allowed redirect URI hosts",
+    "name": N_("Name"),
+    "expires_in": N_("Expires in"),
+    "uses_allowed": N_("Uses"),
+    "scopes": N_("Allowed scopes"),
+    "grant_types": N_("Allowed grant types"),
+    "redirect_hosts": N_("Allowed redirect URI hosts"),
 }
 
 
@@ -43,7 +51,7 @@ class TokenForm:
     scopes: frozenset[str] = frozenset()
     grant_types: frozenset[str] = frozenset()
     redirect_hosts: str = ""  # the textarea: one host a line
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str | Message] = field(default_factory=dict)
 
     @classmethod
     def posted(cls, admin: AdminRequest) -> TokenForm:
@@ -81,7 +89,7 @@ def registration_tokens(admin: AdminRequest) -> Response:
     try:
         request = form.request()
     except initial_tokens.InvalidTokenField as error:
-        form.errors = {error.field: error.message}
+        form.errors = {error.field: error.page_message}
         return _page(admin, form, status=400)
     with admin.op.storage.transaction():
         token, value = initial_tokens.issue(admin.op.storage, request, admin.actor)
@@ -118,6 +126,7 @@ def _page(admin: AdminRequest, form: TokenForm, *, status: int = 200, notice: st
         status,
         tokens=admin.op.storage.initial_access_tokens.all(),
         state=initial_tokens.state,
+        state_names=STATE_NAMES,
         form=form,
         errors=form.errors,
         labels=LABELS,

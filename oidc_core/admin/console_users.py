@@ -15,20 +15,23 @@ from webob import Response
 
 from ..errors import PageError
 from ..records import ACCOUNT_STATUSES, ACTIVE, CLOSED, SUSPENDED, User
+from ..ui.translations import N_
 from . import users
 from .console_pages import AdminRequest
 
 LIST_LIMIT = 500
-NO_SUCH_USER = "There is no user with this ID."
+NO_SUCH_USER = N_("There is no user with this ID.")
 NOTICES = {
-    "changed": "The account's status was changed.",
-    "unchanged": "The account already had this status.",
+    "changed": N_("The account's status was changed."),
+    "unchanged": N_("The account already had this status."),
 }
+# How the pages name each status (the stored value stays English).
+STATUS_NAMES = {ACTIVE: N_("active"), SUSPENDED: N_("suspended"), CLOSED: N_("closed")}
 # The buttons a user's page offers for each status: (new status, label, danger).
 BUTTONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    ACTIVE: ((SUSPENDED, "Suspend", False), (CLOSED, "Close account", True)),
-    SUSPENDED: ((ACTIVE, "Activate", False), (CLOSED, "Close account", True)),
-    CLOSED: ((ACTIVE, "Activate", False),),
+    ACTIVE: ((SUSPENDED, N_("Suspend"), False), (CLOSED, N_("Close account"), True)),
+    SUSPENDED: ((ACTIVE, N_("Activate"), False), (CLOSED, N_("Close account"), True)),
+    CLOSED: ((ACTIVE, N_("Activate"), False),),
 }
 
 
@@ -47,6 +50,7 @@ def user_list(admin: AdminRequest) -> Response:
         query=query,
         wanted_status=status,
         statuses=ACCOUNT_STATUSES,
+        status_names=STATUS_NAMES,
         more=len(found) == LIST_LIMIT,
     )
 
@@ -58,6 +62,7 @@ def user_page(admin: AdminRequest, subject: str) -> Response:
         user=user,
         buttons=BUTTONS[user.status] if user.status in BUTTONS else BUTTONS[ACTIVE],
         notice=admin.notice(NOTICES),
+        status_names=STATUS_NAMES,
     )
 
 

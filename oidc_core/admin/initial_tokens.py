@@ -24,6 +24,7 @@ from ..claims import SUPPORTED_SCOPES
 from ..records import InitialAccessToken
 from ..storage import Audit, Storage
 from ..text import has_control_characters
+from ..ui.translations import N_, Message, english
 
 DAY = 86400
 EXPIRES_IN_RANGE = (60, 366 * DAY)
@@ -41,10 +42,11 @@ LIVE, EXPIRED, USED_UP, REVOKED = "live", "expired", "used up", "revoked"
 class InvalidTokenField(ValueError):
     """A field of an initial access token request is invalid; ``field`` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str | Message) -> None:
+        super().__init__(f"{field}: {english(message)}")
         self.field = field
-        self.message = message
+        self.message = english(message)  # for JSON, the command line and logs
+        self.page_message = message  # for the console, which translates it
 
 
 class TokenNotFound(LookupError):
@@ -68,9 +70,9 @@ def checked(data: dict[str, Any]) -> TokenRequest:
     every field checked; :class:`InvalidTokenField` names the first refused one."""
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise InvalidTokenField(unknown[0][:64], "unknown field")
+        raise InvalidTokenField(unknown[0][:64], N_("unknown field"))
     if "name" not in data:
-        raise InvalidTokenField("name", "is required")
+        raise InvalidTokenField("name", N_("is required"))
     return TokenRequest(
         name=_name(data["name"]),
         expires_in=_whole(data, "expires_in", DEFAULT_EXPIRES_IN, EXPIRES_IN_RANGE),
@@ -87,7 +89,7 @@ def duration(text: str, field: str = "expires_in") -> int:
     """Seconds from ``3600``, ``3600s``, ``30m``, ``12h`` or ``7d`` (the CLI and console)."""
     found = _DURATION.fullmatch(text.strip().lower())
     if not found:
-        raise InvalidTokenField(field, "must be a number of seconds, or of m, h or d (e.g. 1d)")
+        raise InvalidTokenField(field, N_("must be a number of seconds, or of m, h or d (e.g. 1d)"))
     return int(found.group(1)) * _UNIT[found.group(2)]
 
 
@@ -97,27 +99,32 @@ def redirect_host(text: Any) -> str:
     port, path or wildcard."""
     field = "redirect_hosts"
     if not isinstance(text, str) or not text:
-        raise InvalidTokenField(field, "each must be a host name or an IP address")
+        raise InvalidTokenField(field, N_("each must be a host name or an IP address"))
     host = text.lower()
     if has_control_characters(host) or any(ch.isspace() for ch in host):
-        raise InvalidTokenField(field, "must not contain spaces or control characters")
+        raise InvalidTokenField(field, N_("must not contain spaces or control characters"))
     shown = host[:80]
     if "*" in host:
-        raise InvalidTokenField(field, f"{shown!r}: no wildcards, give each host")
+        raise InvalidTokenField(field, _host(N_("%(host)s: no wildcards, give each host"), shown))
     if "://" in host:
-        raise InvalidTokenField(field, f"{shown!r}: a host only, without a scheme")
+        raise InvalidTokenField(field, _host(N_("%(host)s: a host only, without a scheme"), shown))
     if "/" in host or "?" in host or "#" in host or "@" in host:
-        raise InvalidTokenField(field, f"{shown!r}: a host only, without a path")
+        raise InvalidTokenField(field, _host(N_("%(host)s: a host only, without a path"), shown))
     try:
         return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).compressed
     except ValueError:
         pass
     if ":" in host:
-        raise InvalidTokenField(field, f"{shown!r}: a host only, without a port")
+        raise InvalidTokenField(field, _host(N_("%(host)s: a host only, without a port"), shown))
     labels = host.split(".")
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise InvalidTokenField(field, f"{shown!r} is not a valid host name")
+        raise InvalidTokenField(field, _host(N_("%(host)s is not a valid host name"), shown))
     return host
+
+
+def _host(text: str, shown: str) -> Message:
+    """A message about the host ``shown``, quoted (as Python's repr)."""
+    return Message(text, {"host": repr(shown)})
 
 
 def issue(storage: Storage, request: TokenRequest, actor: str) -> tuple[InitialAccessToken, str]:
@@ -187,11 +194,11 @@ def described(token: InitialAccessToken) -> dict[str, Any]:
 
 def _name(value: Any) -> str:
     if not isinstance(value, str):
-        raise InvalidTokenField("name", "must be a string")
+        raise InvalidTokenField("name", N_("must be a string"))
     try:
         return registration.check_name(value, "name")
     except registration.InvalidMetadata as error:
-        raise InvalidTokenField("name", error.message) from None
+        raise InvalidTokenField("name", error.page_message) from None
 
 
 def _whole(data: dict[str, Any], field: str, default: int, bounds: tuple[int, int]) -> int:
@@ -199,19 +206,21 @@ def _whole(data: dict[str, Any], field: str, default: int, bounds: tuple[int, in
     if value is None:
         value = default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTokenField(field, "must be a whole number")
+        raise InvalidTokenField(field, N_("must be a whole number"))
     low, high = bounds
     if not low <= value <= high:
-        raise InvalidTokenField(field, f"must be between {low} and {high}")
+        raise InvalidTokenField(
+            field, Message(N_("must be between %(low)s and %(high)s"), {"low": low, "high": high})
+        )
     return value
 
 
 def _strings(data: dict[str, Any], field: str) -> list[str]:
     value = data.get(field) or []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidTokenField(field, "must be a list of strings")
+        raise InvalidTokenField(field, N_("must be a list of strings"))
     if len(value) > MAX_ITEMS:
-        raise InvalidTokenField(field, f"at most {MAX_ITEMS}")
+        raise InvalidTokenField(field, Message(N_("at most %(count)s"), {"count": MAX_ITEMS}))
     return value
 
 
@@ -220,9 +229,11 @@ def _scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     wanted = set(scopes)
     unknown = sorted(wanted - set(SUPPORTED_SCOPES))
     if unknown:
-        raise InvalidTokenField("scopes", f"unsupported scope {unknown[0][:64]!r}")
+        raise InvalidTokenField(
+            "scopes", Message(N_("unsupported scope %(scope)s"), {"scope": repr(unknown[0][:64])})
+        )
     if wanted and "openid" not in wanted:
-        raise InvalidTokenField("scopes", "must include openid")
+        raise InvalidTokenField("scopes", N_("must include openid"))
     return tuple(scope for scope in SUPPORTED_SCOPES if scope in wanted)
 
 
@@ -231,5 +242,8 @@ def _grant_types(grants: Iterable[str]) -> tuple[str, ...]:
     wanted = set(grants)
     unknown = sorted(wanted - set(registration.GRANT_TYPES))
     if unknown:
-        raise InvalidTokenField("grant_types", f"unsupported grant type {unknown[0][:64]!r}")
+        raise InvalidTokenField(
+            "grant_types",
+            Message(N_("unsupported grant type %(grant)s"), {"grant": repr(unknown[0][:64])}),
+        )
     return tuple(grant for grant in registration.GRANT_TYPES if grant in wanted)

@@ -14,6 +14,7 @@ from typing import Any
 from .. import registration, sectors
 from ..records import AuditEntry, Client, ClientFields
 from ..storage import Audit, ClientIdTaken, Storage
+from ..ui.translations import N_, Message
 from .client_import import Entry, ImportedClient, InvalidImport, check_unique, checked
 
 MAX_GRACE_SECONDS = 7 * 86400
@@ -36,10 +37,13 @@ def _changed(data: Collection[str], name: str) -> dict[str, Any]:
 
 def _check_grace(grace_seconds: int) -> None:
     if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int):
-        raise registration.InvalidMetadata("grace_seconds", "must be a whole number")
+        raise registration.InvalidMetadata("grace_seconds", N_("must be a whole number"))
     if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
         raise registration.InvalidMetadata(
-            "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS}"
+            "grace_seconds",
+            Message(
+                N_("must be between %(low)s and %(high)s"), {"low": 0, "high": MAX_GRACE_SECONDS}
+            ),
         )
 
 
@@ -86,8 +90,13 @@ class ClientAdmin:
         if alg and not any(k.alg == alg and k.state == "current" for k in self._storage.keys.all()):
             raise registration.InvalidMetadata(
                 "id_token_signed_response_alg",
-                f"there is no {alg} signing key yet: create one with "
-                f"`oidc-core keys rotate --alg {alg}`",
+                Message(
+                    N_(
+                        "there is no %(alg)s signing key yet: create one with "
+                        "`oidc-core keys rotate --alg %(alg)s`"
+                    ),
+                    {"alg": alg},
+                ),
             )
 
     def checked_fields(
@@ -142,7 +151,7 @@ class ClientAdmin:
         client = self.get(client_id)
         if client.is_public:
             raise registration.InvalidMetadata(
-                "token_endpoint_auth_method", "a public client has no secret to reset"
+                "token_endpoint_auth_method", N_("a public client has no secret to reset")
             )
         secret = self._storage.clients.reset_secret(
             client_id,
@@ -185,11 +194,11 @@ class ClientAdmin:
         needs_secret = reset_secret or (current.is_public and not fields.is_public)
         if needs_secret and fields.is_public:
             raise registration.InvalidMetadata(
-                "reset_secret", "a public client has no secret to reset"
+                "reset_secret", N_("a public client has no secret to reset")
             )
         if grace_seconds and (not needs_secret or current.is_public):
             raise registration.InvalidMetadata(
-                "grace_seconds", "only with reset_secret, for a client that has a secret"
+                "grace_seconds", N_("only with reset_secret, for a client that has a secret")
             )
         if not needs_secret:
             return self._store_update(client_id, data, fields, actor), None

@@ -37,6 +37,14 @@ class Message(NamedTuple):
     values: Mapping[str, Any]
 
 
+def english(message: str | Message) -> str:
+    """The English text of a message, its values filled in: what JSON answers, the command
+    line and logs show (only pages translate)."""
+    if isinstance(message, str):
+        return message
+    return message.text % dict(message.values)
+
+
 def catalog_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
 

@@ -28,7 +28,7 @@ def test_the_audit_page_lists_every_change_by_whom_without_secrets(
     assert second
     post(admin, f"/admin/clients/{client_id}/delete", [])
     page = admin.get("/admin/audit")
-    for action in ("Created client", "Changed client", "Reset client secret", "Deleted client"):
+    for action in ("Created client", "Changed client", "Client secret reset", "Deleted client"):
         assert action in page.text
     assert page.text.count(ADMIN_EMAIL) >= 4 + 1  # four entries and the header
     assert page.text.count(client_id) == 4

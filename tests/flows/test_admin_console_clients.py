@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 
 import pytest
@@ -40,7 +41,7 @@ def test_the_new_client_form_is_labelled(admin: webtest.TestApp) -> None:
     for name in ("access_token_ttl", "id_token_ttl"):
         assert f'<label for="{name}"' in page.text
     # the hint names the provider's default lifetime that an empty field means
-    assert page.text.count("the provider's default (3600)") == 2
+    assert html.unescape(page.text).count("the provider's default (3600)") == 2
     for checkbox in ("public", "require_pkce", "skip_consent", "scope-openid", "scope-email"):
         assert f'<label class="check" for="{checkbox}"><input type="checkbox" id="{checkbox}"' in (
             page.text

@@ -212,10 +212,14 @@ def test_a_failure_while_consenting_is_shown_in_the_requests_ui_locales(
     )
 
 
-def test_the_admin_console_stays_english(app: webtest.TestApp) -> None:
+def test_the_admin_console_follows_accept_language_too(app: webtest.TestApp) -> None:
+    """Its 404 for a stranger too (tests/flows/test_admin_console_languages.py: the rest)."""
     response = app.get("/admin/no-such-page", headers={"Accept-Language": "de"}, status=404)
-    assert language_of(response) == "en"
-    assert "There is nothing at this address." in response.text
+    assert language_of(response) == "de"
+    assert "Unter dieser Adresse gibt es nichts." in response.text
+    english = app.get("/admin/no-such-page", status=404)
+    assert language_of(english) == "en"
+    assert "There is nothing at this address." in english.text
 
 
 def test_form_post_page_in_the_requests_language(flow: Flow) -> None:
