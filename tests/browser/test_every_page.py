@@ -103,12 +103,17 @@ def site(
 ) -> Iterator[Site]:
     """The provider (on ``localhost``, where passkeys work) with its demo people and app."""
     tmp = tmp_path_factory.mktemp("every-page")
-    smtp = {
+    settings = {
         "OIDC_SMTP_HOST": "127.0.0.1",
         "OIDC_SMTP_PORT": str(mailbox.port),
         "OIDC_SMTP_SECURITY": "none",
+        # A brand as an operator sets one: its name on the pages, its links in the footer.
+        "OIDC_BRAND_NAME": "Example Hosting",
+        "OIDC_SUPPORT_URL": "https://hosting.example/support",
+        "OIDC_OP_POLICY_URI": "https://hosting.example/privacy",
+        "OIDC_OP_TOS_URI": "https://hosting.example/terms",
     }
-    with provider_at(tmp, request, settings=smtp, host="localhost") as provider:
+    with provider_at(tmp, request, settings=settings, host="localhost") as provider:
         provider.create_user(ADA, PASSWORD, "Ada Lovelace")
         provider.create_user(ALAN, PASSWORD, "Alan Turing")
         provider.cli(
