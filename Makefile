@@ -49,7 +49,8 @@ test: $(BIN)/.installed $(NODE_DEPS)
 # Every page at desktop and phone width, into docs/images (the walk of
 # tests/browser/test_every_page.py, which also checks each page's accessibility).
 screenshots: $(BIN)/.installed $(NODE_DEPS)
-	OIDC_TEST_SCREENSHOTS=docs/images $(BIN)/pytest tests/browser/test_every_page.py -q -p no:randomly
+	OIDC_TEST_SCREENSHOTS=docs/images $(BIN)/pytest tests/browser/test_every_page.py \
+		tests/browser/test_branding.py -q -p no:randomly
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check oidc_core adapters tests bench examples

@@ -7,13 +7,15 @@ you? Use another account" leads back to the same request's login page.
 
 from __future__ import annotations
 
+import os
 import secrets
 import struct
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.browsing import Browsing
 from tests.browser.pages import fill_login_form
@@ -87,6 +89,15 @@ def live(
         )
 
 
+def shown_in_docs(page: Page, name: str) -> None:
+    """The page as docs/templates.md shows it, with ``make screenshots``
+    (``OIDC_TEST_SCREENSHOTS=docs/images``)."""
+    directory = os.environ.get("OIDC_TEST_SCREENSHOTS")
+    if directory:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=str(Path(directory) / name))
+
+
 def test_the_pages_wear_the_brand_and_the_override(browsing: Browsing) -> None:
     page, live = browsing.page, browsing.live
     assert live.metadata["op_policy_uri"] == "https://hosting.example/privacy"
@@ -109,6 +120,7 @@ def test_the_pages_wear_the_brand_and_the_override(browsing: Browsing) -> None:
         expect(footer.get_by_role("link", name="Help")).to_be_visible()
         browsing.assert_no_problems("branded login page")
         browsing.assert_accessible("branded login page")
+        shown_in_docs(page, "branded-login-desktop.png")
     with browsing.step("the dark scheme"):
         page.emulate_media(color_scheme="dark")
         assert button.evaluate("b => getComputedStyle(b).backgroundColor") == DARK_ACCENT_RGB
