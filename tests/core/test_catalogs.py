@@ -114,3 +114,36 @@ def test_only_the_supported_languages_have_catalogs_and_no_binaries_are_kept() -
     catalogs = {path.parent.parent.name for path in LOCALE_DIR.glob("*/LC_MESSAGES/*.po")}
     assert catalogs == set(TRANSLATED)
     assert not list(LOCALE_DIR.rglob("*.mo")), "catalogs are compiled in memory: no .mo files"
+
+
+# One register per language: German and French address the reader formally ("Sie",
+# "vous"), Spanish informally ("tú"), like the end-user pages and most consumer and
+# control-panel UIs in Spanish.  Words of the other register (its pronouns, and for
+# Spanish the "usted" imperatives the catalog once used) must not appear in any message.
+OTHER_REGISTER = {
+    "de": r"du|dich|dir|dein|deine|deinen|deinem|deiner|deines",
+    "fr": r"tu|toi|ton|ta|tes|te|t['\u2019]\w+",
+    # (not "vuelva" or "inicie" alone: "hasta que se vuelva a activar" is a subjunctive)
+    "es": r"usted|ustedes|vuelva a (?:intentarlo|iniciar|empezar)|inicie sesión|introduzca"
+    r"|elija|compruebe|pulse|indique|corrija|escanee|escriba|guarde|registre|cree|use"
+    r"|busque|dé|cópielo|revóquelo|emita|restablézcalo|inténtelo|intente|le hemos"
+    r"|le permite|ha iniciado sesión",
+}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_each_language_keeps_one_register(language: str) -> None:
+    assert language in OTHER_REGISTER, (
+        f"{language}: add the words of the register it does not use to OTHER_REGISTER"
+    )
+    other = re.compile(rf"(?<!\w)(?:{OTHER_REGISTER[language]})(?!\w)", re.IGNORECASE)
+    wrong = [
+        f"  {entry.id!r} -> {form!r}"
+        for entry in catalog(language)
+        if entry.id
+        for form in _forms(entry.string)
+        if form and other.search(form)
+    ]
+    assert not wrong, f"{language}: addresses the reader in the other register:\n" + "\n".join(
+        wrong
+    )

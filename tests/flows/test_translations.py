@@ -59,6 +59,24 @@ def test_ui_locales_de_gives_a_german_consent_page(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(
+    ("language", "signed_in_as", "not_you"),
+    [
+        ("de", "Angemeldet als", "Nicht Sie? Mit einem anderen Konto anmelden"),
+        ("fr", "Connecté en tant que", "Ce n&#39;est pas vous ? Utiliser un autre compte"),
+        ("es", "Has iniciado sesión como", "¿No eres tú? Usar otra cuenta"),
+    ],
+)
+def test_the_consent_page_addresses_the_reader_in_one_register(
+    flow: Flow, language: str, signed_in_as: str, not_you: str
+) -> None:
+    """German and French say "Sie" and "vous", Spanish "tú", as the login pages do."""
+    page = consent_page(flow, ui_locales=language)
+    assert language_of(page) == language
+    assert f"{signed_in_as} <strong>alice@example.com</strong>." in page.text
+    assert re.search(rf'<a href="[^"]+">{re.escape(not_you)}</a>', page.text), page.text
+
+
+@pytest.mark.parametrize(
     ("ui_locales", "language"),
     [
         ("xx de", "de"),  # the first supported tag wins
