@@ -30,10 +30,11 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="module")
-def live(
+def accounts(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, mailbox: Mailbox
-) -> Iterator[LiveApp]:
-    """The provider of ``tests/browser/conftest.py``, sending its mail to ``mailbox``."""
+) -> Iterator[tuple[LiveApp, str]]:
+    """The provider of ``tests/browser/conftest.py``, sending its mail to ``mailbox``, and
+    a second account: each test changes its own account, so neither needs the other."""
     tmp = tmp_path_factory.mktemp("browser-mail")
     smtp = {
         "OIDC_SMTP_HOST": "127.0.0.1",
@@ -43,9 +44,11 @@ def live(
     with provider_at(tmp, request, settings=smtp) as provider:
         email = f"browser-{secrets.token_hex(6)}@example.com"
         provider.create_user(email, PASSWORD, "Browser Tester")
+        second = f"browser-{secrets.token_hex(6)}@example.com"
+        provider.create_user(second, PASSWORD, "Second Tester")
         redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
         client_id, client_secret = provider.create_client(APP_NAME, redirect_uri, "--scope", SCOPE)
-        yield LiveApp(
+        app = LiveApp(
             issuer=provider.issuer,
             metadata=provider.metadata,
             log=tmp / "server.log",
@@ -56,6 +59,17 @@ def live(
             email=email,
             password=PASSWORD,
         )
+        yield app, second
+
+
+@pytest.fixture(scope="module")
+def live(accounts: tuple[LiveApp, str]) -> LiveApp:
+    return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def second_account(accounts: tuple[LiveApp, str]) -> str:
+    return accounts[1]
 
 
 def sign_in(browsing: Browsing, email: str, password: str) -> None:
@@ -106,15 +120,15 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
 
 
 def test_a_new_address_is_confirmed_through_the_mailed_link(
-    browsing: Browsing, mailbox: Mailbox
+    browsing: Browsing, mailbox: Mailbox, second_account: str
 ) -> None:
     page, live = browsing.page, browsing.live
     before = len(mailbox.messages)
     new_address = f"new-{secrets.token_hex(4)}@example.com"
-    password = NEW_PASSWORD  # the test above changed it (one module, one account)
+    password = PASSWORD
     with browsing.step("change the address on the profile page"):
         page.goto(live.issuer + "/account/login")
-        sign_in(browsing, live.email, password)
+        sign_in(browsing, second_account, password)
         page.goto(live.issuer + "/account/profile")
         page.get_by_label("New email address").fill(new_address)
         page.locator("#email_current_password").fill(password)
