@@ -80,6 +80,7 @@ class Provider(Pages):
         schema is checked at the first request that needs it."""
         self.settings = settings
         self.brand = Brand(settings)  # its files read, its colour checked: before the database
+        render.check_overrides(settings.templates_dir)
         self.storage = storage or Storage(
             settings.database_url,
             echo=settings.sql_echo,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import webtest
 
-from oidc_core import Provider, Settings
+from oidc_core import ConfigurationError, Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.ui import render
 from tests.conftest import make_client, make_user
@@ -357,3 +357,27 @@ def test_a_bundled_folder_in_the_overrides_cannot_shadow_the_bundled_templates(
     page = app.get("/account/login")
     assert "<p>mine</p>" in page.text and 'name="password"' in page.text
     assert "shadow" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("login.html", b"{% if %}<p>mine</p>", "templates_dir: login.html line 1: "),
+        (
+            "_footer_extra.html",
+            b"<p>{{ brand.name }</p>\n",
+            "templates_dir: _footer_extra.html line 1: ",
+        ),
+        ("mail.txt", "Grüße\n".encode("latin-1"), "templates_dir: mail.txt is not UTF-8 text"),
+    ],
+)
+def test_a_broken_override_stops_the_start_naming_the_file(
+    settings: Settings, storage: Storage, tmp_path: Path, name: str, body: bytes, message: str
+) -> None:
+    """An override Jinja2 cannot read is refused when the provider is built, with the file
+    and line, not a 500 on every page that uses it."""
+    (tmp_path / name).write_bytes(body)
+    (tmp_path / "notes.md").write_bytes(b"\xff not a template, not read")
+    with pytest.raises(ConfigurationError) as refused:
+        account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
+    assert str(refused.value).startswith(message), refused.value
