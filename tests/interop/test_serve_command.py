@@ -138,8 +138,8 @@ def test_a_brand_setting_read_at_start_up_stops_serve_without_a_traceback(
     tmp_path: Path, setting: str, value: str, message: str
 ) -> None:
     """The brand's colour and files and the template overrides are checked when the
-    provider is built: ``serve`` does so before it starts gunicorn, so the operator reads one line, not a worker's traceback
-    and gunicorn's "Worker failed to boot"."""
+    provider is built: ``serve`` does so before it starts gunicorn, so the operator reads
+    one line, not a worker's traceback and gunicorn's "Worker failed to boot"."""
     if setting == "OIDC_TEMPLATES_DIR":  # an override with a syntax error
         (tmp_path / value).mkdir()
         (tmp_path / value / "login.html").write_text("{% if %}")
