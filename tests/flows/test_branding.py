@@ -176,3 +176,38 @@ def test_not_you_signs_in_another_account_for_the_same_request(
     assert tokens.status_int == 200, tokens.text
     claims = verify_id_token(branded, tokens.json["id_token"], client.client_id)
     assert claims["sub"] == bob.subject
+
+
+def test_after_not_you_the_first_accounts_consent_form_and_cookie_are_dead(
+    branded: webtest.TestApp, storage: Storage
+) -> None:
+    """Another account signing in through "Not you?" replaces the session's key and CSRF
+    secret: the first account's consent form, still open, cannot allow the request for the
+    second one, and the first account's cookie (kept elsewhere) signs nobody in."""
+    client = make_client(storage, "Client A", [CB])
+    provider = branded.app
+    alice = make_user(provider, "alice@example.com", PASSWORD)  # type: ignore[arg-type]
+    bob = make_user(provider, "bob@example.com", PASSWORD)  # type: ignore[arg-type]
+    flow = Flow(branded, client, alice)
+    response = flow.login(branded.get(flow.start().headers["Location"]))
+    alice_consent = branded.get(response.headers["Location"])
+    cookies_before = dict(branded.cookies)
+    switch = re.search(r'<a href="([^"]+)">Not you\? Use another account</a>', alice_consent.text)
+    assert switch
+    as_bob = Flow(branded, client, bob)
+    bob_consent_url = as_bob.login(branded.get(switch.group(1))).headers["Location"]
+    assert dict(branded.cookies) != cookies_before  # a new session key
+    stale = alice_consent.forms[0].submit("decision", value="allow", expect_errors=True)
+    assert stale.status_int == 403 and "The form has expired" in stale.text
+    # bob's own consent page still works, and nothing was granted to him by alice's form
+    bob_row = storage.users.by_email("bob@example.com")
+    assert bob_row is not None
+    stored = storage.clients.by_client_id(client.client_id)
+    assert stored is not None
+    assert storage.grants.consented_scopes(bob_row.id, stored.id) == set()
+    assert branded.get(bob_consent_url).status_int == 200
+    stranger = webtest.TestApp(provider, extra_environ=branded.extra_environ)
+    for name, value in cookies_before.items():
+        stranger.set_cookie(name, value)
+    page = stranger.get(bob_consent_url, expect_errors=True)
+    assert page.status_int == 400 and "bob@example.com" not in page.text
