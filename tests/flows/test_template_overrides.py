@@ -7,6 +7,7 @@ every variable a page receives is one docs/templates.md documents for it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -381,3 +382,31 @@ def test_a_broken_override_stops_the_start_naming_the_file(
     with pytest.raises(ConfigurationError) as refused:
         account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
     assert str(refused.value).startswith(message), refused.value
+
+
+def test_an_error_page_override_broken_after_the_start_still_answers(
+    settings: Settings, storage: Storage, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A changed override is read again at its next use, so ``error.html`` can break while
+    the provider runs: the failure's own page then fails too, and the answer is a short
+    text with the correlation id (logged with both errors), not the server's traceback."""
+    override = tmp_path / "error.html"
+    override.write_text('{% extends "bundled/error.html" %}')
+    app = account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
+    assert app.get("/nothing-here", status=404).content_type == "text/html"
+    override.write_text("{% if %}")
+    later = override.stat().st_mtime + 5
+    os.utime(override, (later, later))
+    response = app.get("/nothing-here", status=500)
+    assert response.content_type == "text/plain"
+    correlation = re.fullmatch(
+        r"Something went wrong \(correlation id ([0-9a-f]{16})\)\.\n", response.text
+    )
+    assert correlation, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    logged = [r for r in caplog.records if correlation.group(1) in r.getMessage()]
+    assert len(logged) == 2 and all(r.exc_info for r in logged)
+    # a handler's error page (an expired sign-in request) fails the same way
+    routed = app.get("/login", {"interaction": "gone"}, status=500)
+    assert routed.text.startswith("Something went wrong (correlation id "), routed.text
