@@ -24,6 +24,8 @@ from ..records import Client, User
 from . import complete, pending
 from .browser import csrf_token
 
+ANOTHER_ACCOUNT = "another"  # the login page's query parameter: the form starts empty
+
 if TYPE_CHECKING:
     from ..context import Context
 
@@ -113,8 +115,11 @@ def _switch_url(op: Context, interaction: pending.Interaction) -> str:
     session stays signed in until another account signs in there (the session is then bound
     to it under a new key and ``sid``); nothing changes by following the link.  Empty with
     a host login: the host decides who is signed in, and our login page would sign the
-    same person in again and come back here."""
-    return "" if op.accounts.host_login is not None else _login_url(op, interaction)
+    same person in again and come back here.  The login form it opens is empty: the
+    request's ``login_hint`` named the account signed in already."""
+    if op.accounts.host_login is not None:
+        return ""
+    return _login_url(op, interaction) + "&" + ANOTHER_ACCOUNT + "=1"
 
 
 def _login_url(op: Context, interaction: pending.Interaction) -> str:
