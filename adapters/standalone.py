@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from oidc_core import Provider, SchemaNotCurrent, Settings
+from oidc_core import ConfigurationError, Provider, SchemaNotCurrent, Settings
 from oidc_core import logging as request_logs
 
 from . import mount_prefix
@@ -37,4 +37,6 @@ def create_app() -> Provider:
         provider = Provider(settings)  # closes the connection it checked the schema with
     except SchemaNotCurrent as exc:
         raise SystemExit(str(exc)) from None
+    except ConfigurationError as exc:  # a brand file or colour: one line, no traceback
+        raise SystemExit(f"configuration error: {exc}") from None
     return provider

@@ -33,6 +33,8 @@ from .records import User
 from .settings import ConfigurationError, Settings
 from .storage import Audit, DuplicateEmail, SchemaTooNew, Storage, StorageError
 from .text import escaped
+from .ui import render
+from .ui.brand import Brand
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
@@ -217,6 +219,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         settings = Settings.from_env()
         limits = serving.gunicorn_limits(settings)
+        # The brand's files and colour and the template overrides, checked by each worker
+        # as it builds the provider: once here, as one line.
+        Brand(settings)
+        render.check_overrides(settings.templates_dir)
     except ConfigurationError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
     warning = serving.issuer_warning(settings, args.bind, https)

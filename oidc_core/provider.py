@@ -80,6 +80,7 @@ class Provider(Pages):
         schema is checked at the first request that needs it."""
         self.settings = settings
         self.brand = Brand(settings)  # its files read, its colour checked: before the database
+        render.check_overrides(settings.templates_dir)
         self.storage = storage or Storage(
             settings.database_url,
             echo=settings.sql_echo,
@@ -193,7 +194,12 @@ class Provider(Pages):
         started = time.perf_counter()
         try:
             path, route = routes.find(request)
-            response = self._route(request, path, route)
+            try:
+                response = self._route(request, path, route)
+            except Exception as exc:  # a page outside the handlers (404, 413, static) failed
+                html = route is None or route.html
+                internal = ProviderError("internal error", status=500)
+                response = self._failure(exc, html, internal, request)
             response.headers["X-Request-Id"] = request_id
             elapsed = time.perf_counter() - started
             name = routes.endpoint_name(path, route)
@@ -274,9 +280,17 @@ class Provider(Pages):
         log.error("%s (correlation id %s)", error.description, correlation, exc_info=exc)
         if html:
             message = FAILURE_MESSAGES.get(error.status, error.description)
-            return self.error_page(
-                message, error.status, error.error, request=request, correlation_id=correlation
-            )
+            try:
+                return self.error_page(
+                    message, error.status, error.error, request=request, correlation_id=correlation
+                )
+            except Exception as page_failure:  # its template too: an override broken since
+                log.error(
+                    "the error page failed too (correlation id %s)",
+                    correlation,
+                    exc_info=page_failure,
+                )
+                return responses.failure_text(error.status, correlation)
         error.description = f"{error.description} (correlation id {correlation})"
         return responses.error_json(error)
 

@@ -122,6 +122,14 @@ def html_page(
     return response
 
 
+def failure_text(status: int, correlation_id: str) -> Response:
+    """The last answer to a failure whose error page failed too (a template override broken
+    while the provider runs): a line of text with the correlation id of the log's lines."""
+    body = f"Something went wrong (correlation id {correlation_id}).\n".encode("ascii")
+    headers = {"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS, **NO_STORE}
+    return _response(body, status, headers)
+
+
 # An SVG opened on its own is a document: it may run nothing and load nothing.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 TEXT_TYPES = ("text/css", "text/javascript")

@@ -289,6 +289,7 @@ class Settings:
         "A directory of templates that replace the bundled ones of the same name; an "
         "override can extend the bundled page as `bundled/<name>` and change one block "
         "(`docs/templates.md`; `oidc-core templates copy DIR` writes the bundled ones). "
+        "Its `.html` and `.txt` files are compiled at start-up: one with an error stops it. "
         "Empty: the bundled templates only.",
         "",
     )

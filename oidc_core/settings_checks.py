@@ -165,7 +165,7 @@ def check_brand(settings: Mapping[str, Any]) -> None:
 
 def check_web_address(name: str, value: str, *, loopback: bool) -> None:
     """An absolute ``https://`` URL (``http://`` on a loopback host when the issuer is one:
-    development); ConfigurationError naming ``name`` otherwise."""
+    development) without user information; ConfigurationError naming ``name`` otherwise."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
@@ -173,6 +173,8 @@ def check_web_address(name: str, value: str, *, loopback: bool) -> None:
         raise ConfigurationError(f"{name}: {value!r} is not a valid URL") from None
     if ASCII_CONTROL.search(value) or any(ch.isspace() for ch in value) or not parts.hostname:
         raise ConfigurationError(f"{name}: {value!r} is not a valid URL")
+    if "@" in parts.netloc:  # every visitor would read it (and discovery publishes some)
+        raise ConfigurationError(f"{name}: must not contain user information")
     if parts.scheme == "https":
         return
     if parts.scheme == "http" and loopback and parts.hostname in LOOPBACK_HOSTS:

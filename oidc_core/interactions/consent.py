@@ -24,6 +24,8 @@ from ..records import Client, User
 from . import complete, pending
 from .browser import csrf_token
 
+ANOTHER_ACCOUNT = "another"  # the login page's query parameter: the form starts empty
+
 if TYPE_CHECKING:
     from ..context import Context
 
@@ -56,7 +58,7 @@ def consent(op: Context, request: Request) -> Response:
                 interaction=interaction.pending.handle,
                 csrf_token=csrf_token(interaction.session, interaction.pending.handle),
                 action=op.url("/consent"),
-                switch_url=_login_url(op, interaction),
+                switch_url=_switch_url(op, interaction),
                 sign_out_url=op.url("/end_session"),
             ),
             form_redirects_to=dict(interaction.pending.params).get("redirect_uri", ""),
@@ -108,10 +110,20 @@ def _short_of_policy(op: Context, interaction: pending.Interaction, user: User) 
     return mfa_policy.short_of_policy(op, user, interaction.client, params, amr)
 
 
-def _login_url(op: Context, interaction: pending.Interaction) -> str:
-    """The login page of the same pending request: "Not you? Use another account".  The
+def _switch_url(op: Context, interaction: pending.Interaction) -> str:
+    """ "Not you? Use another account": the login page of the same pending request.  The
     session stays signed in until another account signs in there (the session is then bound
-    to it under a new key and ``sid``); nothing changes by following the link."""
+    to it under a new key and ``sid``); nothing changes by following the link.  Empty with
+    a host login: the host decides who is signed in, and our login page would sign the
+    same person in again and come back here.  The login form it opens is empty: the
+    request's ``login_hint`` named the account signed in already."""
+    if op.accounts.host_login is not None:
+        return ""
+    return _login_url(op, interaction) + "&" + ANOTHER_ACCOUNT + "=1"
+
+
+def _login_url(op: Context, interaction: pending.Interaction) -> str:
+    """The login page of the same pending request."""
     return op.url("/login") + "?interaction=" + interaction.pending.handle
 
 

@@ -51,7 +51,8 @@ def login(op: Context, request: Request) -> Response:
                 host_login = op.site_url(op.settings.host_login_url)
                 return responses.redirect(with_next(host_login, back), 303)
         hint = dict(interaction.pending.params).get("login_hint", "")
-        return _form(op, interaction, email=hint if "@" in hint else "")
+        another = single(query_form(request, op.settings.max_param_length), consent.ANOTHER_ACCOUNT)
+        return _form(op, interaction, email=hint if "@" in hint and not another else "")
     if request.method != "POST":
         return op.error_page("Use GET or POST.", 405, request=request)
     fields = posted_form(request, max(op.settings.password_max_length + 64, MAX_RESPONSE))

@@ -31,12 +31,14 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     PrefixLoader,
+    TemplateSyntaxError,
     pass_context,
     select_autoescape,
 )
 from jinja2.runtime import Context
 from markupsafe import escape
 
+from ..settings_checks import ConfigurationError
 from . import locales
 from .translations import Message, translations
 
@@ -44,6 +46,7 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 BUNDLED_PREFIX = "bundled"
+TEMPLATE_SUFFIXES = (".html", ".txt")  # the bundled templates' (other files are not read)
 
 
 def render(
@@ -51,6 +54,26 @@ def render(
 ) -> str:
     """``template`` in ``language``, an override in ``templates_dir`` first if any."""
     return _environment(templates_dir, language).get_template(template).render(**context)
+
+
+def check_overrides(templates_dir: str) -> None:
+    """Compile every template in ``templates_dir`` (``.html``, ``.txt``) once, at start-up:
+    ConfigurationError naming the file (and line) that Jinja2 cannot read, rather than a
+    500 on every page that uses it.  A file changed later is read again at its next use."""
+    if not templates_dir:
+        return
+    environment = _environment(templates_dir, locales.DEFAULT)
+    for name in FileSystemLoader(templates_dir).list_templates():
+        if not name.endswith(TEMPLATE_SUFFIXES) or name.startswith(BUNDLED_PREFIX + "/"):
+            continue
+        try:
+            environment.get_template(name)
+        except TemplateSyntaxError as exc:
+            raise ConfigurationError(
+                f"templates_dir: {name} line {exc.lineno}: {exc.message}"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigurationError(f"templates_dir: {name} is not UTF-8 text") from None
 
 
 def _loader(templates_dir: str) -> BaseLoader:

@@ -137,7 +137,7 @@ def test_the_pages_wear_the_brand_and_the_override(browsing: Browsing) -> None:
         page.get_by_role("link", name="Not you? Use another account").click()
         expect(page.locator("#staff-note")).to_be_visible()
         interaction = consent_url.split("interaction=", 1)[1]
-        assert page.url.endswith("/login?interaction=" + interaction)
+        assert page.url.endswith("/login?interaction=" + interaction + "&another=1")
         fill_login_form(browsing)
         expect(page.get_by_role("heading", name=live.name)).to_be_visible()
     with browsing.step("allow"):

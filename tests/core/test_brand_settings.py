@@ -45,6 +45,18 @@ def refused(**values: str) -> str:
         ({"op_policy_uri": "ftp://x.example/p"}, "op_policy_uri: must be an https:// URL"),
         ({"op_tos_uri": "https://"}, "op_tos_uri: 'https://' is not a valid URL"),
         ({"service_documentation": "https://a b"}, "service_documentation: 'https://a b' is not"),
+        (
+            {"brand_logo": "https://cdn:s3cret@cdn.example/logo.png"},
+            "brand_logo: must not contain user information",
+        ),
+        (
+            {"op_policy_uri": "https://wiki:pw@docs.example/privacy"},
+            "op_policy_uri: must not contain user information",
+        ),
+        (
+            {"support_url": "https://agent@help.example/"},
+            "support_url: must not contain user information",
+        ),
         ({"brand_name": "Evil\x1b[31m"}, "brand_name: must not contain control characters"),
         ({"templates_dir": "/no/such/dir"}, "templates_dir: /no/such/dir is not a directory"),
     ],

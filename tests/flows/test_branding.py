@@ -6,6 +6,7 @@ the documents in discovery, and "Not you? Use another account" on the consent pa
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -163,9 +164,11 @@ def test_not_you_signs_in_another_account_for_the_same_request(
     switch = re.search(r'<a href="([^"]+)">Not you\? Use another account</a>', consent.text)
     assert switch, consent.text
     handle = hidden(consent, "interaction")
-    assert switch.group(1) == f"https://op.example/login?interaction={handle}"
+    assert html.unescape(switch.group(1)) == (
+        f"https://op.example/login?interaction={handle}&another=1"
+    )
     assert '<a href="https://op.example/end_session">Sign out</a>' in consent.text
-    login = branded.get(switch.group(1))
+    login = branded.get(html.unescape(switch.group(1)))
     assert hidden(login, "interaction") == handle
     assert branded.get(response.headers["Location"]).status_int == 200  # still alice's
     as_bob = Flow(branded, client, bob)
@@ -176,3 +179,56 @@ def test_not_you_signs_in_another_account_for_the_same_request(
     assert tokens.status_int == 200, tokens.text
     claims = verify_id_token(branded, tokens.json["id_token"], client.client_id)
     assert claims["sub"] == bob.subject
+
+
+def test_after_not_you_the_first_accounts_consent_form_and_cookie_are_dead(
+    branded: webtest.TestApp, storage: Storage
+) -> None:
+    """Another account signing in through "Not you?" replaces the session's key and CSRF
+    secret: the first account's consent form, still open, cannot allow the request for the
+    second one, and the first account's cookie (kept elsewhere) signs nobody in."""
+    client = make_client(storage, "Client A", [CB])
+    provider = branded.app
+    alice = make_user(provider, "alice@example.com", PASSWORD)  # type: ignore[arg-type]
+    bob = make_user(provider, "bob@example.com", PASSWORD)  # type: ignore[arg-type]
+    flow = Flow(branded, client, alice)
+    response = flow.login(branded.get(flow.start().headers["Location"]))
+    alice_consent = branded.get(response.headers["Location"])
+    cookies_before = dict(branded.cookies)
+    switch = re.search(r'<a href="([^"]+)">Not you\? Use another account</a>', alice_consent.text)
+    assert switch
+    as_bob = Flow(branded, client, bob)
+    bob_consent_url = as_bob.login(branded.get(html.unescape(switch.group(1)))).headers["Location"]
+    assert dict(branded.cookies) != cookies_before  # a new session key
+    stale = alice_consent.forms[0].submit("decision", value="allow", expect_errors=True)
+    assert stale.status_int == 403 and "The form has expired" in stale.text
+    # bob's own consent page still works, and nothing was granted to him by alice's form
+    bob_row = storage.users.by_email("bob@example.com")
+    assert bob_row is not None
+    stored = storage.clients.by_client_id(client.client_id)
+    assert stored is not None
+    assert storage.grants.consented_scopes(bob_row.id, stored.id) == set()
+    assert branded.get(bob_consent_url).status_int == 200
+    stranger = webtest.TestApp(provider, extra_environ=branded.extra_environ)
+    for name, value in cookies_before.items():
+        stranger.set_cookie(name, value)
+    page = stranger.get(bob_consent_url, expect_errors=True)
+    assert page.status_int == 400 and "bob@example.com" not in page.text
+
+
+def test_not_you_shows_an_empty_login_form_even_with_a_login_hint(
+    branded: webtest.TestApp, storage: Storage
+) -> None:
+    """The request's ``login_hint`` fills the login form the first time; the form reached
+    through "Not you? Use another account" is for another account, so it starts empty."""
+    client = make_client(storage, "Client A", [CB])
+    alice = make_user(branded.app, "alice@example.com", PASSWORD)  # type: ignore[arg-type]
+    flow = Flow(branded, client, alice)
+    first = branded.get(flow.start(login_hint="alice@example.com").headers["Location"])
+    assert 'value="alice@example.com"' in first.text  # the hint, as before
+    consent = branded.get(flow.login(first).headers["Location"])
+    switch = re.search(r'<a href="([^"]+)">Not you\? Use another account</a>', consent.text)
+    assert switch
+    another = branded.get(html.unescape(switch.group(1)))
+    assert hidden(another, "interaction") == hidden(consent, "interaction")
+    assert "alice@example.com" not in another.text.split('<form method="post"', 1)[1]

@@ -351,3 +351,21 @@ def test_the_hosts_api_gets_its_own_account_from_our_access_token(
     with pytest.raises(bearer.BearerError) as refused:
         bearer.authenticate(host_provider, request)
     assert refused.value.status == 401 and refused.value.error == "invalid_token"
+
+
+def test_signed_in_through_the_host_the_consent_page_offers_no_dead_end_switch(
+    sso_provider: Provider, client_a: RP, billing: BillingUsers
+) -> None:
+    """With a host login the host decides who is signed in: our login page would sign the
+    same customer in again and come back to this consent page, so "Not you? Use another
+    account" is not offered (another account signs in at the host)."""
+    app = _host_app(sso_provider)
+    signed_in_to_host(app, billing, "1001")
+    flow = Flow(app, client_a, Person("", "", subject=""))
+    consent_url = flow.start().headers["Location"]
+    consent_page = app.get(consent_url)
+    assert "Signed in as <strong>carol@billing.example</strong>" in consent_page.text
+    assert "Not you?" not in consent_page.text
+    # what the link led to: our login page, which sends carol straight back here
+    login = app.get("/login", {"interaction": hidden(consent_page, "interaction")}, status=303)
+    assert login.headers["Location"] == consent_url

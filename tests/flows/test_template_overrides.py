@@ -7,6 +7,7 @@ every variable a page receives is one docs/templates.md documents for it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import webtest
 
-from oidc_core import Provider, Settings
+from oidc_core import ConfigurationError, Provider, Settings
 from oidc_core.storage import Storage
 from oidc_core.ui import render
 from tests.conftest import make_client, make_user
@@ -357,3 +358,55 @@ def test_a_bundled_folder_in_the_overrides_cannot_shadow_the_bundled_templates(
     page = app.get("/account/login")
     assert "<p>mine</p>" in page.text and 'name="password"' in page.text
     assert "shadow" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("login.html", b"{% if %}<p>mine</p>", "templates_dir: login.html line 1: "),
+        (
+            "_footer_extra.html",
+            b"<p>{{ brand.name }</p>\n",
+            "templates_dir: _footer_extra.html line 1: ",
+        ),
+        ("mail.txt", "Grüße\n".encode("latin-1"), "templates_dir: mail.txt is not UTF-8 text"),
+    ],
+)
+def test_a_broken_override_stops_the_start_naming_the_file(
+    settings: Settings, storage: Storage, tmp_path: Path, name: str, body: bytes, message: str
+) -> None:
+    """An override Jinja2 cannot read is refused when the provider is built, with the file
+    and line, not a 500 on every page that uses it."""
+    (tmp_path / name).write_bytes(body)
+    (tmp_path / "notes.md").write_bytes(b"\xff not a template, not read")
+    with pytest.raises(ConfigurationError) as refused:
+        account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
+    assert str(refused.value).startswith(message), refused.value
+
+
+def test_an_error_page_override_broken_after_the_start_still_answers(
+    settings: Settings, storage: Storage, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A changed override is read again at its next use, so ``error.html`` can break while
+    the provider runs: the failure's own page then fails too, and the answer is a short
+    text with the correlation id (logged with both errors), not the server's traceback."""
+    override = tmp_path / "error.html"
+    override.write_text('{% extends "bundled/error.html" %}')
+    app = account_pages.provider_with(settings, storage, templates_dir=str(tmp_path))
+    assert app.get("/nothing-here", status=404).content_type == "text/html"
+    override.write_text("{% if %}")
+    later = override.stat().st_mtime + 5
+    os.utime(override, (later, later))
+    response = app.get("/nothing-here", status=500)
+    assert response.content_type == "text/plain"
+    correlation = re.fullmatch(
+        r"Something went wrong \(correlation id ([0-9a-f]{16})\)\.\n", response.text
+    )
+    assert correlation, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    logged = [r for r in caplog.records if correlation.group(1) in r.getMessage()]
+    assert len(logged) == 2 and all(r.exc_info for r in logged)
+    # a handler's error page (an expired sign-in request) fails the same way
+    routed = app.get("/login", {"interaction": "gone"}, status=500)
+    assert routed.text.startswith("Something went wrong (correlation id "), routed.text

@@ -124,3 +124,41 @@ def test_a_public_issuer_behind_a_proxy_is_kept_silently(
     with serving(env, port, log, request) as (discovery, _):
         assert discovery["issuer"] == public
     assert "warning" not in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("OIDC_BRAND_ACCENT_COLOUR", "#777777", "brand_accent_colour: #777777: contrast with"),
+        ("OIDC_BRAND_LOGO", "/no/such/logo.png", "brand_logo: cannot read /no/such/logo.png"),
+        ("OIDC_TEMPLATES_DIR", "overrides", "templates_dir: login.html line 1: "),
+    ],
+)
+def test_a_brand_setting_read_at_start_up_stops_serve_without_a_traceback(
+    tmp_path: Path, setting: str, value: str, message: str
+) -> None:
+    """The brand's colour and files and the template overrides are checked when the
+    provider is built: ``serve`` does so before it starts gunicorn, so the operator reads
+    one line, not a worker's traceback and gunicorn's "Worker failed to boot"."""
+    if setting == "OIDC_TEMPLATES_DIR":  # an override with a syntax error
+        (tmp_path / value).mkdir()
+        (tmp_path / value / "login.html").write_text("{% if %}")
+        value = str(tmp_path / value)
+    env = environment(tmp_path, OIDC_DATABASE_URL=database_url(tmp_path))
+    run_cli(env, "init")
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "oidc-core"),
+            "serve",
+            "--bind",
+            f"127.0.0.1:{free_port()}",
+        ],
+        env={**env, setting: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith(f"configuration error: {message}"), result.stderr
+    assert "Traceback" not in result.stderr and "gunicorn" not in result.stderr.lower()
