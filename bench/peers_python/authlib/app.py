@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify, request, session
 from flask_sqlalchemy import SQLAlchemy
 from joserfc.jwk import RSAKey
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
 ISSUER = os.environ["ISSUER"]
@@ -59,7 +61,22 @@ app.secret_key = secrets.token_bytes(32)
 app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
     "DATABASE_URL", f"sqlite:///{WORK.resolve()}/authlib-peer.db"
 )
+app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {}}
+if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"timeout": 20}
+# Authlib's Flask server issues refresh tokens only with a generator configured.
+app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
 db = SQLAlchemy(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    """As oidc-core's SQLite: WAL, synchronous=NORMAL."""
+    if type(connection).__module__ == "sqlite3":
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 class User(db.Model):  # type: ignore[name-defined,misc]

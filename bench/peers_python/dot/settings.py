@@ -31,7 +31,17 @@ if not KEY_FILE.exists():
 
 def _database(url: str | None) -> dict[str, object]:
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(WORK / "dot-peer.db")}
+        # As oidc-core's SQLite: WAL, synchronous=NORMAL, a busy timeout; and BEGIN
+        # IMMEDIATE, so that concurrent writers wait instead of failing.
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(WORK / "dot-peer.db"),
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
     parts = urlsplit(url)
     return {
         "ENGINE": "django.db.backends.postgresql",
