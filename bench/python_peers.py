@@ -7,12 +7,15 @@ in the run's directory.  Before it is timed, a peer must pass ``peers_python/che
 refused when replayed); one that fails is reported as broken and not timed.
 
 Scenarios: 1 (the token endpoint, codes pre-issued through the peer's bench-only
-``/bench/codes``, PKCE verifier sent) and 4 (userinfo), against the same wrk modes as ours.
+``/bench/codes``, PKCE verifier sent), 2 (the code flow of the signed-in user, with PKCE) and
+4 (userinfo), with the same wrk modes as ours.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.cookiejar
 import json
 import os
 import secrets
@@ -104,11 +107,15 @@ class PythonPeer:
         )  # fmt: skip
         self.broken: str | None = None
         self.access_token = ""
+        self.cookie = ""
         name, title = kind.name, kind.title
         self.scenarios = [
             Scenario(
                 f"{name}-token", f"{title}: token endpoint, RS256 ID token + refresh", name,
                 "request", self._token_params, 500,
+            ),
+            Scenario(
+                f"{name}-flow", f"{title}: code flow", name, "flow", self._flow_params, 200
             ),
             Scenario(
                 f"{name}-userinfo", f"{title}: userinfo", name, "request",
@@ -139,6 +146,47 @@ class PythonPeer:
         except (PeerBroken, OSError, ValueError) as error:
             self.broken = f"{type(error).__name__}: {error}"
             print(f"peer {self.kind.name} is broken, not timed: {self.broken}", flush=True)
+
+    def sign_in(self) -> None:
+        """Log the bench user in once; keep the session cookie for the code flow."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        fields = urlencode({"username": USER, "password": PASSWORD}).encode()
+        opener.open(self.server.url + "/login", data=fields, timeout=30).close()
+        self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        if not self.cookie:
+            raise PeerBroken(f"{self.kind.name}: no session cookie after login")
+
+    def _flow_params(self, inputs: Inputs, count: int) -> dict[str, str]:
+        if not self.cookie:
+            self.sign_in()
+        digest = hashlib.sha256(BENCH_VERIFIER.encode()).digest()
+        query = {
+            "client_id": "bench-rs256",
+            "response_type": "code",
+            "scope": "openid profile email",
+            "redirect_uri": REDIRECT_URI,
+            "state": "bench-state",
+            "nonce": "bench-nonce",
+            "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+        if self.kind.name == "authlib":
+            # Authlib refuses a nonce that an unexchanged code still carries ("Replay
+            # attack"), and wrk repeats one authorize URL: no nonce (optional in the code flow).
+            del query["nonce"]
+        prefix = self.kind.prefix
+        return {
+            "mode": "flow",
+            "authorize": self.client.authorize_path + "?" + urlencode(query),
+            "cookie": self.cookie,
+            "authorization": self.authorization(),
+            "redirect_uri": REDIRECT_URI,
+            "token_path": self.client.token_path,
+            "token_extra": "&code_verifier=" + BENCH_VERIFIER,
+            "userinfo_path": prefix + "/userinfo" + ("/" if prefix else ""),
+            "close": "1",
+        }
 
     def authorization(self) -> str:
         pair = f"bench-rs256:{self.secret}".encode()

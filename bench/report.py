@@ -12,7 +12,9 @@ from typing import Any
 from report_targets import LABELS, medians, rss_summary, targets
 from scenarios import BASELINES, OURS
 
-UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
+UNITS = {s.name: s.unit for s in OURS} | {
+    "peer-flow": "flow", "dot-flow": "flow", "authlib-flow": "flow"
+}  # fmt: skip
 PAIRS = (
     ("token", "peer-token"),
     ("token-es256", "peer-token-es256"),
@@ -180,7 +182,7 @@ def _python_peer_lines(results: dict[str, Any]) -> list[str]:
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for peer in described:
-        for ours in ("token", "userinfo"):
+        for ours in ("token", "flow", "userinfo"):
             theirs = f"{peer['name']}-{ours}"
             if ours in rows and theirs in rows and rows[theirs]["units_s"] and rows[ours]["cpu_ms"]:
                 a, b = rows[ours], rows[theirs]
