@@ -71,6 +71,10 @@ bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet 'matplotlib>=3.8'
 	@if command -v npm >/dev/null; then cd bench/peers && npm ci --no-audit --no-fund --silent; \
 		else echo "npm is missing: the peer (bench/peers/) is skipped"; fi
+	@for peer in dot authlib; do \
+		test -x bench/peers_python/.venv-$$peer/bin/gunicorn || python3 -m venv bench/peers_python/.venv-$$peer; \
+		bench/peers_python/.venv-$$peer/bin/pip install --quiet -r bench/peers_python/$$peer/requirements.txt; \
+	done
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/login_mfa.py
 

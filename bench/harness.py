@@ -150,13 +150,17 @@ class Setup:
     servers: dict[str, Server]
     counts_dir: Path
     peer: Any = None  # peers.Peer when the peer runs
+    python_peers: list[Any] = field(default_factory=list)  # python_peers.PythonPeer
     rates: dict[str, list[float]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
-def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Setup]:
+def started(
+    backend: str, url: str, work: Path, with_peer: bool, with_python_peers: bool = False
+) -> Iterator[Setup]:
     servers: dict[str, Server] = {}
     peer = None
+    others: list[Any] = []
     try:
         port = procs.free_port()
         issuer = f"http://127.0.0.1:{port}"
@@ -184,11 +188,18 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
 
             peer = peers.Peer(work)
             servers["peer"] = peer.server
+        if with_python_peers:
+            import python_peers
+
+            others = python_peers.started(work)
+            servers.update((other.kind.name, other.server) for other in others)
         for server in servers.values():
             server.wait_ready()
         if peer is not None:
             peer.sign_in()
-        yield Setup(backend, url, work, fixture, servers, counts_dir, peer)
+        for other in others:
+            other.check()
+        yield Setup(backend, url, work, fixture, servers, counts_dir, peer, others)
     finally:
         for server in servers.values():
             server.stop()

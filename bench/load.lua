@@ -167,7 +167,7 @@ function request()
     local code = table.remove(codes)
     if code then
       local body = "grant_type=authorization_code&code=" .. code .. "&redirect_uri="
-        .. urlencode(p.redirect_uri)
+        .. urlencode(p.redirect_uri) .. (p.token_extra or "")
       return wrk.format("POST", p.token_path, token_headers, body)
     end
     return wrk.format("GET", p.authorize, cookie_headers)

@@ -12,7 +12,9 @@ from typing import Any
 from report_targets import LABELS, medians, rss_summary, targets
 from scenarios import BASELINES, OURS
 
-UNITS = {s.name: s.unit for s in OURS} | {"peer-flow": "flow"}
+UNITS = {s.name: s.unit for s in OURS} | {
+    "peer-flow": "flow", "dot-flow": "flow", "authlib-flow": "flow"
+}  # fmt: skip
 PAIRS = (
     ("token", "peer-token"),
     ("token-es256", "peer-token-es256"),
@@ -59,7 +61,7 @@ def _paragraph(text: str) -> list[str]:
 
 def _counted(name: str) -> bool:
     """Key parses and slow hashes are counted in the provider's workers only."""
-    return name not in BASELINES and "peer" not in name
+    return name in LABELS and name not in BASELINES
 
 
 def floor_sentence(rows: dict[str, dict[str, float]]) -> str:
@@ -152,6 +154,47 @@ def _peer_lines(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _python_peer_lines(results: dict[str, Any]) -> list[str]:
+    """django-oauth-toolkit and Authlib (bench/python_peers.py) against ours, SQLite."""
+    described = results.get("python_peers") or []
+    sqlite = next((b for b in results["backends"] if b["backend"] == "sqlite"), None)
+    if not described or sqlite is None:
+        return []
+    rows = medians(sqlite)
+    lines = [
+        "## Python peers: django-oauth-toolkit and Authlib, same machine, same rounds",
+        "",
+        "Each passed a check before it was timed (authorize, code, token with the client's "
+        "credentials; the ID token verified with PyJWT against its JWKS, iss, aud, nonce; the "
+        "code refused when replayed).",
+        "",
+    ]
+    lines += [f"- {peer['description']}" for peer in described]
+    lines += [
+        f"- **{peer['title']} is broken, not timed**: {peer['broken']}"
+        for peer in described
+        if peer["broken"]
+    ]
+    lines += [
+        "",
+        "| peer's scenario | ours: units/s | peer: units/s | ours / peer (throughput) "
+        "| ours: CPU/unit (ms) | peer: CPU/unit (ms) | peer / ours (CPU per unit) |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for peer in described:
+        for ours in ("token", "flow", "userinfo"):
+            theirs = f"{peer['name']}-{ours}"
+            if ours in rows and theirs in rows and rows[theirs]["units_s"] and rows[ours]["cpu_ms"]:
+                a, b = rows[ours], rows[theirs]
+                lines.append(
+                    f"| {peer['title']}: {LABELS.get(ours, ours)} | {a['units_s']:.0f} "
+                    f"| {b['units_s']:.0f} | **{a['units_s'] / b['units_s']:.2f}** "
+                    f"| {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} "
+                    f"| **{b['cpu_ms'] / a['cpu_ms']:.2f}** |"
+                )
+    return [*lines, ""]
+
+
 def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]]]:
     m = results["machine"]
     s = results["settings"]
@@ -206,6 +249,7 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
             "",
         ]
     lines += _peer_lines(results)
+    lines += _python_peer_lines(results)
     rss = results.get("rss")
     if rss:
         summary = rss_summary(rss)

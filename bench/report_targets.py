@@ -116,7 +116,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
                 + f" (worst: {worst})",
             )
         )
-        errors = sum(r["errors"] for n, r in rows.items() if not n.startswith("peer"))
+        errors = sum(r["errors"] for n, r in rows.items() if n in LABELS)
         found.append((f"zero errors ({backend}, ours and the baselines)", errors == 0, f"{errors}"))
     for b in results["backends"]:
         found.append(

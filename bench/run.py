@@ -5,7 +5,8 @@ the tables.  The provider and the hello-world app run under gunicorn with the pr
 settings on free loopback ports; ``wrk`` loads them in turn (interleaved, several
 repetitions; medians) and each run records requests/s, latency, errors, the CPU the server
 processes spent and their peak RSS (from /proc).  With node and ``bench/peers/`` installed,
-node-oidc-provider runs scenarios 1 and 2 in the same rounds.
+node-oidc-provider runs scenarios 1 and 2 in the same rounds; with their virtualenvs
+(``make bench``), django-oauth-toolkit and Authlib run scenarios 1 and 4 (bench/python_peers.py).
 """
 
 from __future__ import annotations
@@ -196,6 +197,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     parser.add_argument(
+        "--no-python-peers",
+        action="store_true",
+        help="skip django-oauth-toolkit and Authlib (bench/peers_python/)",
+    )
+    parser.add_argument(
         "--only",
         help="comma-separated scenario names (hello is always measured; webob-hello and frame "
         "with discovery or userinfo)",
@@ -230,11 +236,17 @@ def main() -> int:
         directory = work / backend
         directory.mkdir()
         with_peer = peer_ok and backend == "sqlite"
-        with started(backend, url, directory, with_peer) as setup:
+        with_python = not args.no_python_peers and backend == "sqlite"
+        with started(backend, url, directory, with_peer, with_python) as setup:
             measured = list(scenarios)
             if setup.peer is not None:
                 measured += setup.peer.scenarios
                 results["peer"] = setup.peer.describe()
+            if setup.python_peers:
+                results["python_peers"] = [other.describe() for other in setup.python_peers]
+            measured += [
+                s for other in setup.python_peers if not other.broken for s in other.scenarios
+            ]
             results["backends"].append(rounds(setup, measured, args))
             if backend == "sqlite" and args.rss_duration > 0:
                 flow = next((s for s in scenarios if s.name == "flow"), None)
