@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,8 @@ import pytest
 from tests.browser.browsing import Browsing
 from tests.browser.relying_party import APP_NAME, PASSWORD, SCOPE, LiveApp
 from tests.support.chromium import TIMEOUT_MS, launched
-from tests.support.live import free_port, provider_at
+from tests.support.live import LiveProvider, free_port, provider_at
+from tests.support.smtp import Mailbox, serve, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Route
@@ -57,27 +58,53 @@ def live_app(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
     host: str = "127.0.0.1",
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[LiveApp]:
-    """The provider served with a user and the client (its issuer on ``host``)."""
+    """The provider served with a user and the client (its issuer on ``host``; ``settings``:
+    more of its environment)."""
+    with served(tmp_path_factory, request, host, settings) as (_, app):
+        yield app
+
+
+@contextmanager
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    host: str = "127.0.0.1",
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[tuple[LiveProvider, LiveApp]]:
+    """:func:`live_app` and the provider itself (to add users, say)."""
     tmp = tmp_path_factory.mktemp("browser")
-    with provider_at(tmp, request, host=host) as provider:
+    with provider_at(tmp, request, settings=dict(settings or {}), host=host) as provider:
         email = f"browser-{secrets.token_hex(6)}@example.com"
         provider.create_user(email, PASSWORD, "Browser Tester")
         redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
         client_id, client_secret = provider.create_client(
             APP_NAME, redirect_uri, "--grant-type", "refresh_token", "--scope", SCOPE
         )
-        yield LiveApp(
-            issuer=provider.issuer,
-            metadata=provider.metadata,
-            log=tmp / "server.log",
-            name=APP_NAME,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=redirect_uri,
-            email=email,
-            password=PASSWORD,
+        yield (
+            provider,
+            LiveApp(
+                issuer=provider.issuer,
+                metadata=provider.metadata,
+                log=tmp / "server.log",
+                name=APP_NAME,
+                client_id=client_id,
+                client_secret=client_secret,
+                redirect_uri=redirect_uri,
+                email=email,
+                password=PASSWORD,
+            ),
         )
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    """An SMTP server for the module's live provider, whose mail the tests read."""
+    box = Mailbox()
+    controller = serve(box)
+    yield box
+    stop(controller)
 
 
 @pytest.fixture

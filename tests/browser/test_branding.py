@@ -8,7 +8,6 @@ you? Use another account" leads back to the same request's login page.
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Iterator
@@ -18,9 +17,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.browsing import Browsing
+from tests.browser.conftest import live_app
 from tests.browser.pages import fill_login_form
-from tests.browser.relying_party import APP_NAME, PASSWORD, SCOPE, LiveApp, authorization_request
-from tests.support.live import free_port, provider_at
+from tests.browser.relying_party import LiveApp, authorization_request
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -52,7 +51,7 @@ def live(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[LiveApp]:
     """The browser suite's provider, branded, with ``login.html`` overridden."""
-    tmp = tmp_path_factory.mktemp("branded")
+    tmp = tmp_path_factory.mktemp("brand-files")
     (tmp / "logo.png").write_bytes(png(40, 40))
     templates = tmp / "templates"
     templates.mkdir()
@@ -71,22 +70,8 @@ def live(
         "OIDC_OP_TOS_URI": "https://hosting.example/terms",
         "OIDC_TEMPLATES_DIR": str(templates),
     }
-    with provider_at(tmp, request, settings=settings) as provider:
-        email = f"branded-{secrets.token_hex(6)}@example.com"
-        provider.create_user(email, PASSWORD, "Brand Tester")
-        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-        client_id, client_secret = provider.create_client(APP_NAME, redirect_uri, "--scope", SCOPE)
-        yield LiveApp(
-            issuer=provider.issuer,
-            metadata=provider.metadata,
-            log=tmp / "server.log",
-            name=APP_NAME,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=redirect_uri,
-            email=email,
-            password=PASSWORD,
-        )
+    with live_app(tmp_path_factory, request, settings=settings) as app:
+        yield app
 
 
 def shown_in_docs(page: Page, name: str) -> None:

@@ -25,7 +25,7 @@ from tests.browser.walk import Walk
 from tests.support.chromium import TIMEOUT_MS
 from tests.support.live import LiveProvider, free_port, provider_at
 from tests.support.mfa import Authenticator
-from tests.support.smtp import Mailbox, link_in, serve, stop
+from tests.support.smtp import Mailbox, link_in, mail_environment
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -91,23 +91,13 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = serve(box)
-    yield box
-    stop(controller)
-
-
-@pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, mailbox: Mailbox
 ) -> Iterator[Site]:
     """The provider (on ``localhost``, where passkeys work) with its demo people and app."""
     tmp = tmp_path_factory.mktemp("every-page")
     settings = {
-        "OIDC_SMTP_HOST": "127.0.0.1",
-        "OIDC_SMTP_PORT": str(mailbox.port),
-        "OIDC_SMTP_SECURITY": "none",
+        **mail_environment(mailbox),
         # A brand as an operator sets one: its name on the pages, its links in the footer.
         "OIDC_BRAND_NAME": "Example Hosting",
         "OIDC_SUPPORT_URL": "https://hosting.example/support",

@@ -12,21 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browsing import Browsing
-from tests.browser.relying_party import APP_NAME, PASSWORD, SCOPE, LiveApp
-from tests.support.live import free_port, provider_at
-from tests.support.smtp import Mailbox, link_in, serve, stop
+from tests.browser.conftest import served
+from tests.browser.relying_party import PASSWORD, LiveApp
+from tests.support.smtp import Mailbox, link_in, mail_environment
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 NEW_PASSWORD = "a password chosen through the link"
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = serve(box)
-    yield box
-    stop(controller)
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +27,9 @@ def accounts(
 ) -> Iterator[tuple[LiveApp, str]]:
     """The provider of ``tests/browser/conftest.py``, sending its mail to ``mailbox``, and
     a second account: each test changes its own account, so neither needs the other."""
-    tmp = tmp_path_factory.mktemp("browser-mail")
-    smtp = {
-        "OIDC_SMTP_HOST": "127.0.0.1",
-        "OIDC_SMTP_PORT": str(mailbox.port),
-        "OIDC_SMTP_SECURITY": "none",
-    }
-    with provider_at(tmp, request, settings=smtp) as provider:
-        email = f"browser-{secrets.token_hex(6)}@example.com"
-        provider.create_user(email, PASSWORD, "Browser Tester")
+    with served(tmp_path_factory, request, settings=mail_environment(mailbox)) as (provider, app):
         second = f"browser-{secrets.token_hex(6)}@example.com"
         provider.create_user(second, PASSWORD, "Second Tester")
-        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-        client_id, client_secret = provider.create_client(APP_NAME, redirect_uri, "--scope", SCOPE)
-        app = LiveApp(
-            issuer=provider.issuer,
-            metadata=provider.metadata,
-            log=tmp / "server.log",
-            name=APP_NAME,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=redirect_uri,
-            email=email,
-            password=PASSWORD,
-        )
         yield app, second
 
 

@@ -93,6 +93,15 @@ def mail_settings(mailbox: Mailbox, **more: Any) -> dict[str, Any]:
     }
 
 
+def mail_environment(mailbox: Mailbox) -> dict[str, str]:
+    """The environment that sends a live server's mail (``oidc-core serve``) to ``mailbox``."""
+    return {
+        "OIDC_SMTP_HOST": "127.0.0.1",
+        "OIDC_SMTP_PORT": str(mailbox.port),
+        "OIDC_SMTP_SECURITY": mailbox.security,
+    }
+
+
 def stop(controller: _EphemeralController) -> None:
     """Stop the server; a connection our client dropped in the TLS handshake (an untrusted
     certificate) leaves the server a transport it never closed: collected here, quietly."""
