@@ -25,14 +25,18 @@ MAX_REDIRECT_URIS = 20
 MAX_URI_LENGTH = 2048
 
 
-class InvalidMetadata(ValueError):
-    """A field of client metadata is invalid; ``field`` names it."""
+class InvalidField(ValueError):
+    """A field of a request is invalid; ``field`` names it."""
 
     def __init__(self, field: str, message: str | Message) -> None:
         super().__init__(f"{field}: {english(message)}")
         self.field = field
         self.message = english(message)  # for JSON, the command line and logs
         self.page_message = message  # for a page, which translates it
+
+
+class InvalidMetadata(InvalidField):
+    """A field of client metadata is invalid; ``field`` names it."""
 
 
 def one_of(choices: Iterable[str]) -> Message:

@@ -24,7 +24,7 @@ from ..claims import SUPPORTED_SCOPES
 from ..records import InitialAccessToken
 from ..storage import Audit, Storage
 from ..text import has_control_characters
-from ..ui.translations import N_, Message, english
+from ..ui.translations import N_, Message
 
 DAY = 86400
 EXPIRES_IN_RANGE = (60, 366 * DAY)
@@ -39,14 +39,8 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 LIVE, EXPIRED, USED_UP, REVOKED = "live", "expired", "used up", "revoked"
 
 
-class InvalidTokenField(ValueError):
+class InvalidTokenField(registration.InvalidField):
     """A field of an initial access token request is invalid; ``field`` names it."""
-
-    def __init__(self, field: str, message: str | Message) -> None:
-        super().__init__(f"{field}: {english(message)}")
-        self.field = field
-        self.message = english(message)  # for JSON, the command line and logs
-        self.page_message = message  # for the console, which translates it
 
 
 class TokenNotFound(LookupError):
