@@ -106,6 +106,11 @@ def wanted(kind: Kind, only: set[str] | None) -> list[str]:
     return [name for name in kind.timed if name in only or f"{kind.name}-{name}" in only]
 
 
+def owns(scenario: str) -> bool:
+    """Whether ``scenario`` (a name) is a Python peer's."""
+    return any(scenario == f"{kind.name}-{ours}" for kind in KINDS for ours in TIMED)
+
+
 def venv(kind: Kind) -> Path:
     return PEERS / f".venv-{kind.code}"
 
