@@ -1,31 +1,44 @@
 """The Python peers of bench/run.py: django-oauth-toolkit and Authlib (bench/peers_python/).
 
 Each runs under gunicorn with the provider's worker count, from its own virtualenv
-(``bench/peers_python/.venv-dot``, ``.venv-authlib``; ``make bench`` makes them), on SQLite
-in the run's directory.  Before it is timed, a peer must pass ``peers_python/check.py``
-(authorize -> code -> token, the ID token verified with PyJWT against its JWKS, the code
-refused when replayed); one that fails is reported as broken and not timed.
+(``bench/peers_python/.venv-dot``, ``.venv-authlib``; ``make bench`` makes them), on the
+backend of the round: SQLite in the run's directory, or on PostgreSQL a database of its own
+next to the provider's (peer_databases.py).  Before it is timed, a peer must pass
+``peers_python/check.py`` (authorize -> code -> token, the ID token verified with PyJWT against
+its JWKS, the code refused when replayed); one that fails is reported as broken and not timed.
 
-Scenarios: 1 (the token endpoint, codes pre-issued through the peer's bench-only
-``/bench/codes``, PKCE verifier sent), 2 (the code flow of the signed-in user, with PKCE) and
-4 (userinfo), with the same wrk modes as ours.
+DOT runs twice, in each idiomatic setup: ``dot`` with its default, the client's secret hashed
+(PBKDF2, 1,000,000 iterations, on every client authentication: only its token endpoint is
+timed, the hash is all there is to see), and ``dot-clear`` with the secret stored in clear.
+
+Scenarios, named ``<peer>-<ours>`` after the provider's they compare with and selected by
+``--only`` as ours are (``token`` selects every peer's token scenario, ``dot-token`` that one):
+token (codes pre-issued through the peer's bench-only ``/bench/codes``, PKCE verifier sent),
+flow (the code flow of the signed-in user, with PKCE) and userinfo, with the same wrk modes as
+ours.  ``settle`` waits after a peer's run until its workers are idle: a hashed DOT still
+serves the requests wrk left queued for seconds after wrk has stopped.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.cookiejar
 import json
 import os
 import secrets
 import sys
+import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+import peer_databases
 import procs
 from fixture import REDIRECT_URI
 from harness import WORKERS
@@ -38,28 +51,47 @@ from check import PeerBroken, PeerClient, check  # noqa: E402
 
 BENCH_VERIFIER = "bench-verifier-" + "x" * 40
 USER, PASSWORD = "bench-user", "bench-password"
+TIMED = ("token", "flow", "userinfo")  # the provider's scenarios the peers have
+DOT_NOTES = (
+    "Django + django-oauth-toolkit (`bench/peers_python/dot/`): OIDC enabled, PKCE "
+    "required (DOT's default), consent skipped for the client"
+)
+HASHED = (
+    ", the client's secret hashed (DOT's default: Django's PBKDF2, 1,000,000 iterations, "
+    "on every client authentication); only the token endpoint is timed"
+)
 
 
 @dataclass(frozen=True)
 class Kind:
-    name: str  # "dot" or "authlib": the scenarios' prefix and the server's name
-    title: str
-    app: str  # gunicorn's app argument, run in PEERS / name
+    name: str  # the scenarios' prefix and the server's name
+    title: str  # in the report's tables
+    code: str  # the directory of the peer's code (and of its virtualenv's name)
+    app: str  # gunicorn's app argument, run in PEERS / code
     prefix: str  # where the peer's OAuth endpoints live
     issuer_suffix: str
+    scheme: str  # of its DATABASE_URL on PostgreSQL
     packages: tuple[str, ...]
     notes: str
+    timed: tuple[str, ...] = TIMED
+    env: dict[str, str] = field(default_factory=dict)
 
 
 KINDS = (
     Kind(
-        "dot", "django-oauth-toolkit", "wsgi:application", "/o", "/o",
-        ("Django", "django-oauth-toolkit", "oauthlib"),
-        "Django + django-oauth-toolkit (`bench/peers_python/dot/`): OIDC enabled, PKCE "
-        "required (DOT's default), consent skipped for the client",
+        "dot", "DOT, hashed secret (default)", "dot", "wsgi:application", "/o", "/o",
+        "postgresql", ("Django", "django-oauth-toolkit", "oauthlib"), DOT_NOTES + HASHED,
+        timed=("token",), env={"DOT_HASH_CLIENT_SECRET": "1"},
     ),
     Kind(
-        "authlib", "Authlib", "app:app", "", "", ("Flask", "Authlib", "SQLAlchemy"),
+        "dot-clear", "DOT, secret in clear", "dot", "wsgi:application", "/o", "/o",
+        "postgresql", ("Django", "django-oauth-toolkit", "oauthlib"),
+        DOT_NOTES + ", the client's secret stored in clear (`DOT_HASH_CLIENT_SECRET=0`)",
+        env={"DOT_HASH_CLIENT_SECRET": "0"},
+    ),
+    Kind(
+        "authlib", "Authlib", "authlib", "app:app", "", "", "postgresql+psycopg",
+        ("Flask", "Authlib", "SQLAlchemy"),
         "Flask + Authlib (`bench/peers_python/authlib/`): AuthorizationCodeGrant with "
         "OpenIDCode and CodeChallenge, its SQLAlchemy mixins, the client's secret stored "
         "in clear (the mixin's way)",
@@ -67,13 +99,28 @@ KINDS = (
 )  # fmt: skip
 
 
+def wanted(kind: Kind, only: set[str] | None) -> list[str]:
+    """The provider's scenarios (of ``kind.timed``) that ``--only`` selects for this peer."""
+    if only is None:
+        return list(kind.timed)
+    return [name for name in kind.timed if name in only or f"{kind.name}-{name}" in only]
+
+
+def owns(scenario: str) -> bool:
+    """Whether ``scenario`` (a name) is a Python peer's."""
+    return any(scenario == f"{kind.name}-{ours}" for kind in KINDS for ours in TIMED)
+
+
 def venv(kind: Kind) -> Path:
-    return PEERS / f".venv-{kind.name}"
+    return PEERS / f".venv-{kind.code}"
 
 
-def available() -> list[Kind]:
+def available(only: set[str] | None) -> list[Kind]:
+    """The peers with a virtualenv and a scenario that ``--only`` selects."""
     found = []
     for kind in KINDS:
+        if not wanted(kind, only):
+            continue
         if (venv(kind) / "bin" / "gunicorn").exists():
             found.append(kind)
         else:
@@ -82,7 +129,9 @@ def available() -> list[Kind]:
 
 
 class PythonPeer:
-    def __init__(self, kind: Kind, work: Path) -> None:
+    def __init__(
+        self, kind: Kind, work: Path, database_url: str | None, only: set[str] | None
+    ) -> None:
         self.kind = kind
         self.secret = secrets.token_urlsafe(32)
         port = procs.free_port()
@@ -90,15 +139,18 @@ class PythonPeer:
         peer_work.mkdir()
         env = {
             **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+            **kind.env,
             "ISSUER": f"http://127.0.0.1:{port}",
             "CLIENT_SECRET": self.secret,
             "REDIRECT_URI": REDIRECT_URI,
             "PEER_WORK": str(peer_work),
             "BENCH_PASSWORD": PASSWORD,
         }
+        if database_url:
+            env["DATABASE_URL"] = database_url
         argv = [
             str(venv(kind) / "bin" / "gunicorn"), kind.app, "--preload",
-            "--chdir", str(PEERS / kind.name), "--workers", str(WORKERS),
+            "--chdir", str(PEERS / kind.code), "--workers", str(WORKERS),
             "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
         ]  # fmt: skip
         self.server = Server(
@@ -109,19 +161,20 @@ class PythonPeer:
         self.access_token = ""
         self.cookie = ""
         name, title = kind.name, kind.title
-        self.scenarios = [
-            Scenario(
+        every = {
+            "token": Scenario(
                 f"{name}-token", f"{title}: token endpoint, RS256 ID token + refresh", name,
                 "request", self._token_params, 500,
             ),
-            Scenario(
+            "flow": Scenario(
                 f"{name}-flow", f"{title}: code flow", name, "flow", self._flow_params, 200
             ),
-            Scenario(
+            "userinfo": Scenario(
                 f"{name}-userinfo", f"{title}: userinfo", name, "request",
                 self._userinfo_params, 1000,
             ),
-        ]  # fmt: skip
+        }  # fmt: skip
+        self.scenarios = [every[ours] for ours in wanted(kind, only)]
 
     @property
     def client(self) -> PeerClient:
@@ -244,33 +297,63 @@ class PythonPeer:
 
     def describe(self) -> dict[str, str]:
         versions = {}
-        for line in (PEERS / self.kind.name / "requirements.txt").read_text().splitlines():
+        for line in (PEERS / self.kind.code / "requirements.txt").read_text().splitlines():
             package, _, pinned = line.partition("==")
             if package in self.kind.packages:
                 versions[package] = pinned
         if not versions:
             raise PackageNotFoundError(self.kind.name)
         listed = ", ".join(f"{k} {v}" for k, v in versions.items())
-        notes = self.kind.notes
-        if self.kind.name == "dot":
-            notes += (
-                ", the client's secret stored in clear (DOT_HASH_CLIENT_SECRET=0)"
-                if os.environ.get("DOT_HASH_CLIENT_SECRET") == "0"
-                else ", the client's secret hashed (DOT's default: Django's PBKDF2, "
-                "1,000,000 iterations, on every client authentication; "
-                "DOT_HASH_CLIENT_SECRET=0 stores it in clear)"
-            )
         return {
             "name": self.kind.name,
             "title": self.kind.title,
             "versions": listed,
             "broken": self.broken or "",
             "description": (
-                f"{notes}; {listed}; gunicorn {WORKERS} sync workers, SQLite, RS256 (RSA 2048)."
+                f"**{self.kind.title}** (`{self.kind.name}-*`): {self.kind.notes}; {listed}; "
+                f"gunicorn {WORKERS} sync workers, RS256 (RSA 2048)."
             ),
         }
 
 
+def settle(server: Server, timeout: float = 30) -> None:
+    """Wait until the server's processes stop spending CPU (0.3 s without a tick)."""
+    deadline = time.monotonic() + timeout
+    spent = procs.cpu_seconds(server.pids())
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = procs.cpu_seconds(server.pids())
+        if now == spent:
+            return
+        spent = now
+
+
+@contextlib.contextmanager
+def running(setup: Any, only: set[str] | None) -> Iterator[list[PythonPeer]]:
+    """Start the available peers that ``--only`` selects on ``setup``'s backend (a harness
+    Setup: its servers and python_peers get them), wait for them, check them; stop them (and
+    drop their PostgreSQL databases) at the end."""
+    with contextlib.ExitStack() as stack:
+        others = []
+        for kind in available(only):
+            url = None
+            if setup.backend == "postgresql":
+                suffix = kind.name.replace("-", "_")
+                name = stack.enter_context(peer_databases.created(setup.url, suffix))
+                url = peer_databases.sibling(setup.url, name, kind.scheme)
+            other = PythonPeer(kind, setup.work, url, only)
+            stack.callback(other.server.stop)
+            others.append(other)
+        for other in others:
+            other.server.wait_ready()
+            setup.servers[other.kind.name] = other.server
+        for other in others:
+            other.check()
+        setup.python_peers.extend(others)
+        yield others
+
+
 def started(work: Path) -> list[PythonPeer]:
-    """Start the available peers (not yet ready: the caller waits with its servers)."""
-    return [PythonPeer(kind, work) for kind in available()]
+    """Every available peer on SQLite, not yet ready (harness.started's ``with_python_peers``;
+    bench/run.py uses ``running``, which also follows the backend and ``--only``)."""
+    return [PythonPeer(kind, work, None, None) for kind in available(None)]
