@@ -5,4 +5,4 @@ from .settings import ConfigurationError, Settings
 from .storage import SchemaNotCurrent, SchemaTooNew
 
 __all__ = ["ConfigurationError", "Provider", "SchemaNotCurrent", "SchemaTooNew", "Settings"]
-__version__ = "0.7.0"  # setup.cfg reads it; CHANGES.md's top entry names it
+__version__ = "0.8.0"  # setup.cfg reads it; CHANGES.md's top entry names it

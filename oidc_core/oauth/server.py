@@ -16,7 +16,6 @@ from oauthlib.oauth2.rfc6749.endpoints import (
     AuthorizationEndpoint,
     IntrospectEndpoint,
     RevocationEndpoint,
-    TokenEndpoint,
 )
 from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 from oauthlib.oauth2.rfc6749.grant_types import (
@@ -37,6 +36,7 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
 from ..access_tokens import AccessTokenGenerator, opaque
 from .checks import AUTHORIZATION_CHECKS, TOKEN_CHECKS
 from .code_grant import CodeValidator
+from .token_endpoint import FormTokenEndpoint
 from .token_grants import ClientCredentialsValidator, OwnTokensValidator, RefreshValidator
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class OAuthServer:
                 )
             },
         )
-        self.token = TokenEndpoint(
+        self.token = FormTokenEndpoint(
             default_grant_type="authorization_code",
             default_token_type=bearer,
             grant_types={
