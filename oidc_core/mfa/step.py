@@ -82,7 +82,7 @@ def begin(
     if not policy.second_factor_required(op, user, client, params, enrolled):
         return None
     pending = PendingSignIn(user.id, (authn.KNOWLEDGE,), int(time.time()))
-    op.storage.sessions.begin_sign_in(session.id, user.id, pending.amr)
+    op.storage.sessions.begin_sign_in(session.id, user.id, pending.amr, pending.started_at)
     if enrolled.any:
         return _factor_page(op, place, user, enrolled)
     return _enrol(op, request, session, user, pending, {}, place, False)

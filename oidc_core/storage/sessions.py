@@ -113,11 +113,14 @@ class SessionStore:
         )
         return key
 
-    def begin_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:
+    def begin_sign_in(
+        self, session_id: int, user_id: int, amr: Sequence[str], started_at: int
+    ) -> None:
         """Note a half-done sign-in on the session: ``user_id`` proved ``amr`` so far, a
-        second factor is still to come (it replaces any earlier half-done sign-in)."""
+        second factor is still to come (it replaces any earlier half-done sign-in);
+        ``started_at`` is the time the caller's record of it carries."""
         with database_proxy.atomic():
-            params = (user_id, " ".join(amr), int(time.time()), session_id)
+            params = (user_id, " ".join(amr), started_at, session_id)
             self._hot.execute(self._begin_sign_in, params)
 
     def add_to_sign_in(self, session_id: int, user_id: int, amr: Sequence[str]) -> None:

@@ -6,6 +6,10 @@ and sees the recovery codes once; then signs in with the app.
 
 from __future__ import annotations
 
+import itertools
+import time
+
+import pytest
 import webtest
 
 from oidc_core import Provider, Settings
@@ -71,6 +75,25 @@ def test_a_client_that_requires_mfa_leads_its_users_through_enrolment(
     page = flow.login(other.get(flow.start().headers["Location"]))
     assert "Enter the code from your authenticator app" in page.text
     assert second_step(other, page, device.code()).status_int == 303
+
+
+def test_the_secret_being_set_up_survives_a_second_boundary_during_the_password(
+    app: webtest.TestApp, storage: Storage, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The half-done sign-in's start is read once: when the clock passed a second between
+    recording it and showing the enrolment page, the page shown again kept a different
+    start and made a new secret (the app already scanned the first one)."""
+    bank = require_mfa_client(storage)
+    flow = Flow(app, bank, alice)
+    page = app.get(flow.start().headers["Location"])
+    start = time.time()
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "time", lambda: start + next(ticks))  # a second per call
+    answer = flow.login(page)
+    monkeypatch.undo()
+    second_factor_page(answer, "/login/second-factor")
+    again = app.get(action_of(answer))
+    assert secret_of(again) == secret_of(answer)
 
 
 def test_other_clients_do_not_ask_a_user_without_a_factor(
