@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from webob import Request
+from webob.request import DisconnectionError
 
 from .errors import InvalidRequest, PageError, RequestTooLarge
 
@@ -79,6 +80,8 @@ def request_body(request: Request) -> bytes:
     source, chunks = request.body_file, []  # limited to Content-Length by WebOb
     while length > 0:
         chunk = source.read(length)
+        if not chunk:  # already read in part by someone else: never wait for more
+            raise DisconnectionError(f"{length} more bytes of the body were expected")
         chunks.append(chunk)
         length -= len(chunk)
     data = b"".join(chunks)

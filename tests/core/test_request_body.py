@@ -35,5 +35,12 @@ def test_a_body_shorter_than_its_length_is_a_disconnection_as_with_webob() -> No
         _ = _request(BODY, len(BODY) + 10).body
 
 
+def test_a_body_read_in_part_before_ends_instead_of_waiting() -> None:
+    request = _request(BODY, len(BODY))
+    assert request.body_file.read(5) == BODY[:5]
+    with pytest.raises(DisconnectionError):
+        request_body(request)
+
+
 def test_no_body() -> None:
     assert request_body(_request(b"", 0)) == b""
