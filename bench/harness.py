@@ -23,12 +23,42 @@ from typing import Any
 import procs
 from fixture import Fixture, prepare
 from procs import Server
-from scenarios import THREADS, Inputs, Scenario, write_params
+from scenarios import PROVIDER_KEEPALIVE, THREADS, Inputs, Scenario, write_params
 
 BENCH = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 LUA = BENCH / "load.lua"
 CONNECTIONS, WORKERS = 16, 2
+
+
+@dataclass(frozen=True)
+class ServerSetup:
+    """How gunicorn serves an app: the worker class, processes, threads per process and,
+    for a worker that keeps connections alive, how long an idle connection stays open."""
+
+    worker_class: str  # "sync" or "gthread"
+    workers: int
+    threads: int = 1
+    keep_alive: int = 0  # seconds; sync workers close every connection
+
+    def argv(self) -> list[str]:
+        argv = ["--workers", str(self.workers), "--worker-class", self.worker_class]
+        if self.worker_class != "sync":
+            argv += ["--threads", str(self.threads), "--keep-alive", str(self.keep_alive)]
+        return argv
+
+    def describe(self) -> str:
+        if self.worker_class == "sync":
+            return f"{self.workers} sync workers (a connection per request)"
+        return (
+            f"{self.workers} {self.worker_class} workers x {self.threads} thread(s), "
+            f"connections kept alive (idle for at most {self.keep_alive} s)"
+        )
+
+
+# The production setup of `oidc-core serve` until issue 20, and the keep-alive one beside it.
+SYNC = ServerSetup("sync", WORKERS)
+KEEP_ALIVE = ServerSetup("gthread", WORKERS, threads=2, keep_alive=5)
 
 
 # -- one run ---------------------------------------------------------------------------
@@ -131,14 +161,20 @@ def wrk(
 
 
 def gunicorn(
-    name: str, app: str, port: int, env: dict[str, str], work: Path, config: str | None
+    name: str,
+    app: str,
+    port: int,
+    env: dict[str, str],
+    work: Path,
+    config: str | None,
+    setup: ServerSetup = SYNC,
 ) -> Server:
-    argv = [str(BIN / "gunicorn"), app, "--workers", str(WORKERS), "--worker-class", "sync"]
+    argv = [str(BIN / "gunicorn"), app, *setup.argv()]
     argv += ["--no-control-socket", "--timeout", "30", "--bind", f"127.0.0.1:{port}"]
     argv += ["--pythonpath", str(BENCH)]
     if config:
         argv += ["--config", config]
-    return Server(name, argv, port, env, work, worker_count=WORKERS)
+    return Server(name, argv, port, env, work, worker_count=setup.workers)
 
 
 @dataclass
@@ -178,6 +214,12 @@ def started(
         config = str(BENCH / "gunicorn_counters.py")
         app = "oidc_adapters.standalone:create_app()"
         servers["provider"] = gunicorn("provider", app, port, env, work, config)
+        # The same provider, data and issuer under the keep-alive setup, on a port of its own
+        # (the scenarios "...-keepalive"); its workers count in their own metrics directory.
+        kept = {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-keepalive")}
+        servers[PROVIDER_KEEPALIVE] = gunicorn(
+            PROVIDER_KEEPALIVE, app, procs.free_port(), kept, work, config, KEEP_ALIVE
+        )
         # The floors count their requests as the provider does: in a directory of their own.
         hello_env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(work / "hello-metrics")}
         (work / "hello-metrics").mkdir()
@@ -212,7 +254,7 @@ def measure(setup: Setup, scenario: Scenario, duration: float) -> Run:
     params_file = setup.work / f"{scenario.name}.params"
     write_params(params_file, scenario.params(inputs, needed))
     server = setup.servers[scenario.server]
-    provider = scenario.server == "provider"
+    provider = scenario.server in ("provider", PROVIDER_KEEPALIVE)
     run = wrk(
         setup.backend,
         scenario,

@@ -66,7 +66,11 @@ class Peer:
                 "peer", "request", self._token_params("bench-rs256", keep_alive=True), 1500,
             ),
             Scenario(
-                "peer-flow", "peer: code flow", "peer", "flow", self._flow_params, 500
+                "peer-flow", "peer: code flow", "peer", "flow", self._flow_params(), 500
+            ),
+            Scenario(
+                "peer-flow-keepalive", "peer: code flow, connections kept alive", "peer",
+                "flow", self._flow_params(keep_alive=True), 500,
             ),
         ]  # fmt: skip
 
@@ -143,17 +147,20 @@ class Peer:
 
         return params
 
-    def _flow_params(self, inputs: Inputs, count: int) -> dict[str, str]:
-        return {
-            "mode": "flow",
-            "authorize": self.authorize_path(),
-            "cookie": self.cookie,
-            "authorization": self.authorization("bench-rs256"),
-            "redirect_uri": REDIRECT_URI,
-            "token_path": "/token",
-            "userinfo_path": "/me",
-            "close": "1",
-        }
+    def _flow_params(self, keep_alive: bool = False) -> Callable[[Inputs, int], dict[str, str]]:
+        def params(inputs: Inputs, count: int) -> dict[str, str]:
+            return {
+                "mode": "flow",
+                "authorize": self.authorize_path(),
+                "cookie": self.cookie,
+                "authorization": self.authorization("bench-rs256"),
+                "redirect_uri": REDIRECT_URI,
+                "token_path": "/token",
+                "userinfo_path": "/me",
+                "close": "0" if keep_alive else "1",
+            }
+
+        return params
 
     def describe(self) -> dict[str, str]:
         version = subprocess.run(
@@ -171,8 +178,9 @@ class Peer:
                 "keys, two client_secret_basic clients, scopes openid profile email "
                 "offline_access, a findAccount stub, consent given once through its "
                 "development interactions; wrk asks it to close the connection after each "
-                "answer, as gunicorn's sync workers do with ours (and once, for the token "
-                "endpoint, keeps the connections alive, as node allows). **In-memory "
+                "answer, as gunicorn's sync workers do with ours, and runs scenarios 1 and 2 "
+                "once more with the connections kept alive, against ours kept alive too. "
+                "**In-memory "
                 "adapter** (the package's own, with an unbounded Map instead of its "
                 "1000-entry LRU): no "
                 "database, where oidc-core writes every code and token to SQLite. Our "

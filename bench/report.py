@@ -9,23 +9,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from report_targets import LABELS, medians, rss_summary, targets
+from report_targets import (
+    LABELS,
+    PEER_PAIRS,
+    medians,
+    round_ratios,
+    rss_summary,
+    targets,
+)
 from scenarios import BASELINES, OURS
 
 UNITS = {s.name: s.unit for s in OURS} | {
     f"{peer}-flow": "flow" for peer in ("peer", "dot", "dot-clear", "authlib")
-}  # fmt: skip
+} | {"peer-flow-keepalive": "flow"}  # fmt: skip
+# Like with like: ours under sync workers against the peer with connections closed, ours
+# under the keep-alive setup against the peer with connections kept alive.
 PAIRS = (
-    ("token", "peer-token"),
+    *((ours, theirs) for ours, theirs, _ in PEER_PAIRS),
     ("token-es256", "peer-token-es256"),
-    ("flow", "peer-flow"),
-    ("token", "peer-token-keepalive"),
 )
 PEER_LABELS = {
-    "peer-token": "peer: token endpoint (RS256)",
-    "peer-token-es256": "peer: token endpoint (ES256)",
+    "peer-token": "peer: token endpoint (RS256), connections closed",
+    "peer-token-es256": "peer: token endpoint (ES256), connections closed",
     "peer-token-keepalive": "peer: token endpoint (RS256), connections kept alive",
-    "peer-flow": "peer: code flow",
+    "peer-flow": "peer: code flow, connections closed",
+    "peer-flow-keepalive": "peer: code flow, connections kept alive",
 }
 
 
@@ -132,26 +140,62 @@ def _peer_lines(results: dict[str, Any]) -> list[str]:
     if not peer or sqlite is None:
         return []
     rows = medians(sqlite)
+    setups = results["settings"].get("setups", {})
     lines = [
         "## Peer: node-oidc-provider, same machine, same rounds",
         "",
         f"{peer['description']}",
         "",
+        "Ours with connections closed: " + setups.get("provider", "sync workers") + "; ours "
+        "with connections kept alive: " + setups.get("provider-keepalive", "-") + ". Each "
+        "ratio is computed in every round from ours and the peer's run of that round: the "
+        "median of the rounds, then their range.",
+        "",
         "| peer's scenario | ours: units/s | peer: units/s | ours / peer (throughput) "
-        "| ours: CPU/unit (ms) | peer: CPU/unit (ms) | peer / ours (CPU per unit) "
-        "| ours: cores used | peer: cores used |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| ours: CPU/unit (ms) | peer: CPU/unit (ms) | ours / peer (CPU per unit) "
+        "| ours: p99 (ms) | peer: p99 (ms) | ours: cores used | peer: cores used |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for ours, theirs in PAIRS:
-        if ours in rows and theirs in rows and rows[theirs]["units_s"] and rows[ours]["cpu_ms"]:
+        speed = round_ratios(sqlite, ours, theirs)
+        cpu = round_ratios(sqlite, ours, theirs, "cpu_ms")
+        if ours in rows and theirs in rows and speed and cpu:
             a, b = rows[ours], rows[theirs]
             lines.append(
                 f"| {PEER_LABELS[theirs]} | {a['units_s']:.0f} | {b['units_s']:.0f} "
-                f"| **{a['units_s'] / b['units_s']:.2f}** | {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} "
-                f"| **{b['cpu_ms'] / a['cpu_ms']:.2f}** | {a['server_cores']:.2f} "
-                f"| {b['server_cores']:.2f} |"
+                f"| **{speed.text()}** | {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} "
+                f"| **{cpu.text()}** | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} "
+                f"| {a['server_cores']:.2f} | {b['server_cores']:.2f} |"
             )
     return [*lines, ""]
+
+
+def peer_sentence(results: dict[str, Any]) -> str:
+    """Ours against node-oidc-provider, like with like, with the CPU and the signature's cost
+    that say what kind of machine and day it was."""
+    peer = results.get("peer")
+    sqlite = next((b for b in results["backends"] if b["backend"] == "sqlite"), None)
+    if not peer or sqlite is None:
+        return ""
+    spreads = [(what, round_ratios(sqlite, ours, theirs)) for ours, theirs, what in PEER_PAIRS]
+    cpu = round_ratios(sqlite, "token-keepalive", "peer-token-keepalive", "cpu_ms")
+    found = [f"{what} **{spread.text()}**" for what, spread in spreads if spread]
+    if not found:
+        return ""
+    return (
+        f"Against node-oidc-provider {peer['oidc-provider']} (in memory, one process), ours / "
+        "its throughput, median of the rounds (range): "
+        + "; ".join(found)
+        + (f"; CPU per token request (keep-alive) {cpu.text()} x its own" if cpu else "")
+        + f". {machine_line(results)}."
+    )
+
+
+def machine_line(results: dict[str, Any]) -> str:
+    """The CPU and what one RS256 signature cost on it: runs of different days compare."""
+    m = results["machine"]
+    sig = results["backends"][0]["unit_ms"]["RS256"]
+    return f"CPU: {m.get('cpu_detail', m['cpu'])}; one RS256 signature {sig:.3f} ms CPU"
 
 
 def _python_peer_lines(results: dict[str, Any]) -> list[str]:
@@ -208,19 +252,23 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
         "# oidc-core benchmark",
         "",
         f"- Date: {m['date']}; `{m['command']}`; oidc-core commit {m['commit']}",
+        f"- {machine_line(results)} (`jose.sign_jwt`, RSA-2048, median of the rounds)",
         f"- Machine: {m['cores']} cores ({m['cpu']}), load average at start "
         f"{' '.join(m['loadavg'])}; {m['platform']}; Python {m['python']}; {versions}; "
         f"wrk {m['wrk']}",
         f"- Load: `wrk -t{s['threads']} -c{s['connections']}` on loopback, {s['repeat']} rounds x "
         f"{s['duration']:g} s per scenario, interleaved (every other round in reverse order), "
-        f"medians; gunicorn {s['workers']} sync workers for the provider and hello-world; the "
-        "load generator shares the cores",
+        f"medians; the provider and hello-world under gunicorn with "
+        f"{s.get('setups', {}).get('provider', str(s['workers']) + ' sync workers')}; the "
+        'scenarios "(connections kept alive)" against the provider under '
+        f"{s.get('setups', {}).get('provider-keepalive', '-')}, wrk keeping its connections "
+        "open; the load generator shares the cores",
         "- Ratio: requests/s of the scenario over requests/s of hello-world in the same rounds. "
         "Units: a flow is 3 requests (authorize, token, userinfo), a login 3 requests "
         "(authorize, login page, login form); CPU per unit is the server's (gunicorn master "
         "and workers, /proc) per flow or login",
         "",
-        "## Targets (issue 9)",
+        "## Targets (issues 9 and 20)",
         "",
         "| target | result | figure |",
         "|---|---|---|",
@@ -324,20 +372,7 @@ def readme_block(results: dict[str, Any]) -> str:
         f"One RS256 signature: {sig:.3f} ms CPU. Targets: {passed} of {len(found)} pass; "
         "failing: " + ("; ".join(failed) if failed else "none") + ".",
     ]
-    peer = results.get("peer")
-    if peer and "peer-token" in first and "token" in first:
-        lines.append(
-            f"Against node-oidc-provider {peer['oidc-provider']} (in memory, one process, "
-            f"connections closed like ours): token endpoint "
-            f"{first['token']['units_s'] / first['peer-token']['units_s']:.2f} x its "
-            "throughput"
-            + (
-                f", code flow {first['flow']['units_s'] / first['peer-flow']['units_s']:.2f} x"
-                if "flow" in first and "peer-flow" in first
-                else ""
-            )
-            + "."
-        )
+    lines += _paragraph(peer_sentence(results))
     return "\n".join(lines)
 
 
@@ -358,9 +393,16 @@ def project_summary(results: dict[str, Any]) -> str:
         f"(code grant, RS256 ID token, refresh token) {ratio('token')}, userinfo "
         f"{ratio('userinfo')}, discovery and JWKS {ratio('discovery')}"
     )
-    if "peer-token" in first and "token" in first:
-        peer = first["token"]["units_s"] / first["peer-token"]["units_s"]
-        text += f"; the token endpoint serves {peer:.2f} x node-oidc-provider's throughput"
+    sqlite = next((b for b in results["backends"] if b["backend"] == "sqlite"), None)
+    kept = round_ratios(sqlite, "token-keepalive", "peer-token-keepalive") if sqlite else None
+    closed = round_ratios(sqlite, "token", "peer-token") if sqlite else None
+    if kept and closed:
+        text += (
+            f"; the token endpoint serves {kept.median:.2f} x node-oidc-provider's throughput "
+            f"with connections kept alive on both sides, {closed.median:.2f} x with them closed "
+            f"(medians of {len(kept.values)} rounds; one RS256 signature "
+            f"{results['backends'][0]['unit_ms']['RS256']:.3f} ms)"
+        )
     return text + f". {passed} of {len(found)} targets met: [bench/README.md](bench/README.md)."
 
 

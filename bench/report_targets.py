@@ -1,6 +1,7 @@
-"""The targets of issue 9, checked against the medians of a bench/run.py run.
+"""The targets of issues 9 and 20, checked against the medians of a bench/run.py run.
 
 ``medians`` sums up a backend's rounds per scenario (report.py's tables read them too);
+``round_ratios`` compares two scenarios round by round (ours against the peer's);
 ``targets`` says of each target whether it passed, with the figure it was judged on.
 """
 
@@ -8,15 +9,53 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from scenarios import BASELINES, OURS
 
 LABELS = {s.name: s.label for s in OURS}
-TOKEN_PATH = ("token", "token-es256", "refresh")
+TOKEN_PATH = ("token", "token-es256", "refresh", "token-keepalive")
 RSS_LIMIT_MIB = 80e6 / 2**20  # "under 80 MB"
 RSS_GROWTH_LIMIT_MIB = 2.0
 Target = tuple[str, bool | None, str]
+# Ours against node-oidc-provider, like with like: (ours, the peer's, what both do).
+PEER_PAIRS = (
+    ("token-keepalive", "peer-token-keepalive", "token endpoint, keep-alive both sides"),
+    ("token", "peer-token", "token endpoint, connections closed both sides"),
+    ("flow-keepalive", "peer-flow-keepalive", "code flow, keep-alive both sides"),
+    ("flow", "peer-flow", "code flow, connections closed both sides"),
+)
+PEER_THROUGHPUT_TARGET = 1.5  # issue 20: ours / node's units per second, at least
+PEER_CPU_TARGET = 0.7  # issue 20: our server CPU per token request / node's, at most
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A ratio computed in each round, its median and its range over the rounds."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def text(self) -> str:
+        return (
+            f"{self.median:.2f} ({min(self.values):.2f}-{max(self.values):.2f}, "
+            f"{len(self.values)} round{'s' if len(self.values) > 1 else ''})"
+        )
+
+
+def round_ratios(
+    backend: dict[str, Any], ours: str, theirs: str, field: str = "units_s"
+) -> Spread | None:
+    """``field`` of ``ours`` over that of ``theirs`` in each round: the n-th run of one with
+    the n-th of the other (each round runs every scenario once)."""
+    a = [r[field] for r in backend["runs"] if r["scenario"] == ours]
+    b = [r[field] for r in backend["runs"] if r["scenario"] == theirs]
+    values = tuple(x / y for x, y in zip(a, b, strict=False) if y)
+    return Spread(values) if values else None
 
 
 def medians(backend: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -192,4 +231,31 @@ def targets(results: dict[str, Any]) -> list[Target]:
         lambda v: v >= 1.0,
         "{:.2f} x its throughput",
     )
+    return found + peer_targets(results)
+
+
+def peer_targets(results: dict[str, Any]) -> list[Target]:
+    """Issue 20: ours against node-oidc-provider in the same rounds, each ratio computed
+    per round; judged on the median of the rounds."""
+    sqlite = next((b for b in results["backends"] if b["backend"] == "sqlite"), None)
+    found: list[Target] = []
+    for ours, theirs, what in PEER_PAIRS:
+        spread = round_ratios(sqlite, ours, theirs) if sqlite else None
+        found.append(
+            (
+                f"{what}: >= {PEER_THROUGHPUT_TARGET} x node-oidc-provider's throughput (issue 20)",
+                spread.median >= PEER_THROUGHPUT_TARGET if spread else None,
+                spread.text() if spread else "not measured",
+            )
+        )
+    for ours, theirs, what in PEER_PAIRS[:2]:
+        spread = round_ratios(sqlite, ours, theirs, "cpu_ms") if sqlite else None
+        found.append(
+            (
+                f"CPU per token request <= {PEER_CPU_TARGET} x node-oidc-provider's "
+                f"({what.removeprefix('token endpoint, ')}; issue 20)",
+                spread.median <= PEER_CPU_TARGET if spread else None,
+                spread.text() if spread else "not measured",
+            )
+        )
     return found

@@ -36,8 +36,18 @@ import python_peers
 import report
 import report_plot
 from fixture import Fixture
-from harness import BENCH, CONNECTIONS, WORKERS, Run, Setup, measure, started
-from scenarios import THREADS, Scenario, selected
+from harness import (
+    BENCH,
+    CONNECTIONS,
+    KEEP_ALIVE,
+    SYNC,
+    WORKERS,
+    Run,
+    Setup,
+    measure,
+    started,
+)
+from scenarios import PROVIDER_KEEPALIVE, THREADS, Scenario, selected
 
 from oidc_core import credentials, jose
 from oidc_core.passwords import PasswordService
@@ -167,19 +177,17 @@ def machine() -> dict[str, Any]:
         ["git", "-C", str(BENCH.parent), "diff", "--quiet", "HEAD", "--", "oidc_core", "adapters"],
         timeout=10,
     ).returncode
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
+    cpu = cpu_info()
     return {
         "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "command": " ".join(["bench/run.py", *sys.argv[1:]]),
         "cores": os.cpu_count(),
-        "cpu": cpu_model,
+        "cpu": cpu.get("model name", "unknown CPU"),
+        # the model name can be as short as "AMD EPYC": the family, model and stepping
+        # tell the generations apart, the clock the day's speed
+        "cpu_detail": f"{cpu.get('model name', 'unknown CPU')} (family "
+        f"{cpu.get('cpu family', '?')}, model {cpu.get('model', '?')}, stepping "
+        f"{cpu.get('stepping', '?')}, {cpu.get('cpu MHz', '?')} MHz)",
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -187,6 +195,17 @@ def machine() -> dict[str, Any]:
         "wrk": wrk_version,
         "commit": (head or "unknown") + (" with uncommitted changes" if dirty else ""),
     }
+
+
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo."""
+    fields: dict[str, str] = {}
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
 
 
 def parse_args() -> argparse.Namespace:
@@ -270,6 +289,7 @@ def main() -> int:
         "connections": CONNECTIONS,
         "threads": THREADS,
         "workers": WORKERS,
+        "setups": {"provider": SYNC.describe(), PROVIDER_KEEPALIVE: KEEP_ALIVE.describe()},
         "sign_iterations": args.sign_iterations,
         "hash_iterations": args.hash_iterations,
     }

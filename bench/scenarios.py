@@ -14,6 +14,9 @@ from urllib.parse import urlencode
 from fixture import FLOW_SCOPES, REDIRECT_URI, Fixture
 
 THREADS = 2
+# The provider under the keep-alive server setup (harness.KEEP_ALIVE), beside "provider"
+# (sync workers, a connection per request).
+PROVIDER_KEEPALIVE = "provider-keepalive"
 
 
 @dataclass
@@ -29,7 +32,7 @@ class Inputs:
 class Scenario:
     name: str  # short, in the runs table and the plot
     label: str  # in the summary table
-    server: str  # "hello", "provider" or "peer"
+    server: str  # "hello", "provider", "provider-keepalive" or "peer"
     unit: str  # what units/s counts: "request", "flow" (3 requests) or "login" (3 requests)
     params: Callable[[Inputs, int], dict[str, str]]  # (inputs, units needed) -> load.lua's
     default_rate: float = 2000  # units/s assumed before the first run, to size the inputs
@@ -159,7 +162,23 @@ USERINFO = Scenario("userinfo", "4. userinfo", "provider", "request", _userinfo)
 DISCOVERY = Scenario("discovery", "5. discovery and JWKS", "provider", "request", _discovery)
 LOGIN = Scenario("login", "6. password login (argon2id)", "provider", "login", _login)
 
+
+def kept_alive(scenario: Scenario) -> Scenario:
+    """``scenario`` against the provider under the keep-alive setup: wrk keeps its 16
+    connections open (load.lua without ``close``), as a relying party's HTTP client does."""
+    return Scenario(
+        f"{scenario.name}-keepalive",
+        f"{scenario.label} (connections kept alive)",
+        PROVIDER_KEEPALIVE,
+        scenario.unit,
+        scenario.params,
+        scenario.default_rate,
+    )
+
+
+KEPT_ALIVE = [kept_alive(s) for s in (TOKEN, FLOW, USERINFO, LOGIN)]
 OURS = [HELLO, WEBOB_HELLO, FRAME, TOKEN, TOKEN_ES256, FLOW, REFRESH, USERINFO, DISCOVERY, LOGIN]
+OURS += KEPT_ALIVE
 # Served by the hello-world server: what the provider's figures are read against, not the
 # provider's own (no targets, no key counters).
 BASELINES = frozenset(s.name for s in OURS if s.server == "hello")
@@ -170,12 +189,13 @@ FLOORED = frozenset({USERINFO.name, DISCOVERY.name})
 
 def selected(only: set[str] | None) -> list[Scenario]:
     """The scenarios of ``--only`` (None: all): hello-world always, the floors with the
-    scenarios they explain."""
+    scenarios they explain, the keep-alive setup's run of each scenario it has."""
     if only is None:
         return list(OURS)
     wanted = only | {HELLO.name}
     if wanted & FLOORED:
         wanted |= BASELINES
+    wanted |= {f"{name}-keepalive" for name in wanted}
     return [s for s in OURS if s.name in wanted]
 
 

@@ -39,6 +39,14 @@ from .ui.brand import Brand
 DEMO_EMAIL = "demo@example.com"
 DEMO_CLIENT_NAME = "Demo relying party"
 DEMO_REDIRECT_URIS = ["http://127.0.0.1:9000/callback", "http://localhost:9000/callback"]
+# How serve runs gunicorn's workers (docs/deployment.md, "Worker class and keep-alive"):
+# measured on the benchmark's token, flow, userinfo and login scenarios (bench/README.md).
+WORKER_CLASSES = ("gthread", "sync")
+DEFAULT_WORKER_CLASS = "gthread"
+DEFAULT_THREADS = 2
+# Seconds an idle kept-alive connection stays open: relying parties reuse theirs between
+# token requests; behind a load balancer, set it above the balancer's idle timeout.
+DEFAULT_KEEP_ALIVE = 5
 
 
 def _open(settings: Settings) -> Storage:
@@ -242,8 +250,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         args.bind,
         "--workers",
         str(args.workers),
-        "--worker-class",
-        "sync",
+        *worker_options(args.worker_class, args.threads, args.keep_alive),
         "--no-control-socket",
         "--log-level",
         args.log_level,
@@ -260,6 +267,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0  # not reached
 
 
+def worker_options(worker_class: str, threads: int, keep_alive: int) -> list[str]:
+    """gunicorn's options for the worker class: sync workers take one connection at a
+    time and close it after the answer; gthread workers keep connections alive, idle for at
+    most ``keep_alive`` seconds, and serve ``threads`` requests at once per process."""
+    if worker_class == "sync":
+        return ["--worker-class", "sync"]
+    return [
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        str(keep_alive),
+    ]
+
+
 def _metrics_directory() -> None:
     """Where the workers count for ``/admin/metrics``: a fresh directory for this server,
     unless ``PROMETHEUS_MULTIPROC_DIR`` names one (it is emptied at start)."""
@@ -268,6 +291,13 @@ def _metrics_directory() -> None:
     directory = tempfile.mkdtemp(prefix="oidc-core-metrics-")
     (Path(directory) / metrics.TEMPORARY_MARK).touch()
     os.environ[metrics.DIRECTORY_VARIABLE] = directory
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -341,6 +371,29 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 2,
         help="worker processes, one per core is right (default %(default)s, this machine's cores)",
+    )
+    serve.add_argument(
+        "--worker-class",
+        default=DEFAULT_WORKER_CLASS,
+        choices=WORKER_CLASSES,
+        metavar="CLASS",
+        help="gunicorn's worker class, gthread or sync (default %(default)s): gthread keeps "
+        "connections alive and serves --threads requests at once per process; sync closes "
+        "every connection",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive,
+        default=DEFAULT_THREADS,
+        help="requests served at once per worker process with gthread (default %(default)s)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=_positive,
+        default=DEFAULT_KEEP_ALIVE,
+        metavar="SECONDS",
+        help="with gthread, how long an idle connection stays open (default %(default)s); "
+        "behind a load balancer, more than its idle timeout",
     )
     serve.add_argument(
         "--demo",

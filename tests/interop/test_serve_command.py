@@ -8,6 +8,7 @@ issuer set elsewhere is kept, with a warning.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.live import database_url, free_port, run_cli, serving, wait_for
+from tests.support.live import database_url, free_port, run_cli, serving, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS_LINE = re.compile(r"^\S+ \S+ INFO oidc_core\.access ")
@@ -162,3 +163,79 @@ def test_a_brand_setting_read_at_start_up_stops_serve_without_a_traceback(
     assert result.returncode != 0
     assert result.stderr.startswith(f"configuration error: {message}"), result.stderr
     assert "Traceback" not in result.stderr and "gunicorn" not in result.stderr.lower()
+
+
+@contextmanager
+def serve_with(tmp: Path, *options: str) -> Iterator[tuple[int, int]]:
+    """``oidc-core serve`` with ``options`` on a fresh SQLite file: (port, gunicorn's pid)."""
+    env = environment(tmp, OIDC_DATABASE_URL=database_url(tmp))
+    run_cli(env, "init")
+    port = free_port()
+    log = tmp / "server.log"
+    command = [str(Path(sys.executable).parent / "oidc-core"), "serve"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--bind", f"127.0.0.1:{port}", "--workers", "2", *options],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/.well-known/openid-configuration", process, log)
+        yield port, process.pid
+    finally:
+        stop(process)
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+def gunicorn_argv(pid: int) -> list[str]:
+    """The command line gunicorn runs with (``serve`` replaced itself with it)."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+
+def option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+def answers_on_one_connection(port: int, count: int) -> list[str | None]:
+    """``count`` requests on one connection; the ``Connection`` header of each answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = []
+    try:
+        for _ in range(count):
+            connection.request("GET", "/.well-known/openid-configuration")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            headers.append(response.getheader("Connection"))
+            if response.will_close:
+                break
+    finally:
+        connection.close()
+    return headers
+
+
+def test_serve_keeps_connections_alive_with_gthread_by_default(tmp_path: Path) -> None:
+    """The default setup (docs/deployment.md): gthread workers, two threads each, an idle
+    connection kept for 5 s; a client's second request reuses its connection."""
+    with serve_with(tmp_path) as (port, pid):
+        argv = gunicorn_argv(pid)
+        assert option(argv, "--worker-class") == "gthread"
+        assert option(argv, "--threads") == "2"
+        assert option(argv, "--keep-alive") == "5"
+        assert option(argv, "--workers") == "2"
+        # the other options of serve stay: metrics hooks, no control socket, limits
+        assert option(argv, "--config") == "python:oidc_adapters.gunicorn_metrics"
+        assert "--no-control-socket" in argv and "--limit-request-line" in argv
+        assert "--access-logfile" not in argv
+        assert answers_on_one_connection(port, 3) == ["keep-alive"] * 3
+
+
+def test_serve_with_sync_workers_closes_every_connection(tmp_path: Path) -> None:
+    with serve_with(tmp_path, "--worker-class", "sync", "--threads", "4") as (port, pid):
+        argv = gunicorn_argv(pid)
+        assert option(argv, "--worker-class") == "sync"
+        assert option(argv, "--threads") is None  # sync would turn into gthread with > 1
+        assert option(argv, "--keep-alive") is None
+        assert answers_on_one_connection(port, 3) == ["close"]
