@@ -212,7 +212,9 @@ def _python_peer_lines(results: dict[str, Any]) -> list[str]:
             "Each on a database of its own on this backend; each passed a check before it "
             "was timed (authorize, code, token with the client's credentials; the ID token "
             "verified with PyJWT against its JWKS, iss, aud, nonce; the code refused when "
-            "replayed). Server CPU excludes PostgreSQL's, for ours and theirs.",
+            "replayed). Server CPU excludes PostgreSQL's, for ours and theirs. Ours runs "
+            "under the same gunicorn sync workers as the peers. Each ratio is computed in "
+            "each round and given as the median of the rounds (range, rounds).",
             "",
         ]
         lines += [f"- {peer['description']}" for peer in described]
@@ -231,12 +233,13 @@ def _python_peer_lines(results: dict[str, Any]) -> list[str]:
             for ours in ("token", "flow", "userinfo"):
                 theirs = f"{peer['name']}-{ours}"
                 a, b = rows.get(ours), rows.get(theirs)
-                if a and b and b["units_s"] and a["cpu_ms"]:
+                rate = round_ratios(backend, ours, theirs)
+                cpu = round_ratios(backend, theirs, ours, "cpu_ms")
+                if a and b and rate and cpu:
                     lines.append(
                         f"| {peer['title']}: {LABELS.get(ours, ours)} | {a['units_s']:.0f} "
-                        f"| {b['units_s']:.0f} | **{a['units_s'] / b['units_s']:.2f}** "
-                        f"| {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} "
-                        f"| **{b['cpu_ms'] / a['cpu_ms']:.2f}** |"
+                        f"| {b['units_s']:.0f} | **{rate.text()}** "
+                        f"| {a['cpu_ms']:.3f} | {b['cpu_ms']:.3f} | **{cpu.text()}** |"
                     )
         lines.append("")
     return lines
@@ -403,7 +406,37 @@ def project_summary(results: dict[str, Any]) -> str:
             f"(medians of {len(kept.values)} rounds; one RS256 signature "
             f"{results['backends'][0]['unit_ms']['RS256']:.3f} ms)"
         )
+    python_peers = python_peer_sentence(results)
+    if python_peers:
+        text += f"; {python_peers}"
     return text + f". {passed} of {len(found)} targets met: [bench/README.md](bench/README.md)."
+
+
+PYTHON_PEER_NAMES = {
+    "dot": "django-oauth-toolkit's (its default, a hashed client secret)",
+    "dot-clear": "django-oauth-toolkit's with the secret in clear",
+    "authlib": "Authlib's",
+}
+
+
+def python_peer_sentence(results: dict[str, Any]) -> str:
+    """The token endpoint's throughput over each Python peer's, per backend (medians of
+    the per-round ratios), for the README."""
+    parts = []
+    for backend in results["backends"]:
+        ratios = []
+        for peer in backend.get("python_peers") or []:
+            spread = round_ratios(backend, "token", f"{peer['name']}-token")
+            if spread:
+                ratios.append(
+                    f"{spread.median:.1f} x {PYTHON_PEER_NAMES.get(peer['name'], peer['title'])}"
+                )
+        if ratios:
+            name = "SQLite" if backend["backend"] == "sqlite" else "PostgreSQL"
+            parts.append(f"on {name} " + ", ".join(ratios))
+    if not parts:
+        return ""
+    return "its throughput (same gunicorn, same workers) is " + "; ".join(parts)
 
 
 def update_readme(path: Path, block: str, marker: str = "latest") -> None:

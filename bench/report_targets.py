@@ -28,6 +28,8 @@ PEER_PAIRS = (
 )
 PEER_THROUGHPUT_TARGET = 1.5  # issue 20: ours / node's units per second, at least
 PEER_CPU_TARGET = 0.7  # issue 20: our server CPU per token request / node's, at most
+PYTHON_PEER_TARGET = 2.0  # issue 19: ours / each Python peer's token requests per second
+SIGNATURES_PER_TOKEN_TARGET = 3.5  # issue 19: CPU per token request / one RS256 signature
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
         lambda v: v >= 1.0,
         "{:.2f} x its throughput",
     )
-    return found + peer_targets(results)
+    return found + peer_targets(results) + python_peer_targets(results)
 
 
 def peer_targets(results: dict[str, Any]) -> list[Target]:
@@ -258,4 +260,37 @@ def peer_targets(results: dict[str, Any]) -> list[Target]:
                 spread.text() if spread else "not measured",
             )
         )
+    return found
+
+
+def python_peer_targets(results: dict[str, Any]) -> list[Target]:
+    """Issue 19: the token endpoint against each Python peer on each backend (ratios per
+    round, judged on their median), and its CPU in RS256 signatures."""
+    found: list[Target] = []
+    for backend in results["backends"]:
+        for peer in backend.get("python_peers") or []:
+            spread = round_ratios(backend, "token", f"{peer['name']}-token")
+            found.append(
+                (
+                    f"token endpoint >= {PYTHON_PEER_TARGET:g} x {peer['title']}'s throughput "
+                    f"({backend['backend']}; issue 19)",
+                    spread.median >= PYTHON_PEER_TARGET if spread else None,
+                    spread.text() if spread else "not measured",
+                )
+            )
+    sqlite = next((b for b in results["backends"] if b["backend"] == "sqlite"), None)
+    if sqlite is not None:
+        rows = medians(sqlite)
+        sig = sqlite["unit_ms"]["RS256"]
+        for name, setup in (("token", "sync workers"), ("token-keepalive", "keep-alive setup")):
+            if name in rows:
+                value = rows[name]["cpu_ms"] / sig
+                found.append(
+                    (
+                        f"CPU per token request <= {SIGNATURES_PER_TOKEN_TARGET:g} x one RS256 "
+                        f"signature ({setup}; issue 19)",
+                        value <= SIGNATURES_PER_TOKEN_TARGET,
+                        f"{value:.1f} x ({rows[name]['cpu_ms']:.3f} ms / {sig:.3f} ms)",
+                    )
+                )
     return found
