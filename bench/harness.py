@@ -191,12 +191,9 @@ class Setup:
 
 
 @contextlib.contextmanager
-def started(
-    backend: str, url: str, work: Path, with_peer: bool, with_python_peers: bool = False
-) -> Iterator[Setup]:
+def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Setup]:
     servers: dict[str, Server] = {}
     peer = None
-    others: list[Any] = []
     try:
         port = procs.free_port()
         issuer = f"http://127.0.0.1:{port}"
@@ -230,18 +227,11 @@ def started(
 
             peer = peers.Peer(work)
             servers["peer"] = peer.server
-        if with_python_peers:
-            import python_peers
-
-            others = python_peers.started(work)
-            servers.update((other.kind.name, other.server) for other in others)
         for server in servers.values():
             server.wait_ready()
         if peer is not None:
             peer.sign_in()
-        for other in others:
-            other.check()
-        yield Setup(backend, url, work, fixture, servers, counts_dir, peer, others)
+        yield Setup(backend, url, work, fixture, servers, counts_dir, peer)
     finally:
         for server in servers.values():
             server.stop()

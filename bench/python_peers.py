@@ -351,9 +351,3 @@ def running(setup: Any, only: set[str] | None) -> Iterator[list[PythonPeer]]:
             other.check()
         setup.python_peers.extend(others)
         yield others
-
-
-def started(work: Path) -> list[PythonPeer]:
-    """Every available peer on SQLite, not yet ready (harness.started's ``with_python_peers``;
-    bench/run.py uses ``running``, which also follows the backend and ``--only``)."""
-    return [PythonPeer(kind, work, None, None) for kind in available(None)]
