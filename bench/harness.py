@@ -231,6 +231,7 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
             server.wait_ready()
         if peer is not None:
             peer.sign_in()
+            peer.check()
         yield Setup(backend, url, work, fixture, servers, counts_dir, peer)
     finally:
         for server in servers.values():

@@ -46,11 +46,10 @@ class Peer:
             "NODE_ENV": "production",
         }
         node = shutil.which("node") or "node"
-        self._start = lambda: Server(
+        self.server = Server(
             "peer", [node, str(PEERS / "server.mjs")], port, env, work, worker_count=0,
             ready_path="/.well-known/openid-configuration",
         )  # fmt: skip
-        self.server = self._start()
         self.cookie = ""
         self.scenarios = [
             Scenario(
@@ -76,21 +75,6 @@ class Peer:
 
     def authorization(self, client_id: str) -> str:
         return "Basic " + base64.b64encode(f"{client_id}:{self.secret}".encode()).decode()
-
-    def restart(self) -> Server:
-        """A fresh node on the same port, signed in again; its new server.
-
-        The benchmark's store keeps every code, token and session in node's heap (an
-        unbounded Map: pre-issued codes must not be evicted), so its garbage collector has
-        more to walk in every run: in a full run of 2026-12-05 node's CPU per kept-alive
-        token request rose from 1.53 to 2.0 ms and per code flow from 2.0 to 5.1 ms while
-        its RSS grew from 117 to 289 MB. A production store lives outside node's heap;
-        a fresh process per round is the nearer to that of the two."""
-        self.server.stop()
-        self.server = self._start()
-        self.server.wait_ready()
-        self.sign_in()
-        return self.server
 
     def authorize_path(self) -> str:
         query = {
@@ -138,6 +122,46 @@ class Peer:
         if "_session=" not in self.cookie:
             raise RuntimeError(f"peer: no session cookie after sign-in: {list(jar)}")
 
+    def check(self) -> None:
+        """The correctness check before node is timed (as the Python peers'): a code
+        exchanged for tokens, the ID token verified with PyJWT against node's JWKS (RS256,
+        iss, aud, exp), the same code replayed and refused with ``invalid_grant``.  Raises
+        ``PeerBroken``."""
+        # bench/peers_python/check.py, on the path since run.py imports python_peers
+        import check as peer_check
+        import jwt
+
+        client = peer_check.PeerClient(
+            base=self.server.url,
+            client_id="bench-rs256",
+            client_secret=self.secret,
+            redirect_uri=REDIRECT_URI,
+            login_path="",
+            login_fields={},
+        )
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": self.codes(1, client.client_id)[0],
+            "redirect_uri": REDIRECT_URI,
+        }
+        status, answer = peer_check._post_token(client, exchange)
+        if status != 200 or "id_token" not in answer:
+            raise peer_check.PeerBroken(f"node: token endpoint answered {status}: {answer}")
+        key = jwt.PyJWKClient(self.server.url + "/jwks").get_signing_key_from_jwt(
+            answer["id_token"]
+        )
+        jwt.decode(
+            answer["id_token"],
+            key.key,
+            algorithms=["RS256"],
+            audience=client.client_id,
+            issuer=self.server.url,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+        status, replay = peer_check._post_token(client, exchange)
+        if status == 200 or replay.get("error") != "invalid_grant":
+            raise peer_check.PeerBroken(f"node: replayed code answered {status}: {replay}")
+
     def codes(self, count: int, client_id: str) -> list[str]:
         query = urlencode({"client": client_id, "n": count})
         with urllib.request.urlopen(f"{self.server.url}/bench/codes?{query}", timeout=120) as r:
@@ -177,7 +201,7 @@ class Peer:
 
         return params
 
-    def describe(self, fresh_per_round: bool = True) -> dict[str, str]:
+    def describe(self) -> dict[str, str]:
         version = subprocess.run(
             ["node", "--version"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
@@ -195,18 +219,12 @@ class Peer:
                 "development interactions; wrk asks it to close the connection after each "
                 "answer, as gunicorn's sync workers do with ours, and runs scenarios 1 and 2 "
                 "once more with the connections kept alive, against ours kept alive too. "
-                "**In-memory "
-                "adapter** (the package's own, with an unbounded Map instead of its "
-                "1000-entry LRU): no "
-                "database, where oidc-core writes every code and token to SQLite; "
-                + (
-                    "a fresh node process for each round, warmed up again (its store grows "
-                    "with every run). "
-                    if fresh_per_round
-                    else "one node process for every round (`--peer-kept`). "
-                )
-                + "Our "
-                "provider uses 2 gunicorn workers; compare CPU per unit for the work per "
-                "request, throughput for what each setup serves on this machine."
+                "**In-memory store** organised as the package's Redis adapter example "
+                "(records as JSON, a grant's tokens in a set: O(1) per call; the package's "
+                "own development adapter walks every token of a grant on each save): no "
+                "database, where oidc-core writes every code and token to SQLite; one node "
+                "process for every round. Our provider uses 2 gunicorn workers; compare CPU "
+                "per unit for the work per request, throughput for what each setup serves on "
+                "this machine."
             ),
         }

@@ -103,16 +103,6 @@ def timed(setup: Setup, scenario: Scenario, duration: float) -> Run:
     return run
 
 
-def fresh_peer(setup: Setup, scenarios: list[Scenario], warm_up: float) -> None:
-    """node-oidc-provider restarted for the next round (``peers.Peer.restart``: its
-    in-memory store grows with every run) and warmed up again, its warm-up runs discarded
-    as the first warm-up's are."""
-    setup.servers["peer"] = setup.peer.restart()
-    for scenario in scenarios:
-        if scenario.server == "peer":
-            measure(setup, scenario, warm_up)
-
-
 def rounds(setup: Setup, scenarios: list[Scenario], args: argparse.Namespace) -> dict[str, Any]:
     print(f"== {setup.backend}: warm-up", flush=True)
     warmup = [timed(setup, scenario, min(args.duration, 2)) for scenario in scenarios]
@@ -120,8 +110,6 @@ def rounds(setup: Setup, scenarios: list[Scenario], args: argparse.Namespace) ->
     units: dict[str, list[float]] = {"RS256": [], "ES256": [], "argon2_cpu": [], "argon2_wall": []}
     for number in range(args.repeat):
         print(f"== {setup.backend}: round {number + 1}/{args.repeat}", flush=True)
-        if setup.peer is not None and number and not args.peer_kept:
-            fresh_peer(setup, scenarios, min(args.duration, 2))
         order = scenarios if number % 2 == 0 else scenarios[::-1]
         for scenario in order:
             runs.append(timed(setup, scenario, args.duration))
@@ -238,12 +226,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     parser.add_argument(
-        "--peer-kept",
-        action="store_true",
-        help="keep one node-oidc-provider process for every round (default: a fresh one, "
-        "warmed up, for each round after the first)",
-    )
-    parser.add_argument(
         "--no-python-peers",
         action="store_true",
         help="skip django-oauth-toolkit and Authlib (bench/peers_python/)",
@@ -291,7 +273,7 @@ def main() -> int:
             measured = list(scenarios)
             if setup.peer is not None:
                 measured += setup.peer.scenarios
-                results["peer"] = setup.peer.describe(not args.peer_kept)
+                results["peer"] = setup.peer.describe()
             measured += [
                 s for other in setup.python_peers if not other.broken for s in other.scenarios
             ]
