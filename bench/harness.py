@@ -218,7 +218,13 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
             PROVIDER_KEEPALIVE, app, procs.free_port(), kept, work, config, KEEP_ALIVE
         )
         # The floors count their requests as the provider does: in a directory of their own.
-        hello_env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(work / "hello-metrics")}
+        hello_env = {
+            **os.environ,
+            "PROMETHEUS_MULTIPROC_DIR": str(work / "hello-metrics"),
+            # the token floor redeems the fixture's codes in the provider's database
+            "BENCH_FLOOR_DATABASE_URL": url,
+            "BENCH_FLOOR_ISSUER": issuer,
+        }
         (work / "hello-metrics").mkdir()
         hello_port = procs.free_port()
         servers["hello"] = gunicorn("hello", "hello:app", hello_port, hello_env, work, None)

@@ -6,7 +6,9 @@
   endpoint, with no endpoint: WebOb, the size limits, the request id, the metrics of the
   request (multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set, as for the provider),
   the access line through logging as ``oidc-core serve`` configures it, and an answer with
-  the headers and the size of the provider's JWK Set.
+  the headers and the size of the provider's JWK Set;
+* ``/token-floor``: the least a token request can cost on this stack (bench/token_floor.py),
+  on the provider's database.
 
 Only the frame's own cost separates ``/frame`` from ``/``, so discovery over the frame says
 what the endpoints themselves cost (``bench/README.md``, "What the floors say").
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import token_floor
 from webob import Request, Response
 
 from oidc_core import jose, network, params, responses
@@ -91,7 +94,11 @@ def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> I
     return [b""]
 
 
-BASELINES: dict[str, WsgiApp] = {"/webob-hello": _webob_hello, "/frame": _frame}
+BASELINES: dict[str, WsgiApp] = {
+    "/webob-hello": _webob_hello,
+    "/frame": _frame,
+    "/token-floor": token_floor.app,
+}
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -101,6 +101,23 @@ def floor_sentence(rows: dict[str, dict[str, float]]) -> str:
     return text + "."
 
 
+def token_floor_sentence(rows: dict[str, dict[str, float]], signature_ms: float) -> str:
+    """The token endpoint against the least a token request can cost on this stack."""
+    floor, token = rows.get("token-floor"), rows.get("token")
+    if floor is None or token is None:
+        return ""
+    added = token["cpu_ms"] - floor["cpu_ms"]
+    return (
+        "The token floor (`bench/token_floor.py`: the same codes in the same database, "
+        "prebuilt SQL, one transaction, one RS256 signature, no framework, oauthlib, access "
+        f"line or metrics): **{floor['cpu_ms']:.3f} ms** of server CPU per request, "
+        f"{floor['cpu_ms'] / signature_ms:.1f} x one RS256 signature, {floor['ratio']:.2f} x "
+        f"hello-world's throughput; the token endpoint costs {token['cpu_ms']:.3f} ms, "
+        f"{token['cpu_ms'] / floor['cpu_ms']:.2f} x the floor (+{added:.3f} ms: what the "
+        "provider adds for its features and its libraries)."
+    )
+
+
 def _runs_table(backend: dict[str, Any]) -> list[str]:
     lines = [
         "| # | scenario | units/s | req/s | server CPU/unit (ms) | p50 (ms) | p99 (ms) | errors "
@@ -296,6 +313,7 @@ def markdown(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool | None]
             *_table(backend, labels, UNITS),
             "",
             *_paragraph(floor_sentence(medians(backend))),
+            *_paragraph(token_floor_sentence(medians(backend), u["RS256"])),
             f'"database is locked" in the provider\'s log: {backend["database_locked"]}; '
             f"tracebacks: {backend['tracebacks']}.",
             "",

@@ -68,12 +68,12 @@ def _frame(inputs: Inputs, count: int) -> dict[str, str]:
     return {"mode": "get", "paths": "/frame", "expect": '"keys"'}
 
 
-def _token(alg: str) -> Callable[[Inputs, int], dict[str, str]]:
+def _token(alg: str, path: str = "/token") -> Callable[[Inputs, int], dict[str, str]]:
     def params(inputs: Inputs, count: int) -> dict[str, str]:
         codes = inputs.fixture.codes(count, alg)
         return {
             "mode": "items",
-            "path": "/token",
+            "path": path,
             "items_file": write_items(inputs, f"codes-{alg}", codes),
             "threads": str(THREADS),
             "authorization": inputs.fixture.clients[alg].authorization,
@@ -145,6 +145,11 @@ FRAME = Scenario(
     "frame", "the provider's per-request frame, no endpoint (WebOb, size limits, request id, "
     "access line, metrics, the JWK Set body)", "hello", "request", _frame,
 )  # fmt: skip
+TOKEN_FLOOR = Scenario(
+    "token-floor", "the least a token request can cost here (bench/token_floor.py: prebuilt "
+    "SQL, one transaction, one RS256 signature; no framework, oauthlib, logs or metrics)",
+    "hello", "request", _token("RS256", "/token-floor"), 3000,
+)  # fmt: skip
 TOKEN = Scenario(
     "token", "1. token endpoint, code grant, RS256 ID token + refresh", "provider", "request",
     _token("RS256"), 1500,
@@ -177,7 +182,19 @@ def kept_alive(scenario: Scenario) -> Scenario:
 
 
 KEPT_ALIVE = [kept_alive(s) for s in (TOKEN, FLOW, USERINFO, LOGIN)]
-OURS = [HELLO, WEBOB_HELLO, FRAME, TOKEN, TOKEN_ES256, FLOW, REFRESH, USERINFO, DISCOVERY, LOGIN]
+OURS = [
+    HELLO,
+    WEBOB_HELLO,
+    FRAME,
+    TOKEN_FLOOR,
+    TOKEN,
+    TOKEN_ES256,
+    FLOW,
+    REFRESH,
+    USERINFO,
+    DISCOVERY,
+    LOGIN,
+]
 OURS += KEPT_ALIVE
 # Served by the hello-world server: what the provider's figures are read against, not the
 # provider's own (no targets, no key counters).
@@ -189,12 +206,15 @@ FLOORED = frozenset({USERINFO.name, DISCOVERY.name})
 
 def selected(only: set[str] | None) -> list[Scenario]:
     """The scenarios of ``--only`` (None: all): hello-world always, the floors with the
-    scenarios they explain, the keep-alive setup's run of each scenario it has."""
+    scenarios they explain (the token floor with the token endpoint), the keep-alive
+    setup's run of each scenario it has."""
     if only is None:
         return list(OURS)
     wanted = only | {HELLO.name}
     if wanted & FLOORED:
-        wanted |= BASELINES
+        wanted |= BASELINES - {TOKEN_FLOOR.name}
+    if TOKEN.name in wanted:
+        wanted.add(TOKEN_FLOOR.name)
     wanted |= {f"{name}-keepalive" for name in wanted}
     return [s for s in OURS if s.name in wanted]
 
