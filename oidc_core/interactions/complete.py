@@ -24,9 +24,10 @@ from .. import responses
 from ..errors import PageError
 from ..oauth.code_grant import CodeAlreadyIssued, CodeIssue
 from ..records import User
+from ..subjects import subject_for
 from ..ui import locales
 from ..ui.translations import N_
-from . import acr
+from . import acr, hint
 from .pending import EXPIRED
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 # The same for a suspended account and a host's refusal: the client learns no more.
 ACCESS_DENIED = "the account may not use this application"
+OTHER_USER = "the user who signed in is not the one id_token_hint names"
 
 ALREADY_COMPLETED = N_(
     "This sign-in request has already been completed. Go back to the application and start again."
@@ -177,6 +179,32 @@ def authorization_uri(op: Context, params: list[tuple[str, str]]) -> str:
     return op.url("/authorize") + "?" + urlencode(params)
 
 
+def hint_refusal(
+    op: Context, params: list[tuple[str, str]], user: User, client: Any
+) -> tuple[str, str] | None:
+    """(error, description) when the request's ``id_token_hint`` names someone other than
+    the signed-in ``user``; None otherwise.  OIDC Core 3.1.2.1: the hinted user must be
+    the one logged in, or logged in by the request; the login page shown for a hint that
+    another account then signs in to ends with ``login_required``."""
+    try:
+        hinted = hint.hinted_subject(op, dict(params).get("id_token_hint"), client.client_id)
+    except errors.OAuth2Error as error:  # the hint's key retired while the user signed in
+        return error.error, error.description
+    if hinted is not None and hinted != subject_for(op.storage, client, user.subject):
+        return "login_required", OTHER_USER
+    return None
+
+
+def _refusal(
+    op: Context, params: list[tuple[str, str]], user: User, client: Any, amr: Sequence[str]
+) -> tuple[str, str] | None:
+    """Why the signed-in ``user`` gets no code for ``params`` (error, description), if so:
+    an essential ``acr`` the sign-in does not reach, or :func:`hint_refusal`."""
+    if acr.unmet(params, amr):
+        return acr.UNMET, acr.UnmetAuthenticationRequirements.description
+    return hint_refusal(op, params, user, client)
+
+
 def issue_code(
     op: Context,
     params: list[tuple[str, str]],
@@ -194,7 +222,8 @@ def issue_code(
     """Store a code for the authorization request ``params`` and redirect back with it
     (``locale``: the language of a form_post or error page on the way).  ``amr`` is how
     the user signed in (RFC 8176): the code keeps it and the ``acr`` it reached; an
-    essential ``acr`` it does not reach fails the request (:func:`.acr.unmet`).
+    essential ``acr`` it does not reach fails the request (:func:`.acr.unmet`), and so
+    does an ``id_token_hint`` naming another user (:func:`hint_refusal`).
 
     ``validated`` is oauthlib's request when the caller has just validated ``params``
     (/authorize); a parked request (after login or consent) is validated again here, once:
@@ -218,11 +247,12 @@ def issue_code(
     if not op.accounts.may_use(user, validated.oidc_client):
         denied = ("access_denied", ACCESS_DENIED, state, via_post)
         return error_redirect(op, redirect_uri, *denied, form_post=form_post, locale=locale)
-    if acr.unmet(params, amr):
+    refusal = _refusal(op, params, user, validated.oidc_client, amr)
+    if refusal is not None:
         if pending_id is not None and not op.storage.sessions.finish_pending(pending_id):
             return op.error_page(ALREADY_COMPLETED, 400, locale=locale)
-        unmet = (acr.UNMET, acr.UnmetAuthenticationRequirements.description, state, via_post)
-        return error_redirect(op, redirect_uri, *unmet, form_post=form_post, locale=locale)
+        refused = (*refusal, state, via_post)
+        return error_redirect(op, redirect_uri, *refused, form_post=form_post, locale=locale)
     issue = CodeIssue(
         user=user,
         auth_time=auth_time,

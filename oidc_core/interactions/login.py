@@ -139,7 +139,8 @@ def _logged_in(
     auth_time: int | None = None,
 ) -> Response:
     """Bind the session to ``user``, signed in with ``amr`` at ``auth_time`` (None: now;
-    a new key), and go on to consent or the code."""
+    a new key), and go on to consent or the code (or ``login_required``, when the request's
+    ``id_token_hint`` names another user)."""
     amr = authn.normalized(amr)
     address = op.client_address(request)
     key = op.browser.log_in(interaction.session, user.id, request, address, amr, auth_time)
@@ -152,7 +153,10 @@ def _logged_in(
         prompt=interaction.prompt - {"login"},
         max_age=None,
     )
-    if policy.consent_needed(situation):
+    refusal = complete.hint_refusal(op, interaction.pending.params, user, interaction.client)
+    if refusal is not None:  # signed in, but not as the user the client asked for
+        response = complete.finish_with_error(op, interaction, *refusal, via_post=True)
+    elif policy.consent_needed(situation):
         response = responses.redirect(
             op.url("/consent") + "?interaction=" + interaction.pending.handle, 303
         )

@@ -7,10 +7,12 @@ needed interaction into the error the spec names instead of a page.
 ``prompt=select_account`` shows the login page: a browser holds one account here, and
 signing in is how the user picks another.
 An ``id_token_hint`` naming someone other than the signed-in user asks for a login
-(``login_required`` with ``prompt=none``), and so does a session whose sign-in does not
-reach the context class the request requires (``acr_values``, an ``acr`` claim: step-up,
-:mod:`.acr`), or lacks the second factor the MFA policy requires of this user and client
-(``require_mfa``, the user's own factor: a session made before either).
+(``login_required`` with ``prompt=none``; if another account then signs in, the request
+ends with ``login_required`` too: :func:`.complete.hint_refusal`), and so does a session
+whose sign-in does not reach the context class the request requires (``acr_values``, an
+``acr`` claim: step-up, :mod:`.acr`), or lacks the second factor the MFA policy requires
+of this user and client (``require_mfa``, the user's own factor: a session made before
+either).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 
 import jwt
 import pytest
+import webtest
 
 from oidc_core import Provider
 from tests.conftest import new_app
@@ -22,7 +23,7 @@ from tests.support.conformance_basic_op import (
     redirect_error,
     straight_back,
 )
-from tests.support.flow import RP, Account, Flow
+from tests.support.flow import RP, Account, Flow, query_of
 from tests.support.timing import fastest_of
 
 # -- id_token_hint ------------------------------------------------------------------------------
@@ -54,6 +55,53 @@ def test_id_token_hint_of_another_user_is_login_required(
         "login_required",
     )
     asks_to_log_in(flow, id_token_hint=bob_token["_raw"])
+
+
+def _signed_in_other_than_hinted(response: webtest.TestResponse, flow: Flow) -> None:
+    """A 303 after the login POST to the client's URI: login_required, state, iss, no code."""
+    assert response.status_int == 303, (response.status, response.text[:300])
+    callback = query_of(response.headers["Location"])
+    assert callback["error"] == "login_required", callback
+    assert callback["state"] == STATE and callback["iss"] == flow.issuer
+    assert "code" not in callback
+
+
+@pytest.mark.parametrize("consented", [True, False], ids=["consented", "not-consented"])
+def test_signing_in_as_another_user_than_the_hinted_one_is_login_required(
+    flow: Flow, bob: Account, provider: Provider, consented: bool
+) -> None:
+    """OIDC Core 3.1.2.1: the hinted user must be logged in, or logged in by the request.
+    Bob's hint in Alice's browser shows the login page; Alice signs in as herself: no code
+    (before any consent page), login_required at the client, the request used up."""
+    bobs = Flow(new_app(provider), flow.client, bob)
+    bob_token = id_token_of(bobs, bobs.authorize())
+    if consented:
+        flow.authorize()  # Alice's session and consent
+    codes = code_rows(provider)
+    page = asks_to_log_in(flow, id_token_hint=bob_token["_raw"], state=STATE)
+    _signed_in_other_than_hinted(flow.login(page), flow)
+    assert code_rows(provider) == codes
+    again = flow.login(page)  # the form again: its CSRF token died with the sign-in
+    assert again.status_int == 403 and "Location" not in again.headers
+    retry = flow.start(id_token_hint=bob_token["_raw"], state=STATE)  # Alice's session now
+    assert retry.headers["Location"].startswith(flow.issuer + "/login?interaction=")
+    assert code_rows(provider) == codes
+
+
+def test_signing_in_as_the_hinted_user_gets_the_code(
+    flow: Flow, bob: Account, provider: Provider
+) -> None:
+    """The login page shown for Bob's hint in Alice's browser; Bob signs in: his code."""
+    bobs = Flow(new_app(provider), flow.client, bob)
+    bob_token = id_token_of(bobs, bobs.authorize())
+    flow.authorize()  # Alice is signed in in this browser
+    page = asks_to_log_in(flow, id_token_hint=bob_token["_raw"], state=STATE)
+    as_bob = Flow(flow.app, flow.client, bob)
+    response = as_bob.login(page)
+    assert response.status_int == 303, (response.status, response.text[:300])
+    callback = query_of(response.headers["Location"])
+    assert callback["state"] == STATE and "code" in callback, callback
+    assert id_token_of(as_bob, callback)["sub"] == bob_token["sub"]
 
 
 def test_id_token_hint_with_nobody_signed_in_is_login_required(flow: Flow) -> None:
