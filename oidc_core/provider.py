@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+READ_METHODS = ("GET", "HEAD")  # what the static files and the root answer
+
 # What a page says about a failure of ours (the JSON answer keeps the error's description).
 FAILURE_MESSAGES = {
     500: N_("An unexpected error occurred on our side. Try again later."),
@@ -295,24 +297,35 @@ class Provider(Pages):
         return responses.error_json(error)
 
     def _other(self, request: Request, path: str) -> Response:
-        if path.startswith("/static/"):
-            name = path[len("/static/") :]
-            asset = self.brand.asset(name)
-            if asset is not None:
-                return responses.static_file(asset.body, asset.content_type)
-            content = render.static_file(name)
-            if content is not None:
-                kind = "text/javascript" if path.endswith(".js") else "text/css"
-                return responses.static_file(content, kind)
-        if path == "/":
-            return responses.json_response(
+        """A static file, or the root's pointer to discovery: read-only, so any method but
+        GET and HEAD is 405 with ``Allow`` (never the file, never a 200)."""
+        found = self._static(path) if path.startswith("/static/") else None
+        if found is None and path == "/":
+            found = responses.json_response(
                 {
                     "issuer": self.settings.issuer,
                     "discovery": self.url("/.well-known/openid-configuration"),
                 },
                 cache="no-cache",
             )
-        return self.error_page("There is nothing at this address.", 404, request=request)
+        if found is None:
+            return self.error_page("There is nothing at this address.", 404, request=request)
+        if request.method not in READ_METHODS:
+            refused = self.error_page("Use GET.", 405, request=request)
+            refused.headers["Allow"] = ", ".join(READ_METHODS)
+            return refused
+        return found
+
+    def _static(self, path: str) -> Response | None:
+        name = path[len("/static/") :]
+        asset = self.brand.asset(name)
+        if asset is not None:
+            return responses.static_file(asset.body, asset.content_type)
+        content = render.static_file(name)
+        if content is not None:
+            kind = "text/javascript" if path.endswith(".js") else "text/css"
+            return responses.static_file(content, kind)
+        return None
 
 
 if TYPE_CHECKING:  # mypy's proof that the provider gives handlers all the protocol promises
