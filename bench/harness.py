@@ -23,7 +23,14 @@ from typing import Any
 import procs
 from fixture import Fixture, prepare
 from procs import Server
-from scenarios import PROVIDER_KEEPALIVE, THREADS, Inputs, Scenario, write_params
+from scenarios import (
+    HELLO_KEEPALIVE,
+    PROVIDER_KEEPALIVE,
+    THREADS,
+    Inputs,
+    Scenario,
+    write_params,
+)
 
 BENCH = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -228,6 +235,12 @@ def started(backend: str, url: str, work: Path, with_peer: bool) -> Iterator[Set
         (work / "hello-metrics").mkdir()
         hello_port = procs.free_port()
         servers["hello"] = gunicorn("hello", "hello:app", hello_port, hello_env, work, None)
+        # The token floor under the keep-alive setup too (scenario "token-floor-keepalive")
+        kept_hello = {**hello_env, "PROMETHEUS_MULTIPROC_DIR": str(work / "hello-metrics-kept")}
+        (work / "hello-metrics-kept").mkdir()
+        servers[HELLO_KEEPALIVE] = gunicorn(
+            HELLO_KEEPALIVE, "hello:app", procs.free_port(), kept_hello, work, None, KEEP_ALIVE
+        )
         if with_peer:
             import peers
 

@@ -102,19 +102,30 @@ def floor_sentence(rows: dict[str, dict[str, float]]) -> str:
 
 
 def token_floor_sentence(rows: dict[str, dict[str, float]], signature_ms: float) -> str:
-    """The token endpoint against the least a token request can cost on this stack."""
-    floor, token = rows.get("token-floor"), rows.get("token")
-    if floor is None or token is None:
+    """The token endpoint against the least a token request can cost on this stack, in
+    each server setup measured."""
+    parts = []
+    for floor_name, token_name, setup in (
+        ("token-floor", "token", "sync workers"),
+        ("token-floor-keepalive", "token-keepalive", "keep-alive setup"),
+    ):
+        floor, token = rows.get(floor_name), rows.get(token_name)
+        if floor is None or token is None:
+            continue
+        parts.append(
+            f"{setup}: the floor **{floor['cpu_ms']:.3f} ms** of server CPU per request "
+            f"({floor['cpu_ms'] / signature_ms:.1f} x one RS256 signature, "
+            f"{floor['req_s']:.0f} requests/s), the token endpoint {token['cpu_ms']:.3f} ms, "
+            f"**{token['cpu_ms'] / floor['cpu_ms']:.2f} x the floor** "
+            f"(+{token['cpu_ms'] - floor['cpu_ms']:.3f} ms)"
+        )
+    if not parts:
         return ""
-    added = token["cpu_ms"] - floor["cpu_ms"]
     return (
         "The token floor (`bench/token_floor.py`: the same codes in the same database, "
         "prebuilt SQL, one transaction, one RS256 signature, no framework, oauthlib, access "
-        f"line or metrics): **{floor['cpu_ms']:.3f} ms** of server CPU per request, "
-        f"{floor['cpu_ms'] / signature_ms:.1f} x one RS256 signature, {floor['ratio']:.2f} x "
-        f"hello-world's throughput; the token endpoint costs {token['cpu_ms']:.3f} ms, "
-        f"{token['cpu_ms'] / floor['cpu_ms']:.2f} x the floor (+{added:.3f} ms: what the "
-        "provider adds for its features and its libraries)."
+        "line or metrics), and what the provider adds to it for its features and its "
+        "libraries: " + "; ".join(parts) + "."
     )
 
 
@@ -390,6 +401,7 @@ def readme_block(results: dict[str, Any]) -> str:
     lines += [
         "",
         *_paragraph(floor_sentence(first)),
+        *_paragraph(token_floor_sentence(first, sig)),
         f"One RS256 signature: {sig:.3f} ms CPU. Targets: {passed} of {len(found)} pass; "
         "failing: " + ("; ".join(failed) if failed else "none") + ".",
     ]
@@ -423,6 +435,13 @@ def project_summary(results: dict[str, Any]) -> str:
             f"with connections kept alive on both sides, {closed.median:.2f} x with them closed "
             f"(medians of {len(kept.values)} rounds; one RS256 signature "
             f"{results['backends'][0]['unit_ms']['RS256']:.3f} ms)"
+        )
+    floor = first.get("token-floor")
+    if floor and "token" in first:
+        text += (
+            f"; a token request costs {first['token']['cpu_ms'] / floor['cpu_ms']:.1f} x the "
+            "CPU of the least one can cost on the same server and database "
+            "([bench/token_floor.py](bench/token_floor.py))"
         )
     python_peers = python_peer_sentence(results)
     if python_peers:

@@ -226,6 +226,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     parser.add_argument(
+        "--report",
+        type=Path,
+        help="write the reports of an earlier run (its latest.json) again, without running",
+    )
+    parser.add_argument(
         "--no-python-peers",
         action="store_true",
         help="skip django-oauth-toolkit and Authlib (bench/peers_python/)",
@@ -250,6 +255,10 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if args.report:  # the reports of an earlier run, written again
+        results = json.loads(args.report.read_text())
+        write_reports(results, args.output or BENCH / "results")
+        return 0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     only = set(args.only.split(",")) if args.only else None
@@ -293,20 +302,7 @@ def main() -> int:
         "sign_iterations": args.sign_iterations,
         "hash_iterations": args.hash_iterations,
     }
-    text, targets = report.markdown(results)
-    print("\n" + text)
-    output = args.output or (None if args.quick else BENCH / "results")
-    if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
-        (output / "latest.md").write_text(text)
-        (output / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
-        report_plot.plot(results, output / "latest.png")
-        print(f"written to {output}/latest.md, latest.json, latest.png")
-        if output.resolve() == (BENCH / "results").resolve():
-            report.update_readme(BENCH / "README.md", report.readme_block(results))
-            summary = "\n".join(textwrap.wrap(report.project_summary(results), 92))
-            report.update_readme(BENCH.parent / "README.md", summary, marker="bench")
-            print("bench/README.md and README.md: latest figures updated")
+    targets = write_reports(results, args.output or (None if args.quick else BENCH / "results"))
     shutil.rmtree(work, ignore_errors=True)
     failed = [name for name, passed in targets if passed is False]
     print("targets failed: " + (", ".join(failed) if failed else "none"))
@@ -319,6 +315,26 @@ def main() -> int:
     if errors:
         print(f"FAILED: {errors} bad answers or socket errors", file=sys.stderr)
     return 1 if errors else 0
+
+
+def write_reports(results: dict[str, Any], output: Path | None) -> list[tuple[str, bool | None]]:
+    """Print the report; write latest.md, latest.json and latest.png to ``output`` (None:
+    nowhere) and, for bench/results, the figures quoted by bench/README.md and README.md.
+    The targets with their verdicts."""
+    text, targets = report.markdown(results)
+    print("\n" + text)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "latest.md").write_text(text)
+        (output / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
+        report_plot.plot(results, output / "latest.png")
+        print(f"written to {output}/latest.md, latest.json, latest.png")
+        if output.resolve() == (BENCH / "results").resolve():
+            report.update_readme(BENCH / "README.md", report.readme_block(results))
+            summary = "\n".join(textwrap.wrap(report.project_summary(results), 92))
+            report.update_readme(BENCH.parent / "README.md", summary, marker="bench")
+            print("bench/README.md and README.md: latest figures updated")
+    return targets
 
 
 def peers_available() -> bool:

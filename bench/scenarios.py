@@ -15,8 +15,9 @@ from fixture import FLOW_SCOPES, REDIRECT_URI, Fixture
 
 THREADS = 2
 # The provider under the keep-alive server setup (harness.KEEP_ALIVE), beside "provider"
-# (sync workers, a connection per request).
+# (sync workers, a connection per request); the baselines' server likewise.
 PROVIDER_KEEPALIVE = "provider-keepalive"
+HELLO_KEEPALIVE = "hello-keepalive"
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Inputs:
 class Scenario:
     name: str  # short, in the runs table and the plot
     label: str  # in the summary table
-    server: str  # "hello", "provider", "provider-keepalive" or "peer"
+    server: str  # "hello", "hello-keepalive", "provider", "provider-keepalive" or a peer
     unit: str  # what units/s counts: "request", "flow" (3 requests) or "login" (3 requests)
     params: Callable[[Inputs, int], dict[str, str]]  # (inputs, units needed) -> load.lua's
     default_rate: float = 2000  # units/s assumed before the first run, to size the inputs
@@ -150,6 +151,11 @@ TOKEN_FLOOR = Scenario(
     "SQL, one transaction, one RS256 signature; no framework, oauthlib, logs or metrics)",
     "hello", "request", _token("RS256", "/token-floor"), 3000,
 )  # fmt: skip
+TOKEN_FLOOR_KEEPALIVE = Scenario(
+    "token-floor-keepalive", f"{TOKEN_FLOOR.label} (connections kept alive)", HELLO_KEEPALIVE,
+    "request", TOKEN_FLOOR.params, 3000,
+)  # fmt: skip
+FLOORS = frozenset({TOKEN_FLOOR.name, TOKEN_FLOOR_KEEPALIVE.name})
 TOKEN = Scenario(
     "token", "1. token endpoint, code grant, RS256 ID token + refresh", "provider", "request",
     _token("RS256"), 1500,
@@ -187,6 +193,7 @@ OURS = [
     WEBOB_HELLO,
     FRAME,
     TOKEN_FLOOR,
+    TOKEN_FLOOR_KEEPALIVE,
     TOKEN,
     TOKEN_ES256,
     FLOW,
@@ -198,7 +205,7 @@ OURS = [
 OURS += KEPT_ALIVE
 # Served by the hello-world server: what the provider's figures are read against, not the
 # provider's own (no targets, no key counters).
-BASELINES = frozenset(s.name for s in OURS if s.server == "hello")
+BASELINES = frozenset(s.name for s in OURS if s.server in ("hello", HELLO_KEEPALIVE))
 # The floors (everything hello-world's server answers) explain the cheapest endpoints' gap
 # to hello-world: measured whenever one of these is.
 FLOORED = frozenset({USERINFO.name, DISCOVERY.name})
@@ -212,9 +219,9 @@ def selected(only: set[str] | None) -> list[Scenario]:
         return list(OURS)
     wanted = only | {HELLO.name}
     if wanted & FLOORED:
-        wanted |= BASELINES - {TOKEN_FLOOR.name}
+        wanted |= BASELINES - FLOORS
     if TOKEN.name in wanted:
-        wanted.add(TOKEN_FLOOR.name)
+        wanted |= FLOORS
     wanted |= {f"{name}-keepalive" for name in wanted}
     return [s for s in OURS if s.name in wanted]
 

@@ -27,6 +27,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -65,7 +66,7 @@ def _digest(value: str) -> str:
 
 
 class Floor:
-    """One worker's connection and signing key (opened at its first request)."""
+    """One worker thread's connection and signing key (opened at its first request)."""
 
     def __init__(self, url: str, issuer: str) -> None:
         self.issuer = issuer
@@ -151,17 +152,24 @@ class Floor:
         return json.dumps(answer).encode()
 
 
-_floor: Floor | None = None
+# Per thread (gthread workers run two): a connection must not cross gunicorn's fork nor be
+# shared by two threads' transactions, as the provider's connections are not.
+_local = threading.local()
 NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
 
+def _floor() -> Floor:
+    floor: Floor | None = getattr(_local, "floor", None)
+    if floor is None:
+        url, issuer = os.environ["BENCH_FLOOR_DATABASE_URL"], os.environ["BENCH_FLOOR_ISSUER"]
+        floor = _local.floor = Floor(url, issuer)
+    return floor
+
+
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    global _floor
-    if _floor is None:  # per worker: a connection must not cross gunicorn's fork
-        _floor = Floor(os.environ["BENCH_FLOOR_DATABASE_URL"], os.environ["BENCH_FLOOR_ISSUER"])
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length)
-    answer = _floor.token(environ.get("HTTP_AUTHORIZATION", ""), body)
+    answer = _floor().token(environ.get("HTTP_AUTHORIZATION", ""), body)
     if answer is None:
         start_response("400 Bad Request", [("Content-Length", "0")])
         return [b""]
