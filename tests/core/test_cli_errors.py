@@ -33,6 +33,23 @@ def test_serve_needs_both_certfile_and_keyfile(
     assert result.code == "serve: --certfile and --keyfile go together"
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--threads", "0", "argument --threads: must be at least 1"),
+        ("--keep-alive", "-5", "argument --keep-alive: must be at least 1"),
+        ("--worker-class", "eventlet", "argument --worker-class: invalid choice: 'eventlet'"),
+    ],
+)
+def test_serve_refuses_a_worker_setup_it_cannot_run(
+    initialised: Cli, capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    """argparse's usage error (status 2, one line on stderr) before gunicorn starts."""
+    result = initialised("serve", "--bind", "127.0.0.1:0", option, value, capsys=capsys)
+    assert result.code == 2
+    assert message in result.err and "Traceback" not in result.err
+
+
 def test_configuration_error_is_a_message(run: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     run.monkeypatch.setenv("OIDC_ISSUER", "http://op.example")
     result = run("init", capsys=capsys)
