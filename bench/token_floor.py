@@ -95,9 +95,11 @@ class Floor:
     def token(self, authorization: str, body: bytes) -> bytes | None:
         form = dict(parse_qsl(body.decode()))
         scheme, _, encoded = authorization.partition(" ")
+        if scheme != "Basic":
+            return None
         client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
         client = self.one(CLIENT, (client_id,))
-        if scheme != "Basic" or client is None:
+        if client is None:
             return None
         if not hmac.compare_digest(_digest(secret), client[1]):
             return None

@@ -42,9 +42,12 @@ def userinfo(flow: Flow, token: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
-def redirect_error(flow: Flow, response: webtest.TestResponse, error: str) -> dict[str, str]:
-    """A redirect to the registered URI with ``error``, the exact state, iss and no code."""
-    assert response.status_int == 302, (response.status, response.text[:300])
+def redirect_error(
+    flow: Flow, response: webtest.TestResponse, error: str, status: int = 302
+) -> dict[str, str]:
+    """A redirect to the registered URI with ``error``, the exact state, iss and no code
+    (``status`` 303 after a form's POST)."""
+    assert response.status_int == status, (response.status, response.text[:300])
     location = response.headers["Location"]
     assert location.startswith(CB + "?"), location
     callback = query_of(location)
